@@ -1,0 +1,84 @@
+"""One exception tree for everything elt reports to a person.
+
+Every error carries three things, so that the one paragraph a user reads is enough to act:
+*what* happened (``message``), *where* (``where``: a file and line, a plugin, a stream, a
+field) and *what to do* (``hint``). The CLI renders them in one place and maps each class to
+an exit code there; a scheduler reads the exit code to decide whether a retry makes sense.
+
+    EltError
+    ├── UsageError          bad command-line arguments                          (exit 2)
+    ├── ProjectError        plugins.yml, .env, interpolation, unknown plugin    (exit 78)
+    ├── ConfigError         a plugin's settings are missing or of the wrong kind (exit 78)
+    ├── ProtocolError       a Singer stream that breaks the protocol            (exit 65)
+    ├── PluginError         a plugin failed, could not start, or is not installed (exit 70)
+    └── ServiceError        a database or object store refused or is unreachable (exit 75)
+
+Exit codes follow sysexits(3): 65 data error, 70 software error, 75 temporary failure (a
+retry may succeed), 78 configuration error. Anything else escaping is a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EltError",
+    "PluginError",
+    "ProjectError",
+    "ProtocolError",
+    "ServiceError",
+    "UsageError",
+]
+
+
+class EltError(Exception):
+    """Base of every error elt reports; never raised itself."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text = f"{text.rstrip('.')}. {self.hint}"
+        return text
+
+
+class UsageError(EltError):
+    """The command line itself is wrong: unknown option, missing argument."""
+
+    exit_code = 2
+
+
+class ProjectError(EltError):
+    """plugins.yml or its .env is missing, malformed, or names something unknown."""
+
+    exit_code = 78
+
+
+class ConfigError(EltError):
+    """A plugin's configuration is missing a required setting or has a value of the wrong kind."""
+
+    exit_code = 78
+
+
+class ProtocolError(EltError):
+    """A Singer message stream is malformed: bad JSON, unknown type, missing keys, bad bytes."""
+
+    exit_code = 65
+
+
+class PluginError(EltError):
+    """A plugin could not be found, started, or exited with an error."""
+
+    exit_code = 70
+
+
+class ServiceError(EltError):
+    """An external service (database, object store, API) refused us or could not be reached."""
+
+    exit_code = 75
