@@ -1,0 +1,61 @@
+"""The Singer protocol: messages, a fast reader and writer, the catalog, selection, state.
+
+A leaf layer: it needs the standard library, orjson and ``elt.errors`` (itself a leaf),
+nothing else of elt, so anything may build on it.
+"""
+
+from __future__ import annotations
+
+from elt.protocol.catalog import Breadcrumb, Catalog, CatalogEntry, property_breadcrumb
+from elt.protocol.messages import (
+    ACTIVATE_VERSION,
+    BATCH,
+    MESSAGE_TYPES,
+    RECORD,
+    SCHEMA,
+    STATE,
+    ActivateVersionMessage,
+    BatchMessage,
+    Message,
+    RecordMessage,
+    SchemaMessage,
+    StateMessage,
+    message_from_dict,
+)
+from elt.protocol.reader import DEFAULT_MAX_LINE_BYTES, MessageReader, read_messages
+from elt.protocol.selection import SelectionRule, apply_selection, parse_rules
+from elt.protocol.state import clear_stream, get_bookmark, merge_state, set_bookmark
+from elt.protocol.writer import MessageWriter, dumps, json_default
+
+__all__ = [
+    "ACTIVATE_VERSION",
+    "BATCH",
+    "DEFAULT_MAX_LINE_BYTES",
+    "MESSAGE_TYPES",
+    "RECORD",
+    "SCHEMA",
+    "STATE",
+    "ActivateVersionMessage",
+    "BatchMessage",
+    "Breadcrumb",
+    "Catalog",
+    "CatalogEntry",
+    "Message",
+    "MessageReader",
+    "MessageWriter",
+    "RecordMessage",
+    "SchemaMessage",
+    "SelectionRule",
+    "StateMessage",
+    "apply_selection",
+    "clear_stream",
+    "dumps",
+    "get_bookmark",
+    "json_default",
+    "merge_state",
+    "message_from_dict",
+    "parse_rules",
+    "property_breadcrumb",
+    "read_messages",
+    "set_bookmark",
+]

@@ -1,0 +1,259 @@
+"""Read a Singer message stream fast, and say exactly where and why a bad one is bad.
+
+The fast path reads the input in large chunks (``read1``, so a slow producer is never
+waited on for a full chunk), splits lines in C, and parses each with orjson; a RECORD is
+checked with two ``type() is`` tests. Everything else — the error reporting, numbers that
+a double would round — happens only on the rare line that needs it.
+
+Numbers: orjson parses a JSON number with a fraction as a double, which silently rounds a
+value of more than 15 significant digits (a ``numeric(38,18)`` from a database). For streams
+whose SCHEMA declares a ``number`` (and streams with no SCHEMA yet), each RECORD line is
+scanned for a number token of 16+ significant digits whose value a double does not hold
+exactly; such a line is parsed again with the standard library into ``Decimal``, so no
+digit is lost, and this package's writers serialise ``Decimal`` back to the same JSON
+number. Integers beyond 64 bits take the same slow path. Streams of only integers, strings
+and booleans pay nothing for this.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any, Final
+
+import orjson
+
+from elt.errors import ProtocolError
+from elt.protocol.messages import MESSAGE_TYPES, RECORD, REQUIRED_KEYS, SCHEMA
+
+DEFAULT_MAX_LINE_BYTES: Final = 16 * 1024 * 1024
+_CHUNK_BYTES: Final = 1024 * 1024
+
+# Digits and '.' map to '0', everything else to ' ': a run of 17 '0's in the translated line
+# marks a number (or string) of 16+ digits, the only kind a double may round.
+_DIGIT_MARKS: Final = bytes(48 if c in b"0123456789." else 32 for c in range(256))
+_LONG_RUN: Final = b"0" * 17
+
+_EXPECTED_TYPES: Final = ", ".join(MESSAGE_TYPES)
+
+
+class MessageReader:
+    """Iterate the checked messages of a Singer stream, one ``dict`` per line.
+
+    ``source`` is a binary file (the fast path: stdin's buffer, a pipe, an open file), a
+    text file, or any iterable of lines. ``name`` says where the stream comes from in error
+    messages. ``line_number`` is the line of the message last yielded, so a consumer can
+    point at the line its own check rejected. Blank lines are skipped.
+    """
+
+    def __init__(
+        self,
+        source: IO[bytes] | IO[str] | Iterable[bytes] | Iterable[str],
+        *,
+        name: str = "<stdin>",
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
+        self.name = name
+        self.max_line_bytes = max_line_bytes
+        self.line_number = 0
+        self._source = source
+        self._ends_unterminated = False
+        self._exact_streams: dict[str, bool] = {}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        limit = self.max_line_bytes
+        line_no = self.line_number
+        exact = self._exact_streams
+        for block in self._blocks():
+            for line in block:
+                line_no += 1
+                if len(line) > limit:
+                    raise self._too_long(line_no)
+                try:
+                    message = loads(line)
+                except decode_error:
+                    message = self._parse_slowly(line, line_no)
+                    if message is None:  # a blank line
+                        continue
+                if type(message) is not dict:
+                    raise self._error(
+                        line_no,
+                        f"expected a JSON object (one Singer message), got {_json_kind(message)}",
+                    )
+                stream = message.get("stream")
+                if (
+                    message.get("type") == RECORD
+                    and type(stream) is str
+                    and type(message.get("record")) is dict
+                ):
+                    if exact.get(stream, True) and _rounds_a_number(line):
+                        message = self._parse_slowly(line, line_no)
+                else:
+                    self._check(message, line_no)
+                    if message["type"] == SCHEMA:
+                        exact[message["stream"]] = _declares_number(message["schema"])
+                self.line_number = line_no
+                yield message
+
+    def _blocks(self) -> Iterator[list[bytes] | list[str] | tuple[bytes | str]]:
+        """Yield lists of complete lines; the last line may lack its newline."""
+        read1 = getattr(self._source, "read1", None)
+        if read1 is None:
+            for line in self._source:
+                self._ends_unterminated = not line.endswith(("\n", b"\n"))  # type: ignore[arg-type]
+                yield (line,)
+            return
+        pending: list[bytes] = []
+        pending_bytes = 0
+        lines_seen = self.line_number
+        while chunk := read1(_CHUNK_BYTES):
+            lines = chunk.split(b"\n")
+            tail = lines.pop()
+            if pending and lines:
+                pending.append(lines[0])
+                lines[0] = b"".join(pending)
+                pending, pending_bytes = [], 0
+            if lines:
+                yield lines
+                lines_seen += len(lines)
+            if tail:
+                pending.append(tail)
+                pending_bytes += len(tail)
+                if pending_bytes > self.max_line_bytes:
+                    raise self._too_long(lines_seen + 1)
+        if pending:
+            self._ends_unterminated = True
+            yield [b"".join(pending)]
+
+    def _parse_slowly(self, line: bytes | str, line_no: int) -> Any:
+        """Parse what orjson refused or would round; explain precisely what is wrong."""
+        if not line.strip():
+            return None
+        text = line
+        if isinstance(line, bytes):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise self._error(
+                    line_no,
+                    f"byte 0x{line[exc.start]:02x} at column {exc.start + 1} is not valid UTF-8",
+                    hint="Singer messages are UTF-8 encoded JSON; fix the producer's encoding",
+                ) from None
+        try:
+            return json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            if self._ends_unterminated:
+                raise self._error(
+                    line_no,
+                    "the stream ends in the middle of a message (the last line is incomplete "
+                    "JSON with no newline)",
+                    hint="the program writing it probably crashed or was killed; "
+                    "nothing after its last STATE message can be trusted",
+                ) from None
+            raise self._error(
+                line_no,
+                f"not valid JSON ({exc.msg} at column {exc.colno}); the line starts "
+                f"{_preview(text)}",
+                hint="each line must be one Singer message, a JSON object",
+            ) from None
+
+    def _check(self, message: dict[str, Any], line_no: int) -> None:
+        kind = message.get("type")
+        if kind is None:
+            raise self._error(line_no, f'message has no "type"; expected one of {_EXPECTED_TYPES}')
+        required = REQUIRED_KEYS.get(kind) if isinstance(kind, str) else None
+        if required is None:
+            raise self._error(
+                line_no,
+                f"unknown message type {_preview(kind)}; expected one of {_EXPECTED_TYPES}",
+            )
+        for key, expected_type, expected in required:
+            if key not in message:
+                raise self._error(line_no, f'{kind} message has no "{key}"')
+            value = message[key]
+            if not isinstance(value, expected_type) or isinstance(value, bool):
+                raise self._error(
+                    line_no,
+                    f'{kind} message "{key}" must be {expected}, got {_json_kind(value)}',
+                )
+
+    def _too_long(self, line_no: int) -> ProtocolError:
+        return self._error(
+            line_no,
+            f"line is longer than {self.max_line_bytes // (1024 * 1024)} MiB, the limit for "
+            "one Singer message",
+            hint="a record this large is almost always a producer bug; send bulk data as "
+            "BATCH files, or raise max_line_bytes if it is genuine",
+        )
+
+    def _error(self, line_no: int, message: str, hint: str | None = None) -> ProtocolError:
+        return ProtocolError(message, where=f"{self.name} line {line_no}", hint=hint)
+
+
+def read_messages(
+    source: IO[bytes] | IO[str] | Iterable[bytes] | Iterable[str],
+    *,
+    name: str = "<stdin>",
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> Iterator[dict[str, Any]]:
+    """Iterate the checked messages of ``source``; see :class:`MessageReader`."""
+    return iter(MessageReader(source, name=name, max_line_bytes=max_line_bytes))
+
+
+def _declares_number(schema: dict[str, Any]) -> bool:
+    return b'"number"' in orjson.dumps(schema)
+
+
+def _rounds_a_number(line: bytes | str) -> bool:
+    """True if a number token in ``line`` has digits a double cannot hold exactly.
+
+    Runs of 16+ digits inside strings (ids, phone numbers) are skipped: a number token
+    follows ``:``, ``,`` or ``[`` (after optional blanks and sign), a string follows ``"``.
+    """
+    raw = line.encode() if isinstance(line, str) else line
+    marked = raw.translate(_DIGIT_MARKS)
+    start = marked.find(_LONG_RUN)
+    while start != -1:
+        end = marked.find(b" ", start)
+        if end == -1:
+            end = len(raw)
+        before = start - 1
+        while before >= 0 and raw[before] in b" \t-":
+            before -= 1
+        if before < 0 or raw[before] in b":,[":
+            token_end = end
+            if end < len(raw) and raw[end] in b"eE":
+                token_end += 1
+                while token_end < len(raw) and raw[token_end] in b"+-0123456789":
+                    token_end += 1
+            token = raw[start:token_end]
+            if token_end > end or b"." in token:
+                try:
+                    if Decimal(repr(float(token))) != Decimal(token.decode()):
+                        return True
+                except (ValueError, ArithmeticError):
+                    return True  # not a number after all: let the careful parser decide
+        start = marked.find(_LONG_RUN, end)
+    return False
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _preview(value: object, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
