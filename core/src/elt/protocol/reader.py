@@ -6,13 +6,12 @@ checked with two ``type() is`` tests. Everything else — the error reporting, n
 a double would round — happens only on the rare line that needs it.
 
 Numbers: orjson parses a JSON number with a fraction as a double, which silently rounds a
-value of more than 15 significant digits (a ``numeric(38,18)`` from a database). For streams
-whose SCHEMA declares a ``number`` (and streams with no SCHEMA yet), each RECORD line is
-scanned for a number token of 16+ significant digits whose value a double does not hold
-exactly; such a line is parsed again with the standard library into ``Decimal``, so no
+value of more than 15 significant digits (a ``numeric(38,18)`` from a database), and turns
+an integer beyond 64 bits into a double as well. So each line is scanned (one C-level
+``translate`` and ``find``) for a number token of 16+ digits; if a double would not hold it
+exactly, the line is parsed again with the standard library into ``Decimal``/``int``, so no
 digit is lost, and this package's writers serialise ``Decimal`` back to the same JSON
-number. Integers beyond 64 bits take the same slow path. Streams of only integers, strings
-and booleans pay nothing for this.
+number. Long runs of digits inside strings (ids, phone numbers) cost a look, not a re-parse.
 """
 
 from __future__ import annotations
@@ -25,15 +24,18 @@ from typing import IO, Any, Final
 import orjson
 
 from elt.errors import ProtocolError
-from elt.protocol.messages import MESSAGE_TYPES, RECORD, REQUIRED_KEYS, SCHEMA
+from elt.protocol.messages import MESSAGE_TYPES, RECORD, REQUIRED_KEYS
 
 DEFAULT_MAX_LINE_BYTES: Final = 16 * 1024 * 1024
 _CHUNK_BYTES: Final = 1024 * 1024
 
 # Digits and '.' map to '0', everything else to ' ': a run of 17 '0's in the translated line
-# marks a number (or string) of 16+ digits, the only kind a double may round.
+# marks a number (or a string) of 16+ digits, the only kind orjson may round.
 _DIGIT_MARKS: Final = bytes(48 if c in b"0123456789." else 32 for c in range(256))
 _LONG_RUN: Final = b"0" * 17
+# orjson returns integers outside this range as doubles
+_INT64_MIN: Final = -(2**63)
+_UINT64_MAX: Final = 2**64 - 1
 
 _EXPECTED_TYPES: Final = ", ".join(MESSAGE_TYPES)
 
@@ -59,14 +61,12 @@ class MessageReader:
         self.line_number = 0
         self._source = source
         self._ends_unterminated = False
-        self._exact_streams: dict[str, bool] = {}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         limit = self.max_line_bytes
         line_no = self.line_number
-        exact = self._exact_streams
         for block in self._blocks():
             for line in block:
                 line_no += 1
@@ -78,23 +78,20 @@ class MessageReader:
                     message = self._parse_slowly(line, line_no)
                     if message is None:  # a blank line
                         continue
+                else:
+                    if _rounds_a_number(line):
+                        message = self._parse_slowly(line, line_no)
                 if type(message) is not dict:
                     raise self._error(
                         line_no,
                         f"expected a JSON object (one Singer message), got {_json_kind(message)}",
                     )
-                stream = message.get("stream")
-                if (
+                if not (
                     message.get("type") == RECORD
-                    and type(stream) is str
+                    and type(message.get("stream")) is str
                     and type(message.get("record")) is dict
                 ):
-                    if exact.get(stream, True) and _rounds_a_number(line):
-                        message = self._parse_slowly(line, line_no)
-                else:
                     self._check(message, line_no)
-                    if message["type"] == SCHEMA:
-                        exact[message["stream"]] = _declares_number(message["schema"])
                 self.line_number = line_no
                 yield message
 
@@ -203,10 +200,6 @@ def read_messages(
     return iter(MessageReader(source, name=name, max_line_bytes=max_line_bytes))
 
 
-def _declares_number(schema: dict[str, Any]) -> bool:
-    return b'"number"' in orjson.dumps(schema)
-
-
 def _rounds_a_number(line: bytes | str) -> bool:
     """True if a number token in ``line`` has digits a double cannot hold exactly.
 
@@ -230,12 +223,18 @@ def _rounds_a_number(line: bytes | str) -> bool:
                 while token_end < len(raw) and raw[token_end] in b"+-0123456789":
                     token_end += 1
             token = raw[start:token_end]
-            if token_end > end or b"." in token:
-                try:
+            try:
+                if token_end > end or b"." in token:
                     if Decimal(repr(float(token))) != Decimal(token.decode()):
                         return True
-                except (ValueError, ArithmeticError):
-                    return True  # not a number after all: let the careful parser decide
+                elif (
+                    not _INT64_MIN
+                    <= int(token) * (-1 if raw[start - 1] == 45 else 1)
+                    <= _UINT64_MAX
+                ):
+                    return True
+            except (ValueError, ArithmeticError):
+                return True  # not a number after all: let the careful parser decide
         start = marked.find(_LONG_RUN, end)
     return False
 

@@ -11,6 +11,7 @@ is serialising the record itself.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any, Final
 
@@ -62,7 +63,7 @@ class MessageWriter:
         record: Mapping[str, Any],
         *,
         version: int | None = None,
-        time_extracted: str | None = None,
+        time_extracted: str | datetime | None = None,
     ) -> None:
         prefix = self._record_prefixes.get(stream)
         if prefix is None:

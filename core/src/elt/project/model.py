@@ -1,0 +1,268 @@
+"""The shape of ``plugins.yml``, as pydantic models.
+
+``plugins.yml`` names the plugins a project uses, how to install them, and their
+configuration::
+
+    version: 1
+    default_environment: dev            # optional; must name an environment below
+    plugins:
+      taps:
+        - name: tap-csv
+          pip_url: ./taps/tap-csv       # pip requirement(s): a PyPI name, local path or git URL
+          executable: tap-csv           # default: the plugin name (or the parent's executable)
+          config: {files: [...]}        # JSON-able values; strings may use ${VAR} / ${VAR:-default}
+          select: ["users.*", "!users.password"]
+          metadata: {users: {replication-method: INCREMENTAL, replication-key: updated_at}}
+          settings:                     # optional declared settings; they type the config values
+            - {name: port, kind: integer}
+            - {name: password, kind: password}
+        - name: tap-csv-sales
+          inherit_from: tap-csv         # inherits everything; own keys override, config deep-merged
+      targets: [...]
+      mappers: [...]
+    environments:
+      - name: dev
+        env: {PGHOST: localhost}        # environment variables for plugin processes
+        plugins:
+          targets:
+            - name: target-postgres
+              config: {database: dev}   # deep-merged over the plugin's config when dev is active
+
+Every model forbids unknown keys, so a typo (``pip_ulr``) is an error with its line rather
+than a silently ignored setting. Checks that span several entries (unique names, that
+``inherit_from`` names a plugin of the same kind, that environments name declared plugins)
+live in :mod:`elt.project.checks`, because they need the whole file to say what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "EnvironmentPluginSpec",
+    "EnvironmentPlugins",
+    "EnvironmentSpec",
+    "Manifest",
+    "PluginKind",
+    "PluginSpec",
+    "Plugins",
+    "SettingKind",
+    "SettingSpec",
+    "env_prefix",
+    "setting_variable",
+]
+
+_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
+class PluginKind(StrEnum):
+    """What a plugin does in a pipeline; each kind has its own list under ``plugins:``."""
+
+    TAP = "tap"
+    TARGET = "target"
+    MAPPER = "mapper"
+
+    @property
+    def section(self) -> str:
+        """The key of this kind's list in plugins.yml (``taps``, ``targets``, ``mappers``)."""
+        return f"{self.value}s"
+
+
+SECTIONS: tuple[str, ...] = tuple(kind.section for kind in PluginKind)
+
+
+def env_prefix(name: str) -> str:
+    """``tap-csv`` -> ``TAP_CSV``: a name as it appears in environment variable names."""
+    return _NOT_ALNUM.sub("_", name).upper()
+
+
+def setting_variable(plugin: str, setting: str) -> str:
+    """The environment variable that overrides a setting: ``TAP_CSV_PORT``.
+
+    The singer-sdk convention (``<PLUGIN>_<SETTING>``, upper case, other characters as
+    ``_``), so a variable set for a plugin run under elt also works when it runs alone.
+    """
+    return f"{env_prefix(plugin)}_{env_prefix(setting)}"
+
+
+class SettingKind(StrEnum):
+    """The type of a declared setting; config values are checked and coerced against it."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    PASSWORD = "password"
+    OBJECT = "object"
+    ARRAY = "array"
+    DATE_ISO8601 = "date_iso8601"
+    FILE = "file"
+
+
+def _plugin_name(value: str) -> str:
+    if not _PLUGIN_NAME.fullmatch(value):
+        raise ValueError(
+            f'invalid plugin name "{value}"; use letters, digits, ".", "_" and "-", '
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _setting_name(value: str) -> str:
+    if not _SETTING_NAME.fullmatch(value):
+        raise ValueError(
+            f'invalid setting name "{value}"; use letters, digits, "_", "." and "-", '
+            "starting with a letter or _"
+        )
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_VAR.fullmatch(value):
+        raise ValueError(f'invalid environment variable name "{value}"')
+    return value
+
+
+PluginName = Annotated[
+    str,
+    AfterValidator(_plugin_name),
+    Field(json_schema_extra={"pattern": f"^{_PLUGIN_NAME.pattern}$"}),
+]
+SettingName = Annotated[
+    str,
+    AfterValidator(_setting_name),
+    Field(json_schema_extra={"pattern": f"^{_SETTING_NAME.pattern}$"}),
+]
+EnvVarName = Annotated[str, AfterValidator(_env_name)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SettingSpec(_Model):
+    """A declared setting: gives a config value its type, a default, and secrecy."""
+
+    name: SettingName
+    kind: SettingKind = Field(
+        SettingKind.STRING, description="Type of the value; config values are coerced to it."
+    )
+    secret: bool | None = Field(
+        None,
+        description="Redact the value in output and store it in .env. Default: true for kind "
+        "password and for names like password, token, secret, api_key.",
+    )
+    default: Any = Field(None, description="Value used when no other source sets one.")
+    description: str | None = None
+    required: bool = Field(False, description="A run fails before starting if it has no value.")
+
+
+class PluginSpec(_Model):
+    """One plugin as written in plugins.yml; unset fields come from ``inherit_from``."""
+
+    name: PluginName = Field(description="Unique across all plugins of the project.")
+    inherit_from: PluginName | None = Field(
+        None, description="A plugin of the same kind to start from; own keys override."
+    )
+    pip_url: str | None = Field(
+        None,
+        description="pip requirement(s) to install it: a PyPI name, a local path or a git URL. "
+        "Default: the parent's, else the plugin name.",
+    )
+    executable: str | None = Field(
+        None, description="Command to run. Default: the parent's, else the plugin name."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Setting values. Strings may use ${VAR} and ${VAR:-default}; $$ is a "
+        "literal $.",
+    )
+    select: list[str] | None = Field(
+        None, description='Stream/property patterns to extract, e.g. "users.*", "!users.password".'
+    )
+    metadata: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Catalog metadata per stream (replication-method, ...)."
+    )
+    settings: list[SettingSpec] = Field(default_factory=list)
+
+
+class Plugins(_Model):
+    """The ``plugins:`` block: one list per plugin kind."""
+
+    taps: list[PluginSpec] = Field(default_factory=list)
+    targets: list[PluginSpec] = Field(default_factory=list)
+    mappers: list[PluginSpec] = Field(default_factory=list)
+
+    def of(self, kind: PluginKind) -> list[PluginSpec]:
+        """The plugins of one kind, in file order."""
+        specs: list[PluginSpec] = getattr(self, kind.section)
+        return specs
+
+
+class EnvironmentPluginSpec(_Model):
+    """Per-environment overrides for one declared plugin."""
+
+    name: PluginName
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Deep-merged over the plugin's config while this environment is active.",
+    )
+
+
+class EnvironmentPlugins(_Model):
+    """The ``plugins:`` block of an environment, by kind like the top-level one."""
+
+    taps: list[EnvironmentPluginSpec] = Field(default_factory=list)
+    targets: list[EnvironmentPluginSpec] = Field(default_factory=list)
+    mappers: list[EnvironmentPluginSpec] = Field(default_factory=list)
+
+    def of(self, kind: PluginKind) -> list[EnvironmentPluginSpec]:
+        """The overrides for plugins of one kind, in file order."""
+        specs: list[EnvironmentPluginSpec] = getattr(self, kind.section)
+        return specs
+
+
+class EnvironmentSpec(_Model):
+    """A named deployment context (dev, prod) with its own variables and config overrides."""
+
+    name: PluginName
+    env: dict[EnvVarName, str] = Field(
+        default_factory=dict, description="Environment variables set for plugin processes."
+    )
+    plugins: EnvironmentPlugins = Field(default_factory=EnvironmentPlugins)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _scalars_as_text(cls, value: object) -> object:
+        """Let ``PGPORT: 5432`` stand for the string an environment variable must be."""
+        if not isinstance(value, dict):
+            return value
+        return {key: _env_text(item) for key, item in value.items()}
+
+
+def _env_text(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class Manifest(_Model):
+    """The whole of plugins.yml, validated."""
+
+    model_config = ConfigDict(title="elt project (plugins.yml)")
+
+    version: Literal[1] = Field(1, description="Format version of this file.")
+    default_environment: PluginName | None = Field(
+        None, description="Environment used when neither --environment nor ELT_ENVIRONMENT is set."
+    )
+    plugins: Plugins = Field(default_factory=Plugins)
+    environments: list[EnvironmentSpec] = Field(default_factory=list)

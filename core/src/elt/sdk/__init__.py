@@ -1,0 +1,11 @@
+"""What elt's own plugins build on: singer-sdk bases with elt's fast message path.
+
+Needs the ``sdk`` extra (``pip install 'elt[sdk]'``); the ``elt`` CLI does not import it.
+"""
+
+from __future__ import annotations
+
+from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
+from elt.sdk.plugins import Tap, Target
+
+__all__ = ["OrjsonReader", "OrjsonWriter", "StdoutSink", "Tap", "Target"]

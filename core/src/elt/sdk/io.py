@@ -1,0 +1,137 @@
+"""singer-sdk message reader and writer classes on elt's fast protocol layer.
+
+singer-sdk's defaults parse with the standard library into ``Decimal`` and serialise with
+simplejson, flushing stdout after every message. These classes plug into the SDK through
+its own extension points (``Tap.message_writer_class``, ``Target.message_reader_class``)
+and replace that with orjson, a buffered writer that flushes on STATE, and a reader whose
+errors name the line. Number precision is kept: see :mod:`elt.protocol.reader`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import IO, Any
+
+import orjson
+from singer_sdk.exceptions import InvalidRecord, RecordsWithoutSchemaException
+from singer_sdk.singerlib.encoding import GenericSingerReader, GenericSingerWriter
+from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+
+from elt.errors import EltError, ProtocolError
+from elt.protocol import MessageReader, MessageWriter, json_default
+
+__all__ = ["OrjsonReader", "OrjsonWriter", "StdoutSink"]
+
+# SDK exceptions that mean "this message is wrong", reported as protocol errors with the
+# line they came from; every other exception keeps its type and gains the line as a note.
+_INPUT_ERRORS = (RecordsWithoutSchemaException, InvalidRecord, InvalidInputLine)
+
+
+class StdoutSink:
+    """Binary view of whatever ``sys.stdout`` is at the moment of writing.
+
+    Looked up on every write rather than once, because test runners swap ``sys.stdout``
+    for a buffer after the writer was made; text written to the text layer is flushed
+    first so the two layers never reorder.
+    """
+
+    def write(self, data: bytes | bytearray) -> int:
+        out = sys.stdout
+        binary: IO[bytes] | None = getattr(out, "buffer", None)
+        if binary is None:
+            return out.write(bytes(data).decode("utf-8"))
+        out.flush()
+        return binary.write(data)
+
+    def flush(self) -> None:
+        out = sys.stdout
+        out.flush()
+        binary = getattr(out, "buffer", None)
+        if binary is not None:
+            binary.flush()
+
+
+class OrjsonWriter(GenericSingerWriter[bytes, Message]):
+    """Buffered orjson writer for singer-sdk taps: no flush per message, flush on STATE."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._writer = MessageWriter(StdoutSink())  # type: ignore[arg-type]
+        atexit.register(self._writer.flush)
+
+    def serialize_message(self, message: Message) -> bytes:
+        return orjson.dumps(
+            message.to_dict(), default=json_default, option=orjson.OPT_APPEND_NEWLINE
+        )
+
+    def write_message(self, message: Message) -> None:
+        if type(message) is RecordMessage:
+            self._writer.write_record(
+                message.stream,
+                message.record,
+                version=message.version,
+                time_extracted=message.time_extracted,
+            )
+        else:
+            self._writer.write(message.to_dict())
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+
+class OrjsonReader(GenericSingerReader[str]):
+    """orjson reader for singer-sdk targets, reading stdin's binary buffer by default."""
+
+    def __init__(self, *, name: str = "<stdin>") -> None:
+        super().__init__()
+        self.name = name
+
+    @property
+    def default_input(self) -> IO[str]:
+        return sys.stdin
+
+    def deserialize_json(self, line: str | bytes) -> dict[str, Any]:
+        value: dict[str, Any] = orjson.loads(line)
+        return value
+
+    def process_lines(
+        self,
+        file_input: IO[str] | IO[bytes] | None,
+        callbacks: dict[str, Callable[[dict[str, Any]], None]],
+    ) -> Counter[str]:
+        source = file_input if file_input is not None else sys.stdin.buffer
+        reader = MessageReader(source, name=self.name if file_input is None else _name(source))
+        stats: Counter[str] = Counter()
+        for message in reader:
+            kind = message["type"]
+            try:
+                callbacks[kind](message)
+            except EltError:
+                raise
+            except _INPUT_ERRORS as exc:
+                raise ProtocolError(
+                    f"{kind} message{_stream_of(message)} was rejected: {exc}",
+                    where=f"{reader.name} line {reader.line_number}",
+                ) from exc
+            except Exception as exc:
+                exc.add_note(
+                    f"while processing {kind} message{_stream_of(message)} "
+                    f"at {reader.name} line {reader.line_number}"
+                )
+                raise
+            stats[kind] += 1
+        return stats
+
+
+def _name(source: object) -> str:
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<input>"
+
+
+def _stream_of(message: dict[str, Any]) -> str:
+    stream = message.get("stream")
+    return f" for stream {stream!r}" if isinstance(stream, str) else ""

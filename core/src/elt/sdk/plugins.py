@@ -1,0 +1,53 @@
+"""Tap and Target bases for elt's plugins: singer-sdk with the fast message path.
+
+They are singer-sdk's ``Tap`` and ``Target`` (standard CLI, config validation, discovery,
+catalog selection, state, stream maps, the standard test suites) with two changes:
+
+- messages go through :mod:`elt.sdk.io` (orjson, buffered, flush on every STATE — the SDK
+  ends each stream's sync with one — and at exit);
+- an :class:`elt.errors.EltError` ends the process with its one-paragraph message on stderr
+  and its exit code, not a traceback, so bad input reads the same from every plugin.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import singer_sdk
+
+from elt.errors import EltError
+from elt.sdk.io import OrjsonReader, OrjsonWriter
+
+__all__ = ["Tap", "Target"]
+
+
+def _exit_with(error: EltError, logger: Any) -> NoReturn:
+    logger.error("%s", error)
+    sys.exit(error.exit_code)
+
+
+class Tap(singer_sdk.Tap):
+    """A singer-sdk tap writing messages with :class:`OrjsonWriter`."""
+
+    message_writer_class = OrjsonWriter
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().invoke(*args, **kwargs)
+        except EltError as error:
+            _exit_with(error, cls.logger)
+
+
+class Target(singer_sdk.Target):
+    """A singer-sdk target reading messages with :class:`OrjsonReader`."""
+
+    message_reader_class = OrjsonReader
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().invoke(*args, **kwargs)
+        except EltError as error:
+            _exit_with(error, cls.logger)

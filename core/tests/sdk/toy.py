@@ -1,0 +1,68 @@
+"""A minimal tap and target on elt.sdk, to exercise the fast message path end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from singer_sdk import Stream
+from singer_sdk import typing as th
+from singer_sdk.sinks import BatchSink
+
+from elt.sdk import Tap, Target
+
+
+class NumbersStream(Stream):
+    """``count`` rows with an id, a label, a decimal and a timestamp bookmark."""
+
+    name = "numbers"
+    primary_keys = ("id",)
+    replication_key = "updated_at"
+    schema = th.PropertiesList(
+        th.Property("id", th.IntegerType, required=True),
+        th.Property("label", th.StringType),
+        th.Property("amount", th.NumberType),
+        th.Property("updated_at", th.DateTimeType),
+    ).to_dict()
+
+    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        for i in range(int(self.config.get("count", 10))):
+            yield {
+                "id": i,
+                "label": f"número {i}",
+                "amount": Decimal("12345678901234.123456789"),
+                "updated_at": f"2026-01-01T00:00:{i % 60:02d}+00:00",
+            }
+
+
+class TapToy(Tap):
+    """Toy tap for tests."""
+
+    name = "tap-toy"
+    config_jsonschema = th.PropertiesList(th.Property("count", th.IntegerType)).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        return [NumbersStream(self)]
+
+
+class JsonlSink(BatchSink):
+    """Appends each batch of records to ``<output_dir>/<stream>.jsonl``."""
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        path = Path(self.config["output_dir"]) / f"{self.stream_name}.jsonl"
+        with path.open("a", encoding="utf-8") as out:
+            for record in context["records"]:
+                out.write(json.dumps(record, default=str) + "\n")
+
+
+class TargetToy(Target):
+    """Toy target for tests."""
+
+    name = "target-toy"
+    config_jsonschema = th.PropertiesList(
+        th.Property("output_dir", th.StringType, required=True)
+    ).to_dict()
+    default_sink_class = JsonlSink
