@@ -25,6 +25,7 @@ from elt.protocol.messages import (
 from elt.protocol.reader import DEFAULT_MAX_LINE_BYTES, MessageReader, read_messages
 from elt.protocol.selection import SelectionRule, apply_selection, parse_rules
 from elt.protocol.state import clear_stream, get_bookmark, merge_state, set_bookmark
+from elt.protocol.summary import StreamSummary, Summary, summarize
 from elt.protocol.writer import MessageWriter, dumps, json_default
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "SchemaMessage",
     "SelectionRule",
     "StateMessage",
+    "StreamSummary",
+    "Summary",
     "apply_selection",
     "clear_stream",
     "dumps",
@@ -58,4 +61,5 @@ __all__ = [
     "property_breadcrumb",
     "read_messages",
     "set_bookmark",
+    "summarize",
 ]

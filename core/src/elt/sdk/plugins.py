@@ -12,19 +12,30 @@ catalog selection, state, stream maps, the standard test suites) with two change
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any
 
 import singer_sdk
 
 from elt.errors import EltError
-from elt.sdk.io import OrjsonReader, OrjsonWriter
+from elt.sdk.io import INPUT_ERRORS, OrjsonReader, OrjsonWriter, input_error
 
 __all__ = ["Tap", "Target"]
 
 
-def _exit_with(error: EltError, logger: Any) -> NoReturn:
-    logger.error("%s", error)
-    sys.exit(error.exit_code)
+REPORTED_ERRORS: tuple[type[Exception], ...] = (EltError, *INPUT_ERRORS)
+
+
+def _invoke_reporting_errors(invoke: Callable[[], None], logger: Any) -> None:
+    """Run a plugin; on an error a person must act on, log one paragraph and exit."""
+    try:
+        invoke()
+    except REPORTED_ERRORS as exc:
+        error = exc if isinstance(exc, EltError) else input_error(exc)
+        if error is None:
+            raise
+        logger.error("%s", error)
+        sys.exit(error.exit_code)
 
 
 class Tap(singer_sdk.Tap):
@@ -34,10 +45,7 @@ class Tap(singer_sdk.Tap):
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().invoke(*args, **kwargs)
-        except EltError as error:
-            _exit_with(error, cls.logger)
+        _invoke_reporting_errors(lambda: super(Tap, cls).invoke(*args, **kwargs), cls.logger)
 
 
 class Target(singer_sdk.Target):
@@ -47,7 +55,4 @@ class Target(singer_sdk.Target):
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().invoke(*args, **kwargs)
-        except EltError as error:
-            _exit_with(error, cls.logger)
+        _invoke_reporting_errors(lambda: super(Target, cls).invoke(*args, **kwargs), cls.logger)

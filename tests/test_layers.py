@@ -1,0 +1,107 @@
+"""The import rule of DESIGN.md, checked on the source: layers point one way only."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "core" / "src" / "elt"
+HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google.cloud", "azure", "pyarrow")
+
+# layer -> the elt modules it may import (besides itself)
+ALLOWED = {
+    "elt.errors": (),
+    "elt.protocol": ("elt.errors",),
+    "elt.sdk": ("elt.errors", "elt.protocol"),
+}
+
+
+def modules(root: Path) -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(root.rglob("*.py")):
+        if ".venv" not in path.parts:
+            yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def imports(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(CORE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_lower_layers_import_only_what_they_may(layer: str) -> None:
+    offending = []
+    for path, tree in modules(CORE):
+        if not within(module_name(path), layer):
+            continue
+        for name in imports(tree):
+            foreign = within(name, "elt") and not within(name, layer)
+            if foreign and not any(within(name, ok) for ok in ALLOWED[layer]):
+                offending.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offending == []
+
+
+def test_nothing_imports_the_cli() -> None:
+    offending = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path, tree in modules(CORE)
+        if not within(module_name(path), "elt.cli")
+        for name in imports(tree)
+        if within(name, "elt.cli")
+    ]
+    assert offending == []
+
+
+def test_core_does_not_import_heavy_clients() -> None:
+    offending = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path, tree in modules(CORE)
+        for name in imports(tree)
+        if any(within(name, heavy) for heavy in HEAVY_CLIENTS)
+    ]
+    assert offending == []
+
+
+def test_core_outside_the_cli_never_prints() -> None:
+    offending = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path, tree in modules(CORE)
+        if not within(module_name(path), "elt.cli")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
+    assert offending == []
+
+
+def test_plugins_import_only_sdk_protocol_and_errors() -> None:
+    allowed = ("elt.sdk", "elt.protocol", "elt.errors")
+    offending = []
+    for kind in ("taps", "targets"):
+        for plugin in sorted((REPO / kind).glob("*/src/*")):
+            siblings = {p.name for p in (REPO / "taps").glob("*/src/*")} | {
+                p.name for p in (REPO / "targets").glob("*/src/*")
+            }
+            for path, tree in modules(plugin):
+                for name in imports(tree):
+                    top = name.split(".")[0]
+                    bad_elt = within(name, "elt") and not any(within(name, ok) for ok in allowed)
+                    if bad_elt or (top in siblings and top != plugin.name):
+                        offending.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offending == []
