@@ -20,6 +20,7 @@ from elt.project.model import (
     Manifest,
     PluginKind,
     PluginSpec,
+    SettingSpec,
     env_prefix,
 )
 from elt.project.problems import Loc, Problem, did_you_mean, render_loc
@@ -41,7 +42,9 @@ def check_references(manifest: Manifest) -> list[Problem]:
     return problems
 
 
-def coerce_config(manifest: Manifest, *, unresolved: bool = False) -> tuple[Manifest, list[Problem]]:
+def coerce_config(
+    manifest: Manifest, *, unresolved: bool = False
+) -> tuple[Manifest, list[Problem]]:
     """Coerce config values and defaults to their declared kinds.
 
     Requires a manifest whose references check out. With ``unresolved`` (a file that was
@@ -54,11 +57,20 @@ def coerce_config(manifest: Manifest, *, unresolved: bool = False) -> tuple[Mani
     for plugin in project.plugins:
         loc: Loc = ("plugins", plugin.kind.section, plugin.index)
         config = _coerced(plugin.spec.config, plugin, (*loc, "config"), problems, unresolved)
-        settings = []
-        for index, setting in enumerate(plugin.spec.settings):
-            default = {setting.name: setting.default}
-            checked = _coerced(default, plugin, (*loc, "settings", index), problems, unresolved)
-            settings.append(setting.model_copy(update={"default": checked[setting.name]}))
+        settings = [
+            setting.model_copy(
+                update={
+                    "default": _coerced_value(
+                        setting,
+                        setting.default,
+                        (*loc, "settings", at, "default"),
+                        problems,
+                        unresolved,
+                    )
+                }
+            )
+            for at, setting in enumerate(plugin.spec.settings)
+        ]
         spec = plugin.spec.model_copy(update={"config": config, "settings": settings})
         sections[plugin.kind.section].append(spec)
     environments = [
@@ -92,17 +104,22 @@ def _coerced_environment(
 def _coerced(
     config: Mapping[str, Any], plugin: Plugin, loc: Loc, problems: list[Problem], unresolved: bool
 ) -> dict[str, Any]:
-    result = dict(config)
-    for key, value in config.items():
-        setting = plugin.setting(key)
-        if setting is None or (unresolved and isinstance(value, str) and "${" in value):
-            continue
-        try:
-            result[key] = coerce(setting.kind, value)
-        except ValueError as error:
-            where = (*loc, "default") if loc[-2] == "settings" else (*loc, key)
-            problems.append(Problem(where, str(error)))
-    return result
+    return {
+        key: _coerced_value(plugin.setting(key), value, (*loc, key), problems, unresolved)
+        for key, value in config.items()
+    }
+
+
+def _coerced_value(
+    setting: SettingSpec | None, value: Any, loc: Loc, problems: list[Problem], unresolved: bool
+) -> Any:
+    if setting is None or (unresolved and isinstance(value, str) and "${" in value):
+        return value
+    try:
+        return coerce(setting.kind, value)
+    except ValueError as error:
+        problems.append(Problem(loc, str(error)))
+        return value
 
 
 def _plugins(manifest: Manifest) -> list[tuple[tuple[str, int], PluginSpec]]:
@@ -145,7 +162,10 @@ def _inheritance(manifest: Manifest, kind: PluginKind) -> list[Problem]:
     specs = manifest.plugins.of(kind)
     own = {spec.name: spec for spec in specs}
     others = {
-        spec.name: other for other in PluginKind if other is not kind for spec in manifest.plugins.of(other)
+        spec.name: other
+        for other in PluginKind
+        if other is not kind
+        for spec in manifest.plugins.of(other)
     }
     problems: list[Problem] = []
     reported: set[frozenset[str]] = set()
@@ -156,11 +176,14 @@ def _inheritance(manifest: Manifest, kind: PluginKind) -> list[Problem]:
         loc: Loc = ("plugins", kind.section, index, "inherit_from")
         if parent in others:
             problems.append(
-                Problem(loc, f'"{parent}" is a {others[parent].value}; a {kind.value} can only '
-                f"inherit from a {kind.value}")
+                Problem(
+                    loc,
+                    f'"{parent}" is a {others[parent].value}; a {kind.value} can only '
+                    f"inherit from a {kind.value}",
+                )
             )
         elif parent not in own:
-            hint = did_you_mean(parent, own) or None
+            hint = did_you_mean(parent, [n for n in own if n != spec.name]) or None
             problems.append(Problem(loc, f'unknown {kind.value} "{parent}"', hint))
         else:
             chain = _chain(spec.name, own)
@@ -207,7 +230,9 @@ def _environments(manifest: Manifest) -> list[Problem]:
             problems += _duplicates(entries, loc, kind.value)
             for at, name in enumerate(entries):
                 if name not in declared:
-                    hint = did_you_mean(name, declared) or f"Declare it under plugins.{kind.section}"
+                    hint = (
+                        did_you_mean(name, declared) or f"Declare it under plugins.{kind.section}"
+                    )
                     problems.append(
                         Problem((*loc, at, "name"), f'unknown {kind.value} "{name}"', hint)
                     )

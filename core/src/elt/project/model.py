@@ -40,7 +40,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 __all__ = [
     "EnvironmentPluginSpec",
@@ -54,6 +54,8 @@ __all__ = [
     "SettingSpec",
     "env_prefix",
     "setting_variable",
+    "valid_plugin_name",
+    "valid_setting_name",
 ]
 
 _PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -106,7 +108,12 @@ class SettingKind(StrEnum):
     FILE = "file"
 
 
-def _plugin_name(value: str) -> str:
+def valid_plugin_name(value: str) -> str:
+    """Return ``value`` if it can name a plugin or an environment; raise ValueError if not.
+
+    Names become directory names (virtualenvs, state) and variable prefixes, so path
+    separators, ``..`` and spaces are refused here rather than escaped everywhere else.
+    """
     if not _PLUGIN_NAME.fullmatch(value):
         raise ValueError(
             f'invalid plugin name "{value}"; use letters, digits, ".", "_" and "-", '
@@ -115,7 +122,8 @@ def _plugin_name(value: str) -> str:
     return value
 
 
-def _setting_name(value: str) -> str:
+def valid_setting_name(value: str) -> str:
+    """Return ``value`` if it can name a declared setting; raise ValueError if not."""
     if not _SETTING_NAME.fullmatch(value):
         raise ValueError(
             f'invalid setting name "{value}"; use letters, digits, "_", "." and "-", '
@@ -132,15 +140,17 @@ def _env_name(value: str) -> str:
 
 PluginName = Annotated[
     str,
-    AfterValidator(_plugin_name),
+    AfterValidator(valid_plugin_name),
     Field(json_schema_extra={"pattern": f"^{_PLUGIN_NAME.pattern}$"}),
 ]
 SettingName = Annotated[
     str,
-    AfterValidator(_setting_name),
+    AfterValidator(valid_setting_name),
     Field(json_schema_extra={"pattern": f"^{_SETTING_NAME.pattern}$"}),
 ]
 EnvVarName = Annotated[str, AfterValidator(_env_name)]
+# numbers and booleans are written as text (see EnvironmentSpec), so editors accept them too
+EnvValue = Annotated[str, WithJsonSchema({"type": ["string", "number", "boolean"]})]
 
 
 class _Model(BaseModel):
@@ -233,7 +243,7 @@ class EnvironmentSpec(_Model):
     """A named deployment context (dev, prod) with its own variables and config overrides."""
 
     name: PluginName
-    env: dict[EnvVarName, str] = Field(
+    env: dict[EnvVarName, EnvValue] = Field(
         default_factory=dict, description="Environment variables set for plugin processes."
     )
     plugins: EnvironmentPlugins = Field(default_factory=EnvironmentPlugins)

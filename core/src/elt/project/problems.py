@@ -69,8 +69,18 @@ def render_loc(loc: Loc) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """A ``Did you mean "x"?`` sentence for the closest choice, or an empty string."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """A ``Did you mean "x"?`` sentence for the closest choice, or an empty string.
+
+    A choice that starts with the word (``int`` -> ``integer``) is taken first; otherwise
+    the cutoff is high because names in one project share prefixes (``tap-``), which makes
+    unrelated names look similar.
+    """
+    options = list(choices)
+    if len(word) >= 3:
+        prefixed = [c for c in options if c.startswith(word) or word.startswith(c)]
+        if prefixed:
+            return f'Did you mean "{prefixed[0]}"?'
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.75)
     return f'Did you mean "{matches[0]}"?' if matches else ""
 
 
@@ -128,14 +138,15 @@ def _translate(detail: Any) -> Problem:
 
 
 def _unknown_key(loc: Loc) -> Problem:
-    key = str(loc[-1])
-    if loc[:-1] in {("plugins",), ("environments", *loc[1:2], "plugins")}:
+    key, parent = str(loc[-1]), loc[:-1]
+    in_environment = len(parent) == 3 and parent[0] == "environments" and parent[2] == "plugins"
+    if parent == ("plugins",) or in_environment:
         return Problem(
             loc,
             f"unknown plugin kind; expected one of {', '.join(SECTIONS)}",
             did_you_mean(key, SECTIONS) or None,
         )
-    fields = _fields_at(loc[:-1])
+    fields = _fields_at(parent)
     return Problem(
         loc,
         f"unknown key; expected one of {', '.join(fields)}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -59,9 +59,9 @@ def line_of(document: Any, loc: Loc) -> int | None:
     for part in loc:
         try:
             if isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1
+                line = cast(Any, node).lc.key(part)[0] + 1
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                line = node.lc.item(part)[0] + 1
+                line = cast(Any, node).lc.item(part)[0] + 1
             else:
                 break
         except (AttributeError, KeyError, TypeError):  # a node built in memory has no position

@@ -1,0 +1,83 @@
+"""elt projects: the ``plugins.yml`` model, loading, validation, config resolution, edits.
+
+A project is a directory holding ``plugins.yml`` (its shape is documented in
+:mod:`elt.project.model`) and optionally ``.env``. This package turns them into a validated
+:class:`Project`, says where each setting of a plugin gets its value
+(:func:`resolve_config`), and edits the files without losing comments (:func:`add_plugin`,
+:func:`set_config`). Everything wrong is a :class:`elt.errors.ProjectError` (the files) or
+:class:`elt.errors.ConfigError` (a value) naming the YAML path and line.
+"""
+
+from __future__ import annotations
+
+from elt.project.edit import (
+    ConfigChange,
+    ConfigRemoval,
+    ConfigStore,
+    PluginAdded,
+    add_plugin,
+    set_config,
+    unset_config,
+)
+from elt.project.kinds import coerce, parse_value
+from elt.project.loader import find_project_root, load_project, read_dotenv
+from elt.project.model import (
+    EnvironmentSpec,
+    Manifest,
+    PluginKind,
+    PluginSpec,
+    SettingKind,
+    SettingSpec,
+    setting_variable,
+)
+from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
+from elt.project.scaffold import ProjectCreated, init_project
+from elt.project.schema import plugins_schema, render_schema
+from elt.project.settings import (
+    REDACTED,
+    PluginConfig,
+    ResolvedSetting,
+    SettingSource,
+    is_secret,
+    redact,
+    resolve_config,
+    resolve_setting,
+)
+
+__all__ = [
+    "DOTENV_FILE",
+    "PROJECT_FILE",
+    "REDACTED",
+    "ConfigChange",
+    "ConfigRemoval",
+    "ConfigStore",
+    "EnvironmentSpec",
+    "Manifest",
+    "Plugin",
+    "PluginAdded",
+    "PluginConfig",
+    "PluginKind",
+    "PluginSpec",
+    "Project",
+    "ProjectCreated",
+    "ResolvedSetting",
+    "SettingKind",
+    "SettingSource",
+    "SettingSpec",
+    "add_plugin",
+    "coerce",
+    "find_project_root",
+    "init_project",
+    "is_secret",
+    "load_project",
+    "parse_value",
+    "plugins_schema",
+    "read_dotenv",
+    "redact",
+    "render_schema",
+    "resolve_config",
+    "resolve_setting",
+    "set_config",
+    "setting_variable",
+    "unset_config",
+]

@@ -1,0 +1,345 @@
+"""Changing a project: add a plugin, set or unset a config value.
+
+plugins.yml is a file people write by hand, so edits go through ruamel.yaml's round-trip
+mode: comments, key order, quoting and indentation stay as they were and only the edited
+node changes. Every edit is validated as a whole file before it is written (a change never
+leaves an invalid project behind) and written atomically (:mod:`elt.project.files`).
+
+Edits load the project without interpolation: setting one value must not require every
+``${VAR}`` of every plugin to be set on this machine.
+
+Where a value goes (:class:`ConfigStore`): ``auto`` puts secrets (see
+:func:`elt.project.settings.is_secret`) in ``.env`` as ``<PLUGIN>_<SETTING>`` and everything
+else in the plugin's ``config`` in plugins.yml; ``yml``, ``dotenv`` and ``environment`` (the
+active environment's block) choose explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from elt.errors import ConfigError, ProjectError, UsageError
+from elt.project.envfile import set_variable, unset_variable
+from elt.project.files import atomic_write
+from elt.project.kinds import coerce, parse_value, value_text
+from elt.project.loader import load_project, validate_document
+from elt.project.model import PluginKind, setting_variable, valid_plugin_name, valid_setting_name
+from elt.project.problems import did_you_mean, render_loc
+from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
+from elt.project.settings import SettingSource, is_secret, resolve_setting
+from elt.project.yamlio import dump, line_of, parse
+
+__all__ = [
+    "ConfigChange",
+    "ConfigRemoval",
+    "ConfigStore",
+    "PluginAdded",
+    "add_plugin",
+    "set_config",
+    "unset_config",
+]
+
+_T = TypeVar("_T")
+
+
+class ConfigStore(StrEnum):
+    """Where ``set_config`` writes a value."""
+
+    AUTO = "auto"
+    YML = "yml"
+    DOTENV = "dotenv"
+    ENVIRONMENT = "environment"
+
+
+_SOURCE_OF = {
+    ConfigStore.YML: SettingSource.PLUGINS_YML,
+    ConfigStore.DOTENV: SettingSource.DOTENV,
+    ConfigStore.ENVIRONMENT: SettingSource.ENVIRONMENT,
+}
+
+
+@dataclass(frozen=True)
+class PluginAdded:
+    """A plugin appended to plugins.yml, and the YAML path of its entry."""
+
+    kind: PluginKind
+    name: str
+    path: str
+    file: Path
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """A value written by ``set_config``.
+
+    ``store`` is never AUTO; ``location`` says exactly where the value went;
+    ``shadowed_by`` names a higher-precedence source that still overrides it, if any.
+    """
+
+    plugin: str
+    setting: str
+    value: object
+    secret: bool
+    store: ConfigStore
+    location: str
+    shadowed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigRemoval:
+    """What ``unset_config`` removed (empty ``locations``: it was not set there)."""
+
+    plugin: str
+    setting: str
+    locations: tuple[str, ...]
+    still_set_by: str | None = None
+
+
+def add_plugin(
+    root: Path,
+    kind: PluginKind,
+    name: str,
+    *,
+    pip_url: str | None = None,
+    executable: str | None = None,
+    inherit_from: str | None = None,
+) -> PluginAdded:
+    """Append a plugin to plugins.yml; refuse a name in use or an unknown parent."""
+    _check_name(valid_plugin_name, name)
+    project = load_project(root, interpolate=False)
+    text, document = _open(root)
+    existing = next((p for p in project.plugins if p.name == name), None)
+    if existing is not None:
+        line = line_of(document, ("plugins", existing.kind.section, existing.index))
+        raise ProjectError(
+            f'a {existing.kind.value} named "{name}" already exists ({existing.path})',
+            where=f"{PROJECT_FILE}:{line}",
+            hint="Choose another name, or edit the existing entry",
+        )
+    if inherit_from is not None:
+        parents = [p.name for p in project.plugins if p.kind is kind]
+        if inherit_from not in parents:
+            known = f"Known {kind.section}: {', '.join(parents)}." if parents else ""
+            raise ProjectError(
+                f'cannot inherit from unknown {kind.value} "{inherit_from}"',
+                where=PROJECT_FILE,
+                hint=" ".join(filter(None, [did_you_mean(inherit_from, parents), known]))
+                or f"Add the {kind.value} first",
+            )
+    entry = CommentedMap(name=name)
+    for key, value in (
+        ("inherit_from", inherit_from),
+        ("pip_url", pip_url),
+        ("executable", executable),
+    ):
+        if value is not None:
+            entry[key] = value
+    entries = _child(_child(document, "plugins", CommentedMap), kind.section, CommentedSeq)
+    entries.append(entry)
+    _save(root, text, document)
+    path = render_loc(("plugins", kind.section, len(entries) - 1))
+    return PluginAdded(kind, name, path, root / PROJECT_FILE)
+
+
+def set_config(
+    root: Path,
+    plugin: str,
+    setting: str,
+    value: object,
+    *,
+    store: ConfigStore = ConfigStore.AUTO,
+    environment: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    parse: bool = False,
+) -> ConfigChange:
+    """Set one setting of a plugin in the chosen store (see the module docstring).
+
+    The value is checked against the setting's declared kind and coerced; a ``${VAR}``
+    reference is stored as written. With ``parse``, ``value`` is text as typed on a command
+    line and is read as :func:`elt.project.kinds.parse_value` says. ``environment`` is the
+    active environment (None: the project default), used by the environment store and to
+    report shadowing.
+    """
+    _check_name(valid_setting_name, setting)
+    project = load_project(root, environ=environ, interpolate=False)
+    target = project.plugin(plugin)
+    declared = target.setting(setting)
+    secret = is_secret(setting, declared)
+    if parse:
+        value = parse_value(str(value), declared.kind if declared else None)
+    if declared is not None and not (isinstance(value, str) and "${" in value):
+        try:
+            value = coerce(declared.kind, value)
+        except ValueError as error:
+            raise ConfigError(str(error), where=f"{target.name}.{setting}") from None
+    if store is ConfigStore.AUTO:
+        store = ConfigStore.DOTENV if secret else ConfigStore.YML
+    if store is ConfigStore.DOTENV:
+        variable = setting_variable(target.name, setting)
+        _write_or_fail(
+            root / DOTENV_FILE,
+            lambda: set_variable(root / DOTENV_FILE, variable, value_text(value)),
+        )
+        location = f"{DOTENV_FILE} {variable}"
+    else:
+        text, document = _open(root)
+        config, loc = _config_node(project, document, target, store, environment, create=True)
+        config[setting] = value
+        _save(root, text, document)
+        location = f"{PROJECT_FILE} {render_loc((*loc, setting))}"
+    shadow = _overriding(
+        root,
+        environ=environ,
+        plugin=target.name,
+        setting=setting,
+        environment=environment,
+        written=_SOURCE_OF[store],
+    )
+    return ConfigChange(target.name, setting, value, secret, store, location, shadow)
+
+
+def unset_config(
+    root: Path,
+    plugin: str,
+    setting: str,
+    *,
+    store: ConfigStore = ConfigStore.AUTO,
+    environment: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ConfigRemoval:
+    """Remove a setting's value; ``auto`` removes it from plugins.yml and from ``.env``."""
+    project = load_project(root, environ=environ, interpolate=False)
+    target = project.plugin(plugin)
+    removed: list[str] = []
+    if store in (ConfigStore.AUTO, ConfigStore.YML, ConfigStore.ENVIRONMENT):
+        yml_store = ConfigStore.YML if store is ConfigStore.AUTO else store
+        text, document = _open(root)
+        config, loc = _config_node(project, document, target, yml_store, environment, create=False)
+        if config is not None and setting in config:
+            del config[setting]
+            if not config:  # leave no empty ``config: {}`` behind
+                entry = document
+                for part in loc[:-1]:
+                    entry = entry[part]
+                del entry["config"]
+            _save(root, text, document)
+            removed.append(f"{PROJECT_FILE} {render_loc((*loc, setting))}")
+    if store in (ConfigStore.AUTO, ConfigStore.DOTENV):
+        variable = setting_variable(target.name, setting)
+        if _write_or_fail(root / DOTENV_FILE, lambda: unset_variable(root / DOTENV_FILE, variable)):
+            removed.append(f"{DOTENV_FILE} {variable}")
+    still = _overriding(
+        root,
+        environ=environ,
+        plugin=target.name,
+        setting=setting,
+        environment=environment,
+        written=SettingSource.UNSET,
+    )
+    return ConfigRemoval(target.name, setting, tuple(removed), still)
+
+
+def _check_name(check: Callable[[str], str], name: str) -> None:
+    try:
+        check(name)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _open(root: Path) -> tuple[str, Any]:
+    text = (root / PROJECT_FILE).read_text(encoding="utf-8")
+    return text, parse(text, label=PROJECT_FILE)
+
+
+def _save(root: Path, original: str, document: Any) -> None:
+    """Validate the edited document as a whole, then replace plugins.yml with it."""
+    text = dump(document, like=original)
+    validate_document(parse(text, label=PROJECT_FILE), lookup_from=None)
+    _write_or_fail(root / PROJECT_FILE, lambda: atomic_write(root / PROJECT_FILE, text))
+
+
+def _write_or_fail(path: Path, write: Callable[[], _T]) -> _T:
+    try:
+        return write()
+    except OSError as error:
+        raise ProjectError(f"cannot write: {error.strerror}", where=str(path)) from None
+
+
+def _child(node: Any, key: str, factory: type) -> Any:
+    """``node[key]``, created empty if missing; an empty flow ``[]``/``{}`` turns block."""
+    if node.get(key) is None:
+        node[key] = factory()
+    child = node[key]
+    if not child:
+        child.fa.set_block_style()
+    return child
+
+
+def _config_node(
+    project: Project,
+    document: Any,
+    plugin: Plugin,
+    store: ConfigStore,
+    environment: str | None,
+    *,
+    create: bool,
+) -> tuple[Any, tuple[str | int, ...]]:
+    """The ``config`` mapping an edit targets and its YAML path; None if absent and not created."""
+    section = plugin.kind.section
+    if store is not ConfigStore.ENVIRONMENT:
+        loc: tuple[str | int, ...] = ("plugins", section, plugin.index, "config")
+        entry = document["plugins"][section][plugin.index]
+    else:
+        active = project.environment(environment)
+        if active is None:
+            raise UsageError(
+                "the environment store needs an active environment",
+                hint="Pass --environment NAME, or set default_environment in plugins.yml",
+            )
+        at = next(i for i, e in enumerate(project.manifest.environments) if e.name == active.name)
+        block = document["environments"][at]
+        if not create and not block.get("plugins", {}).get(section):
+            return None, ()
+        entries = _child(_child(block, "plugins", CommentedMap), section, CommentedSeq)
+        index = next((i for i, e in enumerate(entries) if e["name"] == plugin.name), None)
+        if index is None:
+            if not create:
+                return None, ()
+            entries.append(CommentedMap(name=plugin.name))
+            index = len(entries) - 1
+        loc = ("environments", at, "plugins", section, index, "config")
+        entry = entries[index]
+    if entry.get("config") is None:
+        if not create:
+            return None, loc
+        entry["config"] = CommentedMap()
+    return _child(entry, "config", CommentedMap), loc
+
+
+def _overriding(
+    root: Path,
+    *,
+    environ: Mapping[str, str] | None,
+    plugin: str,
+    setting: str,
+    environment: str | None,
+    written: SettingSource,
+) -> str | None:
+    """The label of a source above ``written`` that still decides the setting, if any."""
+    project = load_project(root, environ=environ, interpolate=False)
+    try:
+        resolved = resolve_setting(project, plugin, setting, environment=environment)
+    except ConfigError as error:  # a variable of the wrong kind still overrides
+        return error.where
+    order = list(SettingSource)
+    if resolved.source is SettingSource.UNSET or order.index(resolved.source) >= order.index(
+        written
+    ):
+        return None
+    return resolved.label

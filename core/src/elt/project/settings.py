@@ -1,0 +1,238 @@
+"""Where each setting of a plugin gets its value, and keeping secrets out of sight.
+
+A setting's value comes from the first of these sources that sets it (highest first):
+
+1. ``env``          the variable ``<PLUGIN>_<SETTING>`` in the process environment
+                    (``TAP_CSV_PORT``; see :func:`elt.project.model.setting_variable`);
+2. ``dotenv``       the same variable in the project's ``.env``;
+3. ``environment``  the active environment's config for the plugin in plugins.yml;
+4. ``plugins.yml``  the plugin's own ``config``;
+5. ``inherited``    the config of its ``inherit_from`` parent (and grandparents);
+6. ``default``      the ``default`` of the declared setting.
+
+Mappings from layers 3 to 6 are deep-merged; the source reported is the highest layer that
+contributed. A variable overrides the whole value and is coerced to the declared kind, so
+``TAP_CSV_PORT=5433`` is the integer 5433. An empty variable or a YAML ``null`` sets nothing.
+The settings listed are the declared ones, the keys of every config layer, and any other
+``<PLUGIN>_*`` variable in the environment or ``.env`` (so a secret that ``elt config set``
+put in ``.env`` shows up), named by the lower-cased rest of the variable name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from elt.errors import ConfigError
+from elt.project.kinds import coerce
+from elt.project.model import SettingKind, SettingSpec, setting_variable
+from elt.project.project import DOTENV_FILE, Plugin, Project, deep_merge
+
+__all__ = [
+    "REDACTED",
+    "PluginConfig",
+    "ResolvedSetting",
+    "SettingSource",
+    "is_secret",
+    "redact",
+    "resolve_config",
+    "resolve_setting",
+]
+
+REDACTED = "********"
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|secret|token|api_key|apikey|private_key|client_secret"
+    r"|credentials|access_key)(?:_|$)"
+)
+
+
+class SettingSource(StrEnum):
+    """Where a value came from; members are ordered from highest precedence to lowest."""
+
+    ENV = "env"
+    DOTENV = "dotenv"
+    ENVIRONMENT = "environment"
+    PLUGINS_YML = "plugins.yml"
+    INHERITED = "inherited"
+    DEFAULT = "default"
+    UNSET = "unset"
+
+
+def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
+    """Whether a value must be redacted: declared so, of kind password, or named like one.
+
+    The name pattern is deliberately broad (a leaked secret costs more than a hidden port);
+    an explicit ``secret: false`` wins over it, for names like ``token_url``.
+    """
+    if setting is not None:
+        if setting.secret is not None:
+            return setting.secret
+        if setting.kind is SettingKind.PASSWORD:
+            return True
+    normalized = re.sub(r"[^a-z0-9]+", "_", name.lower())
+    return _SECRET_NAME.search(normalized) is not None
+
+
+def redact(value: object, *, secret: bool, reveal: bool = False) -> object:
+    """``********`` in place of a secret value (None stays None, so "unset" shows)."""
+    if secret and not reveal and value is not None:
+        return REDACTED
+    return value
+
+
+@dataclass(frozen=True)
+class ResolvedSetting:
+    """A setting's effective value and where it came from."""
+
+    name: str
+    value: object
+    source: SettingSource
+    secret: bool
+    origin: str = ""
+
+    @property
+    def label(self) -> str:
+        """The source as a person reads it: ``env TAP_CSV_PORT``, ``environment dev``."""
+        return {
+            SettingSource.ENV: f"env {self.origin}",
+            SettingSource.DOTENV: f"{DOTENV_FILE} {self.origin}",
+            SettingSource.ENVIRONMENT: f"environment {self.origin}",
+            SettingSource.PLUGINS_YML: "plugins.yml",
+            SettingSource.INHERITED: f"inherited from {self.origin}",
+            SettingSource.DEFAULT: "default",
+            SettingSource.UNSET: "unset",
+        }[self.source]
+
+    def shown(self, *, reveal: bool = False) -> object:
+        """The value to display: redacted if secret, unless ``reveal``."""
+        return redact(self.value, secret=self.secret, reveal=reveal)
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """Every setting of one plugin under one environment."""
+
+    plugin: str
+    environment: str | None
+    settings: tuple[ResolvedSetting, ...]
+
+    def values(self) -> dict[str, object]:
+        """The config the plugin receives: every setting that has a value."""
+        return {s.name: s.value for s in self.settings if s.source is not SettingSource.UNSET}
+
+    def missing(self, plugin: Plugin) -> tuple[str, ...]:
+        """Declared ``required`` settings that have no value."""
+        unset = {s.name for s in self.settings if s.source is SettingSource.UNSET}
+        return tuple(s.name for s in plugin.settings if s.required and s.name in unset)
+
+
+def resolve_config(
+    project: Project, plugin: str | Plugin, *, environment: str | None = None
+) -> PluginConfig:
+    """Resolve every known setting of ``plugin`` (see the module docstring for the order).
+
+    ``environment`` names the active environment; None means the project's default one.
+    """
+    plugin = project.plugin(plugin) if isinstance(plugin, str) else plugin
+    active = project.environment(environment)
+    layers = _layers(project, plugin, environment)
+    names = dict.fromkeys(s.name for s in plugin.settings)
+    for _, _, layer in layers:
+        names.update(dict.fromkeys(layer))
+    names.update(dict.fromkeys(_variable_names(project, plugin, names)))
+    settings = tuple(_resolve(project, plugin, name, layers) for name in names)
+    return PluginConfig(plugin.name, active.name if active else None, settings)
+
+
+def resolve_setting(
+    project: Project, plugin: str | Plugin, name: str, *, environment: str | None = None
+) -> ResolvedSetting:
+    """Resolve one setting, declared or not; ``source`` is UNSET when nothing sets it."""
+    plugin = project.plugin(plugin) if isinstance(plugin, str) else plugin
+    return _resolve(project, plugin, name, _layers(project, plugin, environment))
+
+
+_Layer = tuple[SettingSource, str, Mapping[str, Any]]
+
+
+def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> list[str]:
+    """Setting names of ``<PLUGIN>_*`` variables that no known name accounts for.
+
+    A variable that belongs to another plugin with a longer prefix (``TAP_CSV_X`` when
+    both ``tap`` and ``tap-csv`` exist) is not taken as ``csv_x`` of ``tap``.
+    """
+    prefix = plugin.env_prefix + "_"
+    others = [
+        other.env_prefix + "_"
+        for other in project.plugins
+        if other.env_prefix.startswith(prefix) and other.env_prefix + "_" != prefix
+    ]
+    accounted = {setting_variable(plugin.name, name) for name in known}
+    found: list[str] = []
+    for variables in (project.environ, project.dotenv):
+        for variable in variables:
+            if (
+                variable.startswith(prefix)
+                and len(variable) > len(prefix)
+                and variable not in accounted
+                and not any(variable.startswith(other) for other in others)
+            ):
+                accounted.add(variable)
+                found.append(variable[len(prefix) :].lower())
+    return found
+
+
+def _layers(project: Project, plugin: Plugin, environment: str | None) -> list[_Layer]:
+    """The config layers from plugins.yml, lowest precedence first."""
+    defaults = {s.name: s.default for s in plugin.settings}
+    layers: list[_Layer] = [(SettingSource.DEFAULT, "", defaults)]
+    for ancestor in reversed(plugin.ancestors):
+        layers.append((SettingSource.INHERITED, ancestor.name, ancestor.spec.config))
+    layers.append((SettingSource.PLUGINS_YML, plugin.path, plugin.spec.config))
+    active = project.environment(environment)
+    if active is not None:
+        config = project.environment_config(active, plugin)
+        layers.append((SettingSource.ENVIRONMENT, active.name, config))
+    return layers
+
+
+def _resolve(project: Project, plugin: Plugin, name: str, layers: list[_Layer]) -> ResolvedSetting:
+    setting = plugin.setting(name)
+    secret = is_secret(name, setting)
+    variable = setting_variable(plugin.name, name)
+    for source, values, label in (
+        (SettingSource.ENV, project.environ, "environment variable"),
+        (SettingSource.DOTENV, project.dotenv, f"variable in {DOTENV_FILE}"),
+    ):
+        text = values.get(variable)
+        if text:
+            typed = _typed(setting, text, variable, label, f"{plugin.name}.{name}")
+            return ResolvedSetting(name, typed, source, secret, variable)
+    value: object = None
+    found: tuple[SettingSource, str] = (SettingSource.UNSET, "")
+    for source, origin, layer in layers:
+        item = layer.get(name)
+        if item is None:
+            continue
+        if isinstance(value, Mapping) and isinstance(item, Mapping):
+            value = deep_merge(value, item)
+        else:
+            value = item
+        found = (source, origin)
+    return ResolvedSetting(name, value, found[0], secret, found[1])
+
+
+def _typed(setting: SettingSpec | None, text: str, variable: str, label: str, what: str) -> object:
+    if setting is None:
+        return text
+    try:
+        return coerce(setting.kind, text)
+    except ValueError as error:
+        raise ConfigError(
+            f"{error} in {label} {variable}",
+            where=what,
+            hint=f"Fix or unset {variable}",
+        ) from None

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import stat
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import Result
+
+Elt = Callable[..., Result]
+
+
+def write(root: Path, plugins_yml: str) -> Path:
+    root.mkdir(exist_ok=True)
+    (root / "plugins.yml").write_text(textwrap.dedent(plugins_yml))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("plugins_yml", "message"),
+    [
+        pytest.param(
+            "version: 1\nplugins:\n  taps: [\n",
+            "error: plugins.yml:4: invalid YAML: expected the node content, but found "
+            "'<stream end>' (column 1)",
+            id="malformed-yaml",
+        ),
+        pytest.param(
+            "version: 1\nplugins:\n  extractors:\n    - name: tap-csv\n",
+            "error: plugins.extractors: unknown plugin kind; expected one of taps, targets, "
+            "mappers (plugins.yml:3)",
+            id="unknown-plugin-kind",
+        ),
+        pytest.param(
+            "plugins:\n  taps:\n    - name: tap-csv\n      config: {key: '${ELT_TEST_UNSET_VAR}'}\n",
+            "error: plugins.taps[0].config.key: environment variable ELT_TEST_UNSET_VAR is not "
+            "set (plugins.yml:4). Set it in the environment or in .env, or give a default: "
+            "${ELT_TEST_UNSET_VAR:-value}",
+            id="missing-env-var",
+        ),
+        pytest.param(
+            "plugins:\n  taps:\n    - name: tap-csv\n      settings: [{name: port, kind: integer}]"
+            "\n      config:\n        port: abc\n",
+            'error: plugins.taps[0].config.port: expected integer, got "abc" (plugins.yml:6)',
+            id="wrong-setting-kind",
+        ),
+        pytest.param(
+            "plugins:\n  taps:\n    - name: tap-csv\n    - name: tap-csv\n",
+            'error: plugins.taps[1].name: duplicate plugin name "tap-csv", first at '
+            "plugins.taps[0] (plugins.yml:4)",
+            id="duplicate-plugin",
+        ),
+        pytest.param(
+            "plugins:\n  taps:\n    - name: tap-csv\n    - name: tap-b\n      inherit_from: tap-x\n",
+            'error: plugins.taps[1].inherit_from: unknown tap "tap-x" (plugins.yml:5)',
+            id="unknown-inherit-from",
+        ),
+        pytest.param(
+            "plugins:\n  taps:\n    - name: tap-csv\n      confg: {}\n",
+            "error: plugins.taps[0].confg: unknown key; expected one of name, inherit_from, "
+            "pip_url, executable, config, select, metadata, settings (plugins.yml:4). "
+            'Did you mean "config"?',
+            id="unknown-key",
+        ),
+    ],
+)
+def test_bad_plugins_yml_is_one_clear_error_without_traceback(
+    tmp_path: Path, elt: Elt, plugins_yml: str, message: str
+) -> None:
+    root = write(tmp_path / "p", plugins_yml)
+    result = elt("--project", str(root), "config", "list", "tap-csv")
+    assert (result.exit_code, result.stdout, result.stderr) == (78, "", message + "\n")
+
+
+def test_list_shows_values_and_sources_with_secrets_redacted(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    elt(*p, "config", "set", "target-postgres", "host", "localhost")
+    elt(*p, "config", "set", "target-postgres", "password", "hunter2")
+    result = elt(*p, "config", "list", "target-postgres", env={"TARGET_POSTGRES_PORT": "5433"})
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "SETTING   VALUE      SOURCE\n"
+        "host      localhost  plugins.yml\n"
+        "port      5433       env TARGET_POSTGRES_PORT\n"
+        "password  ********   .env TARGET_POSTGRES_PASSWORD\n"
+    )
+    assert "hunter2" not in result.output
+
+
+def test_list_shows_secrets_only_when_asked(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    elt(*p, "config", "set", "target-postgres", "password", "hunter2")
+    result = elt(*p, "config", "list", "target-postgres", "--show-secrets")
+    assert "hunter2" in result.stdout
+
+
+def test_list_as_json_has_values_sources_and_secrecy(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    elt(*p, "config", "set", "target-postgres", "port", "5432")
+    elt(*p, "config", "set", "target-postgres", "api_token", "t0k")
+    result = elt(*p, "config", "list", "target-postgres", "--format", "json")
+    assert orjson.loads(result.stdout) == {
+        "plugin": "target-postgres",
+        "environment": "dev",
+        "settings": [
+            {
+                "name": "port",
+                "value": 5432,
+                "source": "plugins.yml",
+                "origin": "plugins.targets[0]",
+                "secret": False,
+            },
+            {
+                "name": "api_token",
+                "value": "********",
+                "source": "dotenv",
+                "origin": "TARGET_POSTGRES_API_TOKEN",
+                "secret": True,
+            },
+        ],
+    }
+
+
+def test_get_prints_the_value_for_shell_use(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    elt(*p, "config", "set", "tap-csv", "files", "[a.csv, b.csv]")
+    elt(*p, "config", "set", "tap-csv", "delimiter", ";")
+    assert elt(*p, "config", "get", "tap-csv", "files").stdout == '["a.csv","b.csv"]\n'
+    assert elt(*p, "config", "get", "tap-csv", "delimiter").stdout == ";\n"
+
+
+def test_get_redacts_a_secret_unless_asked(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    elt(*p, "config", "set", "tap-csv", "password", "hunter2")
+    assert elt(*p, "config", "get", "tap-csv", "password").stdout == "********\n"
+    shown = elt(*p, "config", "get", "tap-csv", "password", "--show-secrets")
+    assert shown.stdout == "hunter2\n"
+
+
+def test_get_an_unset_setting_exits_78(project: Path, elt: Elt) -> None:
+    result = elt("--project", str(project), "config", "get", "tap-csv", "port")
+    assert (result.exit_code, result.stderr) == (
+        78,
+        "error: tap-csv.port: not set. Set it with `elt config set tap-csv port VALUE`\n",
+    )
+
+
+def test_set_preserves_comments_in_plugins_yml(project: Path, elt: Elt) -> None:
+    plugins = project / "plugins.yml"
+    original = plugins.read_text().replace(
+        "    - name: tap-csv\n", "    - name: tap-csv   # our CSVs\n"
+    )
+    plugins.write_text(original)
+    result = elt("--project", str(project), "config", "set", "tap-csv", "port", "5432")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "set tap-csv.port = 5432 in plugins.yml plugins.taps[0].config.port\n",
+    )
+    assert plugins.read_text() == original.replace(
+        "      pip_url: tap-csv\n  targets:\n",
+        "      pip_url: tap-csv\n      config:\n        port: 5432\n  targets:\n",
+    )
+
+
+def test_set_a_secret_writes_a_private_dotenv_and_hides_the_value(project: Path, elt: Elt) -> None:
+    before = (project / "plugins.yml").read_text()
+    result = elt("--project", str(project), "config", "set", "target-postgres", "password", "pw")
+    assert result.stdout == (
+        "set target-postgres.password = ******** in .env TARGET_POSTGRES_PASSWORD\n"
+    )
+    assert (project / ".env").read_text() == "TARGET_POSTGRES_PASSWORD='pw'\n"
+    assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
+    assert (project / "plugins.yml").read_text() == before
+
+
+def test_set_without_value_prompts_with_hidden_input(project: Path, elt: Elt) -> None:
+    result = elt(
+        "--project", str(project), "config", "set", "target-postgres", "password", input="s3\n"
+    )
+    assert result.exit_code == 0
+    assert (project / ".env").read_text() == "TARGET_POSTGRES_PASSWORD='s3'\n"
+    assert "s3" not in result.stdout
+
+
+def test_set_with_an_explicit_store(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    result = elt(*p, "config", "set", "tap-csv", "password", "x", "--store", "yml")
+    assert (
+        result.stdout
+        == "set tap-csv.password = ******** in plugins.yml plugins.taps[0].config.password\n"
+    )
+    result = elt(
+        *p, "-e", "prod", "config", "set", "tap-csv", "delimiter", ";", "--store", "environment"
+    )
+    assert result.stdout == (
+        "set tap-csv.delimiter = ; in plugins.yml environments[1].plugins.taps[0].config.delimiter\n"
+    )
+
+
+def test_set_warns_when_a_variable_still_overrides(project: Path, elt: Elt) -> None:
+    result = elt(
+        "--project",
+        str(project),
+        "config",
+        "set",
+        "tap-csv",
+        "delimiter",
+        ";",
+        env={"TAP_CSV_DELIMITER": ","},
+    )
+    assert result.exit_code == 0
+    assert result.stderr == "note: env TAP_CSV_DELIMITER overrides this value\n"
+
+
+def test_set_on_an_unknown_plugin_suggests_the_known_ones(project: Path, elt: Elt) -> None:
+    result = elt("--project", str(project), "config", "set", "tap-cvs", "port", "1")
+    assert (result.exit_code, result.stderr) == (
+        78,
+        'error: plugins.yml: unknown plugin "tap-cvs". Did you mean "tap-csv"? '
+        "Known: tap-csv, target-postgres.\n",
+    )
+
+
+def test_unset_removes_the_value(project: Path, elt: Elt) -> None:
+    p = ("--project", str(project))
+    before = (project / "plugins.yml").read_text()
+    elt(*p, "config", "set", "tap-csv", "port", "1")
+    result = elt(*p, "config", "unset", "tap-csv", "port")
+    assert result.stdout == "removed tap-csv.port from plugins.yml plugins.taps[0].config.port\n"
+    assert (project / "plugins.yml").read_text() == before
+    again = elt(*p, "config", "unset", "tap-csv", "port")
+    assert again.stdout == "tap-csv.port was not set in plugins.yml or .env; nothing to do\n"

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from elt.errors import ProjectError
+from elt.project.loader import load_project
+from elt.project.scaffold import init_project
+from elt.project.schema import render_schema
+
+
+def test_init_writes_a_valid_empty_project(tmp_path: Path) -> None:
+    created = init_project(tmp_path / "new")
+    root = tmp_path / "new"
+    assert created.root == root
+    assert [p.relative_to(root).as_posix() for p in created.written] == [
+        "plugins.yml",
+        ".elt/plugins.schema.json",
+        ".gitignore",
+        ".env.example",
+    ]
+    project = load_project(root, environ={})
+    assert project.plugins == ()
+    assert [e.name for e in project.manifest.environments] == ["dev", "prod"]
+    assert stat.S_IMODE((root / "plugins.yml").stat().st_mode) == 0o644
+
+
+def test_plugins_yml_points_editors_at_the_schema_copy(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    first = (tmp_path / "plugins.yml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=.elt/plugins.schema.json"
+    assert (tmp_path / ".elt" / "plugins.schema.json").read_text() == render_schema()
+
+
+def test_gitignore_covers_local_state_secrets_and_output(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    assert (tmp_path / ".gitignore").read_text() == ".elt/\n.env\noutput/\n"
+
+
+def test_an_existing_gitignore_gets_only_the_missing_lines(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc\n.env")
+    init_project(tmp_path)
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.env\n.elt/\noutput/\n"
+
+
+def test_init_refuses_to_overwrite_plugins_yml(tmp_path: Path) -> None:
+    (tmp_path / "plugins.yml").write_text("version: 1\n# mine\n")
+    with pytest.raises(ProjectError) as raised:
+        init_project(tmp_path)
+    assert str(raised.value) == (
+        f"plugins.yml already exists in {tmp_path}. "
+        "Pass --force to replace it with a new, empty project file"
+    )
+    assert (tmp_path / "plugins.yml").read_text() == "version: 1\n# mine\n"
+
+
+def test_init_with_force_replaces_plugins_yml_but_keeps_env_example(tmp_path: Path) -> None:
+    (tmp_path / "plugins.yml").write_text("version: 1\n# mine\n")
+    (tmp_path / ".env.example").write_text("MINE=1\n")
+    created = init_project(tmp_path, force=True)
+    assert "# mine" not in (tmp_path / "plugins.yml").read_text()
+    assert (tmp_path / ".env.example").read_text() == "MINE=1\n"
+    assert tmp_path / ".env.example" not in created.written
