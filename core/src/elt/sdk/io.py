@@ -10,6 +10,7 @@ errors name the line. Number precision is kept: see :mod:`elt.protocol.reader`.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class OrjsonWriter(GenericSingerWriter[bytes, Message]):
     def __init__(self) -> None:
         super().__init__()
         self._writer = MessageWriter(StdoutSink())  # type: ignore[arg-type]
-        atexit.register(self._writer.flush)
+        atexit.register(self._flush_at_exit)
 
     def serialize_message(self, message: Message) -> bytes:
         return orjson.dumps(
@@ -87,8 +88,24 @@ class OrjsonWriter(GenericSingerWriter[bytes, Message]):
         else:
             self._writer.write(message.to_dict())
 
+    def write_lines(self, lines: bytes) -> None:
+        """Write already-encoded message lines (each ending in a newline), in call order.
+
+        For plugins that encode a whole batch of RECORD lines in C (see tap-csv); the lines
+        share the buffer with the messages singer-sdk writes, so order is kept.
+        """
+        self._writer.write_raw(lines)
+
     def flush(self) -> None:
         self._writer.flush()
+
+    def _flush_at_exit(self) -> None:
+        """Flush what is left; a reader that went away (``| head``) is not an error."""
+        try:
+            self._writer.flush()
+        except BrokenPipeError:
+            # Python would report the broken pipe again when it closes stdout at shutdown.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class OrjsonReader(GenericSingerReader[str]):
