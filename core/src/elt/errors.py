@@ -11,10 +11,12 @@ an exit code there; a scheduler reads the exit code to decide whether a retry ma
     ├── ConfigError         a plugin's settings are missing or of the wrong kind (exit 78)
     ├── ProtocolError       a Singer stream that breaks the protocol            (exit 65)
     ├── PluginError         a plugin failed, could not start, or is not installed (exit 70)
-    └── ServiceError        a database or object store refused or is unreachable (exit 75)
+    ├── ServiceError        a database or object store refused or is unreachable (exit 75)
+    └── Interrupted         a run was stopped by SIGINT or SIGTERM           (exit 130, 143)
 
 Exit codes follow sysexits(3): 65 data error, 70 software error, 75 temporary failure (a
-retry may succeed), 78 configuration error. Anything else escaping is a bug (exit 1).
+retry may succeed), 78 configuration error; an interrupted run exits the way a shell reports
+a process killed by the signal, 128 + its number. Anything else escaping is a bug (exit 1).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "EltError",
+    "Interrupted",
     "PluginError",
     "ProjectError",
     "ProtocolError",
@@ -82,3 +85,25 @@ class ServiceError(EltError):
     """An external service (database, object store, API) refused us or could not be reached."""
 
     exit_code = 75
+
+
+class Interrupted(EltError):
+    """A run was asked to stop (Ctrl-C, ``kill``) and did, keeping what was committed.
+
+    The exit code is 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as a shell
+    reports it, so a scheduler can tell "stopped on purpose" from "failed".
+    """
+
+    exit_code = 130
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        signal_number: int,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where, hint=hint)
+        self.signal_number = signal_number
+        self.exit_code = 128 + signal_number

@@ -174,3 +174,22 @@ def test_integers_at_the_64_bit_edges_stay_integers(value: int) -> None:
     parsed = read_all(data)[0]["record"]["id"]  # type: ignore[index]
     assert type(parsed) is int
     assert parsed == value
+
+
+def test_iterables_of_byte_lines_are_accepted() -> None:
+    lines = [SCHEMA, b'{"type":"STATE","value":{}}']
+    assert [m["type"] for m in read_messages(lines)] == ["SCHEMA", "STATE"]
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: bytes) -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"amount":' + constant + b"}}\n"
+    assert "not valid JSON" in error_of(SCHEMA + line)
+
+
+def test_seventeen_digit_float_written_by_python_stays_an_exact_float() -> None:
+    value = 1 / 7
+    data = SCHEMA + b'{"type":"RECORD","stream":"users","record":{"amount":%r}}\n' % value
+    amount = read_all(data)[1]["record"]["amount"]  # type: ignore[index]
+    assert type(amount) is float
+    assert amount == value

@@ -112,3 +112,14 @@ def test_stream_names_needing_escapes_produce_valid_json() -> None:
     with MessageWriter(sink) as writer:
         writer.write_record('we"ird\nname', {"id": 1})
     assert lines(sink)[0]["stream"] == 'we"ird\nname'
+
+
+def test_integers_beyond_64_bits_are_written_exactly() -> None:
+    sink = io.BytesIO()
+    with MessageWriter(sink) as writer:
+        writer.write_record("s", {"id": 2**70, "nested": [{"n": -(2**65)}]})
+        writer.write_state({"bookmarks": {"s": {"id": 2**70}}})
+    sink.seek(0)
+    messages = list(read_messages(sink))
+    assert messages[0]["record"] == {"id": 2**70, "nested": [{"n": -(2**65)}]}
+    assert messages[1]["value"] == {"bookmarks": {"s": {"id": 2**70}}}

@@ -100,7 +100,8 @@ class MessageReader:
         read1 = getattr(self._source, "read1", None)
         if read1 is None:
             for line in self._source:
-                self._ends_unterminated = not line.endswith(("\n", b"\n"))  # type: ignore[arg-type]
+                newline = b"\n" if isinstance(line, bytes) else "\n"
+                self._ends_unterminated = line[-1:] != newline
                 yield (line,)
             return
         pending: list[bytes] = []
@@ -140,7 +141,7 @@ class MessageReader:
                     hint="Singer messages are UTF-8 encoded JSON; fix the producer's encoding",
                 ) from None
         try:
-            return json.loads(text, parse_float=Decimal)
+            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             if self._ends_unterminated:
                 raise self._error(
@@ -225,7 +226,10 @@ def _rounds_a_number(line: bytes | str) -> bool:
             token = raw[start:token_end]
             try:
                 if token_end > end or b"." in token:
-                    if Decimal(repr(float(token))) != Decimal(token.decode()):
+                    # Shortest round-trip text (what Python and orjson write for a double)
+                    # is exact by definition; only other spellings need the exact compare.
+                    shortest = repr(float(token)).encode()
+                    if shortest != token and Decimal(shortest.decode()) != Decimal(token.decode()):
                         return True
                 elif (
                     not _INT64_MIN
@@ -237,6 +241,11 @@ def _rounds_a_number(line: bytes | str) -> bool:
                 return True  # not a number after all: let the careful parser decide
         start = marked.find(_LONG_RUN, end)
     return False
+
+
+def _reject_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity; the standard library would accept them."""
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
 
 
 def _json_kind(value: object) -> str:

@@ -40,9 +40,26 @@ def json_default(value: object) -> Any:
     return str(value)
 
 
-def dumps(value: object) -> bytes:
-    """One JSON document as compact UTF-8 bytes, with :func:`json_default` for the rest."""
-    return orjson.dumps(value, default=json_default)
+def dumps(value: object, option: int = 0) -> bytes:
+    """One JSON document as compact UTF-8 bytes, with :func:`json_default` for the rest.
+
+    orjson refuses integers beyond 64 bits, which the reader produces for such input; on
+    that rare path they are passed through as exact number text.
+    """
+    try:
+        return orjson.dumps(value, default=json_default, option=option)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_big_ints_as_text(value), default=json_default, option=option)
+
+
+def _big_ints_as_text(value: object) -> object:
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_big_ints_as_text(v) for v in value]
+    return value
 
 
 class MessageWriter:
@@ -71,7 +88,7 @@ class MessageWriter:
             self._record_prefixes[stream] = prefix
         buffer = self._buffer
         buffer += prefix
-        buffer += orjson.dumps(record, default=json_default)
+        buffer += dumps(record)
         if version is not None:
             buffer += b',"version":%d' % version
         if time_extracted is not None:
@@ -114,7 +131,7 @@ class MessageWriter:
 
     def write(self, message: Mapping[str, Any]) -> None:
         """Write any message given as a dict; a STATE flushes."""
-        self._buffer += orjson.dumps(message, default=json_default, option=_NEWLINE)
+        self._buffer += dumps(message, _NEWLINE)
         if message.get("type") == STATE:
             self.flush()
         elif len(self._buffer) >= self._limit:

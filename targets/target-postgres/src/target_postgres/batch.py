@@ -1,0 +1,86 @@
+"""BATCH messages: records in local JSON-lines files (optionally gzipped), as singer-sdk writes.
+
+A BATCH message names files instead of carrying records; each file line is one record of
+the message's stream. The lines are read through elt's :class:`~elt.protocol.MessageReader`
+(wrapped as RECORD messages) so numbers keep every digit and a bad line is reported with
+its file and line number. Only ``file://`` URLs and plain paths are read: a remote object
+store is the tap's business to download, or a job for target-s3 and friends.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Iterator, Mapping
+from io import BufferedReader
+from pathlib import Path
+from typing import IO, Any, cast
+from urllib.parse import unquote, urlsplit
+
+from elt.errors import ProtocolError
+from elt.protocol import MessageReader, dumps
+
+__all__ = ["batch_records"]
+
+
+def batch_records(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The RECORD messages of a BATCH message's files, in manifest order."""
+    stream = message["stream"]
+    encoding = message["encoding"]
+    if encoding.get("format") != "jsonl":
+        raise ProtocolError(
+            f"BATCH for stream {stream!r} has format {encoding.get('format')!r}",
+            hint="target-postgres reads BATCH files in the jsonl format only",
+        )
+    prefix = b'{"type":"RECORD","stream":' + dumps(stream) + b',"record":'
+    for url in message["manifest"]:
+        path = _local_path(url, stream)
+        with _open(path, encoding.get("compression")) as lines:
+            messages = cast("IO[bytes]", _AsMessages(lines, prefix))  # read1 is all it uses
+            yield from MessageReader(messages, name=str(path))
+
+
+class _AsMessages:
+    """A binary stream of RECORD message lines made from a file of bare records.
+
+    Blank lines are kept (as blank lines), so the reader's line numbers are the file's.
+    """
+
+    def __init__(self, lines: Iterable[bytes], prefix: bytes) -> None:
+        self._lines = lines
+        self._prefix = prefix
+
+    def read1(self, size: int = -1) -> bytes:
+        out = bytearray()
+        for line in self._lines:
+            body = line.rstrip(b"\r\n")
+            out += self._prefix + body + b"}\n" if body.strip() else b"\n"
+            if len(out) >= size > 0:
+                break
+        return bytes(out)
+
+
+def _local_path(url: str, stream: str) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme not in ("", "file"):
+        raise ProtocolError(
+            f"BATCH for stream {stream!r} names {url!r}, which is not a local file",
+            hint="target-postgres reads file:// BATCH manifests only",
+        )
+    path = Path(unquote(parts.path) if parts.scheme else url)
+    if not path.is_file():
+        raise ProtocolError(
+            f"BATCH file {path} for stream {stream!r} does not exist",
+            hint="the tap must leave its BATCH files in place until the target has read them",
+        )
+    return path
+
+
+def _open(path: Path, compression: str | None) -> gzip.GzipFile | BufferedReader:
+    if compression in (None, "none"):
+        return path.open("rb")
+    if compression == "gzip":
+        return gzip.open(path, "rb")
+    raise ProtocolError(
+        f"BATCH file {path} uses compression {compression!r}",
+        hint="target-postgres reads uncompressed or gzip BATCH files",
+    )

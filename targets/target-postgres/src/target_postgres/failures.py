@@ -1,0 +1,131 @@
+"""Database errors → one-paragraph elt errors that name the input line, stream and property.
+
+Values are checked by Postgres while it parses the COPY stream (that is the cheap way to
+validate a million records). Its error names the COPY line and column (``CONTEXT: COPY
+users, line 5123, column age: "abc"``); the loader keeps the input line of every row of
+the current COPY, so the message points at the Singer line the tap wrote, and at the
+property rather than the (possibly shortened) column.
+
+Exit codes follow :mod:`elt.errors`: a value that does not fit its column is a data error
+(65), an unreachable, full or overloaded server a temporary one (75), a missing privilege a
+configuration problem on the server side (75 as well: a retry after the grant works), and
+anything else a bug in this target (70).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import psycopg
+
+from elt.errors import EltError, PluginError, ProtocolError, ServiceError
+
+__all__ = ["NOTHING_COMMITTED", "copy_failure", "database_failure"]
+
+NOTHING_COMMITTED: Final = (
+    "nothing after the last emitted STATE was committed, so a rerun resumes from it"
+)
+_DATA_CLASSES: Final = ("22", "23")
+_SERVICE_CLASSES: Final = ("08", "40", "53", "57", "58")
+_SERVICE_STATES: Final = frozenset({"55P03", "55006"})
+_PRIVILEGE: Final = "42501"
+_UNIQUE: Final = "23505"
+
+
+def database_failure(exc: psycopg.Error, doing: str) -> EltError:
+    """The elt error for a failed statement that is not about one row."""
+    state = exc.sqlstate or ""
+    reason = _reason(exc)
+    if state == _PRIVILEGE:
+        return ServiceError(
+            f"Postgres refused {doing}: {reason}",
+            hint="grant the target's user the privilege (CREATE on the database or schema, "
+            f"and INSERT/UPDATE/DELETE on its tables); {NOTHING_COMMITTED}",
+        )
+    if (
+        (isinstance(exc, psycopg.OperationalError) and not state)
+        or state[:2] in _SERVICE_CLASSES
+        or state in _SERVICE_STATES
+    ):
+        return ServiceError(
+            f"Postgres failed while {doing}: {reason}",
+            hint=f"{NOTHING_COMMITTED}; rerun once the server is reachable and healthy",
+        )
+    if state[:2] in _DATA_CLASSES:
+        return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
+    return PluginError(
+        f"unexpected Postgres error while {doing}: {reason}",
+        hint=f"{NOTHING_COMMITTED}; please report this with the log",
+    )
+
+
+def copy_failure(
+    exc: psycopg.Error,
+    *,
+    stream: str,
+    relation: str,
+    columns: Sequence[str],
+    properties: Sequence[str],
+    lines: Sequence[int],
+    source: str,
+) -> EltError:
+    """The elt error for a COPY that Postgres rejected, pointing at the record that broke it.
+
+    ``relation`` is the table name as Postgres prints it in the error context, ``columns``
+    and ``properties`` map the COPY's columns back to property names, and ``lines`` holds the
+    input line of each row of that COPY.
+    """
+    state = exc.sqlstate or ""
+    if state[:2] not in _DATA_CLASSES:
+        return database_failure(exc, f"loading stream {stream!r}")
+    row, column = _copy_position(exc, relation, columns)
+    where = f"stream {stream!r}"
+    if row is not None and 0 < row <= len(lines):
+        where = f"{source} line {lines[row - 1]}, {where}"
+    elif row is not None:
+        where = f"{where}, row {row} of the batch"
+    if column is not None:
+        where += f", property {properties[columns.index(column)]!r}"
+    return ProtocolError(_reason(exc), where=where, hint=_data_hint(state))
+
+
+def _copy_position(
+    exc: psycopg.Error, relation: str, columns: Sequence[str]
+) -> tuple[int | None, str | None]:
+    """(COPY line, column) from the error context; the names make the parse unambiguous."""
+    prefix = f"COPY {relation}, line "
+    for line in (exc.diag.context or "").splitlines():
+        if not line.startswith(prefix):
+            continue
+        rest = line[len(prefix) :]
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        if not digits:
+            return None, None
+        row, rest = int(rest[:digits]), rest[digits:]
+        column = exc.diag.column_name
+        if rest.startswith(", column "):
+            rest = rest[len(", column ") :]
+            candidates = [c for c in columns if rest.startswith(f"{c}: ") or rest == c]
+            column = max(candidates, key=len) if candidates else column
+        return row, column if column in columns else None
+    return None, None
+
+
+def _reason(exc: psycopg.Error) -> str:
+    primary = exc.diag.message_primary or str(exc).splitlines()[0] if str(exc) else ""
+    detail = exc.diag.message_detail
+    text = f"{primary} ({detail.rstrip('.')})" if detail else primary
+    return text or type(exc).__name__
+
+
+def _data_hint(state: str) -> str:
+    if state == _UNIQUE:
+        return (
+            "a unique key of the table rejects a repeated value: load with load_method "
+            f"upsert on the stream's key properties, or change the table; {NOTHING_COMMITTED}"
+        )
+    return (
+        "the record does not fit the column its stream's SCHEMA declared; fix the tap or its "
+        f"schema and rerun; {NOTHING_COMMITTED}"
+    )

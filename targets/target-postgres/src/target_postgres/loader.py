@@ -1,0 +1,644 @@
+"""The load loop: records stream into COPY as they arrive, one transaction per batch.
+
+Design, and why:
+
+- **One connection, one transaction per batch.** Everything since the last commit — rows of
+  every stream, the DDL their SCHEMA messages needed, ACTIVATE_VERSION deletes — commits
+  together, and only then is the latest STATE received written to stdout. A failure rolls
+  all of it back and no STATE is written, so a bookmark never covers uncommitted rows. A
+  batch ends after ``batch_size_rows`` rows, at the end of the input, or at a STATE when
+  the batch is older than ``max_batch_age_seconds``.
+- **COPY stays open while records arrive.** Each record becomes one CSV line
+  (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`); every :data:`CHUNK_ROWS`
+  lines go to the open COPY as one block. Postgres parses and checks them on its own core
+  while Python parses the next JSON lines, and memory does not grow with the batch.
+- **One COPY at a time.** A connection runs one COPY, so lines of a stream whose COPY is
+  not the open one wait (up to :data:`SWITCH_ROWS`) and go when they fill up or the batch
+  ends; interleaved streams cost one COPY switch per few thousand rows.
+- **Upserts without a second copy when possible** (see :mod:`target_postgres.stream`): the
+  blocks of a DIRECT COPY are kept until it ends, to replay into staging on a key conflict.
+- **Late errors still name their record.** The input line of every row of the open COPY
+  is kept (8 bytes a row), so an error Postgres reports as "COPY line 5123" is reported as
+  the Singer line of that record (see :mod:`target_postgres.failures`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+import psycopg
+from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+
+from elt.errors import EltError, ProtocolError
+from elt.protocol import json_default
+from elt.sdk import OrjsonReader
+from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
+from target_postgres.failures import NOTHING_COMMITTED, copy_failure, database_failure
+from target_postgres.identifiers import TableName, quote, table_for_stream
+from target_postgres.merge import activate_version, create_staging, merge_staged
+from target_postgres.rows import (
+    Clock,
+    Convert,
+    Field,
+    KeyMissing,
+    NeedsVersion,
+    NulCharacter,
+    Source,
+    Sparse,
+    compile_row,
+    contains_nul,
+    sequence_from,
+    strip_nul,
+)
+from target_postgres.settings import LoadMethod, Settings
+from target_postgres.stream import TABLE_VERSION, Mode, Stream, conversion, layout
+from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
+
+__all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS: Final = 256
+SWITCH_ROWS: Final = 5_000
+_SAVEPOINT: Final = "elt_copy"
+_dumps: Final = orjson.dumps
+_NUL_HINT: Final = (
+    "set sanitize_null_text_characters: true to drop NUL characters, or remove them in the "
+    f"tap; {NOTHING_COMMITTED}"
+)
+
+
+class Loader:
+    """Loads the messages of one run into Postgres; see the module docstring.
+
+    Any exception escaping a public method leaves the loader rolled back and closed.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        settings: Settings,
+        *,
+        reader: OrjsonReader,
+        emit_state: Callable[[Mapping[str, Any]], None],
+    ) -> None:
+        self._conn = conn
+        self._cur = conn.cursor()
+        self._settings = settings
+        self._reader = reader
+        self._emit_state = emit_state
+        self._streams: dict[str, Stream] = {}
+        self._tables: dict[TableName, str] = {}
+        self._sync_started_ms = int(time.time() * 1000)
+        self._sequence = sequence_from(time.time_ns() // 1000)
+        self._clock = Clock(_now_iso())
+        self._warned: set[tuple[str, str]] = set()
+        self._chunk_rows = min(CHUNK_ROWS, settings.batch_size_rows)
+        self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
+        # the open COPY
+        self._active: Stream | None = None
+        self._copy: ExitStack | None = None
+        self._copy_write: Callable[[bytes], None] = _no_copy
+        self._copy_lines = array("q")
+        self._retained: list[bytes] | None = None
+        # the open batch
+        self._uncommitted = 0
+        self._last_commit = time.monotonic()
+        self._state: Mapping[str, Any] | None = None
+        self._last_emitted: Mapping[str, Any] | None = None
+        self._staging_tables = 0
+        self._loaded: dict[str, int] = {}
+
+    # --- messages ------------------------------------------------------------------------
+
+    def schema(self, message: Mapping[str, Any]) -> None:
+        """Create or evolve the stream's table for a SCHEMA message (no-op if unchanged)."""
+        name = message["stream"]
+        existing = self._streams.get(name)
+        if existing is not None and _same_schema(existing.message, message):
+            return
+        with self._aborting_on_error():
+            self._close_copy()
+            if existing is not None:
+                self._settle(existing)
+            self._streams[name] = self._setup(name, message, existing)
+
+    def record(self, message: dict[str, Any]) -> None:
+        """Turn one record into a COPY line and queue it; the hot path, so it is terse."""
+        stream = self._streams.get(message["stream"])
+        if stream is None:
+            raise self._no_schema(message)
+        try:
+            try:
+                # no default=: Decimals (rare, from the reader's exact-number path) and huge
+                # integers fail here and take the slow path, which knows them
+                data = _dumps(stream.row(message))
+            except (Sparse, KeyMissing, NulCharacter, NeedsVersion, orjson.JSONEncodeError):
+                stream, data = self._encode_slowly(stream, message)
+            else:
+                # A brace or a bracket past the first byte (a nested value, maybe) or a
+                # JSON escape CSV does not read needs a closer look; 1-byte searches are
+                # memchr-fast, and most rows have no backslash at all.
+                if 123 in data or data.rfind(91) or (92 in data and not csv_safe(data)):
+                    stream, data = self._encode_slowly(stream, message, data)
+                else:
+                    data = data[1:-1]
+            parts = stream.parts
+            parts.append(data)
+            stream.lines.append(self._reader.messages.line_number)
+            if len(parts) >= stream.limit:
+                self._ship(stream)
+        except BaseException:
+            self._abort()
+            raise
+
+    def state(self, value: Mapping[str, Any]) -> None:
+        """Remember a STATE; it is written once everything before it is committed."""
+        self._state = value
+        waiting = self._uncommitted or any(s.parts for s in self._streams.values())
+        if not waiting or (
+            time.monotonic() - self._last_commit >= self._settings.max_batch_age_seconds
+        ):
+            with self._aborting_on_error():
+                self._flush()
+
+    def activate_version(self, message: Mapping[str, Any]) -> None:
+        """Retire the stream's rows that did not come with this version (full-table replace)."""
+        name = message["stream"]
+        if not self._settings.activate_version:
+            self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
+            return
+        with self._aborting_on_error():
+            stream = self._streams.get(name)
+            if stream is None:
+                raise ProtocolError(
+                    f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
+                    where=self._where(),
+                )
+            self._close_copy()
+            self._settle(stream)
+            if not stream.versioned:
+                stream = self._add_version_columns(stream)
+            hard = self._settings.hard_delete
+            try:
+                retired = activate_version(
+                    self._cur, stream.table, message["version"], hard_delete=hard
+                )
+            except psycopg.Error as exc:
+                raise database_failure(exc, f"activating version of {stream.table}") from None
+            logger.info(
+                "Stream %r: version %s activated, %d older rows %s",
+                name,
+                message["version"],
+                retired,
+                "deleted" if hard else "marked deleted",
+            )
+
+    def finish(self) -> None:
+        """Commit what is left, write the last STATE, and close the connection."""
+        with self._aborting_on_error():
+            self._flush()
+        for name, rows in self._loaded.items():
+            logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
+        self._conn.close()
+
+    def close(self) -> None:
+        """Roll back whatever is uncommitted and close the connection."""
+        self._abort()
+
+    # --- batches -------------------------------------------------------------------------
+
+    def _ship(self, stream: Stream) -> None:
+        """Send a stream's queued lines: into the open COPY, or by switching the COPY to it."""
+        if stream is self._active:
+            self._send(stream)
+        elif self._active is None or len(stream.parts) >= self._switch_rows:
+            self._switch_copy(stream)
+        if self._uncommitted >= self._settings.batch_size_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send every queued line, merge the staged ones, commit, then write the STATE."""
+        self._close_copy()
+        for stream in self._streams.values():
+            self._settle(stream)
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise database_failure(exc, "committing the batch") from None
+        self._uncommitted = 0
+        self._last_commit = time.monotonic()
+        self._clock.iso = _now_iso()
+        state, self._state = self._state, None
+        if state is not None and state != self._last_emitted:
+            self._emit_state(state)
+            self._last_emitted = state
+
+    def _settle(self, stream: Stream) -> None:
+        """Bring all of a stream's rows of this batch into its table (no COPY may be open)."""
+        if stream.parts:
+            self._switch_copy(stream)
+            self._close_copy()
+        if stream.staged_rows and stream.staging is not None:
+            try:
+                merge_staged(self._cur, stream)
+            except psycopg.Error as exc:
+                raise database_failure(exc, f"merging stream {stream.name!r}") from None
+            stream.staged_rows = 0
+
+    # --- the open COPY -------------------------------------------------------------------
+
+    def _switch_copy(self, stream: Stream) -> None:
+        """Make ``stream`` the one whose COPY is open, and send what it queued."""
+        self._close_copy()
+        self._open_copy(stream)
+        self._send(stream)
+
+    def _send(self, stream: Stream) -> None:
+        block, lines = stream.take()
+        if self._retained is not None:
+            self._retained.append(block)
+        try:
+            self._copy_write(block)
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"sending rows of stream {stream.name!r}") from None
+        self._copy_lines.extend(lines)
+        self._uncommitted += len(lines)
+
+    def _open_copy(self, stream: Stream) -> None:
+        if stream.truncate_first:
+            stream.truncate_first = False
+            self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
+        target = self._staging(stream) if stream.mode is Mode.STAGED else stream.table.sql()
+        self._retained = None
+        if stream.mode is Mode.DIRECT:
+            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
+            self._retained = []
+        stack = ExitStack()
+        try:
+            copy = stack.enter_context(self._cur.copy(_copy_sql(target, stream.columns)))
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"starting COPY into {stream.table}") from None
+        self._copy, self._active, self._copy_write = stack, stream, copy.write
+        self._copy_lines = array("q")
+        for other in self._streams.values():
+            other.limit = self._switch_rows
+        stream.limit = self._chunk_rows
+
+    def _close_copy(self) -> None:
+        """End the open COPY, if any; on a key conflict in DIRECT mode, replay it staged."""
+        stream, stack = self._active, self._copy
+        if stream is None or stack is None:
+            return
+        lines, retained = self._copy_lines, self._retained
+        self._active, self._copy, self._retained = None, None, None
+        self._copy_write = _no_copy
+        for other in self._streams.values():
+            other.limit = 1
+        try:
+            stack.close()
+        except psycopg.errors.UniqueViolation as exc:
+            if retained is None:
+                raise self._copy_error(exc, stream, stream.table.table, lines) from None
+            self._replay_staged(stream, retained, lines)
+        except psycopg.Error as exc:
+            relation = _bare(stream) if stream.mode is Mode.STAGED else stream.table.table
+            raise self._copy_error(exc, stream, relation, lines) from None
+        else:
+            if stream.mode is Mode.DIRECT:
+                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
+            elif stream.mode is Mode.STAGED:
+                stream.staged_rows += len(lines)
+        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + len(lines)
+
+    def _replay_staged(self, stream: Stream, blocks: list[bytes], lines: array[int]) -> None:
+        """A DIRECT COPY met an existing key: send the same blocks to staging, merge later."""
+        self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
+        self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
+        logger.info(
+            "Stream %r: %s already holds keys of this batch; upserting through a staging "
+            "table from now on",
+            stream.name,
+            stream.table,
+        )
+        stream.mode = Mode.STAGED
+        staging = self._staging(stream)
+        try:
+            with self._cur.copy(_copy_sql(staging, stream.columns)) as copy:
+                for block in blocks:
+                    copy.write(block)
+        except psycopg.Error as exc:
+            raise self._copy_error(exc, stream, _bare(stream), lines) from None
+        stream.staged_rows += len(lines)
+
+    def _staging(self, stream: Stream) -> str:
+        if stream.staging is None:
+            self._staging_tables += 1
+            name = f"elt_staging_{self._staging_tables}"
+            try:
+                stream.staging = create_staging(self._cur, name, stream.table, stream.columns)
+            except psycopg.Error as exc:
+                doing = f"creating a staging table for {stream.table}"
+                raise database_failure(exc, doing) from None
+        return stream.staging
+
+    # --- streams -------------------------------------------------------------------------
+
+    def _setup(
+        self,
+        name: str,
+        message: Mapping[str, Any],
+        previous: Stream | None,
+        versioned: bool = False,
+    ) -> Stream:
+        """Make the stream's table fit its SCHEMA and compile its row function."""
+        settings = self._settings
+        table = table_for_stream(name, settings.default_target_schema)
+        owner = self._tables.setdefault(table, name)
+        if owner != name:
+            raise ProtocolError(
+                f"streams {owner!r} and {name!r} would both load into table {table}",
+                where=self._where(),
+                hint="rename one of them (a stream map), or set default_target_schema",
+            )
+        try:
+            ensure_schema(self._cur, table.schema)
+            info = describe(self._cur, table)
+            versioned = (
+                versioned
+                or settings.add_record_metadata
+                or (previous is not None and previous.versioned)
+                or (
+                    settings.activate_version and info is not None and TABLE_VERSION in info.columns
+                )
+            )
+            plan = layout(
+                name,
+                message,
+                metadata=settings.add_record_metadata,
+                versioned=versioned,
+                sync_started_ms=self._sync_started_ms,
+            )
+            appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
+            if info is None:
+                info = create_table(self._cur, table, plan.types, () if appending else plan.keys)
+            else:
+                info = evolve(self._cur, table, info, plan.types)
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"preparing table {table} for stream {name!r}") from None
+        mode = self._mode(
+            name, table, info=info, keys=plan.keys, appending=appending, previous=previous
+        )
+        fields = tuple(_converted(f, info.columns.get(f.column)) for f in plan.fields)
+        rows = compile_row(
+            fields,
+            clock=self._clock,
+            sequence=self._sequence,
+            watch_version=settings.activate_version and not versioned,
+        )
+        if previous is not None and previous.staging is not None:
+            self._execute(f"DROP TABLE IF EXISTS {previous.staging}", "dropping a staging table")
+        return Stream(
+            name=name,
+            table=table,
+            message=message,
+            fields=fields,
+            keys=plan.keys,
+            mode=mode,
+            row=rows.lenient
+            if previous is not None and previous.row is previous.lenient_row
+            else rows.strict,
+            lenient_row=rows.lenient,
+            versioned=versioned,
+            column_types=info.columns,
+            truncate_first=(
+                settings.load_method is LoadMethod.OVERWRITE
+                and (previous is None or previous.truncate_first)
+            ),
+        )
+
+    def _mode(
+        self,
+        name: str,
+        table: TableName,
+        *,
+        info: TableInfo,
+        keys: tuple[str, ...],
+        appending: bool,
+        previous: Stream | None,
+    ) -> Mode:
+        if appending:
+            return Mode.APPEND
+        if info.primary_key and set(info.primary_key) != set(keys):
+            raise ProtocolError(
+                f"table {table} has primary key ({', '.join(info.primary_key)}) but stream "
+                f"{name!r} has key properties ({', '.join(keys)})",
+                where=self._where(),
+                hint="upserts need the table's key and the stream's to match: change the "
+                "table's primary key, or the tap's key_properties",
+            )
+        if previous is not None and previous.mode is Mode.STAGED:
+            return Mode.STAGED
+        return Mode.DIRECT if info.is_unique_on(keys) else Mode.STAGED
+
+    def _add_version_columns(self, stream: Stream) -> Stream:
+        """Give a stream the _sdc_table_version/_sdc_deleted_at columns ACTIVATE_VERSION needs.
+
+        Its queued lines were encoded for the old columns, so they are sent first.
+        """
+        self._close_copy()
+        self._settle(stream)
+        self._close_copy()
+        upgraded = self._setup(stream.name, stream.message, stream, versioned=True)
+        self._streams[stream.name] = upgraded
+        return upgraded
+
+    # --- records that need a second look -------------------------------------------------
+
+    def _encode_slowly(
+        self, stream: Stream, message: dict[str, Any], data: bytes | None = None
+    ) -> tuple[Stream, bytes]:
+        """The careful path for a record the fast one flagged; returns (stream, CSV line).
+
+        ``data`` is the record's orjson encoding when that worked but may hold a nested
+        value or an escape CSV does not read.
+        """
+        row = None
+        if data is None:
+            stream, row = self._checked_row(stream, message)
+            try:
+                data = _dumps(row, default=json_default)
+            except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate
+                data = None
+        try:
+            if data is not None and is_flat(data):
+                if 92 not in data or csv_safe(data):
+                    return stream, data[1:-1]
+                return stream, line_from_json(data)
+            if row is None:
+                stream, row = self._checked_row(stream, message)
+            return stream, csv_line(row)
+        except NulCharacter:
+            return self._encode_slowly(stream, self._without_nul(stream, message))
+        except UnicodeEncodeError:
+            bad = next((k for k, v in message["record"].items() if _not_unicode(v)), None)
+            raise ProtocolError(
+                "text value holds an unpaired surrogate (\\ud800-\\udfff), which is not "
+                "valid Unicode",
+                where=self._where(stream=stream.name, prop=bad),
+                hint=f"fix the tap's encoding; {NOTHING_COMMITTED}",
+            ) from None
+
+    def _checked_row(
+        self, stream: Stream, message: dict[str, Any]
+    ) -> tuple[Stream, tuple[Any, ...]]:
+        """The record's row, after handling what the row function signals (once each)."""
+        while True:
+            try:
+                return stream, stream.row(message)
+            except Sparse:
+                stream.row = stream.lenient_row
+            except KeyMissing as missing:
+                key = stream.fields[missing.index].name
+                raise MissingKeyPropertiesError(
+                    f"the record has no value for its key property {key!r}"
+                ) from None
+            except NeedsVersion:
+                stream = self._add_version_columns(stream)
+            except NulCharacter:
+                message = self._without_nul(stream, message)
+
+    def _without_nul(self, stream: Stream, message: dict[str, Any]) -> dict[str, Any]:
+        """The message with NUL characters removed, if the settings allow; else an error."""
+        if not self._settings.sanitize_null_text_characters:
+            culprit = next((k for k, v in message["record"].items() if contains_nul(v)), None)
+            raise ProtocolError(
+                "value holds a NUL (\\u0000) character, which Postgres cannot store",
+                where=self._where(stream=stream.name, prop=culprit),
+                hint=_NUL_HINT,
+            )
+        self._warn_once(stream.name, "nul", "NUL characters removed from values")
+        cleaned: dict[str, Any] = strip_nul(message)
+        return cleaned
+
+    # --- errors --------------------------------------------------------------------------
+
+    def _copy_error(
+        self, exc: psycopg.Error, stream: Stream, relation: str, lines: array[int]
+    ) -> EltError:
+        return copy_failure(
+            exc,
+            stream=stream.name,
+            relation=relation,
+            columns=stream.columns,
+            properties=[f.name or f.column for f in stream.fields],
+            lines=lines,
+            source=self._reader.messages.name,
+        )
+
+    def _no_schema(self, message: Mapping[str, Any]) -> Exception:
+        self._abort()
+        return RecordsWithoutSchemaException(
+            f"a RECORD for stream {message['stream']!r} arrived before its SCHEMA message "
+            "(the tap must send a stream's SCHEMA before its records)"
+        )
+
+    def _where(self, *, stream: str | None = None, prop: str | None = None) -> str:
+        messages = self._reader.messages
+        where = f"{messages.name} line {messages.line_number}"
+        if stream is not None:
+            where += f", stream {stream!r}"
+        if prop is not None:
+            where += f", property {prop!r}"
+        return where
+
+    def _warn_once(self, stream: str, kind: str, text: str) -> None:
+        if (stream, kind) not in self._warned:
+            self._warned.add((stream, kind))
+            logger.warning("Stream %r: %s", stream, text)
+
+    def _execute(self, statement: str, doing: str) -> None:
+        try:
+            self._cur.execute(statement)
+        except psycopg.Error as exc:
+            raise database_failure(exc, doing) from None
+
+    @contextmanager
+    def _aborting_on_error(self) -> Iterator[None]:
+        """Roll back and close the connection if the block raises."""
+        try:
+            yield
+        except BaseException:
+            self._abort()
+            raise
+
+    def _abort(self) -> None:
+        """Roll back the open batch and close, ignoring a connection that is already gone."""
+        copy = self._copy
+        self._active, self._copy, self._retained = None, None, None
+        self._copy_write = _no_copy
+        if copy is not None:
+            # ends the COPY with CopyFail, so the server discards it before the rollback
+            with suppress(Exception):
+                copy.__exit__(_Aborted, _Aborted(), None)
+        if not self._conn.closed:
+            try:
+                self._conn.rollback()
+            except psycopg.Error:
+                logger.debug("rollback failed; closing the connection rolls back anyway")
+            self._conn.close()
+
+
+class _Aborted(Exception):
+    """The load failed; this COPY is abandoned."""
+
+
+def _copy_sql(target: str, columns: tuple[str, ...]) -> str:
+    listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
+    return f"COPY {target}{listed} FROM STDIN {COPY_OPTIONS}"
+
+
+def _converted(field: Field, type_name: str | None) -> Field:
+    if field.source not in (Source.RECORD, Source.MESSAGE):
+        return field
+    convert = conversion(type_name)
+    if convert is Convert.NONE:
+        return field
+    return Field(field.column, field.name, field.source, convert, field.key, field.value)
+
+
+def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return bool(
+        old.get("schema") == new.get("schema")
+        and (old.get("key_properties") or []) == (new.get("key_properties") or [])
+    )
+
+
+def _bare(stream: Stream) -> str:
+    """The staging table's name as Postgres prints it in error contexts."""
+    return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
+
+
+def _not_unicode(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _no_copy(_: bytes) -> None:  # pragma: no cover - a bug if ever called
+    raise RuntimeError("no COPY is open")

@@ -1,0 +1,212 @@
+"""The target's settings: one JSON Schema for validation and ``--about``, and a typed view.
+
+Names and meanings follow MeltanoLabs' target-postgres where the two overlap, so a config
+written for it works here. Where defaults differ it is on purpose and documented in the
+README: ``load_method`` defaults to ``upsert`` (loading a stream with a primary key twice
+must not duplicate it) and ``add_record_metadata`` to false (seven extra columns per row
+are a cost to opt into).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from singer_sdk import typing as th
+
+from elt.errors import ConfigError
+
+__all__ = ["CONFIG_SCHEMA", "LoadMethod", "Settings"]
+
+DEFAULT_BATCH_SIZE_ROWS: Final = 100_000
+DEFAULT_MAX_BATCH_AGE_SECONDS: Final = 60.0
+
+
+class LoadMethod(StrEnum):
+    """How a batch reaches its table."""
+
+    APPEND_ONLY = "append-only"
+    UPSERT = "upsert"
+    OVERWRITE = "overwrite"
+
+
+_CONNECTION = "Ignored when sqlalchemy_url is set."
+
+CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
+    th.Property("host", th.StringType, description=f"Postgres host name or address. {_CONNECTION}"),
+    th.Property("port", th.IntegerType, default=5432, description=f"Postgres port. {_CONNECTION}"),
+    th.Property("user", th.StringType, description=f"User to connect as. {_CONNECTION}"),
+    th.Property(
+        "password", th.StringType, secret=True, description=f"The user's password. {_CONNECTION}"
+    ),
+    th.Property("database", th.StringType, description=f"Database to load into. {_CONNECTION}"),
+    th.Property(
+        "sqlalchemy_url",
+        th.StringType,
+        secret=True,
+        description=(
+            "A connection URL, postgresql://user:password@host:port/database?options. "
+            "SQLAlchemy forms (postgresql+psycopg://, postgresql+psycopg2://) are accepted. "
+            "Overrides host, port, user, password, database and the ssl_* settings."
+        ),
+    ),
+    th.Property(
+        "default_target_schema",
+        th.StringType,
+        description=(
+            "Schema every stream loads into. Unset: the schema part of a "
+            "`<schema>-<table>` stream name, else public."
+        ),
+    ),
+    th.Property(
+        "load_method",
+        th.StringType,
+        default=LoadMethod.UPSERT.value,
+        allowed_values=[m.value for m in LoadMethod],
+        description=(
+            "upsert: insert new rows and update rows whose key_properties match (the last "
+            "record of a key wins). append-only: insert every record. overwrite: empty each "
+            "table when its stream first loads in a run, then upsert."
+        ),
+    ),
+    th.Property(
+        "add_record_metadata",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Add the _sdc_extracted_at, _sdc_received_at, _sdc_batched_at, _sdc_deleted_at, "
+            "_sdc_sequence, _sdc_table_version and _sdc_sync_started_at columns."
+        ),
+    ),
+    th.Property(
+        "activate_version",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Process ACTIVATE_VERSION messages: after one, the rows of the stream that did "
+            "not come with that version are deleted (soft or hard, see hard_delete)."
+        ),
+    ),
+    th.Property(
+        "hard_delete",
+        th.BooleanType,
+        default=False,
+        description=(
+            "On ACTIVATE_VERSION, delete rows of older versions instead of setting their "
+            "_sdc_deleted_at."
+        ),
+    ),
+    th.Property(
+        "batch_size_rows",
+        th.IntegerType,
+        default=DEFAULT_BATCH_SIZE_ROWS,
+        description=(
+            "Rows (over all streams) loaded per transaction; each commit is followed by "
+            "the latest STATE it covers."
+        ),
+    ),
+    th.Property(
+        "max_batch_age_seconds",
+        th.NumberType,
+        default=DEFAULT_MAX_BATCH_AGE_SECONDS,
+        description=(
+            "A STATE that arrives when the open batch is older than this commits it, so "
+            "bookmarks advance on slow streams too."
+        ),
+    ),
+    th.Property(
+        "sanitize_null_text_characters",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Remove NUL (\\u0000) characters from text and JSON values, which Postgres "
+            "cannot store. Off: such a value is an error naming its record."
+        ),
+    ),
+    th.Property(
+        "ssl_enable",
+        th.BooleanType,
+        default=False,
+        description=f"Verify the server's identity over TLS (see ssl_mode). {_CONNECTION}",
+    ),
+    th.Property(
+        "ssl_mode",
+        th.StringType,
+        default="verify-full",
+        allowed_values=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+        description=f"libpq sslmode used when ssl_enable is true. {_CONNECTION}",
+    ),
+    th.Property(
+        "ssl_certificate_authority",
+        th.StringType,
+        description=(
+            "CA certificate that signed the server's: a file path or the PEM text itself. "
+            f"{_CONNECTION}"
+        ),
+    ),
+    th.Property(
+        "ssl_client_certificate_enable",
+        th.BooleanType,
+        default=False,
+        description=f"Authenticate with a client certificate. {_CONNECTION}",
+    ),
+    th.Property(
+        "ssl_client_certificate",
+        th.StringType,
+        description=f"Client certificate: a file path or the PEM text. {_CONNECTION}",
+    ),
+    th.Property(
+        "ssl_client_private_key",
+        th.StringType,
+        secret=True,
+        description=f"The client certificate's key: a file path or the PEM text. {_CONNECTION}",
+    ),
+    th.Property(
+        "ssl_storage_directory",
+        th.StringType,
+        description=(
+            "Directory for certificates given as PEM text. Unset: a private temporary "
+            "directory removed when the target exits."
+        ),
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The loading settings, typed and checked; connection settings live in the config."""
+
+    load_method: LoadMethod
+    default_target_schema: str | None
+    add_record_metadata: bool
+    activate_version: bool
+    hard_delete: bool
+    batch_size_rows: int
+    max_batch_age_seconds: float
+    sanitize_null_text_characters: bool
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read the loading settings, with this target's defaults for the ones unset."""
+        batch_size = config.get("batch_size_rows")
+        batch_size = DEFAULT_BATCH_SIZE_ROWS if batch_size is None else batch_size
+        max_age = config.get("max_batch_age_seconds")
+        max_age = DEFAULT_MAX_BATCH_AGE_SECONDS if max_age is None else max_age
+        if batch_size < 1 or max_age < 0:
+            raise ConfigError(
+                "batch_size_rows must be at least 1 and max_batch_age_seconds at least 0, "
+                f"got {batch_size} and {max_age}",
+                where="target-postgres config",
+            )
+        return cls(
+            load_method=LoadMethod(config.get("load_method") or LoadMethod.UPSERT.value),
+            default_target_schema=config.get("default_target_schema") or None,
+            add_record_metadata=bool(config.get("add_record_metadata", False)),
+            activate_version=bool(config.get("activate_version", True)),
+            hard_delete=bool(config.get("hard_delete", False)),
+            batch_size_rows=int(batch_size),
+            max_batch_age_seconds=float(max_age),
+            sanitize_null_text_characters=bool(config.get("sanitize_null_text_characters")),
+        )

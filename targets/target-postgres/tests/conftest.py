@@ -1,0 +1,218 @@
+"""Loading Singer messages into a real, fresh Postgres database per test.
+
+``load`` runs :class:`TargetPostgres` in this process (fast, for data behaviour) and returns
+the STATE messages it wrote; ``cli`` runs the installed ``target-postgres`` executable in a
+subprocess, as a scheduler would, for exit codes and error messages. ``db`` queries the
+test's database. Databases come from the workspace's ``pg_database`` fixture.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+import pytest
+from target_postgres import TargetPostgres
+
+from tests.fixtures.services import (
+    free_port,
+    pg_bindir,
+    pg_run_as,
+    run_pg_tool,
+    stop_pg_cluster,
+)
+
+TARGET = Path(sys.executable).with_name("target-postgres")
+Message = dict[str, Any]
+
+
+class Messages:
+    """Builders for Singer messages, and their wire form."""
+
+    @staticmethod
+    def schema(stream: str, properties: dict[str, Any], keys: Sequence[str] = ("id",)) -> Message:
+        return {
+            "type": "SCHEMA",
+            "stream": stream,
+            "schema": {"type": "object", "properties": properties},
+            "key_properties": list(keys),
+        }
+
+    @staticmethod
+    def record(stream: str, values: dict[str, Any], **extra: Any) -> Message:
+        return {"type": "RECORD", "stream": stream, "record": values, **extra}
+
+    @staticmethod
+    def state(value: dict[str, Any]) -> Message:
+        return {"type": "STATE", "value": value}
+
+    @staticmethod
+    def activate(stream: str, version: int) -> Message:
+        return {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
+
+    @staticmethod
+    def lines(messages: Sequence[Message] | bytes) -> bytes:
+        """The JSON lines a tap would write (bytes pass through untouched)."""
+        if isinstance(messages, bytes):
+            return messages
+        return b"".join(orjson.dumps(m) + b"\n" for m in messages)
+
+
+singer = Messages.lines
+
+
+@pytest.fixture
+def m() -> type[Messages]:
+    """Message builders: ``m.schema(...)``, ``m.record(...)``, ``m.state(...)``, ``m.lines``."""
+    return Messages
+
+
+@pytest.fixture
+def target_executable() -> Path:
+    """The installed ``target-postgres`` console script."""
+    return TARGET
+
+
+class Database:
+    """Queries against one test database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def execute(self, sql: str) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def columns(self, schema: str, table: str) -> dict[str, str]:
+        """Column name → type of a table, in order."""
+        return dict(
+            self.rows(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                (schema, table),
+            )
+        )
+
+    def tables(self, schema: str = "public") -> list[str]:
+        return [
+            name
+            for (name,) in self.rows(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (schema,)
+            )
+        ]
+
+
+@dataclass
+class Loaded:
+    """What an in-process load wrote to stdout."""
+
+    states: list[Any]
+
+
+@pytest.fixture
+def db(pg_database: str) -> Database:
+    return Database(pg_database)
+
+
+@pytest.fixture
+def load(pg_database: str) -> Callable[..., Loaded]:
+    """``load(messages, **settings)``: run the target in process; return its STATEs."""
+
+    def run(messages: Sequence[Message] | bytes, **settings: Any) -> Loaded:
+        target = TargetPostgres(config={"sqlalchemy_url": pg_database, **settings})
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with redirect_stdout(out):
+            target.listen(io.BytesIO(singer(messages)))  # type: ignore[arg-type]
+        out.flush()
+        written = out.buffer.getvalue().decode()  # type: ignore[attr-defined]
+        return Loaded([json.loads(line) for line in written.splitlines() if line])
+
+    return run
+
+
+@dataclass
+class CliRun:
+    """The exit code and output of the real executable."""
+
+    code: int
+    states: list[Any]
+    stderr: str
+
+
+@pytest.fixture
+def cli(pg_database: str, tmp_path: Path) -> Callable[..., CliRun]:
+    """``cli(messages, **settings)``: run the ``target-postgres`` executable on them."""
+
+    def run(messages: Sequence[Message] | bytes, **settings: Any) -> CliRun:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"sqlalchemy_url": pg_database, **settings}))
+        done = subprocess.run(
+            [str(TARGET), "--config", str(config)],
+            input=singer(messages),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        states = [json.loads(line) for line in done.stdout.decode().splitlines() if line]
+        return CliRun(done.returncode, states, done.stderr.decode(errors="replace"))
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def password_pg() -> Iterator[str]:
+    """A private cluster that checks passwords (scram-sha-256); user ``loader``, ``s3cret``.
+
+    The workspace's server trusts every local connection, so a wrong password would be
+    accepted there.
+    """
+    bindir, run_as = pg_bindir(), pg_run_as()
+    workdir = Path(tempfile.mkdtemp(prefix="tp-scram-", dir="/tmp"))
+    data, log_path, port = workdir / "data", workdir / "server.log", free_port()
+    password_file = workdir / "password"
+    password_file.write_text("s3cret\n")
+    try:
+        if run_as:
+            shutil.chown(workdir, "postgres", "postgres")
+            shutil.chown(password_file, "postgres", "postgres")
+        run_pg_tool(
+            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "loader",
+             "--auth=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8",
+             "--locale=C.UTF-8", "--no-sync"],
+            "initdb",
+            log_path,
+        )  # fmt: skip
+        options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        run_pg_tool(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log_path),
+             "-w", "-t", "60", "-o", options, "start"],
+            "pg_ctl start",
+            log_path,
+        )  # fmt: skip
+        try:
+            yield f"postgresql://loader@127.0.0.1:{port}/postgres"
+        finally:
+            stop_pg_cluster(run_as, bindir, data)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()

@@ -1,0 +1,75 @@
+"""ACTIVATE_VERSION replaces a table's contents: rows of older versions are retired."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Load = Callable[..., Any]
+
+PROPERTIES = {"code": {"type": "string"}, "name": {"type": ["string", "null"]}}
+
+
+def full_sync(m: Any, version: int, *codes: str) -> list[dict[str, Any]]:
+    """A full-table sync as singer-sdk taps send it: version, records, the same version."""
+    return [
+        m.schema("countries", PROPERTIES, keys=["code"]),
+        m.activate("countries", version),
+        *[m.record("countries", {"code": c, "name": c.lower()}, version=version) for c in codes],
+        m.activate("countries", version),
+    ]
+
+
+def test_soft_delete_marks_rows_missing_from_the_new_version(load: Load, db: Any, m: Any) -> None:
+    load(full_sync(m, 1, "AF", "EU", "NA"))
+    load(full_sync(m, 2, "EU", "NA", "SA"))
+
+    assert db.rows(
+        "SELECT code, _sdc_table_version, _sdc_deleted_at IS NOT NULL FROM countries ORDER BY code"
+    ) == [("AF", 1, True), ("EU", 2, False), ("NA", 2, False), ("SA", 2, False)]
+
+
+def test_hard_delete_removes_rows_missing_from_the_new_version(load: Load, db: Any, m: Any) -> None:
+    load(full_sync(m, 1, "AF", "EU"), hard_delete=True)
+    load(full_sync(m, 2, "EU", "SA"), hard_delete=True)
+
+    assert db.rows("SELECT code FROM countries ORDER BY code") == [("EU",), ("SA",)]
+
+
+def test_a_row_back_in_a_later_version_is_live_again(load: Load, db: Any, m: Any) -> None:
+    load(full_sync(m, 1, "AF"))
+    load(full_sync(m, 2, "EU"))
+    load(full_sync(m, 3, "AF", "EU"))
+
+    assert db.rows("SELECT code, _sdc_deleted_at IS NULL FROM countries ORDER BY code") == [
+        ("AF", True),
+        ("EU", True),
+    ]
+
+
+def test_version_columns_are_added_to_an_existing_table(load: Load, db: Any, m: Any) -> None:
+    load([m.schema("countries", PROPERTIES, keys=["code"]), m.record("countries", {"code": "AF"})])
+    load(full_sync(m, 5, "EU"), hard_delete=True)
+
+    assert db.rows("SELECT code, _sdc_table_version FROM countries") == [("EU", 5)]
+
+
+def test_versioned_records_after_plain_ones_upgrade_the_stream(load: Load, db: Any, m: Any) -> None:
+    load([
+        m.schema("countries", PROPERTIES, keys=["code"]),
+        m.record("countries", {"code": "AF"}),
+        m.record("countries", {"code": "EU"}, version=9),
+    ])  # fmt: skip
+
+    assert db.rows("SELECT code, _sdc_table_version FROM countries ORDER BY code") == [
+        ("AF", None),
+        ("EU", 9),
+    ]
+
+
+def test_activate_version_can_be_turned_off(load: Load, db: Any, m: Any) -> None:
+    load(full_sync(m, 1, "AF"), activate_version=False)
+    load(full_sync(m, 2, "EU"), activate_version=False)
+
+    assert db.rows("SELECT code FROM countries ORDER BY code") == [("AF",), ("EU",)]
+    assert "_sdc_table_version" not in db.columns("public", "countries")
