@@ -17,7 +17,7 @@ BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup test-deps lint typecheck test demo bench clean
+.PHONY: help setup pg-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,13 @@ setup: $(UV) ## create .venv with every workspace package and the dev tools
 $(AZURITE):
 	npm install --no-audit --no-fund --loglevel=error --prefix .cache/azurite azurite@$(AZURITE_VERSION)
 
-test-deps: setup $(AZURITE) ## what the tests need besides Python packages
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null \
-	    && [ -z "$${ELT_TEST_PG_URL:-}" ]; then \
-	  echo "installing PostgreSQL server binaries for throwaway test clusters"; \
+pg-bins: # Debian's PostgreSQL server and client, when the machine has none
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then \
+	  echo "installing PostgreSQL (server binaries for throwaway clusters, psql)"; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15; \
 	fi
+
+test-deps: setup $(AZURITE) pg-bins ## what the tests need besides Python packages
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -49,18 +50,47 @@ typecheck: setup ## mypy (strict) on core
 test: test-deps lint typecheck ## everything CI runs
 	$(BIN)/pytest
 
-demo: setup ## a new project, then a Singer stream written and checked by elt
-	rm -rf $(DEMO)
-	$(BIN)/elt init $(DEMO)
-	$(BIN)/elt --project $(DEMO) add tap tap-csv --pip-url ./taps/tap-csv
-	$(BIN)/elt --project $(DEMO) add target target-postgres --pip-url ./targets/target-postgres
-	$(BIN)/elt --project $(DEMO) config set target-postgres password demo-secret
-	$(BIN)/elt --project $(DEMO) config list target-postgres
-	$(BIN)/python bench/data.py --rows 200000 $(DEMO)/events.jsonl
-	$(BIN)/elt inspect $(DEMO)/events.jsonl
+# The demo loads into the Postgres at $PGHOST:$PGPORT (default 127.0.0.1:5432, user postgres,
+# database postgres). When nothing answers there it starts a throwaway cluster of its own
+# under $(DEMO_PG) on port $(DEMO_PG_PORT) (`make demo-pg-stop` removes it).
+PGHOST ?= 127.0.0.1
+PGPORT ?= 5432
+DEMO_PG := /tmp/elt-demo-pg
+DEMO_PG_PORT := 54329
 
-bench: setup ## message codec benchmark (see bench/RESULTS.md)
+demo: setup pg-bins ## load the bundled sample CSV into Postgres with `elt run`, twice (incremental)
+	@export PGHOST=$(PGHOST) PGPORT=$(PGPORT) PGUSER=$${PGUSER:-postgres}; \
+	if ! pg_isready -q -h "$$PGHOST" -p "$$PGPORT"; then \
+	  $(MAKE) --no-print-directory demo-pg-start; export PGHOST=127.0.0.1 PGPORT=$(DEMO_PG_PORT); \
+	fi; \
+	echo "== loading taps/tap-csv/samples/orders.csv into postgres://$$PGUSER@$$PGHOST:$$PGPORT (schema elt_demo)"; \
+	$(BIN)/elt state clear dev:tap-csv-to-target-postgres >/dev/null 2>&1 || true; \
+	$(BIN)/elt run tap-csv target-postgres; \
+	echo "== second run: only what changed since the stored bookmark (nothing)"; \
+	$(BIN)/elt run tap-csv target-postgres; \
+	$(BIN)/elt state get dev:tap-csv-to-target-postgres; \
+	psql -d "$${PGDATABASE:-postgres}" -c "select count(*) as rows, sum(amount) as amount, max(updated_at) from elt_demo.orders"
+
+demo-pg-start: # a throwaway Postgres for the demo when none is configured
+	@bindir=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); \
+	as=""; [ "$$(id -u)" = 0 ] && as="runuser -u postgres --"; \
+	if [ ! -d $(DEMO_PG)/data ]; then \
+	  mkdir -p $(DEMO_PG); [ -n "$$as" ] && chown postgres: $(DEMO_PG); \
+	  $$as $$bindir/initdb -D $(DEMO_PG)/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null; \
+	fi; \
+	$$as $$bindir/pg_ctl -D $(DEMO_PG)/data -l $(DEMO_PG)/server.log -w -o \
+	  "-p $(DEMO_PG_PORT) -k $(DEMO_PG) -c listen_addresses=127.0.0.1" start >/dev/null; \
+	echo "started a throwaway Postgres on 127.0.0.1:$(DEMO_PG_PORT) ($(DEMO_PG))"
+
+demo-pg-stop: ## stop and remove the demo's throwaway Postgres, if it started one
+	@bindir=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); \
+	as=""; [ "$$(id -u)" = 0 ] && as="runuser -u postgres --"; \
+	if [ -d $(DEMO_PG)/data ]; then $$as $$bindir/pg_ctl -D $(DEMO_PG)/data -m fast -w stop || true; fi; \
+	rm -rf $(DEMO_PG)
+
+bench: setup ## message codec and Postgres load benchmarks (see bench/RESULTS.md)
 	$(BIN)/python bench/codec.py --rows 200000 --repeat 5
+	$(BIN)/python bench/postgres.py --rows 100000,1000000 --repeat 3
 
 clean: ## remove the virtualenvs, caches and demo output
 	rm -rf .venv .tools .cache .elt bench/out .mypy_cache .ruff_cache .pytest_cache

@@ -15,8 +15,12 @@ HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google.cloud", "azure", "pyarr
 # layer -> the elt modules it may import (besides itself)
 ALLOWED = {
     "elt.errors": (),
+    "elt.files": (),
     "elt.protocol": ("elt.errors",),
     "elt.sdk": ("elt.errors", "elt.protocol"),
+    "elt.state": ("elt.errors", "elt.files"),
+    # no elt.sdk: a run talks to plugins only through processes, pipes and the Singer protocol
+    "elt.run": ("elt.errors", "elt.files", "elt.protocol", "elt.project", "elt.state"),
 }
 
 

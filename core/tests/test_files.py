@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from elt.project.files import atomic_write
+from elt.files import atomic_write
 
 
 def test_atomic_write_creates_a_file_with_the_default_mode(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
-"""Writing project files so that a crash never leaves one half-written.
+"""Writing files so that a crash never leaves one half-written.
 
-plugins.yml and .env are edited in place by ``elt add`` and ``elt config set``; a kill or a
-full disk in the middle of a plain ``write`` would leave a truncated file and lose the
-project. So the new content goes to a temporary file in the same directory, is fsynced, and
-replaces the old file with one atomic rename; the directory is fsynced so the rename itself
-survives a power loss.
+plugins.yml and .env are edited in place by ``elt add`` and ``elt config set``, and a run
+rewrites its state bookmark after every commit of the target; a kill or a full disk in the
+middle of a plain ``write`` would leave a truncated file and lose the project or the
+bookmark. So the new content goes to a temporary file in the same directory, is fsynced,
+and replaces the old file with one atomic rename; the directory is fsynced so the rename
+itself survives a power loss. A leaf module: it imports nothing of elt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "fsync_directory"]
 
 
 def atomic_write(path: Path, text: str, *, mode: int | None = None) -> None:
@@ -42,10 +43,11 @@ def atomic_write(path: Path, text: str, *, mode: int | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or unlink in ``directory`` survive a power loss."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(descriptor)

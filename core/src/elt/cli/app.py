@@ -33,7 +33,9 @@ COMMANDS: dict[str, str] = {
     "config": "elt.cli.config:config",
     "init": "elt.cli.init:init",
     "inspect": "elt.cli.stream:inspect",
+    "run": "elt.cli.run:run",
     "schema": "elt.cli.schema:schema",
+    "state": "elt.cli.state:state",
 }
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -135,13 +137,15 @@ def cli(
     """elt: extract and load data with Singer taps and targets.
 
     A project is a directory with a plugins.yml. Start one with `elt init`, add plugins
-    with `elt add`, and inspect or change their settings with `elt config`.
+    with `elt add`, inspect or change their settings with `elt config`, and move data
+    with `elt run`.
 
     \b
     Examples:
       elt init my-project
       elt add tap tap-csv --pip-url ./taps/tap-csv
       elt -e prod config list target-postgres
+      elt -e prod run tap-csv target-postgres
     """
     _configure_logging(log_level)
     ctx.obj = Session(project_dir, environment, log_level.lower())

@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt.errors import ConfigError, ProjectError, UsageError
+from elt.files import atomic_write
 from elt.project.envfile import set_variable, unset_variable
-from elt.project.files import atomic_write
 from elt.project.kinds import coerce, parse_value, value_text
 from elt.project.loader import load_project, validate_document
 from elt.project.model import PluginKind, setting_variable, valid_plugin_name, valid_setting_name

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dotenv.parser import parse_stream
 
-from elt.project.files import atomic_write
+from elt.files import atomic_write
 
 __all__ = ["quote", "set_variable", "unset_variable"]
 

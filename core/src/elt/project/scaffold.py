@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elt.errors import ProjectError
-from elt.project.files import atomic_write
+from elt.files import atomic_write
 from elt.project.project import DOTENV_FILE, PROJECT_FILE
 from elt.project.schema import render_schema
 

@@ -1,0 +1,195 @@
+"""Postgres load benchmark: `psql \\copy` (the limit) vs target-postgres vs `elt run`.
+
+For each row count: the same 12-column CSV (bench/csvdata.py) is loaded by
+1. `psql \\copy` into an identical table with a primary key — the physical limit;
+2. `target-postgres` alone, reading a Singer stream file made once by tap-csv from that CSV;
+3. `tap-csv | target-postgres` as a shell pipe;
+4. `elt run tap-csv target-postgres --full-refresh` in a scratch project.
+Each load starts from an empty schema. Every process tree is timed and its peak RSS read
+from `wait4`. Medians of `--repeat` runs; ratios are against the `\\copy` median of the
+same run.
+
+    .venv/bin/python bench/postgres.py --rows 100000,1000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
+from csvdata import DDL, write_csv  # noqa: E402
+
+OUT = HERE / "out"
+DATABASE = "elt_bench"
+
+
+def pg_env() -> dict[str, str]:
+    """libpq settings for the bench server: $PGHOST etc., defaulting to the local one."""
+    env = dict(os.environ)
+    env.setdefault("PGHOST", "127.0.0.1")
+    env.setdefault("PGPORT", "5432")
+    env.setdefault("PGUSER", "postgres")
+    return env
+
+
+def psql(sql: str, database: str = DATABASE) -> None:
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
+        env=pg_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def timed(command: str, stdin: Path | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """Run a shell command; return (seconds, peak RSS MiB of its process tree)."""
+    with open(stdin or os.devnull, "rb") as source:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            ["bash", "-o", "pipefail", "-c", command],
+            stdin=source,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=pg_env(),
+            cwd=cwd,
+        )
+        assert proc.stderr is not None
+        errors = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {command}\n{errors.decode(errors='replace')[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def target_config(directory: Path, schema: str) -> Path:
+    env = pg_env()
+    config = {
+        "host": env["PGHOST"],
+        "port": int(env["PGPORT"]),
+        "user": env["PGUSER"],
+        "database": DATABASE,
+        "default_target_schema": schema,
+    }
+    if env.get("PGPASSWORD"):
+        config["password"] = env["PGPASSWORD"]
+    path = directory / f"target-{schema}.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def tap_config(directory: Path, csv_path: Path) -> Path:
+    path = directory / "tap.json"
+    path.write_text(
+        json.dumps({"files": [{"entity": "orders", "path": str(csv_path), "keys": ["id"]}]})
+    )
+    return path
+
+
+def project(directory: Path, csv_path: Path, schema: str) -> Path:
+    env = pg_env()
+    root = directory / "project"
+    root.mkdir(exist_ok=True)
+    (root / "plugins.yml").write_text(
+        f"""version: 1
+plugins:
+  taps:
+    - name: tap-csv
+      config:
+        files: [{{entity: orders, path: "{csv_path}", keys: [id]}}]
+  targets:
+    - name: target-postgres
+      config:
+        host: "{env["PGHOST"]}"
+        port: {env["PGPORT"]}
+        user: "{env["PGUSER"]}"
+        database: {DATABASE}
+        default_target_schema: {schema}
+"""
+    )
+    return root
+
+
+def median_run(
+    repeat: int, reset: Callable[[], None], command: str, **kwargs: Path
+) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeat):
+        reset()
+        runs.append(timed(command, **kwargs))
+    return statistics.median(s for s, _ in runs), max(r for _, r in runs)
+
+
+def reset_schema(schema: str) -> Callable[[], None]:
+    return lambda: psql(f'drop schema if exists "{schema}" cascade; create schema "{schema}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    psql(f"drop database if exists {DATABASE}", database="postgres")
+    psql(f"create database {DATABASE}", database="postgres")
+    print(f"# Postgres loads, 12 columns, median of {args.repeat} runs")
+    print("| rows | loader | seconds | rows/s | vs \\copy | peak RSS MiB |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory(prefix="elt-bench-") as scratch:
+        work = Path(scratch)
+        for rows in (int(n) for n in args.rows.split(",")):
+            csv_path = write_csv(OUT / f"orders-{rows}.csv", rows)
+            stream = OUT / f"orders-{rows}.singer.jsonl"
+            tap = f"{BIN / 'tap-csv'} --config {tap_config(work, csv_path)}"
+            if not stream.exists():
+                timed(f"{tap} > {shlex.quote(str(stream))}")
+
+            def reset_limit() -> None:
+                psql(f"drop table if exists copy_limit; create table copy_limit {DDL}")
+
+            limit = median_run(
+                args.repeat,
+                reset_limit,
+                f"psql -q -d {DATABASE} -c \"\\copy copy_limit from '{csv_path}' csv header\"",
+            )
+            target = f"{BIN / 'target-postgres'} --config {target_config(work, 'elt_target')}"
+            pipe_target = f"{BIN / 'target-postgres'} --config {target_config(work, 'elt_pipe')}"
+            elt = f"{BIN / 'elt'} run tap-csv target-postgres --full-refresh"
+            results = {
+                "psql \\copy (limit)": limit,
+                "target-postgres < Singer file": median_run(
+                    args.repeat, reset_schema("elt_target"), target, stdin=stream
+                ),
+                "tap-csv | target-postgres": median_run(
+                    args.repeat, reset_schema("elt_pipe"), f"{tap} | {pipe_target}"
+                ),
+                "elt run tap-csv target-postgres": median_run(
+                    args.repeat,
+                    reset_schema("elt_run"),
+                    elt,
+                    cwd=project(work, csv_path, "elt_run"),
+                ),
+            }
+            for name, (seconds, rss) in results.items():
+                rate = rows / seconds
+                ratio = limit[0] / seconds
+                print(
+                    f"| {rows:,} | {name} | {seconds:.2f} | {rate:,.0f} | {ratio:.2f} | {rss:.0f} |"
+                )
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

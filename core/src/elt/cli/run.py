@@ -1,0 +1,100 @@
+"""``elt run``: pipe a tap into a target and keep the state bookmark."""
+
+from __future__ import annotations
+
+import click
+
+from elt.cli.render import json_text
+from elt.cli.session import Session, pass_session
+from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, run_pipeline
+
+__all__ = ["run"]
+
+
+@click.command()
+@click.argument("tap")
+@click.argument("target")
+@click.option(
+    "--state-id",
+    metavar="ID",
+    help="Where the bookmark is kept. Default: <environment>:<tap>-to-<target>.",
+)
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Extract everything: start the tap without the stored state (new state is stored).",
+)
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_STOP_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a plugin gets to exit after SIGTERM before it is killed.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format of the run summary.",
+)
+@pass_session
+def run(
+    session: Session,
+    *,
+    tap: str,
+    target: str,
+    state_id: str | None,
+    full_refresh: bool,
+    stop_timeout: float,
+    output: str,
+) -> None:
+    """Extract with TAP and load with TARGET, continuing from the last bookmark.
+
+    The tap's output is piped into the target. Each state the target emits after
+    committing is stored at once, so a failed or interrupted run keeps everything up to
+    the last commit, and the next run continues from there with no gap and no duplicate.
+    Plugin logs go to .elt/logs/<state id>/<run id>.log and, with --log-level info, to the
+    console. A failure names the plugin, its exit code and the end of its log (exit 70).
+    Two runs of one state id cannot overlap: the second one stops at once (exit 2).
+
+    \b
+    Examples:
+      elt run tap-csv target-postgres
+      elt -e prod --log-level info run tap-csv target-postgres
+      elt run tap-csv target-postgres --full-refresh
+      elt run tap-csv target-postgres --state-id backfill-2024 --format json
+    """
+    result = run_pipeline(
+        session.project(),
+        tap,
+        target,
+        environment=session.environment,
+        state_id=state_id,
+        full_refresh=full_refresh,
+        stop_timeout=stop_timeout,
+    )
+    if output == "json":
+        click.echo(json_text(_as_dict(result)))
+        return
+    states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
+    click.echo(
+        f"{result.tap} -> {result.target}: done in {result.duration:.1f} s, {states} stored "
+        f"under {result.state_id}"
+    )
+    click.echo(f"log: {result.log_path}")
+
+
+def _as_dict(result: RunResult) -> dict[str, object]:
+    return {
+        "run_id": result.run_id,
+        "state_id": result.state_id,
+        "tap": {"name": result.tap, "exit_code": result.tap_exit_code},
+        "target": {"name": result.target, "exit_code": result.target_exit_code},
+        "states_stored": result.states_stored,
+        "state": result.state,
+        "log": str(result.log_path),
+        "duration_seconds": round(result.duration, 3),
+    }

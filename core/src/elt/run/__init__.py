@@ -1,0 +1,29 @@
+"""Running pipelines: a tap piped into a target, with the bookmark kept in a state store.
+
+``run`` talks to plugins only through processes, pipes and the Singer protocol: it starts
+executables with ``--config``/``--catalog``/``--state`` files (:mod:`elt.run.invoker`,
+:mod:`elt.run.catalog`), wires them with an OS pipe and stores the states the target
+emits (:mod:`elt.run.runner`), logs their stderr (:mod:`elt.run.logs`), and stops them in
+order on failure or on a signal (:mod:`elt.run.process`, :mod:`elt.run.signals`).
+"""
+
+from __future__ import annotations
+
+from elt.run.catalog import apply_metadata
+from elt.run.invoker import Invocation, find_executable, plugin_environment, prepare
+from elt.run.logs import Redactor
+from elt.run.runner import DEFAULT_STOP_TIMEOUT, LOG_DIR, RunResult, new_run_id, run_pipeline
+
+__all__ = [
+    "DEFAULT_STOP_TIMEOUT",
+    "LOG_DIR",
+    "Invocation",
+    "Redactor",
+    "RunResult",
+    "apply_metadata",
+    "find_executable",
+    "new_run_id",
+    "plugin_environment",
+    "prepare",
+    "run_pipeline",
+]

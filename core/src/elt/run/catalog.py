@@ -1,0 +1,119 @@
+"""The catalog a tap runs with: its own discovery, narrowed by ``select``, tuned by ``metadata``.
+
+Discovery runs the tap with ``--discover`` every run: a catalog is cheap to produce and a
+cached one goes stale when a source table gains a column. Then, in plugins.yml terms:
+
+- ``select`` rules (:mod:`elt.protocol.selection`) mark streams and properties selected.
+  With no rules the catalog is left as the tap discovered it, so the tap's own
+  ``selected-by-default`` decides. Rules that select no stream at all are an error: a run
+  that extracts nothing is a configuration mistake, not a success.
+- ``metadata`` maps a stream id (or a glob over ids) to keys set on the stream's root
+  breadcrumb, e.g. ``{users: {replication-method: INCREMENTAL, replication-key: updated_at}}``.
+  ``replication-method`` and ``replication-key`` are also set on the catalog entry itself,
+  where taps written before the metadata convention look for them. A pattern that matches no
+  stream is logged as a warning (it is probably a typo).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import subprocess
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from elt.errors import ConfigError, PluginError, ProtocolError
+from elt.project import Plugin
+from elt.protocol import Catalog, apply_selection
+from elt.run.invoker import Invocation, write_private
+from elt.run.process import Supervisor, describe_exit
+
+__all__ = ["apply_metadata", "build_catalog", "discover", "narrow"]
+
+_ENTRY_FIELDS = {"replication-method": "replication_method", "replication-key": "replication_key"}
+
+
+def build_catalog(supervisor: Supervisor, tap: Invocation, workdir: Path) -> Path:
+    """Discover, narrow, and write the catalog for ``tap``; the path of the file."""
+    catalog = narrow(discover(supervisor, tap, workdir), tap.plugin, supervisor)
+    path = workdir / f"{tap.name}.catalog.json"
+    write_private(path, orjson.dumps(catalog.to_dict()))
+    return path
+
+
+def discover(supervisor: Supervisor, tap: Invocation, workdir: Path) -> Catalog:
+    """Run ``<tap> --config C --discover`` and read the catalog it prints."""
+    output = workdir / f"{tap.name}.discovered.json"
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        process = supervisor.start(
+            tap, tap.argv("--discover"), stdin=subprocess.DEVNULL, stdout=descriptor
+        )
+    finally:
+        os.close(descriptor)
+    code = process.finish()
+    if code != 0:
+        tail = "".join(f"\n  {line}" for line in process.tail())
+        raise PluginError(
+            f"discovery (--discover) {describe_exit(code)}"
+            + (f"; the last lines of its stderr:{tail}" if tail else "")
+            + f"\nFull log: {supervisor.log.path}",
+            where=tap.name,
+        )
+    where = f"{tap.name} --discover output"
+    try:
+        document = orjson.loads(output.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise ProtocolError(
+            f"not a JSON catalog ({error})",
+            where=where,
+            hint="A tap run with --discover prints one JSON catalog on stdout, logs on stderr",
+        ) from None
+    if not isinstance(document, dict):
+        raise ProtocolError('expected a JSON object with "streams"', where=where)
+    return Catalog.from_dict(document, where=where)
+
+
+def narrow(catalog: Catalog, plugin: Plugin, supervisor: Supervisor) -> Catalog:
+    """Apply the plugin's ``select`` rules and ``metadata``; warn about unused patterns."""
+    if plugin.select:
+        catalog = apply_selection(catalog, plugin.select)
+        if not catalog.selected_streams():
+            streams = ", ".join(e.tap_stream_id for e in catalog.streams) or "none"
+            raise ConfigError(
+                f"the select rules {list(plugin.select)} match no stream (the tap offers: "
+                f"{streams})",
+                where=f"{plugin.path}.select",
+                hint="Fix the rules; a stream id comes before the first dot, e.g. users.*",
+            )
+    catalog, unused = apply_metadata(catalog, plugin.metadata)
+    for pattern in unused:
+        supervisor.log.write(
+            "elt",
+            f"metadata for {pattern!r} in {plugin.path} matches no stream of {plugin.name}",
+            logging.WARNING,
+        )
+    return catalog
+
+
+def apply_metadata(
+    catalog: Catalog, overrides: Mapping[str, Mapping[str, Any]]
+) -> tuple[Catalog, list[str]]:
+    """A copy of ``catalog`` with ``overrides`` set on matching streams; unused patterns."""
+    result = copy.deepcopy(catalog)
+    unused: list[str] = []
+    for pattern, values in overrides.items():
+        matched = [e for e in result.streams if fnmatchcase(e.tap_stream_id, pattern)]
+        if not matched:
+            unused.append(pattern)
+        for entry in matched:
+            entry.metadata.setdefault((), {}).update(values)
+            for key, attribute in _ENTRY_FIELDS.items():
+                if key in values:
+                    setattr(entry, attribute, values[key])
+    return result, unused

@@ -1,0 +1,147 @@
+"""Everything one plugin process needs before it starts: executable, config file, environment.
+
+The executable is looked for, in order, in the plugin's own virtualenv
+(``<project>/.elt/plugins/<kind>/<name>/venv/bin``, where ``elt install`` puts it), on the
+``PATH`` the plugin will run with, and beside the running Python (the ``.venv/bin`` of a
+workspace that has the plugin installed). The project's own install comes first so that a
+same-named tool elsewhere on ``PATH`` never silently runs instead. An ``executable`` with a
+``/`` is a path, relative to the project root.
+
+The resolved config goes to a file of mode 0600 in the run's private directory (mode 0700,
+removed when the run ends): secrets are handed to the plugin the Singer way, as a file,
+never on a command line or in a log; the run log keeps a copy with secrets as ``********``
+(``shown_config``), to debug a failure with. The plugin runs in the project root, with the
+environment of elt plus the active environment's ``env:`` block.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from elt.errors import ConfigError, PluginError
+from elt.project import Plugin, Project, SettingSource, resolve_config
+from elt.protocol import dumps
+
+__all__ = ["PLUGINS_DIR", "Invocation", "find_executable", "plugin_environment", "prepare"]
+
+PLUGINS_DIR = Path(".elt") / "plugins"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One plugin, ready to start."""
+
+    plugin: Plugin
+    executable: Path
+    config_file: Path
+    env: Mapping[str, str]
+    cwd: Path
+    secrets: tuple[str, ...]
+    shown_config: Mapping[str, object]
+
+    @property
+    def name(self) -> str:
+        return self.plugin.name
+
+    @property
+    def kind(self) -> str:
+        return self.plugin.kind.value
+
+    def argv(self, *args: str) -> list[str]:
+        """The command line: ``<executable> --config <file> [args...]``."""
+        return [str(self.executable), "--config", str(self.config_file), *args]
+
+
+def prepare(
+    project: Project, plugin: Plugin, *, environment: str | None, workdir: Path
+) -> Invocation:
+    """Resolve ``plugin`` under ``environment`` and write its config file into ``workdir``.
+
+    Raises ConfigError when a required setting has no value (before anything starts) and
+    PluginError when the executable cannot be found.
+    """
+    resolved = resolve_config(project, plugin, environment=environment)
+    missing = resolved.missing(plugin)
+    if missing:
+        raise ConfigError(
+            f"required setting{'s' if len(missing) > 1 else ''} not set: {', '.join(missing)}",
+            where=plugin.name,
+            hint=f"Set {'them' if len(missing) > 1 else 'it'} with "
+            f"`elt config set {plugin.name} {missing[0]} VALUE`",
+        )
+    env = plugin_environment(project, environment)
+    executable = find_executable(project, plugin, env.get("PATH"))
+    config_file = workdir / f"{plugin.name}.config.json"
+    write_private(config_file, dumps(resolved.values()))
+    settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
+    secrets = tuple(text for s in settings if s.secret for text in _leaf_strings(s.value))
+    shown = {s.name: s.shown() for s in settings}
+    return Invocation(plugin, executable, config_file, env, project.root, secrets, shown)
+
+
+def plugin_environment(project: Project, environment: str | None) -> dict[str, str]:
+    """Variables a plugin runs with: elt's own, then the active environment's ``env:``."""
+    env = dict(project.environ)
+    active = project.environment(environment)
+    if active is not None:
+        env.update(active.env)
+    return env
+
+
+def find_executable(project: Project, plugin: Plugin, search_path: str | None) -> Path:
+    """The file to run for ``plugin`` (see the module docstring for where it is looked for)."""
+    name = plugin.executable
+    if "/" in name:
+        path = (project.root / name).resolve()
+        if _is_executable(path):
+            return path
+        raise PluginError(
+            f"executable {name!r} of {plugin.name} is not an executable file ({path})",
+            where=plugin.path,
+            hint="Fix `executable:` in plugins.yml, or make the file executable",
+        )
+    places = [
+        project.root / PLUGINS_DIR / plugin.kind.value / plugin.name / "venv" / "bin",
+        *(Path(p) for p in (search_path or "").split(os.pathsep) if p),
+        Path(sys.executable).parent,
+    ]
+    for directory in places:
+        candidate = directory / name
+        if _is_executable(candidate):
+            return candidate.absolute()
+    raise PluginError(
+        f"executable {name!r} of {plugin.name} not found in its virtualenv "
+        f"({places[0]}), on PATH, or beside elt ({places[-1]})",
+        where=plugin.path,
+        hint=f"Install it (pip install {plugin.pip_url!r}), or set `executable:` in "
+        "plugins.yml to its path",
+    )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` readable by its owner only, with ``data``; never reuse a file."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _leaf_strings(value: object) -> Iterator[str]:
+    """Every scalar inside a secret value, as text (a credentials object has several)."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaf_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaf_strings(item)
+    elif text := str(value):
+        yield text

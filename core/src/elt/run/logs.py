@@ -1,0 +1,130 @@
+"""A run's log: every plugin's stderr, tagged and redacted, in one file and on the console.
+
+Each line goes to ``<project>/.elt/logs/<state id>/<run id>.log`` (mode 0600: a plugin may
+print data) as ``<UTC time> <source> | <text>``, and to the ``elt.run`` logger as
+``<source> | <text>``, so ``--log-level`` decides what reaches the console while the file
+keeps everything. A line is logged at the level it names (singer-sdk and the logging
+module write ``INFO``, ``WARNING``, ``ERROR`` near the start of a line); lines that name
+none, like the rest of a traceback, keep the level of the line before them.
+
+Secrets are replaced by ``********`` before a line is written anywhere: the values of the
+plugin's secret settings, and their JSON-escaped forms (a plugin that logs its config as
+JSON escapes quotes and backslashes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from elt.project import REDACTED
+
+__all__ = ["Redactor", "RunLog", "StderrPump"]
+
+logger = logging.getLogger("elt.run")
+
+TAIL_LINES = 10
+_LEVEL = re.compile(r"(?<![A-Za-z])(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)(?![A-Za-z])")
+_LEVEL_SCAN = 80
+_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "CRITICAL": logging.CRITICAL,
+    "FATAL": logging.CRITICAL,
+}
+
+
+class Redactor:
+    """Replaces every occurrence of a secret value in a line of text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        forms = {form for secret in secrets if secret for form in _forms(secret)}
+        ordered = sorted(forms, key=len, reverse=True)  # the longest secret wins an overlap
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    escaped = json.dumps(secret)[1:-1]
+    return (secret, escaped) if escaped != secret else (secret,)
+
+
+class RunLog:
+    """The log of one run; safe to write from several threads."""
+
+    def __init__(self, path: Path, redact: Redactor) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        self.path = path
+        self._file = os.fdopen(descriptor, "w", encoding="utf-8", errors="replace")
+        self._redact = redact
+        self._lock = threading.Lock()
+
+    def write(self, source: str, text: str, level: int = logging.INFO) -> None:
+        """Record one line from ``source`` (a plugin name, or ``elt`` for the runner)."""
+        line = self._redact(text)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self._lock:
+            if self._file.closed:  # a grandchild kept stderr open past the end of the run
+                return
+            self._file.write(f"{stamp} {source} | {line}\n")
+            self._file.flush()
+        logger.log(level, "%s | %s", source, line)
+
+    def redact(self, text: str) -> str:
+        """``text`` with the run's secrets replaced, for messages that quote plugin output."""
+        return self._redact(text)
+
+    def pump(self, source: str, stream: IO[bytes]) -> StderrPump:
+        """Start copying ``stream`` (a plugin's stderr) into the log, line by line."""
+        return StderrPump(self, source, stream)
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class StderrPump:
+    """A thread that logs each line of one plugin's stderr and keeps the last few."""
+
+    def __init__(self, log: RunLog, source: str, stream: IO[bytes]) -> None:
+        self._log = log
+        self._source = source
+        self._stream = stream
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._thread = threading.Thread(target=self._run, name=f"stderr {source}", daemon=True)
+        self._thread.start()
+
+    def tail(self) -> list[str]:
+        """The last lines read (redacted), oldest first."""
+        return list(self._tail)
+
+    def join(self, timeout: float) -> None:
+        """Wait for end of file; a grandchild holding stderr open is not waited on forever."""
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        level = logging.INFO
+        with self._stream:
+            for raw in self._stream:
+                text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                found = _LEVEL.search(text, 0, _LEVEL_SCAN)
+                if found:
+                    level = _LEVELS[found.group(1)]
+                self._log.write(self._source, text, level)
+                self._tail.append(self._log.redact(text))

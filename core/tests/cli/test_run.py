@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from click.testing import Result
+
+from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject
+
+Elt = Callable[..., Result]
+
+
+def run(elt: Elt, toy: ToyProject, *args: str) -> Result:
+    return elt("--project", str(toy.root), *args)
+
+
+def test_elt_run_loads_and_prints_a_summary(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 3})
+    result = run(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    assert first.startswith("toy-tap -> toy-target: done in ")
+    assert first.endswith(f"3 states stored under {STATE_ID}")
+    assert second == f"log: {toy.logs()[0]}"
+    assert result.stderr == ""
+    assert toy.ids() == [1, 2, 3]
+
+
+def test_elt_run_reports_json_for_schedulers(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 2})
+    result = run(elt, toy, "run", TAP, TARGET, "--format", "json", "--state-id", "nightly")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["state_id"] == "nightly"
+    assert report["tap"] == {"name": TAP, "exit_code": 0}
+    assert report["target"] == {"name": TARGET, "exit_code": 0}
+    assert (report["states_stored"], report["state"]) == (2, {"bookmarks": {"items": {"id": 2}}})
+    assert report["log"] == str(toy.logs()[0])
+
+
+def test_plugin_stderr_reaches_the_console_tagged_at_log_level_info(
+    elt: Elt, toy: ToyProject
+) -> None:
+    toy.write(tap={"count": 1, "password": "pw-123456"})
+    quiet = run(elt, toy, "run", TAP, TARGET)
+    assert "toy-tap |" not in quiet.stderr
+    loud = run(elt, toy, "--log-level", "info", "run", TAP, TARGET)
+    assert "INFO elt.run: toy-tap | INFO toy-tap: connecting with password ********" in (
+        loud.stderr
+    )
+    assert "INFO elt.run: toy-target | INFO toy-target: done: 2 records" in loud.stderr
+    assert "pw-123456" not in loud.stderr
+
+
+def test_a_failed_plugin_exits_70_with_one_message_naming_it(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 10, "die_after": 2})
+    result = run(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 70
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: tap toy-tap exited with code 3.")
+    assert result.stderr.endswith(f"Full log: {toy.logs()[0]}\n")
+
+
+def test_a_bad_state_line_exits_65(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 3}, target={"bad_stdout_after": 1})
+    result = run(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 65
+    assert result.stderr.startswith("error: toy-target stdout line 2: not valid JSON")
+
+
+def test_full_refresh_extracts_everything_again(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 2})
+    assert run(elt, toy, "run", TAP, TARGET).exit_code == 0
+    assert run(elt, toy, "run", TAP, TARGET).exit_code == 0
+    assert run(elt, toy, "run", TAP, TARGET, "--full-refresh").exit_code == 0
+    assert toy.ids() == [1, 2, 1, 2]
+
+
+def test_an_unknown_plugin_is_a_project_error(elt: Elt, toy: ToyProject) -> None:
+    result = run(elt, toy, "run", "tap-nope", TARGET)
+    assert result.exit_code == 78
+    assert 'unknown plugin "tap-nope"' in result.stderr

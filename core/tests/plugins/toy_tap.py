@@ -1,0 +1,175 @@
+"""A tiny Singer tap for tests: the standard library only, its behaviour set by its config.
+
+Streams ``items`` (ids 1..count, a STATE bookmarking the id after each record) and
+``others`` (ids 1..others, no bookmark).
+
+Config keys (all optional):
+  count, others     how many records each stream has (10, 2)
+  die_after         exit 3 after writing N items in this run; with ``die_mid_line`` it first
+                    writes half of the next RECORD line
+  hang_after        stop after N items and sleep until signalled
+  ignore_sigterm    log SIGTERM and go on
+  discover_fails    make --discover exit 2
+  password          logged to stderr, to prove the runner redacts it
+  report            a file where a run writes its pid, arguments, the mode of its config file
+                    and directory, the state and catalog it got
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import stat
+import sys
+import time
+
+CATALOG = {
+    "streams": [
+        {
+            "tap_stream_id": "items",
+            "stream": "items",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+            },
+            "key_properties": ["id"],
+            "metadata": [
+                {"breadcrumb": [], "metadata": {"selected-by-default": True}},
+                {"breadcrumb": ["properties", "id"], "metadata": {"inclusion": "automatic"}},
+            ],
+        },
+        {
+            "tap_stream_id": "others",
+            "stream": "others",
+            "schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "key_properties": ["id"],
+            "metadata": [{"breadcrumb": [], "metadata": {"selected-by-default": True}}],
+        },
+    ]
+}
+
+
+def log(text: str) -> None:
+    sys.stderr.write(f"INFO toy-tap: {text}\n")
+    sys.stderr.flush()
+
+
+def emit(message: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+
+
+def selected(entry: dict, breadcrumb: list[str]) -> bool:
+    for item in entry.get("metadata", []):
+        if item["breadcrumb"] == breadcrumb:
+            meta = item["metadata"]
+            if meta.get("inclusion") == "automatic":
+                return True
+            return bool(meta.get("selected", meta.get("selected-by-default", False)))
+    return False
+
+
+def on_sigterm(ignore: bool) -> None:
+    def handle(number: int, frame: object) -> None:
+        if ignore:
+            log("got SIGTERM, ignoring it")
+            return
+        log("got SIGTERM, stopping")
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def report(config: dict, args: argparse.Namespace, state: dict | None, catalog: dict) -> None:
+    if "report" not in config:
+        return
+    with open(config["report"], "w") as out:
+        json.dump(
+            {
+                "pid": os.getpid(),
+                "argv": sys.argv[1:],
+                "config": args.config,
+                "config_mode": stat.S_IMODE(os.stat(args.config).st_mode),
+                "config_dir_mode": stat.S_IMODE(os.stat(os.path.dirname(args.config)).st_mode),
+                "state": state,
+                "catalog": catalog,
+                "environ": {k: v for k, v in os.environ.items() if k.startswith("TOY_")},
+            },
+            out,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--discover", action="store_true")
+    parser.add_argument("--catalog")
+    parser.add_argument("--state")
+    args = parser.parse_args()
+    with open(args.config) as file:
+        config = json.load(file)
+    on_sigterm(bool(config.get("ignore_sigterm")))
+    if args.discover:
+        log("discovering")
+        if config.get("discover_fails"):
+            log("ERROR cannot reach the source")
+            sys.exit(2)
+        json.dump(CATALOG, sys.stdout)
+        return
+    state = None
+    if args.state:
+        with open(args.state) as file:
+            state = json.load(file)
+    catalog = CATALOG
+    if args.catalog:
+        with open(args.catalog) as file:
+            catalog = json.load(file)
+    report(config, args, state, catalog)
+    if "password" in config:
+        log(f"connecting with password {config['password']}")
+    start = ((state or {}).get("bookmarks", {}).get("items", {}).get("id") or 0) + 1
+    log(f"starting at item {start}")
+    streams = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
+    for name in ("items", "others"):
+        entry = streams.get(name)
+        if entry is None or not selected(entry, []):
+            continue
+        props = [p for p in entry["schema"]["properties"] if selected(entry, ["properties", p])]
+        emit(
+            {"type": "SCHEMA", "stream": name, "schema": entry["schema"], "key_properties": ["id"]}
+        )
+        if name == "items":
+            sync_items(config, props, start)
+        else:
+            for i in range(1, int(config.get("others", 2)) + 1):
+                emit({"type": "RECORD", "stream": "others", "record": {"id": i}})
+    sys.stdout.flush()
+    log("done")
+
+
+def sync_items(config: dict, props: list[str], start: int) -> None:
+    for written, i in enumerate(range(start, int(config.get("count", 10)) + 1)):
+        if "hang_after" in config and written >= config["hang_after"]:
+            sys.stdout.flush()
+            log(f"hanging after {written} items")
+            while True:
+                time.sleep(0.05)
+        if "die_after" in config and written >= config["die_after"]:
+            if config.get("die_mid_line"):
+                sys.stdout.write('{"type": "RECORD", "stream": "items", "rec')
+            sys.stdout.flush()
+            log("boom: dying on purpose")
+            sys.exit(3)
+        record = {"id": i, "name": f"item {i}", "note": "n"}
+        emit({"type": "RECORD", "stream": "items", "record": {p: record[p] for p in props}})
+        emit({"type": "STATE", "value": {"bookmarks": {"items": {"id": i}}}})
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

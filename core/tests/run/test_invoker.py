@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.tests.plugins import TAP, ToyProject
+from elt.errors import ConfigError, PluginError
+from elt.project import load_project
+from elt.run import find_executable, plugin_environment, prepare
+
+
+def write(root: Path, plugins_yml: str, dotenv: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "plugins.yml").write_text(plugins_yml)
+    (root / ".env").write_text(dotenv)
+    return root
+
+
+def executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+SIMPLE = "version: 1\nplugins:\n  taps:\n    - name: tap-x\n"
+
+
+def test_the_plugin_virtualenv_comes_before_path(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", SIMPLE)
+    on_path = executable(tmp_path / "bin" / "tap-x")
+    own = executable(root / ".elt" / "plugins" / "tap" / "tap-x" / "venv" / "bin" / "tap-x")
+    project = load_project(root)
+    plugin = project.plugin("tap-x")
+    assert find_executable(project, plugin, str(on_path.parent)) == own
+    own.unlink()
+    assert find_executable(project, plugin, f"/nonexistent:{on_path.parent}") == on_path
+
+
+def test_an_executable_beside_the_running_python_is_found_without_path(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", SIMPLE + "      executable: elt\n")
+    project = load_project(root)
+    found = find_executable(project, project.plugin("tap-x"), "")
+    assert found == Path(sys.executable).parent.absolute() / "elt"
+
+
+def test_an_executable_with_a_slash_is_a_path_from_the_project_root(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", SIMPLE + "      executable: scripts/tap\n")
+    script = executable(root / "scripts" / "tap")
+    project = load_project(root)
+    assert find_executable(project, project.plugin("tap-x"), "") == script.resolve()
+
+
+def test_a_missing_executable_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", SIMPLE)
+    project = load_project(root)
+    with pytest.raises(PluginError) as raised:
+        find_executable(project, project.plugin("tap-x"), "")
+    text = str(raised.value)
+    assert "'tap-x' of tap-x not found" in text
+    assert str(root / ".elt/plugins/tap/tap-x/venv/bin") in text
+    assert "pip install 'tap-x'" in text
+
+
+def test_a_non_executable_path_is_a_plugin_error(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", SIMPLE + "      executable: ./tap.py\n")
+    (root / "tap.py").write_text("")
+    project = load_project(root)
+    with pytest.raises(PluginError, match="is not an executable file"):
+        find_executable(project, project.plugin("tap-x"), "")
+
+
+def test_the_config_file_holds_the_resolved_values_and_is_private(
+    toy: ToyProject, tmp_path: Path
+) -> None:
+    toy.write(tap={"count": 3, "password": "s3cret"})
+    workdir = tmp_path / "work"
+    workdir.mkdir(mode=0o700)
+    project = load_project(toy.root, environ={"TOY_TAP_COUNT": "5"})
+    invocation = prepare(project, project.plugin(TAP), environment=None, workdir=workdir)
+    assert json.loads(invocation.config_file.read_text()) == {"count": "5", "password": "s3cret"}
+    assert stat.S_IMODE(invocation.config_file.stat().st_mode) == 0o600
+    assert invocation.argv("--discover") == [
+        str(toy.bin / TAP),
+        "--config",
+        str(invocation.config_file),
+        "--discover",
+    ]
+    assert invocation.secrets == ("s3cret",)
+    assert invocation.shown_config == {"password": "********", "count": "5"}
+    assert invocation.cwd == toy.root
+
+
+def test_every_scalar_of_a_secret_object_is_a_secret(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "p",
+        SIMPLE
+        + "      executable: elt\n"
+        + "      config: {credentials: {user: me, key: [k1, 12345]}, host: db}\n",
+    )
+    project = load_project(root)
+    invocation = prepare(project, project.plugin("tap-x"), environment=None, workdir=tmp_path)
+    assert sorted(invocation.secrets) == ["12345", "k1", "me"]
+
+
+def test_a_missing_required_setting_is_a_config_error_before_any_file_is_written(
+    tmp_path: Path,
+) -> None:
+    root = write(
+        tmp_path / "p",
+        SIMPLE + "      executable: elt\n      settings: [{name: host, required: true}]\n",
+    )
+    project = load_project(root)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(ConfigError) as raised:
+        prepare(project, project.plugin("tap-x"), environment=None, workdir=workdir)
+    assert str(raised.value) == (
+        "tap-x: required setting not set: host. Set it with `elt config set tap-x host VALUE`"
+    )
+    assert list(workdir.iterdir()) == []
+
+
+def test_plugins_get_elts_environment_plus_the_active_environments_env(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "p",
+        SIMPLE + "environments:\n  - name: dev\n    env: {PGPORT: 5433, HOME: /elsewhere}\n",
+    )
+    project = load_project(root, environ={"HOME": "/home/me", "PATH": "/bin"})
+    assert plugin_environment(project, "dev") == {
+        "HOME": "/elsewhere",
+        "PATH": "/bin",
+        "PGPORT": "5433",
+    }
+    assert plugin_environment(project, None) == {"HOME": "/home/me", "PATH": "/bin"}

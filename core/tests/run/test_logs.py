@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from elt.run import Redactor
+from elt.run.logs import RunLog
+
+
+def test_a_secret_and_its_json_escaped_form_are_redacted() -> None:
+    redact = Redactor(['pa"ss\\word'])
+    assert redact('login pa"ss\\word, json {"password": "pa\\"ss\\\\word"}') == (
+        'login ********, json {"password": "********"}'
+    )
+
+
+def test_the_longest_of_overlapping_secrets_is_redacted_whole() -> None:
+    assert Redactor(["abc", "abcdef"])("key=abcdef") == "key=********"
+
+
+def test_no_secrets_leave_text_unchanged() -> None:
+    assert Redactor([""])("anything") == "anything"
+
+
+def read_through_a_pipe(log: RunLog, source: str, data: bytes) -> list[str]:
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        pump = log.pump(source, os.fdopen(read_end, "rb"))
+        writer.write(data)
+    pump.join(10)
+    return pump.tail()
+
+
+def test_stderr_lines_go_to_the_file_tagged_and_redacted(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "logs" / "run.log", Redactor(["hunter2"]))
+    tail = read_through_a_pipe(log, "tap-x", b"INFO password hunter2\nlast \xff line")
+    log.close()
+    lines = (tmp_path / "logs" / "run.log").read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "tap-x | INFO password ********",
+        "tap-x | last \ufffd line",
+    ]
+    assert lines[0].split(" ", 1)[0].endswith("Z")
+    assert tail == ["INFO password ********", "last \ufffd line"]
+    assert stat.S_IMODE((tmp_path / "logs" / "run.log").stat().st_mode) == 0o600
+
+
+def test_only_the_last_ten_lines_are_kept_for_error_messages(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "run.log", Redactor([]))
+    data = b"".join(f"line {i}\n".encode() for i in range(25))
+    assert read_through_a_pipe(log, "tap-x", data) == [f"line {i}" for i in range(15, 25)]
+
+
+def test_a_line_is_logged_at_the_level_it_names_and_continuations_keep_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = RunLog(tmp_path / "run.log", Redactor([]))
+    data = (
+        b"2024-01-01 00:00:00 | INFO     | tap-x | starting\n"
+        b"2024-01-01 00:00:01 | ERROR    | tap-x | failed:\n"
+        b"Traceback (most recent call last):\n"
+        b"WARNING: slow\n"
+    )
+    with caplog.at_level(logging.DEBUG, logger="elt.run"):
+        read_through_a_pipe(log, "tap-x", data)
+    assert [(r.levelname, r.getMessage().rsplit("| ", 1)[1]) for r in caplog.records] == [
+        ("INFO", "starting"),
+        ("ERROR", "failed:"),
+        ("ERROR", "Traceback (most recent call last):"),
+        ("WARNING", "WARNING: slow"),
+    ]
