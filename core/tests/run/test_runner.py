@@ -287,6 +287,12 @@ def test_select_and_metadata_shape_the_catalog_the_tap_runs_with(toy: ToyProject
     }
 
 
+def test_without_select_or_metadata_the_tap_runs_on_its_own_catalog(toy: ToyProject) -> None:
+    toy.write(tap={"count": 2, "discover_fails": True})
+    assert run(toy).tap_exit_code == 0
+    assert toy.ids() == [1, 2]
+
+
 def test_select_rules_that_match_no_stream_stop_the_run_before_it_starts(
     toy: ToyProject,
 ) -> None:
@@ -298,7 +304,7 @@ def test_select_rules_that_match_no_stream_stop_the_run_before_it_starts(
 
 
 def test_a_failed_discovery_names_the_tap_and_its_last_words(toy: ToyProject) -> None:
-    toy.write(tap={"discover_fails": True})
+    toy.write(tap={"discover_fails": True}, select=["items.*"])
     with pytest.raises(PluginError) as raised:
         run(toy)
     text = str(raised.value)

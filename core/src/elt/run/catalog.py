@@ -1,7 +1,9 @@
 """The catalog a tap runs with: its own discovery, narrowed by ``select``, tuned by ``metadata``.
 
-Discovery runs the tap with ``--discover`` every run: a catalog is cheap to produce and a
-cached one goes stale when a source table gains a column. Then, in plugins.yml terms:
+Discovery runs the tap with ``--discover`` on every run that has something to apply — a
+cached catalog goes stale when a source table gains a column — and not at all when the
+plugin has neither ``select`` nor ``metadata``: the tap then discovers for itself, with its
+own defaults, and the run saves a whole extra start of the tap. In plugins.yml terms:
 
 - ``select`` rules (:mod:`elt.protocol.selection`) mark streams and properties selected.
   With no rules the catalog is left as the tap discovered it, so the tap's own

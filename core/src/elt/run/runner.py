@@ -207,7 +207,12 @@ class _Pipeline:
     def _run(self, *, full_refresh: bool) -> tuple[int, int]:
         stored = self.store.get(self.state_id)
         self.state = stored
-        arguments = ["--catalog", str(build_catalog(self.supervisor, self.tap, self.workdir))]
+        arguments = []
+        if self.tap.plugin.select or self.tap.plugin.metadata:
+            catalog = build_catalog(self.supervisor, self.tap, self.workdir)
+            arguments += ["--catalog", str(catalog)]
+        else:
+            self.log.write("elt", "no select or metadata: the tap runs on its own catalog")
         if self.supervisor.interrupted is not None:
             raise self._interrupted()
         if full_refresh:

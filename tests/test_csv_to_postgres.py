@@ -1,0 +1,159 @@
+"""tap-csv -> target-postgres end to end, through `elt run` and through a shell pipe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+BIN = Path(sys.executable).parent
+HEADER = "id,name,amount,updated_at\n"
+ROWS = [
+    '1,"Zoë ""Z"" Müller",10.50,2026-01-01T00:00:00Z\n',
+    '2,"two, with comma",123456789012.123456789,2026-01-02T00:00:00Z\n',
+    '3,"line one\nline two",0.10,2026-01-03T00:00:00Z\n',
+]
+
+
+def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "elt"), "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def make_project(root: Path, pg_database: str, files: list[str]) -> Path:
+    root.mkdir()
+    entries = ", ".join(f"{{entity: orders, path: {name}, keys: [id]}}" for name in files[:1])
+    if len(files) > 1:
+        entries = '{entity: orders, path: "data/*.csv", keys: [id]}'
+    (root / "plugins.yml").write_text(
+        f"""version: 1
+plugins:
+  taps:
+    - name: tap-csv
+      config:
+        infer_sample_rows: 2
+        files: [{entries}]
+  targets:
+    - name: target-postgres
+      config:
+        sqlalchemy_url: "{pg_database}"
+        default_target_schema: loaded
+"""
+    )
+    (root / "data").mkdir()
+    return root
+
+
+def rows(pg_database: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(pg_database) as conn:
+        return conn.execute(
+            "select id, name, amount::text from loaded.orders order by id"
+        ).fetchall()
+
+
+def test_elt_run_loads_csv_exactly_and_a_second_run_moves_only_new_rows(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
+    csv_file = project / "data" / "orders.csv"
+    csv_file.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+
+    first = elt(project, "run", "tap-csv", "target-postgres")
+    assert first.returncode == 0, first.stderr
+    assert rows(pg_database) == [
+        (1, 'Zoë "Z" Müller', Decimal("10.50")),
+        (2, "two, with comma", Decimal("123456789012.123456789")),
+        (3, "line one\nline two", Decimal("0.10")),
+    ]
+    state = json.loads(elt(project, "state", "get", "default:tap-csv-to-target-postgres").stdout)
+    assert state["bookmarks"]["orders"]
+
+    with csv_file.open("a", encoding="utf-8") as out:
+        out.write("2,two changed,2.00,2026-01-04T00:00:00Z\n4,four,4.00,2026-01-04T00:00:00Z\n")
+    second = elt(project, "run", "tap-csv", "target-postgres")
+    assert second.returncode == 0, second.stderr
+    assert [r[:2] for r in rows(pg_database)] == [
+        (1, 'Zoë "Z" Müller'),
+        (2, "two changed"),
+        (3, "line one\nline two"),
+        (4, "four"),
+    ]
+
+
+def test_a_tap_failing_halfway_keeps_what_was_committed_and_a_rerun_completes(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, ["data/a.csv", "data/b.csv"])
+    (project / "data" / "a.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    bad = project / "data" / "b.csv"
+    good = "".join(f"{i},n{i},{i}.00,2026-02-01T00:00:00Z\n" for i in (5, 6, 7))
+    bad.write_text(HEADER + good + "8,eight,8.00,2026-02-01T00:00:00Z,EXTRA\n", encoding="utf-8")
+
+    failed = elt(project, "run", "tap-csv", "target-postgres")
+    assert failed.returncode == 70
+    assert "tap tap-csv exited with code" in failed.stderr
+    assert "b.csv" in failed.stderr
+    committed = [r[0] for r in rows(pg_database)]
+    assert committed[:3] == [1, 2, 3]
+    assert set(committed) <= {1, 2, 3, 5, 6, 7}
+
+    bad.write_text(HEADER + good + "8,eight,8.00,2026-02-01T00:00:00Z\n", encoding="utf-8")
+    rerun = elt(project, "run", "tap-csv", "target-postgres")
+    assert rerun.returncode == 0, rerun.stderr
+    assert [r[0] for r in rows(pg_database)] == [1, 2, 3, 5, 6, 7, 8]
+
+
+def test_the_shell_pipe_works_the_same_and_prints_the_state(
+    tmp_path: Path, pg_database: str
+) -> None:
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    tap_config = tmp_path / "tap.json"
+    tap_config.write_text(
+        json.dumps({"files": [{"entity": "orders", "path": str(csv_file), "keys": ["id"]}]})
+    )
+    target_config = tmp_path / "target.json"
+    target_config.write_text(
+        json.dumps({"sqlalchemy_url": pg_database, "default_target_schema": "loaded"})
+    )
+    pipe = subprocess.run(
+        f"{BIN / 'tap-csv'} --config {tap_config} | {BIN / 'target-postgres'} --config {target_config}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert pipe.returncode == 0, pipe.stderr
+    states = [json.loads(line) for line in pipe.stdout.splitlines()]
+    assert states
+    assert "orders" in states[-1]["bookmarks"]
+    assert len(rows(pg_database)) == 3
+
+
+@pytest.mark.parametrize("name", ["select", 'we"ird Name', "x" * 200])
+def test_awkward_stream_names_load_through_elt_run(
+    tmp_path: Path, pg_database: str, name: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
+    (project / "data" / "orders.csv").write_text(HEADER + ROWS[0], encoding="utf-8")
+    yml = project / "plugins.yml"
+    yml.write_text(yml.read_text().replace("entity: orders", f"entity: {json.dumps(name)}"))
+    result = elt(project, "run", "tap-csv", "target-postgres")
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(pg_database) as conn:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'loaded'"
+        ).fetchall()
+    assert len(tables) == 1
+    assert tables[0][0] == name[:63] or len(name) > 63
