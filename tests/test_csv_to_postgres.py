@@ -57,7 +57,7 @@ plugins:
 def rows(pg_database: str) -> list[tuple[object, ...]]:
     with psycopg.connect(pg_database) as conn:
         return conn.execute(
-            "select id, name, amount::text from loaded.orders order by id"
+            "select id, name, amount from loaded.orders order by id"
         ).fetchall()
 
 

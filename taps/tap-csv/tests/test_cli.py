@@ -30,6 +30,7 @@ def test_about_lists_every_setting(run_tap: RunTap) -> None:
         "files",
         "csv_files_definition",
         "add_metadata_columns",
+        "batch_config",
         "null_values",
         "infer_sample_rows",
     } <= settings

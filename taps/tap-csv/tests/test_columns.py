@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from tap_csv.columns import Kind, Nulls, convert, fits, misfits, widen
+from tap_csv.columns import Encoding, Kind, Nulls, convert, fits, misfits, widen
 
 DEFAULT = Nulls([""])
 
@@ -33,7 +33,7 @@ DEFAULT = Nulls([""])
 )
 def test_canonical_spellings_fit_their_kind(kind: Kind, text: str) -> None:
     assert fits(kind, text)
-    assert convert(kind, [text], DEFAULT, wire=True) is not None
+    assert convert(kind, [text], DEFAULT, Encoding.JSON) is not None
 
 
 @pytest.mark.parametrize(
@@ -65,42 +65,42 @@ def test_canonical_spellings_fit_their_kind(kind: Kind, text: str) -> None:
 )
 def test_non_canonical_spellings_do_not_fit(kind: Kind, text: str) -> None:
     assert not fits(kind, text)
-    assert convert(kind, [text], DEFAULT, wire=True) is None
+    assert convert(kind, [text], DEFAULT, Encoding.JSON) is None
     assert list(misfits(kind, ["", text], DEFAULT)) == [1]
 
 
-def test_wire_values_write_the_exact_text_and_python_values_are_exact() -> None:
+def test_json_values_write_the_exact_text_and_python_values_are_exact() -> None:
     big, precise = "123456789012345678901234567890", "3.141592653589793238462643383279"
-    wire = convert(Kind.NUMBER, [big, precise, ""], DEFAULT, wire=True)
+    wire = convert(Kind.NUMBER, [big, precise, ""], DEFAULT, Encoding.JSON)
     assert wire is not None
     assert orjson.dumps(list(wire)) == f"[{big},{precise},null]".encode()
-    assert convert(Kind.INTEGER, [big], DEFAULT, wire=False) == [int(big)]
-    assert convert(Kind.NUMBER, [precise], DEFAULT, wire=False) == [Decimal(precise)]
+    assert convert(Kind.INTEGER, [big], DEFAULT, Encoding.PYTHON) == [int(big)]
+    assert convert(Kind.NUMBER, [precise], DEFAULT, Encoding.PYTHON) == [Decimal(precise)]
 
 
 def test_empty_field_is_null_in_typed_columns_whatever_null_values_say() -> None:
     keep_empty = Nulls([])
-    assert convert(Kind.INTEGER, ["1", ""], keep_empty, wire=False) == [1, None]
-    assert convert(Kind.BOOLEAN, ["true", ""], keep_empty, wire=False) == [True, None]
-    assert list(convert(Kind.STRING, ["a", ""], keep_empty, wire=False) or ()) == ["a", ""]
-    assert convert(Kind.STRING, ["a", ""], DEFAULT, wire=False) == ["a", None]
+    assert convert(Kind.INTEGER, ["1", ""], keep_empty, Encoding.PYTHON) == [1, None]
+    assert convert(Kind.BOOLEAN, ["true", ""], keep_empty, Encoding.PYTHON) == [True, None]
+    assert list(convert(Kind.STRING, ["a", ""], keep_empty, Encoding.PYTHON) or ()) == ["a", ""]
+    assert convert(Kind.STRING, ["a", ""], DEFAULT, Encoding.PYTHON) == ["a", None]
 
 
 def test_null_values_are_null_in_every_column() -> None:
     nulls = Nulls(["", "NULL", "\\N"])
-    assert convert(Kind.INTEGER, ["1", "NULL", "\\N", ""], nulls, wire=False) == [
+    assert convert(Kind.INTEGER, ["1", "NULL", "\\N", ""], nulls, Encoding.PYTHON) == [
         1,
         None,
         None,
         None,
     ]
-    assert convert(Kind.STRING, ["a", "NULL"], nulls, wire=False) == ["a", None]
-    assert convert(Kind.DATE, ["2024-01-01", "\\N"], nulls, wire=False) == ["2024-01-01", None]
-    assert convert(Kind.INTEGER, ["1", "N/A"], nulls, wire=False) is None
+    assert convert(Kind.STRING, ["a", "NULL"], nulls, Encoding.PYTHON) == ["a", None]
+    assert convert(Kind.DATE, ["2024-01-01", "\\N"], nulls, Encoding.PYTHON) == ["2024-01-01", None]
+    assert convert(Kind.INTEGER, ["1", "N/A"], nulls, Encoding.PYTHON) is None
 
 
 def test_a_line_break_inside_a_value_never_passes_as_two_numbers() -> None:
-    assert convert(Kind.INTEGER, ["1", "12\n34"], DEFAULT, wire=True) is None
+    assert convert(Kind.INTEGER, ["1", "12\n34"], DEFAULT, Encoding.JSON) is None
 
 
 def test_widening_goes_to_the_nearest_kind_that_holds_every_value() -> None:
@@ -139,4 +139,4 @@ def test_column_check_agrees_with_the_value_check_on_random_texts(kind: Kind) ->
             for _ in range(rng.randint(1, 6))
         ]
         expected = all(value == "" or fits(kind, value) for value in values)
-        assert (convert(kind, values, DEFAULT, wire=True) is not None) is expected, values
+        assert (convert(kind, values, DEFAULT, Encoding.JSON) is not None) is expected, values

@@ -237,9 +237,11 @@ def test_about_lists_every_setting_without_a_database(target_executable: Path) -
         "activate_version",
         "hard_delete",
         "batch_size_rows",
+        "delete_batch_files",
         "ssl_enable",
         "ssl_mode",
         "ssl_certificate_authority",
     } <= settings
     assert "stream_maps" not in settings
     assert "activate-version" in about["capabilities"]
+    assert "batch" in about["capabilities"]

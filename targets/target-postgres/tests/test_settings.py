@@ -8,7 +8,7 @@ from target_postgres.settings import LoadMethod, Settings
 from elt.errors import ConfigError
 
 
-def test_defaults_upsert_in_batches_of_100k_without_metadata() -> None:
+def test_defaults_upsert_in_batches_of_100k_without_metadata_keeping_batch_files() -> None:
     settings = Settings.from_config({})
 
     assert settings == Settings(
@@ -20,6 +20,7 @@ def test_defaults_upsert_in_batches_of_100k_without_metadata() -> None:
         batch_size_rows=100_000,
         max_batch_age_seconds=60.0,
         sanitize_null_text_characters=False,
+        delete_batch_files=False,
     )
 
 

@@ -30,7 +30,7 @@ from operator import itemgetter
 from typing import Any
 
 from elt.errors import ConfigError
-from tap_csv.columns import Kind, Nulls, convert
+from tap_csv.columns import Encoding, Kind, Nulls, convert
 from tap_csv.files import SourceFile
 
 __all__ = ["Bookmarks", "comparable"]
@@ -71,7 +71,7 @@ class Bookmarks:
         value = self._state.get("replication_key_value")
         if self._state.get("replication_key") != key or value is None:
             return None
-        parsed = convert(kind, [str(value)], _NO_NULLS, wire=False)
+        parsed = convert(kind, [str(value)], _NO_NULLS, Encoding.PYTHON)
         if parsed is None:
             raise ConfigError(
                 f"the state's replication_key_value {value!r} is not a {kind.value} "

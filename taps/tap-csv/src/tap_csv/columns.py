@@ -15,6 +15,9 @@ emitting it typed can never change what the file said:
   it is.
 - ``string``: anything.
 
+Converted values come in one of three encodings (:class:`Encoding`): Python values, values
+ready for the JSON writer, or the fields of a csv BATCH file (:mod:`tap_csv.csvfields`).
+
 Work is done a column of a batch at a time, because per-value Python calls are what makes a
 CSV tap slow. The checks join a column into one string and let C code do the scanning:
 digits are mapped to ``0`` with ``str.translate`` (a leading zero first to ``Z``) and the
@@ -36,7 +39,10 @@ from typing import Any, Final
 
 from orjson import Fragment
 
+from tap_csv.csvfields import NULL_FIELD, text_fields
+
 __all__ = [
+    "Encoding",
     "Kind",
     "Nulls",
     "convert",
@@ -55,6 +61,17 @@ class Kind(Enum):
     DATE = "date"
     DATE_TIME = "date-time"
     STRING = "string"
+
+
+class Encoding(Enum):
+    """What :func:`convert` turns texts into, for each way records leave the tap."""
+
+    PYTHON = "python"
+    """``int``, ``Decimal``, ``bool``, ``str`` and ``None``: singer-sdk's record path."""
+    JSON = "json"
+    """What orjson writes natively; numbers as ``Fragment`` of their own text."""
+    CSV = "csv"
+    """Fields of a csv BATCH file: ``""`` is NULL (see :mod:`tap_csv.csvfields`)."""
 
 
 # Each kind widens to these, nearest first; every text fits STRING.
@@ -102,6 +119,8 @@ _BOOLEANS: Final[dict[str, bool]] = {
     "False": False,
     "FALSE": False,
 }
+
+_CSV_BOOLEANS: Final = {text: "true" if value else "false" for text, value in _BOOLEANS.items()}
 
 
 class Nulls:
@@ -155,24 +174,27 @@ def misfits(kind: Kind, texts: Sequence[str], nulls: Nulls) -> Iterator[int]:
             yield i
 
 
-def convert(kind: Kind, texts: Sequence[str], nulls: Nulls, *, wire: bool) -> Sequence[Any] | None:
+def convert(
+    kind: Kind, texts: Sequence[str], nulls: Nulls, encoding: Encoding
+) -> Sequence[Any] | None:
     """The values of one column of a batch, or None when a non-null text does not fit.
 
-    ``wire=True`` gives what the JSON writer needs (numbers as ``Fragment`` of their own
-    text, so nothing is re-formatted); ``wire=False`` gives Python values (``int``,
-    ``Decimal``, ``bool``, ``str``) for singer-sdk's record path and for callers of
-    ``get_records``.
+    JSON values write numbers as ``Fragment`` of their own text, so nothing is re-formatted;
+    Python values (``int``, ``Decimal``, ``bool``, ``str``) are for singer-sdk's record path
+    and callers of ``get_records``; CSV fields are the texts themselves, quoted when needed.
     """
     if kind is Kind.STRING:
+        if encoding is Encoding.CSV:
+            return text_fields(texts, nulls.texts)
         return _strings(texts, nulls)
     if kind is Kind.BOOLEAN:
-        return _booleans(texts, nulls)
+        return _booleans(texts, nulls, encoding)
     if nulls.only_empty or nulls.texts.isdisjoint(texts):
         if not _column_fits(kind, texts):
             return None
     elif any(True for _ in misfits(kind, texts, nulls)):
         return None
-    return _typed(kind, texts, nulls.typed_texts, wire)
+    return _typed(kind, texts, nulls.typed_texts, encoding)
 
 
 def _strings(texts: Sequence[str], nulls: Nulls) -> Sequence[Any]:
@@ -186,9 +208,14 @@ def _strings(texts: Sequence[str], nulls: Nulls) -> Sequence[Any]:
     return [None if text in null else text for text in texts]
 
 
-def _booleans(texts: Sequence[str], nulls: Nulls) -> list[Any] | None:
-    table: dict[str, bool | None] = dict(_BOOLEANS)
-    table.update(dict.fromkeys(nulls.typed_texts))
+def _booleans(texts: Sequence[str], nulls: Nulls, encoding: Encoding) -> list[Any] | None:
+    table: dict[str, Any]
+    if encoding is Encoding.CSV:
+        table = dict(_CSV_BOOLEANS)
+        table.update(dict.fromkeys(nulls.typed_texts, NULL_FIELD))
+    else:
+        table = dict(_BOOLEANS)
+        table.update(dict.fromkeys(nulls.typed_texts))
     try:
         return list(map(table.__getitem__, texts))
     except KeyError:
@@ -232,7 +259,7 @@ def _plain_integers(joined: str) -> bool:
     ``False`` only means "check the shapes": signed values and runs of zeros end up there.
     """
     digits = joined.replace("\n", "")
-    if not (digits.isascii() and digits.isdigit()):
+    if not (digits.isascii() and digits.encode("ascii").isdigit()):  # bytes: 10x faster
         return False
     if joined[:1] != "0" and "\n0" not in joined:
         return True
@@ -253,17 +280,25 @@ def _shapes(joined: str, count: int) -> set[str]:
     return set(shaped.split("\n"))
 
 
-def _typed(kind: Kind, texts: Sequence[str], null: frozenset[str], wire: bool) -> Sequence[Any]:
-    if kind is Kind.DATE or kind is Kind.DATE_TIME:
-        make: Callable[[str], Any] | None = None
-    elif wire:
+def _typed(
+    kind: Kind, texts: Sequence[str], null: frozenset[str], encoding: Encoding
+) -> Sequence[Any]:
+    absent: str | None = None
+    make: Callable[[str], Any] | None = None
+    if encoding is Encoding.CSV:
+        absent = NULL_FIELD
+        if null == _EMPTY:
+            return texts  # an empty text is the NULL field already
+    elif kind is Kind.DATE or kind is Kind.DATE_TIME:
+        pass
+    elif encoding is Encoding.JSON:
         make = Fragment
     else:
         make = int if kind is Kind.INTEGER else Decimal
     if (null == _EMPTY and "" not in texts) or null.isdisjoint(texts):
         return texts if make is None else list(map(make, texts))
     if make is None:
-        return [None if text in null else text for text in texts]
+        return [absent if text in null else text for text in texts]
     return [None if text in null else make(text) for text in texts]
 
 

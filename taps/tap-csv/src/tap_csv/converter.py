@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from elt.errors import ProtocolError
-from tap_csv.columns import Kind, Nulls, convert, misfits, widen
+from tap_csv.columns import Encoding, Kind, Nulls, convert, misfits, widen
+from tap_csv.csvfields import NULL_FIELD, quote
 from tap_csv.files import SourceFile
 from tap_csv.inference import METADATA_COLUMNS, SOURCE_FILE, SOURCE_FILE_MTIME, Column
 from tap_csv.rows import RowBatch
@@ -53,13 +54,16 @@ class Widening:
 class BatchConverter:
     """Typed value columns for the output columns of a stream, one batch at a time."""
 
-    def __init__(self, columns: Sequence[Column], nulls: Nulls, *, wire: bool) -> None:
+    def __init__(self, columns: Sequence[Column], nulls: Nulls, encoding: Encoding) -> None:
         self.columns = list(columns)
         self.nulls = nulls
-        self.wire = wire
+        self.encoding = encoding
+        # what a null converts to: None, or the empty field in CSV
+        self._null: str | None = NULL_FIELD if encoding is Encoding.CSV else None
         self._texts: list[tuple[str, ...]] = []
         self._positions: Sequence[int] = ()
         self._values: list[Sequence[Any]] = []
+        self._last: tuple[RowBatch, SourceFile] | None = None
 
     def positions(self, header: Sequence[str]) -> list[int]:
         """Where each output column is in a file's ``header`` (-1: not in this file)."""
@@ -79,30 +83,37 @@ class BatchConverter:
             texts: Sequence[str] | None = None
             if position != _MISSING:
                 texts = texts_by_position[position]
-                values = convert(column.kind, texts, self.nulls, wire=self.wire)
+                values = convert(column.kind, texts, self.nulls, self.encoding)
             elif column.name in METADATA_COLUMNS:
-                out.append(_metadata(column.name, source, batch, count))
+                out.append(_metadata(column.name, source, batch, self.encoding))
                 continue
             else:
-                values = [None] * count
-            if values is None or (not column.nullable and None in values):
+                values = [self._null] * count
+            if values is None or (not column.nullable and self._null in values):
                 widening = self._widen(column, texts, values, batch, source)
                 self.columns[i] = widening.after
                 widenings.append(widening)
                 if texts is not None:
-                    values = convert(widening.after.kind, texts, self.nulls, wire=self.wire)
+                    values = convert(widening.after.kind, texts, self.nulls, self.encoding)
             assert values is not None, "a widened kind fits every value"
             out.append(values)
         self._texts, self._positions, self._values = texts_by_position, positions, out
+        self._last = batch, source
         return out, widenings
 
     def python_values(self, index: int) -> Sequence[Any]:
-        """Output column ``index`` of the last batch as Python values, even on the wire path."""
+        """Output column ``index`` of the last batch as Python values, whatever the encoding."""
         values = self._values[index]
         position = self._positions[index]
-        if not self.wire or position == _MISSING:
+        if self.encoding is Encoding.PYTHON:
             return values
-        python = convert(self.columns[index].kind, self._texts[position], self.nulls, wire=False)
+        column = self.columns[index]
+        if position == _MISSING:
+            if column.name in METADATA_COLUMNS and self._last is not None:
+                return _metadata(column.name, self._last[1], self._last[0], Encoding.PYTHON)
+            return [None] * len(values)
+        kind = column.kind
+        python = convert(kind, self._texts[position], self.nulls, Encoding.PYTHON)
         assert python is not None, "the batch was converted with this kind"
         return python
 
@@ -127,7 +138,7 @@ class BatchConverter:
                 )
             kind = widen(column.kind, texts, self.nulls)
         else:
-            index = list(values).index(None)
+            index = list(values).index(self._null)
             if column.declared:
                 raise ProtocolError(
                     "the value is missing or null, but the declared schema does not allow null",
@@ -138,10 +149,12 @@ class BatchConverter:
         return Widening(column, column.widened(kind), index)
 
 
-def _metadata(name: str, source: SourceFile, batch: RowBatch, count: int) -> Sequence[Any]:
+def _metadata(name: str, source: SourceFile, batch: RowBatch, encoding: Encoding) -> Sequence[Any]:
     """The values of a metadata column for a batch."""
+    count = len(batch.rows)
+    csv = encoding is Encoding.CSV
     if name == SOURCE_FILE:
-        return [source.path] * count
+        return [quote(source.path) if csv else source.path] * count
     if name == SOURCE_FILE_MTIME:
         return [source.modified_at] * count
-    return batch.row_numbers
+    return list(map(str, batch.row_numbers)) if csv else batch.row_numbers

@@ -46,7 +46,7 @@ def encode_records(prefix: bytes, records: Sequence[dict[str, Any]], version: in
     """RECORD lines, one per record, each starting with ``prefix`` (see :func:`record_prefix`).
 
     The values must be ones orjson writes natively (``str``, ``int``, ``bool``, ``None``,
-    ``orjson.Fragment``), as :func:`tap_csv.columns.convert` gives with ``wire=True``.
+    ``orjson.Fragment``), as :func:`tap_csv.columns.convert` gives for ``Encoding.JSON``.
     """
     if not records:
         return b""

@@ -11,11 +11,16 @@ overrides ``_sync_records`` (the SDK's record loop) and works a batch of rows at
   batch is converted a column at a time (:mod:`tap_csv.columns`), turned into dicts by a
   compiled builder and written as RECORD lines by one ``orjson.dumps`` of the batch
   (:mod:`tap_csv.records`), straight into elt's message buffer.
-- **SDK path** (stream maps, or ``write_messages=False`` for BATCH files): the same batches
-  as Python values (``int``, ``Decimal``, ``bool``, ``str``) go through singer-sdk's own
-  ``_write_record_message``, so maps, aliases and filters behave as in any SDK tap.
+- **SDK path** (stream maps, or ``write_messages=False`` for singer-sdk's jsonl BATCH files):
+  the same batches as Python values (``int``, ``Decimal``, ``bool``, ``str``) go through
+  singer-sdk's own ``_write_record_message``, so maps, aliases and filters behave as in any
+  SDK tap.
+- **csv BATCH path** (``batch_config`` with format ``csv``): each batch becomes CSV records
+  a column at a time (:mod:`tap_csv.csvfields`) and goes into files
+  (:mod:`tap_csv.batchfiles`) that target-postgres hands to ``COPY`` as they are, so no
+  JSON is written or parsed for the rows.
 
-Both paths share the rest: files found again at sync time and skipped when unchanged since
+All paths share the rest: files found again at sync time and skipped when unchanged since
 the bookmark, rows filtered by the replication key, a new SCHEMA before any batch whose
 values made a column widen (:mod:`tap_csv.converter`), and a STATE after finished files
 (at most once a second) and at the end.
@@ -29,12 +34,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from singer_sdk import Stream
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
 from singer_sdk.mapper import SameRecordTransform
 
-from elt.errors import ProtocolError
+from elt.errors import ConfigError, ProtocolError
 from elt.sdk import OrjsonWriter
+from tap_csv.batchfiles import BatchFiles, CsvBatchSettings, csv_batch_settings
 from tap_csv.bookmarks import Bookmarks
-from tap_csv.columns import Kind, Nulls
+from tap_csv.columns import Encoding, Kind, Nulls
 from tap_csv.converter import BatchConverter, Widening
 from tap_csv.files import SourceFile, find_files
 from tap_csv.inference import METADATA_COLUMNS, Column, Table, kind_of
@@ -44,6 +51,7 @@ from tap_csv.settings import EntitySettings
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BatchConfig
 
 __all__ = ["BATCH_ROWS", "STATE_INTERVAL", "CsvStream"]
 
@@ -59,7 +67,7 @@ BATCH_ROWS: Final = 500
 
 @dataclass(slots=True)
 class _Chunk:
-    """Records of one batch of one file, the widenings they needed, or the file's end."""
+    """Records (or CSV records) of a batch of one file, the widenings they needed, or its end."""
 
     source: SourceFile
     records: list[Any] = field(default_factory=list)
@@ -87,7 +95,7 @@ class CsvStream(Stream):
         reads a stream directly.
         """
         files = find_files(self.settings.path, where=f"{self.settings.where}.path")
-        for chunk in self._chunks(files, self._output_columns(), wire=False, bookmarks=None):
+        for chunk in self._chunks(files, self._output_columns(), Encoding.PYTHON, None):
             if chunk.widenings:
                 self._widen_schema(chunk.widenings, write=False)
             yield from chunk.records
@@ -98,15 +106,15 @@ class CsvStream(Stream):
         writer = self._tap.message_writer
         lean = write_messages and isinstance(writer, OrjsonWriter) and self._maps_are_identity()
         columns = self._output_columns()
-        key_kind = next((c.kind for c in columns if c.name == self.replication_key), None)
-        bookmarks = Bookmarks(self.stream_state, self.name, self.replication_key, key_kind)
+        bookmarks = self._bookmarks(columns)
         prefix = record_prefix(self.name)
         limit = self.ABORT_AT_RECORD_COUNT
         emitted = 0
         last_state = -STATE_INTERVAL  # the first finished file is bookmarked at once
         files = find_files(self.settings.path, where=f"{self.settings.where}.path")
+        encoding = Encoding.JSON if lean else Encoding.PYTHON
         with self.get_record_counter() as counter, self.get_sync_timer():
-            for chunk in self._chunks(files, columns, wire=lean, bookmarks=bookmarks):
+            for chunk in self._chunks(files, columns, encoding, bookmarks):
                 if chunk.widenings:
                     self._widen_schema(chunk.widenings, write=True)
                 records = chunk.records
@@ -133,9 +141,7 @@ class CsvStream(Stream):
                     self.state_manager.is_flushed = False
                     if write_messages and time.monotonic() - last_state >= STATE_INTERVAL:
                         self._write_state_message()
-                        last_state = (
-                            -STATE_INTERVAL
-                        )  # the first finished file is bookmarked at once
+                        last_state = time.monotonic()
             bookmarks.finish(files)
             self.state_manager.is_flushed = False
         if write_messages:
@@ -145,17 +151,118 @@ class CsvStream(Stream):
             # flush the stream's records before the next stream or the end of the process.
             writer.flush()
 
+    def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
+        settings = csv_batch_settings(self.config)
+        if settings is None:
+            super()._sync_batches(batch_config, context=context)
+        else:
+            self._sync_csv_batches(settings)
+
+    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+        """Write the rows to csv BATCH files, each announced before the messages after it.
+
+        Order on stdout: a file's BATCH message goes out before a SCHEMA that widens a
+        column (the next file starts under the new SCHEMA) and before a STATE (whose
+        bookmark covers the file's rows), so every message sees the same order of rows and
+        schemas as RECORD messages would give.
+        """
+        columns = self._output_columns()
+        self._check_csv_batches(columns)
+        bookmarks = self._bookmarks(columns)
+        batches = BatchFiles(
+            settings, tap=self.tap_name, stream=self.name, header=[c.name for c in columns]
+        )
+        limit = self.ABORT_AT_RECORD_COUNT
+        emitted = 0
+        last_state = -STATE_INTERVAL
+        files = find_files(self.settings.path, where=f"{self.settings.where}.path")
+        try:
+            with self.get_record_counter() as counter, self.get_sync_timer():
+                for chunk in self._chunks(files, columns, Encoding.CSV, bookmarks):
+                    if chunk.widenings:
+                        self._announce(batches.finish(), settings)
+                        self._widen_schema(chunk.widenings, write=True)
+                    lines = chunk.records
+                    over = limit is not None and emitted + len(lines) > limit
+                    if over:
+                        lines = lines[: max(0, limit - emitted)]  # type: ignore[operator]
+                    for url in batches.write(lines):
+                        self._announce(url, settings)
+                    emitted += len(lines)
+                    counter.increment(len(lines))
+                    if over:
+                        self._announce(batches.finish(), settings)
+                        self._check_max_record_limit(emitted)
+                    if chunk.end_of_file:
+                        bookmarks.file_done(chunk.source)
+                        self.state_manager.is_flushed = False
+                        if time.monotonic() - last_state >= STATE_INTERVAL:
+                            self._announce(batches.finish(), settings)
+                            self._write_state_message()
+                            last_state = time.monotonic()
+                bookmarks.finish(files)
+                self._announce(batches.finish(), settings)
+        except BaseException:
+            batches.discard()
+            raise
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+        writer = self._tap.message_writer
+        if isinstance(writer, OrjsonWriter):
+            writer.flush()
+
+    def _check_csv_batches(self, columns: Sequence[Column]) -> None:
+        if not self._maps_are_identity():
+            raise ConfigError(
+                f"stream {self.name!r} has a stream map, which csv BATCH files do not apply",
+                where="stream_maps",
+                hint="Remove the map, or send RECORD messages (no batch_config) or jsonl "
+                "batches, which go through singer-sdk's record path",
+            )
+        if not columns:
+            raise ConfigError(
+                f"no column of stream {self.name!r} is selected, and a csv BATCH file "
+                "needs at least one",
+                where=f"catalog stream {self.name!r}",
+                hint="Select a column in the catalog, or deselect the stream",
+            )
+
+    def _announce(self, url: str | None, settings: CsvBatchSettings) -> None:
+        """Send the BATCH message naming a finished file (nothing for None).
+
+        The message is flushed at once: the target loads this file while the next one is
+        written, instead of finding every BATCH message in the buffer at the end.
+        """
+        if url is None:
+            return
+        encoding = BaseBatchFileEncoding(**settings.encoding)
+        message = SDKBatchMessage(
+            stream=self.name, encoding=encoding, manifest=[url], version=self._stream_version
+        )
+        self._tap.write_message(message)
+        writer = self._tap.message_writer
+        if isinstance(writer, OrjsonWriter):
+            writer.flush()
+
+    def _bookmarks(self, columns: Sequence[Column]) -> Bookmarks:
+        key_kind = next((c.kind for c in columns if c.name == self.replication_key), None)
+        return Bookmarks(self.stream_state, self.name, self.replication_key, key_kind)
+
     def _chunks(
         self,
         files: Sequence[SourceFile],
         columns: Sequence[Column],
-        *,
-        wire: bool,
+        encoding: Encoding,
         bookmarks: Bookmarks | None,
     ) -> Iterator[_Chunk]:
-        """Read every file not skipped by the bookmark, a batch at a time."""
-        converter = BatchConverter(columns, self._nulls, wire=wire)
+        """Read every file not skipped by the bookmark, a batch at a time.
+
+        A chunk holds record dicts, or CSV records (lines without their ends) for csv BATCH
+        files.
+        """
+        converter = BatchConverter(columns, self._nulls, encoding)
         build = record_builder([column.name for column in columns])
+        csv = encoding is Encoding.CSV
         known = set(self.effective_schema.get("properties", {}))
         key_index = next(
             (i for i, c in enumerate(columns) if c.name == self.replication_key and bookmarks),
@@ -171,7 +278,12 @@ class CsvStream(Stream):
                     positions = converter.positions(csv_file.header)
                     for batch in csv_file.batches(BATCH_ROWS):
                         values, widenings = converter.convert(batch, source, positions)
-                        records = list(map(build, *values)) if values else [{} for _ in batch.rows]
+                        if csv:
+                            records: list[Any] = list(map(",".join, zip(*values, strict=True)))
+                        elif values:
+                            records = list(map(build, *values))
+                        else:
+                            records = [{} for _ in batch.rows]
                         if key_index is not None and bookmarks is not None:
                             self._check_key_widening(widenings, batch.line_of, source, bookmarks)
                             keep = bookmarks.keep(converter.python_values(key_index))

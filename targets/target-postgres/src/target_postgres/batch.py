@@ -1,10 +1,15 @@
-"""BATCH messages: records in local JSON-lines files (optionally gzipped), as singer-sdk writes.
+"""BATCH messages: records in local files instead of RECORD lines.
 
-A BATCH message names files instead of carrying records; each file line is one record of
-the message's stream. The lines are read through elt's :class:`~elt.protocol.MessageReader`
-(wrapped as RECORD messages) so numbers keep every digit and a bad line is reported with
-its file and line number. Only ``file://`` URLs and plain paths are read: a remote object
-store is the tap's business to download, or a job for target-s3 and friends.
+A BATCH message names files instead of carrying records. Two formats are read:
+
+- ``jsonl`` (singer-sdk's): each line one record of the message's stream. The lines are
+  read through elt's :class:`~elt.protocol.MessageReader` (wrapped as RECORD messages) so
+  numbers keep every digit and a bad line is reported with its file and line number.
+- ``csv`` (elt's, defined in tap-csv's ``tap_csv.csvfields``): rows ready for ``COPY``,
+  which the loader streams into Postgres as they are (see :mod:`target_postgres.csvbatch`).
+
+Either may be gzip-compressed. Only ``file://`` URLs and plain paths are read: a remote
+object store is the tap's business to download, or a job for target-s3 and friends.
 """
 
 from __future__ import annotations
@@ -13,28 +18,41 @@ import gzip
 from collections.abc import Iterable, Iterator, Mapping
 from io import BufferedReader
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Final, cast
 from urllib.parse import unquote, urlsplit
 
 from elt.errors import ProtocolError
 from elt.protocol import MessageReader, dumps
 
-__all__ = ["batch_records"]
+__all__ = ["FORMATS", "batch_compression", "batch_files", "batch_records", "open_batch_file"]
+
+FORMATS: Final = ("jsonl", "csv")
+
+
+def batch_files(message: Mapping[str, Any]) -> list[Path]:
+    """The local files a BATCH message names, in manifest order; each must exist."""
+    stream = message["stream"]
+    return [_local_path(url, stream) for url in message["manifest"]]
+
+
+def batch_compression(message: Mapping[str, Any]) -> str | None:
+    """The message's compression, checked: None (or ``none``) or ``gzip``."""
+    compression = message["encoding"].get("compression")
+    if compression not in (None, "none", "gzip"):
+        raise ProtocolError(
+            f"BATCH for stream {message['stream']!r} uses compression {compression!r}",
+            hint="target-postgres reads uncompressed or gzip BATCH files",
+        )
+    return cast("str | None", compression)
 
 
 def batch_records(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """The RECORD messages of a BATCH message's files, in manifest order."""
+    """The RECORD messages of a jsonl BATCH message's files, in manifest order."""
     stream = message["stream"]
-    encoding = message["encoding"]
-    if encoding.get("format") != "jsonl":
-        raise ProtocolError(
-            f"BATCH for stream {stream!r} has format {encoding.get('format')!r}",
-            hint="target-postgres reads BATCH files in the jsonl format only",
-        )
+    compression = batch_compression(message)
     prefix = b'{"type":"RECORD","stream":' + dumps(stream) + b',"record":'
-    for url in message["manifest"]:
-        path = _local_path(url, stream)
-        with _open(path, encoding.get("compression")) as lines:
+    for path in batch_files(message):
+        with open_batch_file(path, compression) as lines:
             messages = cast("IO[bytes]", _AsMessages(lines, prefix))  # read1 is all it uses
             yield from MessageReader(messages, name=str(path))
 
@@ -61,7 +79,7 @@ class _AsMessages:
 
 def _local_path(url: str, stream: str) -> Path:
     parts = urlsplit(url)
-    if parts.scheme not in ("", "file"):
+    if parts.scheme not in ("", "file") or parts.netloc not in ("", "localhost"):
         raise ProtocolError(
             f"BATCH for stream {stream!r} names {url!r}, which is not a local file",
             hint="target-postgres reads file:// BATCH manifests only",
@@ -75,12 +93,8 @@ def _local_path(url: str, stream: str) -> Path:
     return path
 
 
-def _open(path: Path, compression: str | None) -> gzip.GzipFile | BufferedReader:
-    if compression in (None, "none"):
-        return path.open("rb")
+def open_batch_file(path: Path, compression: str | None) -> gzip.GzipFile | BufferedReader:
+    """``path`` for reading bytes, decompressed."""
     if compression == "gzip":
         return gzip.open(path, "rb")
-    raise ProtocolError(
-        f"BATCH file {path} uses compression {compression!r}",
-        hint="target-postgres reads uncompressed or gzip BATCH files",
-    )
+    return path.open("rb")

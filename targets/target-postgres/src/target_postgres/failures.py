@@ -14,14 +14,14 @@ anything else a bug in this target (70).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import psycopg
 
 from elt.errors import EltError, PluginError, ProtocolError, ServiceError
 
-__all__ = ["NOTHING_COMMITTED", "copy_failure", "database_failure"]
+__all__ = ["NOTHING_COMMITTED", "batch_file_failure", "copy_failure", "database_failure"]
 
 NOTHING_COMMITTED: Final = (
     "nothing after the last emitted STATE was committed, so a rerun resumes from it"
@@ -88,6 +88,40 @@ def copy_failure(
     if column is not None:
         where += f", property {properties[columns.index(column)]!r}"
     return ProtocolError(_reason(exc), where=where, hint=_data_hint(state))
+
+
+def batch_file_failure(
+    exc: psycopg.Error,
+    *,
+    stream: str,
+    relation: str,
+    columns: Sequence[str],
+    properties: Sequence[str],
+    path: str,
+    record_start: Callable[[int], int],
+) -> EltError:
+    """The elt error for a COPY of a csv BATCH file that Postgres rejected.
+
+    Like :func:`copy_failure`, but the COPY's lines are the file's own: the error names the
+    file, the line where the rejected record starts (``record_start`` maps the line
+    Postgres names, where the record ends) and the property of the column.
+    """
+    state = exc.sqlstate or ""
+    if state[:2] not in _DATA_CLASSES:
+        return database_failure(exc, f"loading BATCH file {path} of stream {stream!r}")
+    line, column = _copy_position(exc, relation, columns)
+    where = path if line is None else f"{path} line {record_start(line)}"
+    where += f", stream {stream!r}"
+    if column is not None:
+        where += f", property {properties[columns.index(column)]!r}"
+    hint = _data_hint(state)
+    if state != _UNIQUE:
+        hint = (
+            "the file does not fit the stream's SCHEMA or the csv BATCH format (a header of "
+            "property names, then rows of as many fields); fix the tap and rerun; "
+            f"{NOTHING_COMMITTED}"
+        )
+    return ProtocolError(_reason(exc), where=where, hint=hint)
 
 
 def _copy_position(

@@ -17,6 +17,10 @@ Design, and why:
   ends; interleaved streams cost one COPY switch per few thousand rows.
 - **Upserts without a second copy when possible** (see :mod:`target_postgres.stream`): the
   blocks of a DIRECT COPY are kept until it ends, to replay into staging on a key conflict.
+- **csv BATCH files go to COPY as they are** (:mod:`target_postgres.csvbatch`): no row
+  passes through Python; the file's header names the columns. Rows that need columns the
+  file cannot carry (record metadata, a table version) get them from defaults of the
+  staging table.
 - **Late errors still name their record.** The input line of every row of the open COPY
   is kept (8 bytes a row), so an error Postgres reports as "COPY line 5123" is reported as
   the Singer line of that record (see :mod:`target_postgres.failures`).
@@ -27,9 +31,12 @@ from __future__ import annotations
 import logging
 import time
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
@@ -39,10 +46,19 @@ from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchem
 from elt.errors import EltError, ProtocolError
 from elt.protocol import json_default
 from elt.sdk import OrjsonReader
+from target_postgres.batch import batch_compression, batch_files
 from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
+from target_postgres.csvbatch import BatchFile, copy_file
 from target_postgres.failures import NOTHING_COMMITTED, copy_failure, database_failure
 from target_postgres.identifiers import TableName, quote, table_for_stream
-from target_postgres.merge import activate_version, create_staging, merge_staged
+from target_postgres.merge import (
+    SEQUENCE,
+    activate_version,
+    append_staged,
+    create_staging,
+    merge_staged,
+    staging_defaults,
+)
 from target_postgres.rows import (
     Clock,
     Convert,
@@ -115,6 +131,7 @@ class Loader:
         self._last_emitted: Mapping[str, Any] | None = None
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
+        self._batch_files: list[Path] = []  # files whose rows the open batch holds
 
     # --- messages ------------------------------------------------------------------------
 
@@ -201,6 +218,35 @@ class Loader:
                 "deleted" if hard else "marked deleted",
             )
 
+    def csv_batch(self, message: Mapping[str, Any]) -> None:
+        """COPY the files of a csv BATCH message into the stream's table, in manifest order."""
+        name = message["stream"]
+        with self._aborting_on_error():
+            stream = self._streams.get(name)
+            if stream is None:
+                raise ProtocolError(
+                    f"BATCH for stream {name!r} arrived before its SCHEMA message",
+                    where=self._where(),
+                    hint="the tap must send a stream's SCHEMA before its records",
+                )
+            compression = batch_compression(message)
+            paths = batch_files(message)
+            version = message.get("version")
+            if version is not None and self._settings.activate_version and not stream.versioned:
+                stream = self._add_version_columns(stream)
+            self._close_copy()
+            if stream.parts:  # RECORD lines that came before the BATCH go first
+                self._switch_copy(stream)
+                self._close_copy()
+            for path in paths:
+                self._copy_file(self._streams[name], path, compression, version)
+                if self._uncommitted >= self._settings.batch_size_rows:
+                    self._flush()
+
+    def file_loaded(self, path: Path) -> None:
+        """Note that the rows of a BATCH file are in the open batch (see delete_batch_files)."""
+        self._batch_files.append(path)
+
     def finish(self) -> None:
         """Commit what is left, write the last STATE, and close the connection."""
         with self._aborting_on_error():
@@ -236,6 +282,9 @@ class Loader:
         self._uncommitted = 0
         self._last_commit = time.monotonic()
         self._clock.iso = _now_iso()
+        committed, self._batch_files = self._batch_files, []
+        if self._settings.delete_batch_files:
+            _delete(committed)
         state, self._state = self._state, None
         if state is not None and state != self._last_emitted:
             self._emit_state(state)
@@ -248,7 +297,10 @@ class Loader:
             self._close_copy()
         if stream.staged_rows and stream.staging is not None:
             try:
-                merge_staged(self._cur, stream)
+                if stream.mode is Mode.APPEND:
+                    append_staged(self._cur, stream)
+                else:
+                    merge_staged(self._cur, stream)
             except psycopg.Error as exc:
                 raise database_failure(exc, f"merging stream {stream.name!r}") from None
             stream.staged_rows = 0
@@ -273,9 +325,7 @@ class Loader:
         self._uncommitted += len(lines)
 
     def _open_copy(self, stream: Stream) -> None:
-        if stream.truncate_first:
-            stream.truncate_first = False
-            self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
+        self._truncate_first(stream)
         target = self._staging(stream) if stream.mode is Mode.STAGED else stream.table.sql()
         self._retained = None
         if stream.mode is Mode.DIRECT:
@@ -348,6 +398,79 @@ class Loader:
                 doing = f"creating a staging table for {stream.table}"
                 raise database_failure(exc, doing) from None
         return stream.staging
+
+    def _truncate_first(self, stream: Stream) -> None:
+        """Empty the table the first time an ``overwrite`` stream loads in this run."""
+        if stream.truncate_first:
+            stream.truncate_first = False
+            self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
+
+    # --- csv BATCH files -----------------------------------------------------------------
+
+    def _copy_file(
+        self, stream: Stream, path: Path, compression: str | None, version: int | None
+    ) -> None:
+        """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
+        file = BatchFile.open(stream, path, compression)
+        self._truncate_first(stream)
+        extras = any(f.source is not Source.RECORD for f in stream.fields)
+        if extras or stream.mode is Mode.STAGED:
+            rows = self._stage_file(stream, file, version)
+        elif stream.mode is Mode.DIRECT:
+            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
+            try:
+                rows = copy_file(self._cur, stream.table.sql(), file)
+            except psycopg.errors.UniqueViolation:
+                self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
+                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
+                logger.info(
+                    "Stream %r: %s already holds keys of %s; upserting through a staging "
+                    "table from now on",
+                    stream.name,
+                    stream.table,
+                    path,
+                )
+                stream.mode = Mode.STAGED
+                rows = self._stage_file(stream, file, version)
+            except psycopg.Error as exc:
+                raise file.failure(exc, stream.name, stream.table.table) from None
+            else:
+                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
+        else:
+            try:
+                rows = copy_file(self._cur, stream.table.sql(), file)
+            except psycopg.Error as exc:
+                raise file.failure(exc, stream.name, stream.table.table) from None
+        self._uncommitted += rows
+        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
+        self.file_loaded(path)
+
+    def _stage_file(self, stream: Stream, file: BatchFile, version: int | None) -> int:
+        """COPY a file into the stream's staging table; return the number of rows.
+
+        Columns the file cannot carry (record metadata, the table version) are filled by
+        defaults of the staging table. Unless the stream is STAGED (which merges at commit),
+        the rows move into the table at once, so rows sent after them cannot overtake them.
+        """
+        staging = self._staging(stream)
+        defaults = staging_defaults(
+            self._cur, stream, staging, clock=self._clock.iso, version=version
+        )
+        doing = f"preparing staging table {staging}"
+        for statement in defaults.statements:
+            self._execute(statement, doing)
+        if defaults.sequenced:  # _sdc_sequence continues the loader's numbers
+            self._execute(f"SELECT setval('{SEQUENCE}', {next(self._sequence)}, false)", doing)
+        try:
+            rows = copy_file(self._cur, staging, file)
+        except psycopg.Error as exc:
+            raise file.failure(exc, stream.name, _bare(stream)) from None
+        if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
+            deque(islice(self._sequence, rows), maxlen=0)
+        stream.staged_rows += rows
+        if stream.mode is not Mode.STAGED:
+            self._settle(stream)
+        return rows
 
     # --- streams -------------------------------------------------------------------------
 
@@ -598,6 +721,15 @@ class Loader:
 
 class _Aborted(Exception):
     """The load failed; this COPY is abandoned."""
+
+
+def _delete(paths: Sequence[Path]) -> None:
+    """Remove committed BATCH files; one that cannot be removed is only worth a warning."""
+    for path in paths:
+        try:
+            path.unlink()
+        except OSError as exc:
+            logger.warning("Could not delete BATCH file %s: %s", path, exc.strerror or exc)
 
 
 def _copy_sql(target: str, columns: tuple[str, ...]) -> str:

@@ -6,6 +6,10 @@ than an ``UPDATE … FROM`` plus an ``INSERT … WHERE NOT EXISTS`` (it probes t
 takes a speculative-insertion lock row by row), and it needs a unique index on exactly the
 key columns, which a table created by someone else may lack.
 
+Rows of csv BATCH files that need columns a file cannot carry (record metadata, a table
+version) are staged too, with those columns filled by defaults of the staging table
+(:func:`staging_defaults`); without key properties they are appended (:func:`append_staged`).
+
 The last record of a key wins: the staging table numbers its rows in COPY order
 (``_elt_seq``, an identity column Postgres fills as rows arrive), and ``DISTINCT ON`` keeps
 the highest number per key. An UPDATE that would not change a row is skipped, so re-syncing
@@ -15,18 +19,31 @@ unchanged data writes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import psycopg
+from psycopg import sql
 
 from target_postgres.identifiers import TableName, quote
+from target_postgres.rows import Source
 from target_postgres.stream import DELETED_AT, TABLE_VERSION, Stream
 from target_postgres.types import known_type
 
-__all__ = ["activate_version", "create_staging", "merge_staged"]
+__all__ = [
+    "SEQUENCE",
+    "StagingDefaults",
+    "activate_version",
+    "append_staged",
+    "create_staging",
+    "merge_staged",
+    "staging_defaults",
+]
 
 SEQUENCE_COLUMN: Final = "_elt_staging_seq"
+# numbers _sdc_sequence for rows COPY'd from csv BATCH files
+SEQUENCE: Final = "pg_temp.elt_batch_sequence"
 
 
 def create_staging(
@@ -48,6 +65,46 @@ def create_staging(
         "bigint GENERATED ALWAYS AS IDENTITY"
     )
     return staging
+
+
+@dataclass(frozen=True, slots=True)
+class StagingDefaults:
+    """Statements giving a staging table its defaults, and whether they use SEQUENCE."""
+
+    statements: tuple[str, ...]
+    sequenced: bool
+
+
+def staging_defaults(
+    cur: psycopg.Cursor[Any], stream: Stream, staging: str, *, clock: str, version: int | None
+) -> StagingDefaults:
+    """Defaults for the columns of ``stream`` that do not come from its records.
+
+    A csv BATCH file carries only record properties; the metadata and version columns get
+    what a RECORD message would have given them: the batch clock, the run's constants, the
+    BATCH message's ``version``, NULL for ``time_extracted``, and for ``_sdc_sequence`` the
+    next value of :data:`SEQUENCE` (whose start the loader sets).
+    """
+    clauses: list[str] = []
+    sequenced = False
+    for field in stream.fields:
+        if field.source is Source.RECORD:
+            continue
+        if field.source is Source.SEQUENCE:
+            sequenced = True
+            value = f"nextval('{SEQUENCE}')"
+        else:
+            constant = {
+                Source.CLOCK: clock,
+                Source.CONSTANT: field.value,
+                Source.MESSAGE: version if field.name == "version" else None,
+            }[field.source]
+            value = sql.Literal(constant).as_string(cur)
+        clauses.append(f"ALTER COLUMN {quote(field.column)} SET DEFAULT {value}")
+    statements = [f"CREATE TEMP SEQUENCE IF NOT EXISTS {SEQUENCE}"] if sequenced else []
+    if clauses:
+        statements.append(f"ALTER TABLE {staging} {', '.join(clauses)}")
+    return StagingDefaults(tuple(statements), sequenced)
 
 
 def merge_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
@@ -76,6 +133,20 @@ def merge_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
         f"WHERE NOT EXISTS (SELECT 1 FROM {table.sql()} AS t WHERE {match})"
     )
     cur.execute(f"TRUNCATE {staging}")
+
+
+def append_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
+    """Insert every staged row into the stream's table, in staging order; empty the staging.
+
+    For streams without upserts whose rows needed staging anyway: csv BATCH rows that get
+    metadata or version columns from the staging table's defaults.
+    """
+    columns = _list(stream.columns)
+    cur.execute(
+        f"INSERT INTO {stream.table.sql()} ({columns}) SELECT {columns} FROM {stream.staging} "
+        f"ORDER BY {quote(SEQUENCE_COLUMN)}"
+    )
+    cur.execute(f"TRUNCATE {stream.staging}")
 
 
 def activate_version(

@@ -126,6 +126,15 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "delete_batch_files",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Delete the local files of BATCH messages once the transaction holding their "
+            "rows has committed (never before). Off: the files are left where they are."
+        ),
+    ),
+    th.Property(
         "ssl_enable",
         th.BooleanType,
         default=False,
@@ -186,6 +195,7 @@ class Settings:
     batch_size_rows: int
     max_batch_age_seconds: float
     sanitize_null_text_characters: bool
+    delete_batch_files: bool
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -209,4 +219,5 @@ class Settings:
             batch_size_rows=int(batch_size),
             max_batch_age_seconds=float(max_age),
             sanitize_null_text_characters=bool(config.get("sanitize_null_text_characters")),
+            delete_batch_files=bool(config.get("delete_batch_files", False)),
         )

@@ -6,7 +6,8 @@ validating it with jsonschema, conforming types, calling a sink per record — m
 20 thousand rows a second, so this target overrides the message callbacks and hands every
 message to a :class:`~target_postgres.loader.Loader`, which streams records into COPY.
 What the SDK's sinks would check per record is checked by Postgres while it parses the COPY
-(see :mod:`target_postgres.failures`).
+(see :mod:`target_postgres.failures`). BATCH messages of singer-sdk's ``jsonl`` format feed
+the same path; elt's ``csv`` format goes to COPY as it is (:mod:`target_postgres.csvbatch`).
 
 Not offered, because the lean path does not run them: stream maps, flattening and
 ``validate_records``. A stream map belongs in a mapper between tap and target.
@@ -28,10 +29,10 @@ from singer_sdk.helpers.capabilities import (
     TargetCapabilities,
 )
 
-from elt.errors import Interrupted
+from elt.errors import Interrupted, ProtocolError
 from elt.protocol import dumps
 from elt.sdk import OrjsonReader, StdoutSink, Target
-from target_postgres.batch import batch_records
+from target_postgres.batch import FORMATS, batch_files, batch_records
 from target_postgres.connection import connect
 from target_postgres.loader import Loader
 from target_postgres.settings import CONFIG_SCHEMA, Settings
@@ -116,9 +117,21 @@ class TargetPostgres(Target):
 
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
         loader = self.loader
+        kind = message_dict["encoding"].get("format")
+        if kind == "csv":
+            loader.csv_batch(message_dict)
+            return
         try:
+            if kind != "jsonl":
+                raise ProtocolError(
+                    f"BATCH for stream {message_dict['stream']!r} has format {kind!r}",
+                    hint=f"target-postgres reads BATCH files in the {' and '.join(FORMATS)} "
+                    "formats",
+                )
             for message in batch_records(message_dict):
                 loader.record(message)
+            for path in batch_files(message_dict):
+                loader.file_loaded(path)
         except BaseException:
             loader.close()
             raise

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from tap_csv.batchfiles import BatchFiles, CsvBatchSettings, csv_batch_settings
+
+from elt.errors import ConfigError
+
+
+def batch_config(root: Any, **settings: Any) -> dict[str, Any]:
+    compression = settings.pop("compression", "none")
+    return {
+        "batch_config": {
+            "encoding": {"format": "csv", "compression": compression},
+            "storage": {"root": root, **settings.pop("storage", {})},
+            **settings,
+        }
+    }
+
+
+def local(url: str) -> Path:
+    assert url.startswith("file:///")
+    return Path(urlsplit(url).path)
+
+
+def test_settings_take_a_file_url_or_a_path_and_create_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "b"
+    settings = csv_batch_settings(batch_config(folder.as_uri(), batch_size=7))
+    assert settings == CsvBatchSettings(folder, "", "none", 7)
+    assert folder.is_dir()
+    assert csv_batch_settings(batch_config(str(folder))) == CsvBatchSettings(
+        folder, "", "none", 100_000
+    )
+
+
+def test_other_formats_and_no_batch_config_are_not_csv_batches(tmp_path: Path) -> None:
+    assert csv_batch_settings({}) is None
+    jsonl = batch_config(str(tmp_path))
+    jsonl["batch_config"]["encoding"]["format"] = "jsonl"
+    assert csv_batch_settings(jsonl) is None
+
+
+@pytest.mark.parametrize(
+    ("config", "where"),
+    [
+        (batch_config("s3://bucket/batches"), "batch_config.storage.root"),
+        (batch_config(""), "batch_config.storage.root"),
+        (batch_config("/tmp", compression="zstd"), "batch_config.encoding.compression"),
+        (batch_config("/tmp", storage={"prefix": "../up"}), "batch_config.storage.prefix"),
+        (batch_config("/tmp", batch_size=0), "batch_config.batch_size"),
+        (batch_config("/tmp", batch_size="10"), "batch_config.batch_size"),
+    ],
+)
+def test_bad_batch_settings_are_config_errors_naming_the_setting(
+    config: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        csv_batch_settings(config)
+    assert raised.value.where == where
+
+
+def test_files_rotate_at_exactly_batch_size_rows_each_with_the_header(tmp_path: Path) -> None:
+    files = BatchFiles(
+        CsvBatchSettings(tmp_path, "run1-", "none", 3),
+        tap="tap-csv",
+        stream="a/../b",
+        header=["id"],
+    )
+    urls = files.write(["1", "2"]) + files.write(["3", "4", "5", "6", "7"])
+    last = files.finish()
+    assert last is not None
+    urls.append(last)
+    assert [local(url).read_text() for url in urls] == [
+        "id\n1\n2\n3\n",
+        "id\n4\n5\n6\n",
+        "id\n7\n",
+    ]
+    names = [local(url).name for url in urls]
+    assert all(name.startswith("run1-tap-csv--a_.._b-") for name in names)
+    assert [name[-9:] for name in names] == ["00001.csv", "00002.csv", "00003.csv"]
+    assert files.finish() is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # no .tmp left
+
+
+def test_gzip_files_hold_the_same_text(tmp_path: Path) -> None:
+    files = BatchFiles(
+        CsvBatchSettings(tmp_path, "", "gzip", 10), tap="t", stream="s", header=["id", "a,b"]
+    )
+    files.write(["1,x"])
+    url = files.finish()
+    assert url is not None
+    assert url.endswith(".csv.gz")
+    assert gzip.decompress(local(url).read_bytes()) == b'"id","a,b"\n1,x\n'
+
+
+def test_a_discarded_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    files = BatchFiles(
+        CsvBatchSettings(tmp_path, "", "none", 10), tap="t", stream="s", header=["id"]
+    )
+    files.write(["1"])
+    assert [p.suffix for p in tmp_path.iterdir()] == [".tmp"]
+    files.discard()
+    assert list(tmp_path.iterdir()) == []
