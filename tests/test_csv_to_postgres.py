@@ -56,9 +56,7 @@ plugins:
 
 def rows(pg_database: str) -> list[tuple[object, ...]]:
     with psycopg.connect(pg_database) as conn:
-        return conn.execute(
-            "select id, name, amount from loaded.orders order by id"
-        ).fetchall()
+        return conn.execute("select id, name, amount from loaded.orders order by id").fetchall()
 
 
 def test_elt_run_loads_csv_exactly_and_a_second_run_moves_only_new_rows(
