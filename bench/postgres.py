@@ -3,8 +3,9 @@
 For each row count: the same 12-column CSV (bench/csvdata.py) is loaded by
 1. `psql \\copy` into an identical table with a primary key — the physical limit;
 2. `target-postgres` alone, reading a Singer stream file made once by tap-csv from that CSV;
-3. `tap-csv | target-postgres` as a shell pipe;
-4. `elt run tap-csv target-postgres --full-refresh` in a scratch project.
+3. `tap-csv | target-postgres` as a shell pipe, with RECORD lines and with csv BATCH files
+   (tap-csv's `batch_config` format `csv`: typed files the target COPYs as they are);
+4. `elt run tap-csv target-postgres --full-refresh` in a scratch project, both ways.
 Each load starts from an empty schema. Every process tree is timed and its peak RSS read
 from `wait4`. Medians of `--repeat` runs; ratios are against the `\\copy` median of the
 same run.
@@ -75,6 +76,15 @@ def timed(command: str, stdin: Path | None = None, cwd: Path | None = None) -> t
     return seconds, usage.ru_maxrss / 1024
 
 
+def batch_config(directory: Path) -> dict[str, object]:
+    """tap-csv's csv BATCH files, 100,000 rows each, under ``directory``."""
+    return {
+        "encoding": {"format": "csv", "compression": "none"},
+        "storage": {"root": str(directory / "batches")},
+        "batch_size": 100_000,
+    }
+
+
 def target_config(directory: Path, schema: str) -> Path:
     env = pg_env()
     config = {
@@ -83,6 +93,7 @@ def target_config(directory: Path, schema: str) -> Path:
         "user": env["PGUSER"],
         "database": DATABASE,
         "default_target_schema": schema,
+        "delete_batch_files": True,
     }
     if env.get("PGPASSWORD"):
         config["password"] = env["PGPASSWORD"]
@@ -91,35 +102,40 @@ def target_config(directory: Path, schema: str) -> Path:
     return path
 
 
-def tap_config(directory: Path, csv_path: Path) -> Path:
-    path = directory / "tap.json"
-    path.write_text(
-        json.dumps({"files": [{"entity": "orders", "path": str(csv_path), "keys": ["id"]}]})
-    )
+def tap_config(directory: Path, csv_path: Path, *, batches: bool) -> Path:
+    config: dict[str, object] = {
+        "files": [{"entity": "orders", "path": str(csv_path), "keys": ["id"]}]
+    }
+    if batches:
+        config["batch_config"] = batch_config(directory)
+    path = directory / f"tap-{'batches' if batches else 'records'}.json"
+    path.write_text(json.dumps(config))
     return path
 
 
-def project(directory: Path, csv_path: Path, schema: str) -> Path:
+def project(directory: Path, csv_path: Path, schema: str, *, batches: bool) -> Path:
     env = pg_env()
-    root = directory / "project"
+    root = directory / f"project-{schema}"
     root.mkdir(exist_ok=True)
-    (root / "plugins.yml").write_text(
-        f"""version: 1
-plugins:
-  taps:
-    - name: tap-csv
-      config:
-        files: [{{entity: orders, path: "{csv_path}", keys: [id]}}]
-  targets:
-    - name: target-postgres
-      config:
-        host: "{env["PGHOST"]}"
-        port: {env["PGPORT"]}
-        user: "{env["PGUSER"]}"
-        database: {DATABASE}
-        default_target_schema: {schema}
-"""
-    )
+    tap = {"files": [{"entity": "orders", "path": str(csv_path), "keys": ["id"]}]}
+    if batches:
+        tap["batch_config"] = batch_config(directory)
+    target = {
+        "host": env["PGHOST"],
+        "port": int(env["PGPORT"]),
+        "user": env["PGUSER"],
+        "database": DATABASE,
+        "default_target_schema": schema,
+        "delete_batch_files": True,
+    }
+    plugins = {
+        "version": 1,
+        "plugins": {
+            "taps": [{"name": "tap-csv", "config": tap}],
+            "targets": [{"name": "target-postgres", "config": target}],
+        },
+    }
+    (root / "plugins.yml").write_text(json.dumps(plugins))  # JSON is YAML
     return root
 
 
@@ -152,7 +168,8 @@ def main() -> None:
         for rows in (int(n) for n in args.rows.split(",")):
             csv_path = write_csv(OUT / f"orders-{rows}.csv", rows)
             stream = OUT / f"orders-{rows}.singer.jsonl"
-            tap = f"{BIN / 'tap-csv'} --config {tap_config(work, csv_path)}"
+            tap = f"{BIN / 'tap-csv'} --config {tap_config(work, csv_path, batches=False)}"
+            batch_tap = f"{BIN / 'tap-csv'} --config {tap_config(work, csv_path, batches=True)}"
             if not stream.exists():
                 timed(f"{tap} > {shlex.quote(str(stream))}")
 
@@ -164,23 +181,30 @@ def main() -> None:
                 reset_limit,
                 f"psql -q -d {DATABASE} -c \"\\copy copy_limit from '{csv_path}' csv header\"",
             )
-            target = f"{BIN / 'target-postgres'} --config {target_config(work, 'elt_target')}"
-            pipe_target = f"{BIN / 'target-postgres'} --config {target_config(work, 'elt_pipe')}"
-            elt = f"{BIN / 'elt'} run tap-csv target-postgres --full-refresh"
+
+            def target(schema: str) -> str:
+                return f"{BIN / 'target-postgres'} --config {target_config(work, schema)}"
+
+            def elt(
+                schema: str, *, batches: bool, csv_path: Path = csv_path
+            ) -> tuple[float, float]:
+                root = project(work, csv_path, schema, batches=batches)
+                command = f"{BIN / 'elt'} run tap-csv target-postgres --full-refresh"
+                return median_run(args.repeat, reset_schema(schema), command, cwd=root)
+
             results = {
                 "psql \\copy (limit)": limit,
-                "target-postgres < Singer file": median_run(
-                    args.repeat, reset_schema("elt_target"), target, stdin=stream
+                "target-postgres < Singer file (RECORD lines)": median_run(
+                    args.repeat, reset_schema("elt_target"), target("elt_target"), stdin=stream
                 ),
-                "tap-csv | target-postgres": median_run(
-                    args.repeat, reset_schema("elt_pipe"), f"{tap} | {pipe_target}"
+                "tap-csv | target-postgres, RECORD lines": median_run(
+                    args.repeat, reset_schema("elt_pipe"), f"{tap} | {target('elt_pipe')}"
                 ),
-                "elt run tap-csv target-postgres": median_run(
-                    args.repeat,
-                    reset_schema("elt_run"),
-                    elt,
-                    cwd=project(work, csv_path, "elt_run"),
+                "tap-csv | target-postgres, csv BATCH": median_run(
+                    args.repeat, reset_schema("elt_batch"), f"{batch_tap} | {target('elt_batch')}"
                 ),
+                "elt run tap-csv target-postgres, RECORD lines": elt("elt_run", batches=False),
+                "elt run tap-csv target-postgres, csv BATCH": elt("elt_run_batch", batches=True),
             }
             for name, (seconds, rss) in results.items():
                 rate = rows / seconds
