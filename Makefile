@@ -64,6 +64,7 @@ demo: setup pg-bins ## load the bundled sample CSV into Postgres with `elt run`,
 	  $(MAKE) --no-print-directory demo-pg-start; export PGHOST=127.0.0.1 PGPORT=$(DEMO_PG_PORT); \
 	fi; \
 	echo "== loading taps/tap-csv/samples/orders.csv into postgres://$$PGUSER@$$PGHOST:$$PGPORT (schema elt_demo)"; \
+	psql -q -d "$${PGDATABASE:-postgres}" -c "drop schema if exists elt_demo cascade" 2>/dev/null || true; \
 	$(BIN)/elt state clear dev:tap-csv-to-target-postgres >/dev/null 2>&1 || true; \
 	$(BIN)/elt run tap-csv target-postgres; \
 	echo "== second run: only what changed since the stored bookmark (nothing)"; \
