@@ -85,9 +85,9 @@ def batch_config(directory: Path) -> dict[str, object]:
     }
 
 
-def target_config(directory: Path, schema: str) -> Path:
+def target_settings(schema: str) -> dict[str, object]:
     env = pg_env()
-    config = {
+    config: dict[str, object] = {
         "host": env["PGHOST"],
         "port": int(env["PGPORT"]),
         "user": env["PGUSER"],
@@ -97,8 +97,12 @@ def target_config(directory: Path, schema: str) -> Path:
     }
     if env.get("PGPASSWORD"):
         config["password"] = env["PGPASSWORD"]
+    return config
+
+
+def target_config(directory: Path, schema: str) -> Path:
     path = directory / f"target-{schema}.json"
-    path.write_text(json.dumps(config))
+    path.write_text(json.dumps(target_settings(schema)))
     return path
 
 
@@ -114,20 +118,12 @@ def tap_config(directory: Path, csv_path: Path, *, batches: bool) -> Path:
 
 
 def project(directory: Path, csv_path: Path, schema: str, *, batches: bool) -> Path:
-    env = pg_env()
     root = directory / f"project-{schema}"
     root.mkdir(exist_ok=True)
     tap = {"files": [{"entity": "orders", "path": str(csv_path), "keys": ["id"]}]}
     if batches:
         tap["batch_config"] = batch_config(directory)
-    target = {
-        "host": env["PGHOST"],
-        "port": int(env["PGPORT"]),
-        "user": env["PGUSER"],
-        "database": DATABASE,
-        "default_target_schema": schema,
-        "delete_batch_files": True,
-    }
+    target = target_settings(schema)
     plugins = {
         "version": 1,
         "plugins": {

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -25,13 +23,7 @@ import psycopg
 import pytest
 from target_postgres import TargetPostgres
 
-from tests.fixtures.services import (
-    free_port,
-    pg_bindir,
-    pg_run_as,
-    run_pg_tool,
-    stop_pg_cluster,
-)
+from tests.fixtures.services import free_port, throwaway_pg_cluster
 
 TARGET = Path(sys.executable).with_name("target-postgres")
 Message = dict[str, Any]
@@ -182,35 +174,8 @@ def password_pg() -> Iterator[str]:
     The workspace's server trusts every local connection, so a wrong password would be
     accepted there.
     """
-    bindir, run_as = pg_bindir(), pg_run_as()
-    workdir = Path(tempfile.mkdtemp(prefix="tp-scram-", dir="/tmp"))
-    data, log_path, port = workdir / "data", workdir / "server.log", free_port()
-    password_file = workdir / "password"
-    password_file.write_text("s3cret\n")
-    try:
-        if run_as:
-            shutil.chown(workdir, "postgres", "postgres")
-            shutil.chown(password_file, "postgres", "postgres")
-        run_pg_tool(
-            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "loader",
-             "--auth=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8",
-             "--locale=C.UTF-8", "--no-sync"],
-            "initdb",
-            log_path,
-        )  # fmt: skip
-        options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        run_pg_tool(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log_path),
-             "-w", "-t", "60", "-o", options, "start"],
-            "pg_ctl start",
-            log_path,
-        )  # fmt: skip
-        try:
-            yield f"postgresql://loader@127.0.0.1:{port}/postgres"
-        finally:
-            stop_pg_cluster(run_as, bindir, data)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with throwaway_pg_cluster(user="loader", password="s3cret") as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from elt.project.model import (
     env_prefix,
 )
 from elt.project.problems import did_you_mean, render_loc
+from elt.protocol.state import merge_state
 
 __all__ = ["DOTENV_FILE", "PROJECT_FILE", "Plugin", "Project", "deep_merge"]
 
@@ -29,20 +30,9 @@ PROJECT_FILE = "plugins.yml"
 DOTENV_FILE = ".env"
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge mappings recursively; any other value in ``override`` replaces the base one.
-
-    Lists are replaced, not concatenated: an environment that lists ``files`` means those
-    files, not the base ones plus those.
-    """
-    merged = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(current, value)
-        else:
-            merged[key] = value
-    return merged
+# Config layers merge as states do: mappings key by key, recursively; any other value
+# (a list too: an environment that lists ``files`` means those files) replaces the base.
+deep_merge = merge_state
 
 
 @dataclass(frozen=True)
