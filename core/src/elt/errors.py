@@ -47,7 +47,7 @@ class EltError(Exception):
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
         if self.hint:
-            text = f"{text.rstrip('.')}. {self.hint}"
+            text = f"{text.rstrip('.')}. {self.hint[:1].upper()}{self.hint[1:]}"
         return text
 
 

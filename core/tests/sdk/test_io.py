@@ -102,3 +102,14 @@ def test_target_reports_record_before_schema_with_line_and_stream(target_config:
         in stderr
     )
     assert "Traceback" not in stderr
+
+
+def test_invalid_config_is_one_paragraph_with_exit_78(tmp_path: Path) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text('{"count": "abc"}')
+    result = run_plugin("TapToy", str(config))
+    stderr = result.stderr.decode()
+    assert result.returncode == 78
+    assert "the configuration is invalid: 'abc' is not of type 'integer'" in stderr
+    assert "Compare it with the settings listed by --about" in stderr
+    assert "Traceback" not in stderr

@@ -209,7 +209,7 @@ def test_unreachable_host_is_a_service_error(
 
     assert done.returncode == 75
     assert f"127.0.0.1:{unused_port}" in stderr
-    assert "check host and port" in stderr
+    assert "Check host and port" in stderr
     assert "pw-x" not in stderr
     assert "Traceback" not in stderr
 

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 import singer_sdk
+from singer_sdk.exceptions import ConfigValidationError
 
-from elt.errors import EltError
+from elt.errors import ConfigError, EltError
 from elt.sdk.io import INPUT_ERRORS, OrjsonReader, OrjsonWriter, input_error
 
 __all__ = ["Tap", "Target"]
@@ -28,14 +29,22 @@ REPORTED_ERRORS: tuple[type[Exception], ...] = (EltError, *INPUT_ERRORS)
 
 def _invoke_reporting_errors(invoke: Callable[[], None], logger: Any) -> None:
     """Run a plugin; on an error a person must act on, log one paragraph and exit."""
+    error: EltError | None
     try:
         invoke()
+        return
+    except ConfigValidationError as exc:
+        problems = "; ".join(str(e) for e in exc.errors) or str(exc)
+        error = ConfigError(
+            f"the configuration is invalid: {problems}",
+            hint="compare it with the settings listed by --about",
+        )
     except REPORTED_ERRORS as exc:
         error = exc if isinstance(exc, EltError) else input_error(exc)
         if error is None:
             raise
-        logger.error("%s", error)
-        sys.exit(error.exit_code)
+    logger.error("%s", error)
+    sys.exit(error.exit_code)
 
 
 class Tap(singer_sdk.Tap):
