@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from elt.cli.render import json_text, table, value_text
+from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
 from elt.errors import ConfigError
 from elt.project import ConfigStore, SettingSource, redact, resolve_config, resolve_setting
@@ -44,14 +44,7 @@ def config() -> None:
 
 @config.command("list")
 @click.argument("plugin")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table")
 @_SHOW_SECRETS
 @pass_session
 def list_settings(session: Session, plugin: str, output: str, show_secrets: bool) -> None:

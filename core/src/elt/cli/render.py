@@ -6,11 +6,15 @@ stderr.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import click
 import orjson
 
-__all__ = ["json_text", "table", "value_text"]
+FC = TypeVar("FC", bound=Callable[..., object])
+
+__all__ = ["format_option", "json_text", "table", "value_text"]
 
 
 def value_text(value: object) -> str:
@@ -35,3 +39,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def json_text(data: object) -> str:
     """Indented JSON for ``--format json``."""
     return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+
+
+def format_option(human: str) -> Callable[[FC], FC]:
+    """``--format human|json`` (passed as ``output``): text for people, JSON for scripts."""
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice([human, "json"]),
+        default=human,
+        show_default=True,
+        help=f"{human.capitalize()} for people, JSON for scripts.",
+    )

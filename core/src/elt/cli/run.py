@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from elt.cli.render import json_text
+from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
 from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, run_pipeline
 
@@ -32,14 +32,7 @@ __all__ = ["run"]
     metavar="SECONDS",
     help="How long a plugin gets to exit after SIGTERM before it is killed.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format of the run summary.",
-)
+@format_option("text")
 @pass_session
 def run(
     session: Session,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from elt.cli.render import json_text, table
+from elt.cli.render import format_option, json_text, table
 from elt.errors import UsageError
 from elt.protocol import Summary, summarize
 
@@ -17,15 +17,8 @@ __all__ = ["inspect"]
 
 @click.command()
 @click.argument("source", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Table for people, JSON for scripts.",
-)
-def inspect(source: Path | None, output_format: str) -> None:
+@format_option("table")
+def inspect(source: Path | None, output: str) -> None:
     """Check a Singer stream (a file, or stdin) and count its messages per stream.
 
     Every line is parsed and checked; the first malformed one stops the check with its
@@ -49,7 +42,7 @@ def inspect(source: Path | None, output_format: str) -> None:
                 f"no such file: {source}", hint="give a Singer stream file, or pipe one on stdin"
             ) from None
     seconds = time.perf_counter() - started
-    if output_format == "json":
+    if output == "json":
         click.echo(json_text(_as_dict(summary)))
         return
     rows = [
