@@ -1,0 +1,143 @@
+"""The JSON Schema of tap-http's settings: validation, ``TAP_HTTP_*`` env vars and --about.
+
+Every secret is marked ``secret=True`` (``writeOnly`` in the schema), which keeps it out of
+--about and singer-sdk's logs. README.md documents each setting with an example.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from singer_sdk import typing as th
+
+from tap_http.auth import AUTH_TYPES
+from tap_http.settings import STYLES
+
+__all__ = ["CONFIG_SCHEMA"]
+
+_ANY_OBJECT = th.ObjectType(additional_properties=True)
+
+PAGINATION = th.ObjectType(
+    th.Property(
+        "style",
+        th.StringType,
+        allowed_values=list(STYLES),
+        description="none (one request); page (page number); offset (offset/limit); cursor "
+        "(a token from the body sent back as a param); next_url (a URL from the body); "
+        "link_header (RFC 5988 Link rel=next). Default none.",
+    ),
+    th.Property("page_param", th.StringType, description="page: the page number param."),
+    th.Property("start_page", th.IntegerType, description="page: first page number (1)."),
+    th.Property("size_param", th.StringType, description="page: the page size param, if any."),
+    th.Property(
+        "page_size", th.IntegerType, description="page: value of size_param; offset: the limit."
+    ),
+    th.Property("offset_param", th.StringType, description="offset: offset param ('offset')."),
+    th.Property("limit_param", th.StringType, description="offset: limit param ('limit')."),
+    th.Property("cursor_path", th.StringType, description="cursor: JSONPath of the token."),
+    th.Property("cursor_param", th.StringType, description="cursor: param it is sent as."),
+    th.Property("next_url_path", th.StringType, description="next_url: JSONPath of the URL."),
+    th.Property(
+        "total_path",
+        th.StringType,
+        description="JSONPath of a total record count; the walk stops once that many records "
+        "were read. Without it, it stops at the first empty page.",
+    ),
+)
+
+AUTH = th.ObjectType(
+    th.Property("type", th.StringType, allowed_values=list(AUTH_TYPES), description="Auth kind."),
+    th.Property("token", th.StringType, secret=True, description="bearer: the token."),
+    th.Property("username", th.StringType, description="basic: user name."),
+    th.Property("password", th.StringType, secret=True, description="basic: password."),
+    th.Property("key", th.StringType, description="api_key: header or query param name."),
+    th.Property("value", th.StringType, secret=True, description="api_key: the key."),
+    th.Property(
+        "location",
+        th.StringType,
+        allowed_values=["header", "query"],
+        description="api_key: where the key goes. Default header.",
+    ),
+    th.Property("token_url", th.StringType, description="oauth2: token endpoint."),
+    th.Property("client_id", th.StringType, description="oauth2: client id."),
+    th.Property("client_secret", th.StringType, secret=True, description="oauth2: secret."),
+    th.Property("scopes", th.StringType, description="oauth2: space-separated scopes."),
+)
+
+STREAM = th.ObjectType(
+    th.Property("name", th.StringType, required=True, description="Stream name."),
+    th.Property(
+        "path",
+        th.StringType,
+        required=True,
+        description="Path under api_url (or a full URL); {field} placeholders are filled "
+        "from the parent stream's records.",
+    ),
+    th.Property("method", th.StringType, description="HTTP method. Default GET."),
+    th.Property("params", _ANY_OBJECT, description="Query params, over the global params."),
+    th.Property("headers", _ANY_OBJECT, description="Headers, over the global headers."),
+    th.Property("body", _ANY_OBJECT, description="JSON request body (for POST searches)."),
+    th.Property(
+        "records_path",
+        th.StringType,
+        description="JSONPath of the records in a JSON body. Default $[*] (a top-level "
+        "array). Ignored for JSON Lines, where every line is a record.",
+    ),
+    th.Property(
+        "response_format",
+        th.StringType,
+        allowed_values=["auto", "json", "jsonl"],
+        description="auto: JSON Lines when the Content-Type says so, else JSON.",
+    ),
+    th.Property("primary_keys", th.ArrayType(th.StringType), description="Key fields."),
+    th.Property(
+        "replication_key",
+        th.StringType,
+        description="Field bookmarked for incremental runs; records at or below the "
+        "bookmark are dropped.",
+    ),
+    th.Property(
+        "bookmark_param",
+        th.StringType,
+        description="Param template sending the bookmark, e.g. updated_since={bookmark}.",
+    ),
+    th.Property(
+        "schema",
+        _ANY_OBJECT,
+        description="JSON Schema of the records; inferred from the first page if unset.",
+    ),
+    th.Property("pagination", PAGINATION, description="Overrides the global pagination."),
+    th.Property("parent", th.StringType, description="Stream whose records fill the path."),
+    th.Property(
+        "parent_keys",
+        _ANY_OBJECT,
+        description='Placeholder -> parent field, e.g. {"user_id": "id"}. Default: the '
+        "placeholder name is the parent field.",
+    ),
+)
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property("api_url", th.StringType, required=True, description="Base URL of the API."),
+    th.Property("headers", _ANY_OBJECT, description="Headers sent with every request."),
+    th.Property("params", _ANY_OBJECT, description="Query params sent with every request."),
+    th.Property("timeout", th.NumberType, default=300, description="Seconds per request."),
+    th.Property("verify_ssl", th.BooleanType, default=True, description="Check TLS certs."),
+    th.Property("user_agent", th.StringType, description="User-Agent header."),
+    th.Property("start_date", th.DateTimeType, description="First bookmark of a first run."),
+    th.Property("auth", AUTH, description="How requests authenticate."),
+    th.Property("pagination", PAGINATION, description="Default pagination of every stream."),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType,
+        description="Rate limit across all streams. Default unlimited.",
+    ),
+    th.Property("max_tries", th.IntegerType, default=5, description="Tries per request."),
+    th.Property(
+        "backoff_factor",
+        th.NumberType,
+        default=1,
+        description="First retry wait in seconds; doubles per try (jittered).",
+    ),
+    th.Property("backoff_max", th.NumberType, default=60, description="Longest retry wait."),
+    th.Property("streams", th.ArrayType(STREAM), required=True, description="The streams."),
+).to_dict()

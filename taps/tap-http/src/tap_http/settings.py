@@ -1,0 +1,156 @@
+"""The validated shape of a tap-http configuration: one :class:`StreamSettings` per stream.
+
+singer-sdk validates the JSON Schema (types, allowed values); this module adds the rules a
+schema cannot say — a stream's ``parent`` must exist, names must be unique, a style's
+required fields must be set — and merges the top-level ``pagination`` default into each
+stream, so the rest of the tap reads plain attributes instead of nested dicts.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from elt.errors import ConfigError
+
+__all__ = ["PaginationSettings", "StreamSettings", "load_streams", "path_fields"]
+
+STYLES = ("none", "page", "offset", "cursor", "next_url", "link_header")
+
+
+@dataclass(frozen=True)
+class PaginationSettings:
+    """How a stream walks its pages; unset fields take the defaults documented in README."""
+
+    style: str = "none"
+    page_param: str = "page"
+    start_page: int = 1
+    size_param: str | None = None
+    page_size: int | None = None
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    cursor_path: str | None = None
+    cursor_param: str = "cursor"
+    next_url_path: str | None = None
+    total_path: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """One configured stream."""
+
+    name: str
+    path: str
+    method: str = "GET"
+    params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    records_path: str = "$[*]"
+    response_format: str = "auto"
+    primary_keys: tuple[str, ...] = ()
+    replication_key: str | None = None
+    bookmark_param: str | None = None
+    schema: dict[str, Any] | None = None
+    pagination: PaginationSettings = field(default_factory=PaginationSettings)
+    parent: str | None = None
+    parent_keys: dict[str, str] = field(default_factory=dict)
+
+
+def path_fields(path: str) -> list[str]:
+    """The ``{placeholder}`` names in a stream path, filled from its parent's records."""
+    return [name for _, name, _, _ in string.Formatter().parse(path) if name]
+
+
+def _pagination(
+    raw: Mapping[str, Any] | None, default: PaginationSettings, where: str
+) -> PaginationSettings:
+    """``raw`` over ``default`` when it keeps the default's style, over the built-ins if not."""
+    if not raw:
+        return default
+    same_style = raw.get("style", default.style) == default.style
+    base = default if same_style else PaginationSettings()
+    values = {**base.__dict__, **raw}
+    unknown = set(values) - set(PaginationSettings.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown pagination settings {sorted(unknown)}", where=where)
+    settings = PaginationSettings(**values)
+    if settings.style not in STYLES:
+        raise ConfigError(
+            f"pagination style {settings.style!r} is not one of {', '.join(STYLES)}", where=where
+        )
+    if settings.style == "offset" and not settings.page_size:
+        raise ConfigError(
+            "offset pagination needs page_size (the limit sent with each request)", where=where
+        )
+    if settings.style == "cursor" and not settings.cursor_path:
+        raise ConfigError("cursor pagination needs cursor_path (a JSONPath)", where=where)
+    if settings.style == "next_url" and not settings.next_url_path:
+        raise ConfigError("next_url pagination needs next_url_path (a JSONPath)", where=where)
+    return settings
+
+
+def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
+    """The configured streams, parents before their children."""
+    default = _pagination(config.get("pagination"), PaginationSettings(), "pagination")
+    streams: dict[str, StreamSettings] = {}
+    for index, raw in enumerate(config.get("streams") or []):
+        where = f"streams[{index}]"
+        name = raw.get("name")
+        if not name or not raw.get("path"):
+            raise ConfigError("every stream needs a name and a path", where=where)
+        if name in streams:
+            raise ConfigError(f"stream name {name!r} is used twice", where=where)
+        streams[name] = StreamSettings(
+            name=name,
+            path=raw["path"],
+            method=str(raw.get("method") or "GET").upper(),
+            params=dict(raw.get("params") or {}),
+            headers=dict(raw.get("headers") or {}),
+            body=raw.get("body"),
+            records_path=raw.get("records_path") or "$[*]",
+            response_format=raw.get("response_format") or "auto",
+            primary_keys=tuple(raw.get("primary_keys") or ()),
+            replication_key=raw.get("replication_key"),
+            bookmark_param=raw.get("bookmark_param"),
+            schema=raw.get("schema"),
+            pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
+            parent=raw.get("parent"),
+            parent_keys=dict(raw.get("parent_keys") or {}),
+        )
+        if raw.get("bookmark_param") and "{bookmark}" not in raw["bookmark_param"]:
+            raise ConfigError(
+                "bookmark_param must be a template such as 'updated_since={bookmark}'",
+                where=f"{where}.bookmark_param",
+            )
+    if not streams:
+        raise ConfigError("no streams configured", where="streams", hint="Add at least one.")
+    return _parents_first(streams)
+
+
+def _parents_first(streams: dict[str, StreamSettings]) -> list[StreamSettings]:
+    ordered: list[StreamSettings] = []
+    placed: set[str] = set()
+
+    def place(stream: StreamSettings, chain: tuple[str, ...]) -> None:
+        if stream.name in placed:
+            return
+        if stream.parent is not None:
+            if stream.parent not in streams:
+                raise ConfigError(
+                    f"parent stream {stream.parent!r} is not configured",
+                    where=f"stream {stream.name!r}",
+                )
+            if stream.parent in chain:
+                raise ConfigError(
+                    f"parent streams form a cycle: {' -> '.join((*chain, stream.parent))}",
+                    where=f"stream {stream.name!r}",
+                )
+            place(streams[stream.parent], (*chain, stream.parent))
+        placed.add(stream.name)
+        ordered.append(stream)
+
+    for stream in streams.values():
+        place(stream, (stream.name,))
+    return ordered

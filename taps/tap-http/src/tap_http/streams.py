@@ -1,0 +1,246 @@
+"""``HttpStream``: one configured endpoint as a singer-sdk ``RESTStream``.
+
+Each configured stream gets its own subclass (:func:`stream_class`) because singer-sdk
+links a child to its parent through the class attribute ``parent_stream_type``. Requests
+are built in :meth:`HttpStream.get_http_request` from the settings, the pagination token
+and the bookmark; failures singer-sdk raises are turned into elt errors that name the
+stream and the URL with its secrets redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import ParseResult, parse_qsl, urlunparse
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from elt.errors import ConfigError, ServiceError
+from tap_http.bookmarks import is_after
+from tap_http.pages import PageReader
+from tap_http.pagination import HttpPaginator, make_paginator
+from tap_http.retries import wait_times
+from tap_http.settings import StreamSettings, path_fields
+from tap_http.urls import redact_url
+
+if TYPE_CHECKING:
+    from singer_sdk.authenticators import APIAuthenticatorBase
+
+    from tap_http.tap import TapHttp
+
+__all__ = ["HttpStream", "stream_class"]
+
+# How much of an error response's body an error message quotes.
+BODY_EXCERPT = 300
+
+
+class HttpStream(RESTStream[Any]):
+    """Records of one configured endpoint; ``settings`` says which and how."""
+
+    settings: StreamSettings
+
+    def __init__(self, tap: TapHttp, schema: dict[str, Any]) -> None:
+        super().__init__(
+            tap,
+            name=self.settings.name,
+            schema=schema,
+            path=self.settings.path,
+            http_method=self.settings.method,
+        )
+        self.http_tap = tap
+        self.primary_keys = list(self.settings.primary_keys)
+        self.replication_key = self.settings.replication_key
+        self.requests_session.verify = bool(self.config.get("verify_ssl", True))
+        self._reader = self._new_reader()
+        self._bookmark: Any = None
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        return float(self.config.get("timeout", 300))
+
+    @property
+    def authenticator(self) -> APIAuthenticatorBase:
+        return self.http_tap.http_authenticator
+
+    @property
+    def http_headers(self) -> dict[str, Any]:
+        return {**(self.config.get("headers") or {}), **self.settings.headers}
+
+    def get_url(self, context: Mapping[str, Any] | None) -> str:
+        path = self.settings.path
+        values = {name: (context or {}).get(name) for name in path_fields(path)}
+        for name, value in values.items():
+            path = path.replace(f"{{{name}}}", self._url_encode(str(value)))
+        return path if "://" in path else f"{self.url_base}/{path.lstrip('/')}"
+
+    def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
+        """The request for one page: configured params, the bookmark, then the page token."""
+        context = page.stream_context
+        token = page.next_page_token
+        url = self.get_url(context)
+        params: dict[str, Any] = {**(self.config.get("params") or {}), **self.settings.params}
+        if self.settings.bookmark_param and self._bookmark is not None:
+            name, _, template = self.settings.bookmark_param.partition("=")
+            params[name] = template.format(bookmark=_text(self._bookmark))
+        pagination = self.settings.pagination
+        if pagination.style == "page":
+            params[pagination.page_param] = token
+            if pagination.size_param and pagination.page_size:
+                params[pagination.size_param] = pagination.page_size
+        elif pagination.style == "offset":
+            params[pagination.offset_param] = token
+            params[pagination.limit_param] = pagination.page_size
+        elif pagination.style == "cursor" and token is not None:
+            params[pagination.cursor_param] = token
+        elif isinstance(token, ParseResult):
+            url = urlunparse(token._replace(query=""))
+            params.update(parse_qsl(token.query, keep_blank_values=True))
+        return HTTPRequest(
+            url=url,
+            method=self.http_method,
+            headers=self.http_headers,
+            params=params,
+            data=self.settings.body,
+        )
+
+    def get_new_paginator(self) -> HttpPaginator:
+        self._reader = self._new_reader()
+        return make_paginator(self.settings.pagination, self._reader, self.name)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        return self._reader.records(response)
+
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        self._bookmark = self._starting_bookmark(context)
+        with self._reported_failures(context):
+            yield from super().get_records(context)
+
+    def sample_page(self, context: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The records of the first page, without bookmark: what schema inference reads."""
+        paginator = self.get_new_paginator()
+        with self._reported_failures(context):
+            request = self._prepare_request(context=context, page=paginator)
+            response = self.request_decorator(self._request)(request, context)
+            return list(self.parse_response(response))
+
+    @contextmanager
+    def _reported_failures(self, context: Mapping[str, Any] | None) -> Iterator[None]:
+        """singer-sdk's request failures as elt errors naming the stream and the URL."""
+        try:
+            yield
+        except FatalAPIError as exc:
+            raise ConfigError(str(exc), where=f"stream {self.name!r}", hint=_hint(exc)) from exc
+        except RetriableAPIError as exc:
+            raise ServiceError(
+                f"gave up after {self.backoff_max_tries()} tries: {exc}",
+                where=f"stream {self.name!r}",
+                hint="The API is failing or rate limiting; rerun later, the bookmark is kept.",
+            ) from exc
+        except requests.RequestException as exc:
+            url = exc.request.url if exc.request is not None else self.get_url(context)
+            raise ServiceError(
+                f"gave up after {self.backoff_max_tries()} tries: {_describe(exc, self.timeout)}",
+                where=f"stream {self.name!r}, {redact_url(str(url), self._reader.secret_params)}",
+                hint="Check api_url, the network, and the timeout setting.",
+            ) from exc
+
+    def post_process(
+        self, row: dict[str, Any], context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        key = self.settings.replication_key
+        if key and not is_after(row.get(key), self._bookmark):
+            return None
+        return row
+
+    def get_child_context(
+        self, record: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The values each child's path needs, from this record (``parent_keys`` renames)."""
+        child_context: dict[str, Any] = {}
+        for child in self.child_streams:
+            settings: StreamSettings = child.settings  # type: ignore[attr-defined]
+            for name in path_fields(settings.path):
+                field = settings.parent_keys.get(name, name)
+                if record.get(field) is None:
+                    raise ConfigError(
+                        f"a record of parent stream {self.name!r} has no {field!r} for "
+                        f"{{{name}}} in the path {settings.path!r}",
+                        where=f"stream {child.name!r}",
+                        hint="Map the placeholder to a parent field with parent_keys.",
+                    )
+                child_context[name] = record[field]
+        return child_context
+
+    def response_error_message(self, response: requests.Response) -> str:
+        url = redact_url(response.url, self._reader.secret_params)
+        text = response.text
+        excerpt = text[:BODY_EXCERPT] + ("..." if len(text) > BODY_EXCERPT else "")
+        return f"HTTP {response.status_code} {response.reason} from {url}; body: {excerpt!r}"
+
+    def backoff_wait_generator(self) -> Any:
+        return wait_times(
+            float(self.config.get("backoff_factor", 1.0)),
+            float(self.config.get("backoff_max", 60.0)),
+        )
+
+    def backoff_jitter(self, value: float) -> float:
+        """Jitter is already in :func:`~tap_http.retries.wait_times`, never on Retry-After."""
+        return value
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_tries", 5))
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
+    ) -> requests.Response:
+        self.http_tap.rate_limiter.wait()
+        return super()._request(prepared_request, context)
+
+    def _starting_bookmark(self, context: Mapping[str, Any] | None) -> Any:
+        if not self.settings.replication_key:
+            return None
+        value = self.get_starting_replication_key_value(context)
+        return value if value is not None else self.config.get("start_date")
+
+    def _new_reader(self) -> PageReader:
+        return PageReader(
+            self.settings.records_path,
+            self.settings.response_format,
+            self.http_tap.secret_params,
+        )
+
+
+def stream_class(
+    settings: StreamSettings, parent: type[HttpStream] | None = None
+) -> type[HttpStream]:
+    """A subclass of :class:`HttpStream` for one configured stream."""
+    attributes: dict[str, Any] = {"settings": settings, "parent_stream_type": parent}
+    name = "HttpStream_" + "".join(c if c.isalnum() else "_" for c in settings.name)
+    return type(name, (HttpStream,), attributes)
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _hint(exc: FatalAPIError) -> str:
+    text = str(exc)
+    if text.startswith(("HTTP 401", "HTTP 403")):
+        return "Check the auth settings: the credentials were refused."
+    if text.startswith("HTTP 404"):
+        return "Check api_url and the stream's path."
+    return "Check the stream's path, params and body."
+
+
+def _describe(exc: requests.RequestException, timeout: float) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no response within the timeout of {timeout:g}s"
+    return f"could not connect ({type(exc).__name__})"

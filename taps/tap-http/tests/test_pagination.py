@@ -1,0 +1,157 @@
+"""Every pagination style against a real local API, and the loop guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tap_http_apiserver import ApiServer, Reply, Request
+
+from elt.errors import ConfigError, ServiceError
+
+ROWS = [{"id": i, "name": f"row {i}"} for i in range(1, 8)]
+
+
+def _config(api: ApiServer, **stream: Any) -> dict[str, Any]:
+    return {"api_url": api.url, "streams": [{"name": "items", "path": "/items", **stream}]}
+
+
+def test_no_pagination_reads_one_top_level_array(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body=ROWS)
+    run = sync(_config(api))
+    assert run.records("items") == ROWS
+    assert len(api.hits("/items")) == 2  # schema probe + sync
+
+
+def test_records_path_picks_records_out_of_an_object(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body={"data": {"items": ROWS}, "meta": {}})
+    run = sync(_config(api, records_path="$.data.items[*]"))
+    assert run.records("items") == ROWS
+
+
+def test_page_number_walks_pages_until_an_empty_one(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        number, size = int(request.query["p"]), int(request.query["per_page"])
+        return Reply(body=ROWS[(number - 1) * size : number * size])
+
+    api.routes["/items"] = page
+    run = sync(
+        _config(
+            api,
+            pagination={
+                "style": "page",
+                "page_param": "p",
+                "size_param": "per_page",
+                "page_size": 3,
+            },
+        )
+    )
+    assert run.records("items") == ROWS
+    assert [r.query["p"] for r in api.hits("/items")][1:] == ["1", "2", "3", "4"]
+
+
+def test_a_short_page_does_not_end_the_walk(api: ApiServer, sync) -> None:
+    """An API capping page size below page_size must not lose the remaining pages."""
+
+    def page(request: Request) -> Reply:
+        number = int(request.query["page"])
+        return Reply(body=ROWS[(number - 1) * 2 : number * 2])
+
+    api.routes["/items"] = page
+    run = sync(_config(api, pagination={"style": "page", "size_param": "n", "page_size": 5}))
+    assert run.records("items") == ROWS
+
+
+def test_offset_limit_advances_by_the_records_received(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        offset, limit = int(request.query["offset"]), int(request.query["limit"])
+        return Reply(body={"results": ROWS[offset : offset + min(limit, 2)]})
+
+    api.routes["/items"] = page
+    run = sync(
+        _config(api, records_path="$.results[*]", pagination={"style": "offset", "page_size": 4})
+    )
+    assert run.records("items") == ROWS
+    assert [r.query["offset"] for r in api.hits("/items")][1:] == ["0", "2", "4", "6", "7"]
+
+
+def test_total_count_stops_without_asking_for_an_empty_page(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        offset = int(request.query["start"])
+        return Reply(body={"total": len(ROWS), "rows": ROWS[offset : offset + 3]})
+
+    api.routes["/items"] = page
+    pagination = {
+        "style": "offset",
+        "offset_param": "start",
+        "page_size": 3,
+        "total_path": "$.total",
+    }
+    run = sync(_config(api, records_path="$.rows[*]", pagination=pagination))
+    assert run.records("items") == ROWS
+    assert [r.query["start"] for r in api.hits("/items")][1:] == ["0", "3", "6"]
+
+
+def test_cursor_from_the_body_is_sent_back_as_a_param(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        start = int(request.query.get("after", "0"))
+        chunk = ROWS[start : start + 3]
+        following = str(start + 3) if start + 3 < len(ROWS) else None
+        return Reply(body={"items": chunk, "paging": {"next": following}})
+
+    api.routes["/items"] = page
+    pagination = {"style": "cursor", "cursor_path": "$.paging.next", "cursor_param": "after"}
+    run = sync(_config(api, records_path="$.items[*]", pagination=pagination))
+    assert run.records("items") == ROWS
+    assert [r.query.get("after") for r in api.hits("/items")][1:] == [None, "3", "6"]
+
+
+def test_next_url_from_the_body_is_followed_with_its_own_query(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        start = int(request.query.get("from", "0"))
+        following = f"/items?from={start + 4}" if start + 4 < len(ROWS) else None
+        return Reply(body={"data": ROWS[start : start + 4], "links": {"next": following}})
+
+    api.routes["/items"] = page
+    pagination = {"style": "next_url", "next_url_path": "$.links.next"}
+    run = sync(_config(api, records_path="$.data[*]", params={"fixed": "x"}, pagination=pagination))
+    assert run.records("items") == ROWS
+    assert [r.query for r in api.hits("/items")][1:] == [
+        {"fixed": "x"},
+        {"fixed": "x", "from": "4"},
+    ]
+
+
+def test_link_header_rel_next_is_followed(api: ApiServer, sync) -> None:
+    def page(request: Request) -> Reply:
+        start = int(request.query.get("since", "0"))
+        headers = {}
+        if start + 3 < len(ROWS):
+            headers["Link"] = (
+                f'<{api.url}/items?since={start + 3}>; rel="next", <{api.url}/items>; rel="first"'
+            )
+        return Reply(body=ROWS[start : start + 3], headers=headers)
+
+    api.routes["/items"] = page
+    run = sync(_config(api, pagination={"style": "link_header"}))
+    assert run.records("items") == ROWS
+
+
+def test_global_pagination_applies_to_every_stream(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body=ROWS if r.query["page"] == "1" else [])
+    config = _config(api)
+    config["pagination"] = {"style": "page"}
+    assert sync(config).records("items") == ROWS
+
+
+def test_a_cursor_repeated_twice_in_a_row_is_an_error_not_a_loop(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body={"items": ROWS[:1], "next": "same"})
+    pagination = {"style": "cursor", "cursor_path": "$.next"}
+    with pytest.raises(ServiceError, match=r"same pagination token twice.*same"):
+        sync(_config(api, records_path="$.items[*]", pagination=pagination))
+    assert len(api.hits("/items")) == 3  # probe, first page, the page repeating the token
+
+
+def test_offset_pagination_without_page_size_is_a_config_error(api: ApiServer, sync) -> None:
+    with pytest.raises(ConfigError, match="page_size"):
+        sync(_config(api, pagination={"style": "offset"}))
