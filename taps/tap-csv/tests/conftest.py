@@ -7,52 +7,20 @@ scheduler would. Both parse the output with elt's reader, so numbers keep their 
 
 from __future__ import annotations
 
-import io
-import json
-import subprocess
 import sys
 from collections.abc import Callable
-from contextlib import redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tap_csv import TapCsv
 
-from elt.protocol import read_messages
+from tests.fixtures.taps import TapRun, run_executable, sync_in_process
 
 TAP = Path(sys.executable).with_name("tap-csv")
 
 
-@dataclass
-class Run:
-    """What one run of the tap produced."""
-
-    code: int
-    messages: list[dict[str, Any]]
-    stderr: str = ""
-
-    def records(self, stream: str | None = None) -> list[dict[str, Any]]:
-        return [
-            m["record"]
-            for m in self.messages
-            if m["type"] == "RECORD" and (stream is None or m["stream"] == stream)
-        ]
-
-    def types(self) -> list[str]:
-        return [m["type"] for m in self.messages]
-
-    def schemas(self) -> list[dict[str, Any]]:
-        return [m["schema"] for m in self.messages if m["type"] == "SCHEMA"]
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return next(m["value"] for m in reversed(self.messages) if m["type"] == "STATE")
-
-
-def parse(output: bytes) -> list[dict[str, Any]]:
-    return list(read_messages(io.BytesIO(output)))
+Run = TapRun
 
 
 @pytest.fixture
@@ -64,16 +32,7 @@ def sync() -> Callable[..., Run]:
         state: dict[str, Any] | None = None,
         catalog: dict[str, Any] | None = None,
     ) -> Run:
-        tap = TapCsv(config=config, state=state, catalog=catalog)
-        raw = io.BytesIO()
-        out = io.TextIOWrapper(raw, encoding="utf-8")
-        with redirect_stdout(out):
-            try:
-                tap.sync_all()
-            finally:
-                tap.message_writer.flush()  # what a failed run had buffered goes nowhere else
-                out.flush()
-        return Run(0, parse(raw.getvalue()))
+        return sync_in_process(TapCsv(config=config, state=state, catalog=catalog))
 
     return run
 
@@ -86,31 +45,10 @@ def run_tap(tmp_path: Path) -> Callable[..., Run]:
     become files passed with ``--state`` and ``--catalog``.
     """
 
-    def run(
-        config: dict[str, Any],
-        *args: str,
-        state: dict[str, Any] | None = None,
-        catalog: dict[str, Any] | None = None,
-    ) -> Run:
-        argv = [str(TAP), "--config", _write(tmp_path / "config.json", config), *args]
-        if state is not None:
-            argv += ["--state", _write(tmp_path / "state.json", state)]
-        if catalog is not None:
-            argv += ["--catalog", _write(tmp_path / "catalog.json", catalog)]
-        result = subprocess.run(argv, cwd=tmp_path, capture_output=True, timeout=120, check=False)
-        stderr = result.stderr.decode("utf-8", "replace")
-        if "--discover" in args or "--about" in args:
-            messages = [json.loads(result.stdout)] if result.returncode == 0 else []
-        else:
-            messages = parse(result.stdout) if result.returncode == 0 else []
-        return Run(result.returncode, messages, stderr)
+    def run(config: dict[str, Any], *args: str, **files: dict[str, Any] | None) -> Run:
+        return run_executable(TAP, tmp_path, config, *args, **files)
 
     return run
-
-
-def _write(path: Path, value: dict[str, Any]) -> str:
-    path.write_text(json.dumps(value), encoding="utf-8")
-    return str(path)
 
 
 @pytest.fixture

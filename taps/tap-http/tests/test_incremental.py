@@ -52,11 +52,11 @@ def test_second_run_requests_and_emits_only_new_records(api: ApiServer, run_tap)
     assert "updated_since" not in api.requests[0].query
 
     rows.append({"id": 4, "updated_at": "2026-01-04T00:00:00Z"})
-    second = run_tap(_config(api), first.state())
+    second = run_tap(_config(api), first.state)
     assert second.code == 0, second.stderr
     assert [r["id"] for r in second.records()] == [4]
     assert api.requests[-1].query["updated_since"].startswith("2026-01-03T00:00:00")
-    assert second.state()["bookmarks"]["items"]["replication_key_value"].startswith("2026-01-04")
+    assert second.state["bookmarks"]["items"]["replication_key_value"].startswith("2026-01-04")
 
 
 def test_start_date_is_the_bookmark_of_a_first_run(api: ApiServer, sync) -> None:
