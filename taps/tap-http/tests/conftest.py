@@ -15,11 +15,8 @@ from typing import Any
 import pytest
 from tap_http import TapHttp
 
+from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.taps import TapRun, run_executable, sync_in_process
-
-# The test server module sits next to this file; importlib mode does not put it on the path.
-sys.path.insert(0, str(Path(__file__).parent))
-from tap_http_apiserver import ApiServer
 
 TAP = Path(sys.executable).with_name("tap-http")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tap_http_apiserver import ApiServer, Reply, Request
+
+from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 TAP = Path(sys.executable).with_name("tap-http")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_http_apiserver import ApiServer, Reply, Request
+from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 ROWS = [
     {"id": 1, "updated_at": "2026-01-01T00:00:00Z"},
@@ -64,6 +64,13 @@ def test_start_date_is_the_bookmark_of_a_first_run(api: ApiServer, sync) -> None
     run = sync(_config(api, start_date="2026-01-02T00:00:00Z"))
     assert [r["id"] for r in run.records()] == [3]
     assert api.requests[-1].query["updated_since"].startswith("2026-01-02T00:00:00")
+
+
+def test_resend_bookmarked_keeps_records_equal_to_the_bookmark(api: ApiServer, sync) -> None:
+    api.routes["/items"] = _inclusive_since(ROWS)
+    config = _config(api, start_date="2026-01-02T00:00:00Z")
+    config["streams"][0]["resend_bookmarked"] = True
+    assert [r["id"] for r in sync(config).records()] == [2, 3]
 
 
 def test_records_without_a_replication_value_are_kept(api: ApiServer, sync) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tap_http_apiserver import ApiServer, Reply, Request
 
 from elt.errors import ConfigError, ServiceError
+from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 ROWS = [{"id": i, "name": f"row {i}"} for i in range(1, 8)]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tap_http_apiserver import ApiServer, Reply
 
 from elt.errors import ConfigError
+from tests.fixtures.apiserver import ApiServer, Reply
 
 USERS = [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bo"}]
 ORDERS = {

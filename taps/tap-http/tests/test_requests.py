@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_http_apiserver import ApiServer, Reply
+from tests.fixtures.apiserver import ApiServer, Reply
 
 SCHEMA = {"properties": {"id": {"type": "integer"}}}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from tap_http_apiserver import ApiServer, Reply
 
 from elt.errors import ServiceError
+from tests.fixtures.apiserver import ApiServer, Reply
 
 ROWS = [{"id": 1, "amount": 1.25}, {"id": 2, "amount": 3}]
 JSONL = b'{"id": 1, "amount": 1.25}\n\n{"id": 2, "amount": 3}\n'

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from tap_http.retries import RateLimiter, wait_times
-from tap_http_apiserver import ApiServer, Reply, Request
 
 from elt.errors import ConfigError, ServiceError
+from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 SCHEMA = {"properties": {"id": {"type": "integer"}}}
 

@@ -10,7 +10,7 @@ from singer_sdk.testing import get_tap_test_class
 from tap_http import TapHttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tap_http_apiserver import ApiServer, Reply, Request
+from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 _API = ApiServer()
 atexit.register(_API.stop)

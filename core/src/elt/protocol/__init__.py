@@ -22,7 +22,12 @@ from elt.protocol.messages import (
     StateMessage,
     message_from_dict,
 )
-from elt.protocol.reader import DEFAULT_MAX_LINE_BYTES, MessageReader, read_messages
+from elt.protocol.reader import (
+    DEFAULT_MAX_LINE_BYTES,
+    MessageReader,
+    loads_exact,
+    read_messages,
+)
 from elt.protocol.selection import SelectionRule, apply_selection, parse_rules
 from elt.protocol.state import clear_stream, get_bookmark, merge_state, set_bookmark
 from elt.protocol.summary import StreamSummary, Summary, summarize
@@ -55,6 +60,7 @@ __all__ = [
     "dumps",
     "get_bookmark",
     "json_default",
+    "loads_exact",
     "merge_state",
     "message_from_dict",
     "parse_rules",

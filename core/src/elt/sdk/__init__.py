@@ -7,5 +7,15 @@ from __future__ import annotations
 
 from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
 from elt.sdk.plugins import Tap, Target
+from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 
-__all__ = ["OrjsonReader", "OrjsonWriter", "StdoutSink", "Tap", "Target"]
+__all__ = [
+    "OrjsonReader",
+    "OrjsonWriter",
+    "StdoutSink",
+    "Tap",
+    "Target",
+    "encode_records",
+    "maps_are_identity",
+    "record_prefix",
+]

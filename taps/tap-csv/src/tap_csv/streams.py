@@ -35,17 +35,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from singer_sdk import Stream
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
-from singer_sdk.mapper import SameRecordTransform
 
 from elt.errors import ConfigError, ProtocolError
-from elt.sdk import OrjsonWriter
+from elt.sdk import OrjsonWriter, encode_records, maps_are_identity, record_prefix
 from tap_csv.batchfiles import BatchFiles, CsvBatchSettings, csv_batch_settings
 from tap_csv.bookmarks import Bookmarks
 from tap_csv.columns import Encoding, Kind, Nulls
 from tap_csv.converter import BatchConverter, Widening
 from tap_csv.files import SourceFile, find_files
 from tap_csv.inference import METADATA_COLUMNS, Column, Table, kind_of
-from tap_csv.records import encode_records, record_builder, record_prefix
+from tap_csv.records import record_builder
 from tap_csv.rows import CsvFile
 from tap_csv.settings import EntitySettings
 
@@ -104,7 +103,7 @@ class CsvStream(Stream):
         self, context: Any = None, *, write_messages: bool = True
     ) -> Generator[dict[str, Any], Any, Any]:
         writer = self._tap.message_writer
-        lean = write_messages and isinstance(writer, OrjsonWriter) and self._maps_are_identity()
+        lean = write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self)
         columns = self._output_columns()
         bookmarks = self._bookmarks(columns)
         prefix = record_prefix(self.name)
@@ -212,7 +211,7 @@ class CsvStream(Stream):
             writer.flush()
 
     def _check_csv_batches(self, columns: Sequence[Column]) -> None:
-        if not self._maps_are_identity():
+        if not maps_are_identity(self):
             raise ConfigError(
                 f"stream {self.name!r} has a stream map, which csv BATCH files do not apply",
                 where="stream_maps",
@@ -371,14 +370,6 @@ class CsvStream(Stream):
         target would delete the rows of every file this run did not send.
         """
         return not (self.replication_method == "FULL_TABLE" and self.emit_activate_version_messages)
-
-    def _maps_are_identity(self) -> bool:
-        maps = self.stream_maps
-        return (
-            len(maps) == 1
-            and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == self.name
-        )
 
 
 def _check_known(header: Sequence[str], known: set[str], source: SourceFile, stream: str) -> None:

@@ -1,18 +1,22 @@
 """Comparing a replication-key value with a bookmark, for the client-side incremental filter.
 
 APIs' "updated since" parameters are often inclusive or coarser than the data, so records
-at or below the bookmark are dropped after they arrive. Timestamps compare as instants
-(``Z`` and ``+00:00`` spellings agree), numbers as numbers, anything else as text. A record
-without a value is kept: it can never be bookmarked, so dropping it would lose it for good.
+at or below the bookmark are dropped after they arrive (``resend_bookmarked`` keeps those
+equal to it, for APIs whose timestamps are coarser than their updates). Timestamps compare
+as instants (``Z`` and ``+00:00`` spellings agree), numbers as numbers, anything else as
+text. A record without a value is kept: it can never be bookmarked, so dropping it would
+lose it for good.
 """
 
 from __future__ import annotations
 
 import decimal
+import operator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["is_after"]
+__all__ = ["is_after", "newer_than"]
 
 
 def _instant(value: Any) -> datetime | None:
@@ -37,14 +41,32 @@ def _number(value: Any) -> decimal.Decimal | None:
         return None
 
 
+def newer_than(bookmark: Any, *, or_equal: bool = False) -> Callable[[Any], bool]:
+    """A test of replication-key values against ``bookmark``, parsed once for a whole sync.
+
+    ``or_equal`` keeps values equal to the bookmark too.
+    """
+    if bookmark is None:
+        return lambda value: True
+    instant, number, text = _instant(bookmark), _number(bookmark), str(bookmark)
+    after = operator.ge if or_equal else operator.gt
+
+    def test(value: Any) -> bool:
+        if value is None:
+            return True
+        if instant is not None:
+            left = _instant(value)
+            if left is not None:
+                return after(left, instant)
+        if number is not None:
+            low = _number(value)
+            if low is not None:
+                return after(low, number)
+        return after(str(value), text)
+
+    return test
+
+
 def is_after(value: Any, bookmark: Any) -> bool:
     """Whether a record with replication-key ``value`` is newer than ``bookmark``."""
-    if bookmark is None or value is None:
-        return True
-    left, right = _instant(value), _instant(bookmark)
-    if left is not None and right is not None:
-        return left > right
-    low, high = _number(value), _number(bookmark)
-    if low is not None and high is not None:
-        return low > high
-    return str(value) > str(bookmark)
+    return newer_than(bookmark)(value)

@@ -102,6 +102,13 @@ STREAM = th.ObjectType(
         description="Param template sending the bookmark, e.g. updated_since={bookmark}.",
     ),
     th.Property(
+        "resend_bookmarked",
+        th.BooleanType,
+        default=False,
+        description="Also send records whose key equals the bookmark (for APIs whose "
+        "timestamps are coarser than their updates; needs an upserting target).",
+    ),
+    th.Property(
         "schema",
         _ANY_OBJECT,
         description="JSON Schema of the records; inferred from the first page if unset.",
@@ -122,6 +129,11 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("params", _ANY_OBJECT, description="Query params sent with every request."),
     th.Property("timeout", th.NumberType, default=300, description="Seconds per request."),
     th.Property("verify_ssl", th.BooleanType, default=True, description="Check TLS certs."),
+    th.Property(
+        "ca_bundle",
+        th.StringType,
+        description="PEM file of CAs to trust instead of certifi's (a private CA).",
+    ),
     th.Property("user_agent", th.StringType, description="User-Agent header."),
     th.Property("start_date", th.DateTimeType, description="First bookmark of a first run."),
     th.Property("auth", AUTH, description="How requests authenticate."),

@@ -5,23 +5,34 @@ count) of the same response; :class:`PageReader` decodes each response once and 
 the last, so neither parses twice. It counts pages so that a malformed body is reported
 with its URL and page number.
 
-Floats are decoded to ``Decimal`` as singer-sdk does, so no digit of an amount is lost.
+JSONPaths of the common shapes (``$``, ``$.data``, ``$.data[*]``, ``$.a.b[*]``) are read
+with plain indexing; jsonpath-ng, which builds two objects per match, is kept for the rest.
+
+Bodies are parsed by :func:`elt.protocol.loads_exact`: orjson, unless a number has more
+digits than a double holds, in which case that page is parsed into ``Decimal``/``int`` so no
+digit of an amount or an id is lost.
 """
 
 from __future__ import annotations
 
-import decimal
 import json
-from collections.abc import Iterable
-from typing import Any
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 
 import requests
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from elt.errors import ServiceError
+from elt.protocol import loads_exact
 from tap_http.urls import redact_url
 
-__all__ = ["PageReader"]
+__all__ = ["PageReader", "compile_path"]
+
+# `$`, then `.name` steps of word characters, then an optional `[*]`
+_SIMPLE_PATH: Final = re.compile(r"\$((?:\.\w+)*)(\[\*\])?")
+
+Extract = Callable[[Any], list[Any]]
 
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 
@@ -36,7 +47,9 @@ class PageReader:
         self.response_format = response_format
         self.secret_params = tuple(secret_params)
         self.pages = 0
+        self._extract = compile_path(records_path)
         self._last: tuple[requests.Response, Any] | None = None
+        self._last_records: tuple[requests.Response, list[Any]] | None = None
 
     def body(self, response: requests.Response) -> Any:
         """The decoded body: a JSON value, or a list of values for JSON Lines."""
@@ -47,16 +60,18 @@ class PageReader:
         self._last = (response, body)
         return body
 
-    def records(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+    def records(self, response: requests.Response) -> list[Any]:
         """The records of a page: every JSON Lines value, or the matches of records_path."""
+        if self._last_records is not None and self._last_records[0] is response:
+            return self._last_records[1]
         body = self.body(response)
-        if self._is_jsonl(response):
-            return body  # type: ignore[no-any-return]
-        return extract_jsonpath(self.records_path, body)
+        records = body if self._is_jsonl(response) else self._extract(body)
+        self._last_records = (response, records)
+        return records
 
     def values(self, response: requests.Response, path: str) -> list[Any]:
         """The values at JSONPath ``path`` in the body of ``response``."""
-        return list(extract_jsonpath(path, self.body(response)))
+        return compile_path(path)(self.body(response))
 
     def _is_jsonl(self, response: requests.Response) -> bool:
         if self.response_format != "auto":
@@ -65,19 +80,46 @@ class PageReader:
         return content_type in JSONL_TYPES
 
     def _decode(self, response: requests.Response) -> Any:
-        text = response.text
+        data = response.content
+        line = 1
         try:
             if self._is_jsonl(response):
-                return [
-                    json.loads(line, parse_float=decimal.Decimal)
-                    for line in text.splitlines()
-                    if line.strip()
-                ]
-            return json.loads(text, parse_float=decimal.Decimal) if text.strip() else []
-        except json.JSONDecodeError as exc:
+                values = []
+                for line, text in enumerate(data.splitlines(), start=1):  # noqa: B007
+                    if text.strip():
+                        values.append(loads_exact(text))
+                return values
+            return loads_exact(data) if data.strip() else []
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                fault = f"{exc.msg} at line {exc.lineno + line - 1} column {exc.colno}"
+            else:
+                fault = f"byte 0x{data[exc.start]:02x} is not UTF-8"
             raise ServiceError(
-                f"page {self.pages} is not valid JSON ({exc.msg} at line {exc.lineno} "
-                f"column {exc.colno}); it starts {text[:200]!r}",
+                f"page {self.pages} is not valid JSON ({fault}); it starts "
+                f"{data[:200].decode(errors='replace')!r}",
                 where=redact_url(response.url, self.secret_params),
                 hint="Check the stream's path and response_format.",
             ) from exc
+
+
+def compile_path(path: str) -> Extract:
+    """A function returning the matches of JSONPath ``path`` in a document, as a list."""
+    simple = _SIMPLE_PATH.fullmatch(path.strip())
+    if simple is None:
+        return lambda document: list(extract_jsonpath(path, document))
+    keys = simple.group(1).split(".")[1:]
+    each = simple.group(2) is not None
+
+    def extract(document: Any) -> list[Any]:
+        for key in keys:
+            if not isinstance(document, dict) or key not in document:
+                return []
+            document = document[key]
+        if each:
+            if isinstance(document, list):
+                return document
+            return list(document.values()) if isinstance(document, dict) else []
+        return [document]
+
+    return extract

@@ -52,6 +52,7 @@ class StreamSettings:
     primary_keys: tuple[str, ...] = ()
     replication_key: str | None = None
     bookmark_param: str | None = None
+    resend_bookmarked: bool = False
     schema: dict[str, Any] | None = None
     pagination: PaginationSettings = field(default_factory=PaginationSettings)
     parent: str | None = None
@@ -114,6 +115,7 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
             primary_keys=tuple(raw.get("primary_keys") or ()),
             replication_key=raw.get("replication_key"),
             bookmark_param=raw.get("bookmark_param"),
+            resend_bookmarked=bool(raw.get("resend_bookmarked", False)),
             schema=raw.get("schema"),
             pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
             parent=raw.get("parent"),
