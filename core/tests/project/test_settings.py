@@ -16,6 +16,7 @@ from elt.project.settings import (
     redact,
     resolve_config,
     resolve_setting,
+    secret_texts,
 )
 
 WriteProject = Callable[..., Path]
@@ -195,13 +196,18 @@ def test_undeclared_settings_take_variables_as_text(write_project: WriteProject)
         "credentials",
         "aws.access_key_id",
         "secret",
+        "Authorization",
+        "connection_string",
     ],
 )
 def test_names_that_look_secret_are_secret(name: str) -> None:
     assert is_secret(name)
 
 
-@pytest.mark.parametrize("name", ["port", "host", "tokenizer", "user", "keys", "secretariat"])
+@pytest.mark.parametrize(
+    "name",
+    ["port", "host", "tokenizer", "user", "keys", "secretariat", "token_url", "credentials_path"],
+)
 def test_ordinary_names_are_not_secret(name: str) -> None:
     assert not is_secret(name)
 
@@ -213,6 +219,22 @@ def test_a_declared_password_or_secret_setting_is_secret() -> None:
 
 def test_secret_false_overrides_a_secret_looking_name() -> None:
     assert not is_secret("token_url", SettingSpec(name="token_url", secret=False))
+
+
+def test_secret_looking_entries_inside_an_object_are_redacted_one_by_one() -> None:
+    auth = {"type": "oauth2", "client_id": "me", "client_secret": "s1", "token_url": "https://t"}
+    headers = {"Authorization": "Bearer s2", "Accept": "json"}
+    assert redact({"auth": auth, "headers": [headers]}, secret=False) == {
+        "auth": {**auth, "client_secret": REDACTED},
+        "headers": [{"Authorization": REDACTED, "Accept": "json"}],
+    }
+    assert redact(auth, secret=False, reveal=True) == auth
+
+
+def test_secret_texts_are_what_redact_hides() -> None:
+    value = {"user": "me", "password": "p1", "nested": {"api_key": ["k1", 7]}, "flag": True}
+    assert sorted(secret_texts(value, secret=False)) == ["7", "k1", "p1"]
+    assert sorted(secret_texts(value, secret=True)) == ["7", "k1", "me", "p1"]
 
 
 def test_redact_hides_secrets_unless_asked_to_reveal() -> None:

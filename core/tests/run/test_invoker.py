@@ -107,6 +107,22 @@ def test_every_scalar_of_a_secret_object_is_a_secret(tmp_path: Path) -> None:
     assert sorted(invocation.secrets) == ["12345", "k1", "me"]
 
 
+def test_secrets_nested_in_an_ordinary_setting_are_secrets_and_shown_redacted(
+    tmp_path: Path,
+) -> None:
+    root = write(
+        tmp_path / "p",
+        SIMPLE
+        + "      executable: elt\n"
+        + "      config: {auth: {type: bearer, token: t0k3n}, headers: {Authorization: B s3}}\n",
+    )
+    project = load_project(root)
+    invocation = prepare(project, project.plugin("tap-x"), environment=None, workdir=tmp_path)
+    assert sorted(invocation.secrets) == ["B s3", "t0k3n"]
+    assert invocation.shown_config["auth"] == {"type": "bearer", "token": "********"}
+    assert invocation.shown_config["headers"] == {"Authorization": "********"}
+
+
 def test_a_missing_required_setting_is_a_config_error_before_any_file_is_written(
     tmp_path: Path,
 ) -> None:

@@ -46,20 +46,22 @@ def test_basic_auth_sends_encoded_credentials(api: ApiServer, sync) -> None:
 
 def test_api_key_goes_in_the_named_header(api: ApiServer, sync) -> None:
     api.routes["/items"] = _guarded(lambda r: r.headers.get("x-api-key") == "k3y")
-    config = _config(api, {"type": "api_key", "key": "X-Api-Key", "value": "k3y"})
+    config = _config(api, {"type": "api_key", "name": "X-Api-Key", "api_key": "k3y"})
     assert sync(config).records() == [{"id": 1}]
 
 
 def test_api_key_goes_in_the_query_when_asked(api: ApiServer, sync) -> None:
     api.routes["/items"] = _guarded(lambda r: r.query.get("apikey") == "k3y")
-    config = _config(api, {"type": "api_key", "key": "apikey", "value": "k3y", "location": "query"})
+    config = _config(
+        api, {"type": "api_key", "name": "apikey", "api_key": "k3y", "location": "query"}
+    )
     assert sync(config).records() == [{"id": 1}]
 
 
 def test_refused_credentials_are_a_config_error_without_the_secret(api: ApiServer, sync) -> None:
     api.routes["/items"] = _guarded(lambda r: False)
     config = _config(
-        api, {"type": "api_key", "key": "apikey", "value": "s3cret", "location": "query"}
+        api, {"type": "api_key", "name": "apikey", "api_key": "s3cret", "location": "query"}
     )
     with pytest.raises(ConfigError, match=r"HTTP 401.*apikey=REDACTED") as caught:
         sync(config)

@@ -84,7 +84,7 @@ def test_about_lists_every_setting_and_marks_secrets() -> None:
     ):
         assert name in settings
     auth = settings["auth"]["properties"]
-    for secret in ("token", "password", "value", "client_secret"):
+    for secret in ("token", "password", "api_key", "client_secret"):
         assert auth[secret].get("secret") is True
         assert auth[secret].get("writeOnly") is True
 

@@ -42,6 +42,7 @@ from elt.project.settings import (
     redact,
     resolve_config,
     resolve_setting,
+    secret_texts,
 )
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "render_schema",
     "resolve_config",
     "resolve_setting",
+    "secret_texts",
     "set_config",
     "setting_variable",
     "unset_config",

@@ -21,7 +21,7 @@ put in ``.env`` shows up), named by the lower-cased rest of the variable name.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -40,13 +40,16 @@ __all__ = [
     "redact",
     "resolve_config",
     "resolve_setting",
+    "secret_texts",
 ]
 
 REDACTED = "********"
 _SECRET_NAME = re.compile(
     r"(?:^|_)(?:password|passwd|secret|token|api_key|apikey|private_key|client_secret"
-    r"|credentials|access_key)(?:_|$)"
+    r"|credentials|access_key|authorization|connection_string)(?:_|$)"
 )
+# Where a secret is, not what it is: token_url, credentials_path, api_key_param.
+_LOCATOR_NAME = re.compile(r"_(?:url|uri|path|file|location|param|name|type)$")
 
 
 class SettingSource(StrEnum):
@@ -64,8 +67,9 @@ class SettingSource(StrEnum):
 def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
     """Whether a value must be redacted: declared so, of kind password, or named like one.
 
-    The name pattern is deliberately broad (a leaked secret costs more than a hidden port);
-    an explicit ``secret: false`` wins over it, for names like ``token_url``.
+    The name pattern is deliberately broad (a leaked secret costs more than a hidden port),
+    except for names that say where a secret is (``token_url``, ``credentials_path``); an
+    explicit ``secret: false`` wins over it.
     """
     if setting is not None:
         if setting.secret is not None:
@@ -73,14 +77,43 @@ def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
         if setting.kind is SettingKind.PASSWORD:
             return True
     normalized = re.sub(r"[^a-z0-9]+", "_", name.lower())
+    if _LOCATOR_NAME.search(normalized):
+        return False
     return _SECRET_NAME.search(normalized) is not None
 
 
 def redact(value: object, *, secret: bool, reveal: bool = False) -> object:
-    """``********`` in place of a secret value (None stays None, so "unset" shows)."""
-    if secret and not reveal and value is not None:
+    """``********`` in place of a secret value (None stays None, so "unset" shows).
+
+    Inside a value that is not secret as a whole (an ``auth`` object, a ``headers`` map),
+    each entry whose key looks secret (:func:`is_secret`) is redacted on its own.
+    """
+    if reveal or value is None:
+        return value
+    if secret:
         return REDACTED
+    if isinstance(value, Mapping):
+        return {
+            key: redact(item, secret=is_secret(str(key)), reveal=False)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item, secret=False) for item in value]
     return value
+
+
+def secret_texts(value: object, *, secret: bool) -> Iterator[str]:
+    """Every scalar that :func:`redact` would hide in ``value``, as text (for log scrubbing)."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from secret_texts(item, secret=secret or is_secret(str(key)))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from secret_texts(item, secret=secret)
+    elif secret and (text := str(value)):
+        yield text
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from elt.errors import ConfigError, PluginError
-from elt.project import Plugin, Project, SettingSource, resolve_config
+from elt.project import Plugin, Project, SettingSource, resolve_config, secret_texts
 from elt.protocol import dumps
 
 __all__ = ["PLUGINS_DIR", "Invocation", "find_executable", "plugin_environment", "prepare"]
@@ -78,7 +78,7 @@ def prepare(
     config_file = workdir / f"{plugin.name}.config.json"
     write_private(config_file, dumps(resolved.values()))
     settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
-    secrets = tuple(text for s in settings if s.secret for text in _leaf_strings(s.value))
+    secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
     shown = {s.name: s.shown() for s in settings}
     return Invocation(plugin, executable, config_file, env, project.root, secrets, shown)
 
@@ -131,17 +131,3 @@ def write_private(path: Path, data: bytes) -> None:
 
 def _is_executable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
-
-
-def _leaf_strings(value: object) -> Iterator[str]:
-    """Every scalar inside a secret value, as text (a credentials object has several)."""
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaf_strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _leaf_strings(item)
-    elif text := str(value):
-        yield text

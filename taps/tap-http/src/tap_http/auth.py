@@ -99,7 +99,7 @@ def make_authenticator(auth: Mapping[str, Any] | None) -> APIAuthenticatorBase:
         username, password = _need(auth, "username", "password")
         return BasicAuthenticator(username=username, password=password)
     if kind == "api_key":
-        name, value = _need(auth, "key", "value")
+        name, value = _need(auth, "name", "api_key")
         location = auth.get("location", "header")
         return APIKeyAuthenticator(
             key=name, value=value, location="params" if location == "query" else "header"
@@ -118,5 +118,5 @@ def make_authenticator(auth: Mapping[str, Any] | None) -> APIAuthenticatorBase:
 def secret_query_params(auth: Mapping[str, Any] | None) -> list[str]:
     """Query parameter names that carry a secret, to redact from URLs in logs and errors."""
     if auth and auth.get("type") == "api_key" and auth.get("location") == "query":
-        return [str(auth["key"])]
+        return [str(auth["name"])]
     return []

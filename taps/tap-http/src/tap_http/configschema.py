@@ -50,8 +50,8 @@ AUTH = th.ObjectType(
     th.Property("token", th.StringType, secret=True, description="bearer: the token."),
     th.Property("username", th.StringType, description="basic: user name."),
     th.Property("password", th.StringType, secret=True, description="basic: password."),
-    th.Property("key", th.StringType, description="api_key: header or query param name."),
-    th.Property("value", th.StringType, secret=True, description="api_key: the key."),
+    th.Property("name", th.StringType, description="api_key: header or query param name."),
+    th.Property("api_key", th.StringType, secret=True, description="api_key: the key."),
     th.Property(
         "location",
         th.StringType,
