@@ -1,0 +1,102 @@
+"""A run's manifest: the one object that says which files a successful run wrote.
+
+Written after the run's last file is committed, at ``{prefix}/_manifests/{run_id}.json``
+(run ids sort by start time; the leading ``_`` keeps Hive/Spark-style readers from taking
+the folder for data). A reader that trusts manifests sees only complete files of runs
+that finished; a failed run writes none. Schemas are listed once per stream and referred
+to by index, so a manifest stays small however many parts a stream has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from elt.protocol import dumps
+
+__all__ = ["MANIFEST_VERSION", "FileEntry", "Manifest"]
+
+MANIFEST_VERSION: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One committed file."""
+
+    stream: str
+    key: str
+    url: str
+    part: int
+    date: str
+    rows: int
+    bytes: int
+    schema: int  # index into the stream's "schemas"
+
+
+@dataclass
+class _StreamEntry:
+    schemas: list[Mapping[str, Any]] = field(default_factory=list)
+    key_properties: list[str] = field(default_factory=list)
+    rows: int = 0
+    activate_version: int | None = None
+
+
+class Manifest:
+    """Collects what a run committed; :meth:`to_json` renders it."""
+
+    def __init__(self, run_id: str, settings: Mapping[str, Any]) -> None:
+        self.run_id = run_id
+        self.started_at = datetime.now(UTC)
+        self._settings = dict(settings)
+        self._streams: dict[str, _StreamEntry] = {}
+        self.files: list[FileEntry] = []
+
+    def schema(self, stream: str, schema: Mapping[str, Any], keys: Sequence[str]) -> int:
+        """Register a stream's (new) schema; its index for the files written with it."""
+        entry = self._streams.setdefault(stream, _StreamEntry())
+        entry.key_properties = list(keys)
+        if not entry.schemas or entry.schemas[-1] != schema:
+            entry.schemas.append(schema)
+        return len(entry.schemas) - 1
+
+    def add(self, entry: FileEntry) -> None:
+        self.files.append(entry)
+        self._streams[entry.stream].rows += entry.rows
+
+    def activate_version(self, stream: str, version: int) -> None:
+        self._streams[stream].activate_version = version
+
+    def to_json(self) -> bytes:
+        document = {
+            "version": MANIFEST_VERSION,
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "settings": self._settings,
+            "streams": {
+                name: {
+                    "rows": s.rows,
+                    "files": sum(1 for f in self.files if f.stream == name),
+                    "key_properties": s.key_properties,
+                    "activate_version": s.activate_version,
+                    "schemas": s.schemas,
+                }
+                for name, s in self._streams.items()
+            },
+            "files": [
+                {
+                    "stream": f.stream,
+                    "key": f.key,
+                    "url": f.url,
+                    "part": f.part,
+                    "date": f.date,
+                    "rows": f.rows,
+                    "bytes": f.bytes,
+                    "schema": f.schema,
+                }
+                for f in self.files
+            ],
+        }
+        return dumps(document, 0) + b"\n"

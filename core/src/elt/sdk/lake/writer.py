@@ -1,0 +1,310 @@
+"""The lake writer: Singer messages in, committed files, a manifest and safe STATEs out.
+
+One writer serves one run of a lake target. What it guarantees, and how:
+
+- **A STATE never runs ahead of the data.** STATE values are held by
+  :class:`~elt.sdk.lake.checkpoints.Checkpoints` until every file holding records received
+  before them is committed (:meth:`Upload.commit` returned), then written to stdout.
+- **Files rotate** after ``max_rows`` rows or ``max_bytes`` stored bytes, when their stream's
+  SCHEMA changes (the next part has the new schema), when ``max_open_files`` are open (the
+  one opened longest ago commits), and all at once when a STATE has waited
+  ``commit_interval_seconds``.
+- **A failure commits nothing more.** Any error aborts every open upload (nothing of them
+  becomes visible), drops every held STATE and writes no manifest; files committed before
+  stay, complete, and only STATEs covering them were emitted.
+- **The manifest comes last**: after the last file commits and before the final STATE.
+
+Records are handed to the file's encoder as they come; the hot path is a dict lookup, a
+key check when the stream has key properties, and the encoder's append.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+
+from elt.errors import ProtocolError
+from elt.sdk.io import OrjsonReader
+from elt.sdk.lake.checkpoints import Checkpoints
+from elt.sdk.lake.formats import Encoder, Output, encoder_for
+from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
+from elt.sdk.lake.manifest import FileEntry, Manifest
+from elt.sdk.lake.settings import LakeSettings
+from elt.sdk.lake.store import ObjectStore
+
+__all__ = ["LakeFile", "LakeWriter"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False, slots=True)
+class LakeFile:
+    """One file being written."""
+
+    id: int
+    stream: _Stream
+    key: str
+    part: int
+    partition: Partition
+    schema: int
+    encoder: Encoder
+    opened_at: float
+    rows: int = 0
+
+
+@dataclass(eq=False, slots=True)
+class _Stream:
+    name: str
+    schema: Mapping[str, Any]
+    keys: tuple[str, ...]
+    schema_index: int
+    next_part: int = 0
+    current: LakeFile | None = None  # the one open file, unless date_field partitions
+    files: dict[Partition, LakeFile] = field(default_factory=dict)
+
+
+class LakeWriter:
+    """Writes one run's messages to an :class:`ObjectStore`; see the module docstring.
+
+    ``emit_state`` writes a STATE value to stdout (called only after its files committed).
+    Any exception escaping a method leaves the writer aborted; call :meth:`abort` from an
+    outer handler too (it is idempotent) for errors raised elsewhere, e.g. by the reader.
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        settings: LakeSettings,
+        *,
+        reader: OrjsonReader,
+        emit_state: Callable[[Mapping[str, Any]], None],
+        run_id: str | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._reader = reader
+        self._layout = Layout(settings.path_template, settings.prefix)
+        self.run_id = run_id or new_run_id()
+        self._run_partition = Partition.of(datetime.now(UTC).date())
+        self._manifest = Manifest(self.run_id, _public(settings))
+        self._checkpoints = Checkpoints(emit_state)
+        self._streams: dict[str, _Stream] = {}
+        self._open: dict[int, LakeFile] = {}  # in the order they were opened
+        self._next_id = 0
+        self._date_field = settings.date_field
+        self._max_rows = settings.max_rows
+        self._max_bytes = settings.max_bytes
+        self._done = False
+
+    # --- messages ------------------------------------------------------------------------
+
+    def schema(self, message: Mapping[str, Any]) -> None:
+        """Register a stream's schema; a changed one commits the stream's open files."""
+        name = message["stream"]
+        schema = message["schema"]
+        if not isinstance(schema.get("properties"), dict):
+            raise ProtocolError(
+                f"the SCHEMA of stream {name!r} has no properties",
+                where=self._where(),
+                hint='a stream\'s schema must be {"type": "object", "properties": {...}}',
+            )
+        if not name:
+            raise ProtocolError("a SCHEMA names the empty stream ''", where=self._where())
+        keys = tuple(message.get("key_properties") or ())
+        stream = self._streams.get(name)
+        if stream is not None and stream.schema == schema:
+            stream.keys = keys
+            return
+        if stream is not None:
+            for file in list(stream.files.values()):
+                self._commit(file)
+            self._checkpoints.emit_ready()
+        index = self._manifest.schema(name, schema, keys)
+        if stream is None:
+            self._streams[name] = _Stream(name, schema, keys, index)
+        else:
+            stream.schema, stream.keys, stream.schema_index = schema, keys, index
+
+    def record(self, message: dict[str, Any]) -> None:
+        """Hand one record to its file; the hot path."""
+        stream = self._streams.get(message["stream"])
+        if stream is None:
+            raise RecordsWithoutSchemaException(
+                f"{self._where()}: a RECORD for stream {message['stream']!r} arrived before "
+                "its SCHEMA message (the tap must send a stream's SCHEMA before its records)"
+            )
+        record = message["record"]
+        for key in stream.keys:
+            if key not in record:
+                raise MissingKeyPropertiesError(
+                    f"{self._where()}: a record of stream {stream.name!r} lacks its key "
+                    f"property {key!r} (key properties: {list(stream.keys)})"
+                )
+        file = stream.current
+        if file is None:
+            file = self._file_for(stream, record)
+        file.encoder.add(record, self._reader.messages.line_number)
+        file.rows += 1
+        if file.rows >= self._max_rows or file.encoder.output.size >= self._max_bytes:
+            self._commit(file)
+            self._checkpoints.emit_ready()
+
+    def state(self, value: Mapping[str, Any]) -> None:
+        """Hold a STATE until its files are committed (commit them if it waited too long)."""
+        if self._open:
+            oldest = next(iter(self._open.values()))
+            if time.monotonic() - oldest.opened_at >= self._settings.commit_interval_seconds:
+                for file in list(self._open.values()):
+                    self._commit(file)
+        self._checkpoints.state(value, self._open.keys())
+
+    def activate_version(self, message: Mapping[str, Any]) -> None:
+        """Note the stream's active table version in the manifest (readers act on it)."""
+        name = message["stream"]
+        if name not in self._streams:
+            raise ProtocolError(
+                f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
+                where=self._where(),
+            )
+        self._manifest.activate_version(name, int(message["version"]))
+
+    def finish(self) -> Manifest:
+        """Commit every open file, write the manifest, then emit the last STATE."""
+        for file in list(self._open.values()):
+            self._commit(file)
+        key = self._layout.manifest_key(self.run_id)
+        self._store.put(key, self._manifest.to_json())
+        self._done = True
+        self._checkpoints.emit_ready()
+        for name in self._streams:
+            files = [f for f in self._manifest.files if f.stream == name]
+            logger.info(
+                "Stream %r: %d rows in %d files", name, sum(f.rows for f in files), len(files)
+            )
+        logger.info("Manifest written to %s", self._store.describe(key))
+        return self._manifest
+
+    def abort(self) -> None:
+        """Abort every open upload and drop held STATEs; idempotent."""
+        self._checkpoints.discard()
+        if self._done:
+            return
+        self._done = True
+        for file in list(self._open.values()):
+            try:
+                file.encoder.output.abort()
+            except Exception as exc:  # keep aborting the others; the first error is reported
+                logger.warning("Could not abort %s: %s", self._store.describe(file.key), exc)
+        self._open.clear()
+
+    # --- files ---------------------------------------------------------------------------
+
+    def _file_for(self, stream: _Stream, record: Mapping[str, Any]) -> LakeFile:
+        if self._date_field is None:
+            return self._open_file(stream, self._run_partition)
+        partition = self._partition_of(stream, record)
+        file = stream.files.get(partition)
+        return file if file is not None else self._open_file(stream, partition)
+
+    def _partition_of(self, stream: _Stream, record: Mapping[str, Any]) -> Partition:
+        value = record.get(self._date_field or "")
+        try:
+            day = record_date(value)
+        except ValueError as exc:
+            raise ProtocolError(
+                f"date_field value {value!r} is not a date or date-time ({exc})",
+                where=f"{self._where()}, stream {stream.name!r}, property {self._date_field!r}",
+                hint="date_field must name a date or date-time property of every stream",
+            ) from None
+        return _partition(day)
+
+    def _open_file(self, stream: _Stream, partition: Partition) -> LakeFile:
+        if len(self._open) >= self._settings.max_open_files:
+            self._commit(next(iter(self._open.values())))
+            self._checkpoints.emit_ready()
+        part = stream.next_part
+        stream.next_part += 1
+        key = self._layout.key(stream.name, partition, self.run_id, part, self._settings.extension)
+        upload = self._store.open(key)
+        output = Output(
+            upload,
+            self._settings.compression if self._settings.format != "parquet" else "none",
+            self._settings.compression_level,
+        )
+        name = stream.name
+        source = self._reader.messages.name
+
+        def where(line: int, path: str) -> str:
+            return f"{source} line {line}, stream {name!r}, property {path!r}"
+
+        try:
+            encoder = encoder_for(output, self._settings, stream.schema, where)
+        except BaseException:
+            upload.abort()
+            raise
+        file = LakeFile(
+            self._next_id, stream, key, part, partition, stream.schema_index, encoder,
+            time.monotonic(),
+        )  # fmt: skip
+        self._next_id += 1
+        self._open[file.id] = file
+        stream.files[partition] = file
+        if self._date_field is None:
+            stream.current = file
+        return file
+
+    def _commit(self, file: LakeFile) -> None:
+        """Finish and commit one file, then let the STATEs waiting for it go (not emit)."""
+        file.encoder.finish()
+        size = file.encoder.output.upload.commit()
+        del self._open[file.id]
+        stream = file.stream
+        del stream.files[file.partition]
+        if stream.current is file:
+            stream.current = None
+        self._manifest.add(
+            FileEntry(
+                stream.name,
+                file.key,
+                self._store.describe(file.key),
+                file.part,
+                file.partition.date,
+                file.rows,
+                size,
+                file.schema,
+            )
+        )
+        logger.debug("Committed %s (%d rows, %d bytes)", file.key, file.rows, size)
+        self._checkpoints.committed(file.id)
+
+    def _where(self) -> str:
+        messages = self._reader.messages
+        return f"{messages.name} line {messages.line_number}"
+
+
+_PARTITIONS: dict[date | None, Partition] = {}
+
+
+def _partition(day: date | None) -> Partition:
+    """Partitions are few and records many: reuse one object per day."""
+    partition = _PARTITIONS.get(day)
+    if partition is None:
+        partition = _PARTITIONS[day] = Partition.of(day)
+    return partition
+
+
+def _public(settings: LakeSettings) -> dict[str, Any]:
+    """The lake settings as the manifest records them (store settings, secrets, are not)."""
+    return {
+        "format": settings.format,
+        "compression": settings.compression,
+        "path_template": settings.path_template,
+        "prefix": settings.prefix,
+        "date_field": settings.date_field,
+    }

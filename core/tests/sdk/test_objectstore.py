@@ -1,0 +1,62 @@
+"""Keys under a prefix, fixed-size parts and redaction, shared by the cloud object stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from elt.errors import ConfigError
+from elt.sdk.objectstore import (
+    PartBuffer,
+    listing_prefix,
+    object_key,
+    redact,
+    relative_key,
+    store_prefix,
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [(None, ""), ("", ""), ("/a/b/", "a/b"), ("a", "a")]
+)
+def test_a_prefix_loses_its_outer_slashes(given: str | None, expected: str) -> None:
+    assert store_prefix(given) == expected
+
+
+@pytest.mark.parametrize("prefix", ["a/../b", "a//b", "./a", "a\\b"])
+def test_a_prefix_with_a_dot_dot_empty_segment_or_backslash_is_a_config_error(prefix: str) -> None:
+    with pytest.raises(ConfigError, match="`prefix`"):
+        store_prefix(prefix)
+
+
+def test_keys_go_under_the_prefix_and_come_back_without_it() -> None:
+    assert object_key("raw", "s/part.jsonl") == "raw/s/part.jsonl"
+    assert object_key("", "s/part.jsonl") == "s/part.jsonl"
+    assert relative_key("raw", "raw/s/part.jsonl") == "s/part.jsonl"
+    assert listing_prefix("raw", "s/") == "raw/s/"
+
+
+@pytest.mark.parametrize("key", ["", "/abs", "..", "a/../../b", "a/./b", "a//b", "a\\b", "a/"])
+def test_a_key_that_could_escape_the_prefix_is_refused(key: str) -> None:
+    with pytest.raises(ConfigError, match="refusing the object key"):
+        object_key("raw", key)
+
+
+def test_a_listing_prefix_cannot_walk_out() -> None:
+    with pytest.raises(ConfigError):
+        listing_prefix("raw", "../other")
+
+
+def test_parts_come_out_whole_whatever_the_write_sizes() -> None:
+    buffer = PartBuffer(4)
+    parts = [p for chunk in (b"a", b"bcdefg", b"hij", b"") for p in buffer.add(chunk)]
+    assert parts == [b"abcd", b"efgh"]
+    assert len(buffer) == 2
+    assert buffer.rest() == b"ij"
+    assert buffer.rest() == b""
+
+
+def test_redaction_removes_given_secrets_and_signed_url_parameters() -> None:
+    text = "GET https://a.blob.core.windows.net/c?sv=1&sig=abc%2Fdef&se=2 with key s3cret"
+    assert redact(text, ["s3cret", None]) == (
+        "GET https://a.blob.core.windows.net/c?sv=1&sig=***&se=2 with key ***"
+    )

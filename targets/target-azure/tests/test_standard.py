@@ -1,0 +1,29 @@
+"""singer-sdk's standard target tests, each on a fresh bucket of the real emulator.
+
+The suite's config is fixed when the class is made, before any server exists, so the
+``runner`` fixture is replaced by one pointing the target at the test's own bucket.
+"""
+
+from __future__ import annotations
+
+import pytest
+from singer_sdk.testing import get_target_test_class
+from singer_sdk.testing.runners import TargetTestRunner
+from target_azure import TargetAzure
+
+from tests.fixtures.services import AzureContainer
+
+StandardTests = get_target_test_class(TargetAzure, config={})
+
+
+class TestTargetAzureStandard(StandardTests):  # type: ignore[misc, valid-type]
+    """The standard suite, each test on a fresh bucket."""
+
+    @pytest.fixture
+    def runner(self, azure_container: AzureContainer) -> TargetTestRunner:
+        config = {
+            "container": azure_container.name,
+            "connection_string": azure_container.conn_str,
+            "prefix": "standard",
+        }
+        return TargetTestRunner(target_class=TargetAzure, config=config)

@@ -1,0 +1,135 @@
+"""target-files as a scheduler runs it: exit codes, one-paragraph errors, the bookmark."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from target_files import LocalStore
+
+from tests.fixtures.lake import data_keys, manifests
+
+TARGET = Path(sys.executable).with_name("target-files")
+PROPS = {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
+
+
+def schema(stream: str = "orders") -> dict[str, Any]:
+    return {"type": "SCHEMA", "stream": stream, "schema": {"type": "object", "properties": PROPS},
+            "key_properties": ["id"]}  # fmt: skip
+
+
+def record(i: Any, stream: str = "orders") -> dict[str, Any]:
+    return {"type": "RECORD", "stream": stream, "record": {"id": i, "name": f"n{i}"}}
+
+
+def state(i: int) -> dict[str, Any]:
+    return {"type": "STATE", "value": {"bookmarks": {"orders": {"id": i}}}}
+
+
+def hidden_or_visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_bad_record_mid_stream_exits_65_naming_line_and_field_and_commits_nothing_more(
+    cli: Callable[..., Any], folder: Path
+) -> None:
+    messages = [schema()]
+    for i in range(1, 7):
+        messages += [record(i), state(i)]
+    messages += [record("seven"), state(7), record(8)]
+    done = cli(messages, format="parquet", max_rows=4)
+    assert done.code == 65, done.stderr
+    assert "line 14" in done.stderr
+    assert "'id'" in done.stderr
+    assert "'seven'" in done.stderr
+    assert "Traceback" not in done.stderr
+    store = LocalStore(folder)
+    assert manifests(store) == []
+    (committed,) = data_keys(store)  # part 0: records 1-4
+    assert committed.endswith("-00000.parquet")
+    # the last STATE emitted covers exactly part 0; records 5 and 6 were aborted with part 1
+    assert done.states[-1] == {"bookmarks": {"orders": {"id": 4}}}
+    assert all(not name.startswith(".") for name in hidden_or_visible(folder))
+
+
+def test_a_malformed_line_exits_65_and_leaves_no_partial_file(
+    cli: Callable[..., Any], folder: Path
+) -> None:
+    from tests.fixtures.lake import lines
+
+    done = cli(lines([schema(), record(1), state(1)]) + b'{"type": "REC\n')
+    assert done.code == 65
+    assert "line 4" in done.stderr
+    assert done.states == []
+    assert hidden_or_visible(folder) == []
+
+
+def test_a_record_before_its_schema_exits_65(cli: Callable[..., Any]) -> None:
+    done = cli([record(1)])
+    assert done.code == 65
+    assert "before its SCHEMA" in done.stderr
+
+
+def test_a_missing_path_setting_exits_78(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"format": "jsonl"}))
+    done = subprocess.run(
+        [str(TARGET), "--config", str(config)], input=b"", capture_output=True, check=False
+    )
+    assert done.returncode == 78
+    assert b"path" in done.stderr
+
+
+def test_a_wrong_codec_for_the_format_exits_78(cli: Callable[..., Any]) -> None:
+    done = cli([schema()], format="jsonl", compression="snappy")
+    assert done.code == 78
+    assert "compression" in done.stderr
+
+
+def test_a_folder_that_cannot_be_created_exits_75(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"path": str(tmp_path / "file" / "lake")}))
+    done = subprocess.run([str(TARGET), "--config", str(config)], input=json.dumps(schema()).encode() + b"\n",
+                          capture_output=True, check=False)  # fmt: skip
+    assert done.returncode == 75
+    assert b"could not write to" in done.stderr
+
+
+def test_a_good_run_prints_the_last_state_after_writing_the_manifest(
+    cli: Callable[..., Any], folder: Path
+) -> None:
+    done = cli([schema(), record(1), state(1), record(2), state(2)])
+    assert done.code == 0, done.stderr
+    assert done.states == [{"bookmarks": {"orders": {"id": 2}}}]
+    assert manifests(LocalStore(folder))[0]["streams"]["orders"]["rows"] == 2
+
+
+def test_about_lists_every_setting_with_a_description() -> None:
+    done = subprocess.run(
+        [str(TARGET), "--about", "--format", "json"], capture_output=True, check=True
+    )
+    about = json.loads(done.stdout)
+    properties = about["settings"]["properties"]
+    assert {"path", "format", "compression", "path_template", "max_rows", "max_bytes",
+            "buffer_size", "date_field", "parquet_number", "nested"} <= set(properties)  # fmt: skip
+    assert all(spec.get("description") for spec in properties.values())
+    assert about["settings"]["required"] == ["path"]
+
+
+def test_a_path_traversal_stream_name_stays_inside_the_folder(
+    cli: Callable[..., Any], folder: Path, tmp_path: Path
+) -> None:
+    name = "../../escaped"
+    done = cli([schema(name), record(1, name)], prefix="raw")
+    assert done.code == 0, done.stderr
+    inside = [p for p in tmp_path.rglob("*") if p.is_file() and "config" not in p.name]
+    assert inside
+    assert all(folder in p.parents for p in inside)
+    assert not (tmp_path / "escaped").exists()
+    (key,) = data_keys(LocalStore(folder))
+    assert key.startswith("raw/%2E.%2F..%2Fescaped/dt=")  # one segment: no "/" left

@@ -1,0 +1,85 @@
+"""google-cloud-storage's and google-auth's exceptions, sorted once into :class:`ServiceError`.
+
+The JSON API, the resumable-upload protocol and the credential refresh each raise their own
+exception types; a person reading the message needs only which object, what GCS (or the
+token endpoint) said, and what to change. Texts go through :func:`redact` so no signed-URL
+parameter or token reaches a message (the key file's contents never enter one).
+"""
+
+from __future__ import annotations
+
+import requests
+from google.api_core import exceptions as api
+from google.auth import exceptions as auth
+from google.resumable_media import common as media
+
+from elt.errors import ServiceError
+from elt.sdk.objectstore import redact
+
+__all__ = ["service_error"]
+
+CREDENTIALS_HINT = (
+    "check `credentials_path` (a service-account key file), or the application default "
+    "credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, "
+    "the metadata server) if it is not set"
+)
+PERMISSION_HINT = (
+    "the account needs storage.objects.create, .get, .list and .delete and "
+    "storage.buckets.get on the bucket (roles/storage.objectAdmin plus "
+    "roles/storage.legacyBucketReader)"
+)
+
+
+def service_error(exc: Exception, *, where: str, doing: str) -> ServiceError:
+    """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
+    message, hint = _explain(exc)
+    return ServiceError(f"{doing} failed: {redact(message)}", where=where, hint=hint)
+
+
+def _status(exc: Exception) -> int | None:
+    if isinstance(exc, api.GoogleAPICallError):
+        return exc.code
+    if isinstance(exc, media.InvalidResponse | media.DataCorruption):
+        return getattr(exc.response, "status_code", None)
+    return None
+
+
+def _explain(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, api.RetryError) and isinstance(exc.cause, Exception):
+        exc = exc.cause  # retried until the budget ran out: what failed is what matters
+    status = _status(exc)
+    said = _first_line(exc)
+    if isinstance(exc, media.DataCorruption):
+        return (
+            f"the checksum GCS computed does not match the bytes sent ({said})",
+            "rerun; the object was not accepted and the bookmark did not move",
+        )
+    if status == 404:
+        return (
+            "the bucket or object does not exist (404)",
+            "create the bucket, or fix the `bucket` setting",
+        )
+    if status == 401:
+        return f"the credentials were refused (401): {said}", CREDENTIALS_HINT
+    if status == 403:
+        return f"access denied (403): {said}", f"{PERMISSION_HINT}; {CREDENTIALS_HINT}"
+    if isinstance(exc, auth.DefaultCredentialsError):
+        return f"no Google credentials found ({said})", CREDENTIALS_HINT
+    if isinstance(exc, auth.RefreshError):
+        return f"the credentials were refused by the token endpoint ({said})", CREDENTIALS_HINT
+    if isinstance(exc, auth.TransportError | requests.ConnectionError | requests.Timeout):
+        return (
+            f"GCS could not be reached ({said})",
+            "check `endpoint` and the network; the server may be down",
+        )
+    if status is not None:
+        return (
+            f"GCS answered {status}: {said}",
+            "rerun later if GCS is having trouble; the bookmark did not move",
+        )
+    return f"{type(exc).__name__}: {said}", "rerun; if it happens again, report it as a bug"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

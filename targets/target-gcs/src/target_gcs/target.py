@@ -1,0 +1,25 @@
+"""``target-gcs``: the lake writer on Google Cloud Storage.
+
+Everything but the store — formats, compression, rotation, layout, manifests, the commit
+protocol — is :class:`elt.sdk.lake.LakeTarget`; this adds the settings and the store. See
+the README for every setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from elt.sdk.lake import LakeTarget, ObjectStore
+from target_gcs.settings import SETTINGS, connect
+
+__all__ = ["TargetGcs"]
+
+
+class TargetGcs(LakeTarget):
+    """Writes Singer streams as JSONL, CSV or Parquet files to Google Cloud Storage."""
+
+    name = "target-gcs"
+    store_settings: ClassVar[dict[str, Any]] = SETTINGS
+
+    def open_store(self) -> ObjectStore:
+        return connect(self.config)
