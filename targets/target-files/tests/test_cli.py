@@ -48,9 +48,11 @@ def test_a_bad_record_mid_stream_exits_65_naming_line_and_field_and_commits_noth
     assert "'seven'" in done.stderr
     assert "Traceback" not in done.stderr
     store = LocalStore(folder)
-    assert manifests(store) == []
     (committed,) = data_keys(store)  # part 0: records 1-4
     assert committed.endswith("-00000.parquet")
+    (manifest,) = manifests(store)  # partial: exactly what the emitted STATE covers
+    assert manifest["status"] == "partial"
+    assert [f["key"] for f in manifest["files"]] == [committed]
     # the last STATE emitted covers exactly part 0; records 5 and 6 were aborted with part 1
     assert done.states[-1] == {"bookmarks": {"orders": {"id": 4}}}
     assert all(not name.startswith(".") for name in hidden_or_visible(folder))

@@ -131,7 +131,7 @@ def test_the_manifest_describes_every_file_of_the_run() -> None:
     assert store.list("_manifests/") == [f"_manifests/{manifest['run_id']}.json"]
 
 
-def test_a_bad_record_aborts_open_files_writes_no_manifest_and_no_later_state() -> None:
+def test_a_bad_record_aborts_open_files_and_emits_no_later_state() -> None:
     store = MemoryStore()
     messages = [
         schema(),
@@ -146,7 +146,9 @@ def test_a_bad_record_aborts_open_files_writes_no_manifest_and_no_later_state() 
     assert "line 6" in str(done.error)
     assert "'id'" in str(done.error)
     assert done.states == [{"at": 2}]  # part 0 (records 1, 2) committed before the failure
-    assert manifests(store) == []
+    (manifest,) = manifests(store)
+    assert manifest["status"] == "partial"
+    assert [f["rows"] for f in manifest["files"]] == [2]
     assert len(data_keys(store)) == 1
     assert store.aborted
     assert not store.open_uploads
@@ -284,3 +286,32 @@ def test_the_commit_interval_does_not_rotate_files_on_every_state() -> None:
     assert time.monotonic() - started < 5
     assert len(data_keys(store)) == 1
     assert done.states == [{"at": 199}]
+
+
+def test_every_state_covering_new_files_is_preceded_by_a_manifest_listing_them() -> None:
+    store = MemoryStore()
+    target = MemoryTarget(store, max_rows=2)
+    listed_when_emitted: list[tuple[str, int]] = []
+    write_state = target._write_state
+
+    def spy(value: Any) -> None:
+        (manifest,) = manifests(store)
+        listed_when_emitted.append((manifest["status"], len(manifest["files"])))
+        write_state(value)
+
+    target._write_state = spy  # type: ignore[method-assign]
+    from tests.fixtures.lake import run_in_process
+
+    messages = [schema()]
+    for i in range(5):
+        messages += [record(i), state(i)]
+    done = run_in_process(target, messages)
+    assert done.error is None
+    assert listed_when_emitted == [
+        ("partial", 1),
+        ("partial", 1),
+        ("partial", 2),
+        ("partial", 2),
+        ("complete", 3),
+    ]
+    assert manifests(store)[0]["status"] == "complete"

@@ -32,6 +32,7 @@ from elt.protocol import dumps, json_default
 from elt.sdk.lake.columns import DATE, JSON, TEXT, BadValue, Column, plan, to_arrays
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import Upload
+from elt.sdk.lake.worker import Worker
 
 __all__ = ["ColumnarEncoder", "Encoder", "JsonlEncoder", "Output", "encoder_for"]
 
@@ -49,15 +50,17 @@ class Output:
 
     Also the file object pyarrow's Parquet and CSV writers write to (``write``, ``flush``,
     ``close``, ``closed``); closing it does not commit — :meth:`finish` ends the stream.
+    Compression and the upload's writes run on a :class:`~elt.sdk.lake.worker.Worker`
+    thread; :attr:`size` counts compressed bytes sent plus raw bytes still queued, so
+    rotation by ``max_bytes`` errs on the small side.
     """
 
     closed = False
 
     def __init__(self, upload: Upload, compression: str, level: int | None) -> None:
         self.upload = upload
-        self.size = 0
         self._compress: Callable[[bytes], bytes] | None = None
-        self._tail: Callable[[], bytes] = bytes
+        self._tail: Callable[[], bytes] | None = None
         if compression == "gzip":
             gzip = zlib.compressobj(level or DEFAULT_LEVELS["gzip"], zlib.DEFLATED, 31)
             self._compress, self._tail = gzip.compress, gzip.flush
@@ -66,16 +69,22 @@ class Output:
 
             codec = pa.Codec("zstd", compression_level=level or DEFAULT_LEVELS["zstd"])
             self._compress = lambda data: codec.compress(data, asbytes=True)
+        self._sent = 0  # compressed bytes written to the upload (by the worker only)
+        self._queued = 0  # raw bytes submitted (by the writer only)
+        self._taken = 0  # raw bytes the worker is done with (by the worker only)
+        self._worker = Worker("lake-upload")
+
+    @property
+    def size(self) -> int:
+        return self._sent + self._queued - self._taken
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self.closed:  # aborted: pyarrow may still flush its buffers when collected
             return len(data)
-        if self._compress is not None:
-            data = self._compress(bytes(data))
-        if data:
-            self.upload.write(bytes(data))
-            self.size += len(data)
-        return len(data)
+        chunk = bytes(data)
+        self._queued += len(chunk)
+        self._worker.submit(lambda: self._send(chunk))
+        return len(chunk)
 
     def flush(self) -> None:
         """Nothing to do: the upload sends parts as they fill."""
@@ -84,16 +93,27 @@ class Output:
         """pyarrow closes its file at the end of a Parquet file; :meth:`finish` follows."""
 
     def abort(self) -> None:
-        """Abort the upload; later writes are dropped."""
+        """Stop sending and abort the upload; later writes are dropped."""
         self.closed = True
+        self._worker.cancel()
         self.upload.abort()
 
     def finish(self) -> None:
-        """Write what the compressor still holds; the upload is then ready to commit."""
-        tail = self._tail()
-        if tail:
-            self.upload.write(tail)
-            self.size += len(tail)
+        """Send everything and the compressor's tail; the upload is then ready to commit."""
+        self._worker.close()
+        if self._tail is not None:
+            self._write(self._tail())
+
+    def _send(self, chunk: bytes) -> None:
+        try:
+            self._write(self._compress(chunk) if self._compress is not None else chunk)
+        finally:
+            self._taken += len(chunk)
+
+    def _write(self, data: bytes) -> None:
+        if data:
+            self.upload.write(data)
+            self._sent += len(data)
 
 
 class Encoder(Protocol):
@@ -101,12 +121,17 @@ class Encoder(Protocol):
 
     output: Output
 
-    def add(self, record: dict[str, Any], line: int) -> None:
-        """Take one record (``line``: its input line, for errors found later)."""
+    def add(self, record: dict[str, Any], line: int) -> bool:
+        """Take one record (``line``: its input line, for errors found later); True when
+        that filled the buffer and it was handed on (the output's size then grew)."""
         ...
 
     def finish(self) -> None:
         """Encode what is buffered and end the file (footer, compressor tail)."""
+        ...
+
+    def abort(self) -> None:
+        """Stop encoding; nothing more reaches the output (which is aborted next)."""
         ...
 
 
@@ -118,17 +143,22 @@ class JsonlEncoder:
         self._buffer = bytearray()
         self._limit = buffer_size
 
-    def add(self, record: dict[str, Any], line: int) -> None:
+    def add(self, record: dict[str, Any], line: int) -> bool:
         try:
             self._buffer += _orjson_dumps(record, default=json_default, option=_NEWLINE)
         except _encode_error:
             self._buffer += dumps(record, _NEWLINE)  # integers beyond 64 bits
-        if len(self._buffer) >= self._limit:
-            self._flush()
+        if len(self._buffer) < self._limit:
+            return False
+        self._flush()
+        return True
 
     def finish(self) -> None:
         self._flush()
         self.output.finish()
+
+    def abort(self) -> None:
+        """Nothing runs in the background: records are encoded as they come."""
 
     def _flush(self) -> None:
         if self._buffer:
@@ -184,6 +214,9 @@ class ColumnarEncoder:
         self._buffer = bytearray()
         self._lines = array("q")
         self._writer = self._open_writer(settings)
+        # Typing a buffer and writing its row group release the GIL: run them on a thread
+        # while the next buffer fills (one waiting, so at most ~3 buffers in memory).
+        self._worker = Worker("lake-encode", depth=1)
 
     def _open_writer(self, settings: LakeSettings) -> Any:
         import pyarrow as pa
@@ -205,7 +238,7 @@ class ColumnarEncoder:
             compression_level=settings.compression_level,
         )
 
-    def add(self, record: dict[str, Any], line: int) -> None:
+    def add(self, record: dict[str, Any], line: int) -> bool:
         for name in self._as_text:
             value = record.get(name)
             if value is not None and type(value) is not str:
@@ -215,25 +248,32 @@ class ColumnarEncoder:
         except _encode_error:
             self._buffer += dumps(record, _NEWLINE)  # integers beyond 64 bits
         self._lines.append(line)
-        if len(self._buffer) >= self._buffer_size:
-            self._flush()
+        if len(self._buffer) < self._buffer_size:
+            return False
+        self._flush()
+        return True
 
     def finish(self) -> None:
         self._flush()
+        self._worker.close()
         self._writer.close()
         if not self._sink.closed:
             self._sink.close()  # flushes the buffer into the output
         self.output.finish()
 
+    def abort(self) -> None:
+        """Stop encoding (the writer aborts the output next)."""
+        self._worker.cancel()
+
     def _flush(self) -> None:
         if not self._buffer:
             return
-        table = self._table(self._buffer)
-        self._writer.write_table(table)
+        data, lines = self._buffer, self._lines
         self._buffer = bytearray()
         self._lines = array("q")
+        self._worker.submit(lambda: self._writer.write_table(self._table(data, lines)))
 
-    def _table(self, data: bytearray) -> Any:
+    def _table(self, data: bytearray, lines: array[int]) -> Any:
         import pyarrow as pa
         from pyarrow import json
 
@@ -250,9 +290,9 @@ class ColumnarEncoder:
             return table.cast(self._schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             rows = [_exact_json(line) for line in data.splitlines()]
-            return pa.Table.from_arrays(self._arrays(rows), schema=self._schema)
+            return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
 
-    def _arrays(self, rows: list[dict[str, Any]]) -> list[Any]:
+    def _arrays(self, rows: list[dict[str, Any]], lines: array[int]) -> list[Any]:
         names = frozenset(c.name for c in self._columns)
         for index, row in enumerate(rows):
             extra = row.keys() - names
@@ -260,18 +300,19 @@ class ColumnarEncoder:
                 raise self._error(
                     BadValue(index, sorted(extra)[0], "the record has a property its SCHEMA "
                              "does not declare"),
+                    lines,
                     hint="csv and parquet columns come from the SCHEMA; declare the property "
                     "there, or write jsonl",
                 )  # fmt: skip
         try:
             return to_arrays(rows, self._columns)
         except BadValue as bad:
-            raise self._error(bad) from None
+            raise self._error(bad, lines) from None
 
-    def _error(self, bad: BadValue, hint: str | None = None) -> ProtocolError:
+    def _error(self, bad: BadValue, lines: array[int], hint: str | None = None) -> ProtocolError:
         return ProtocolError(
             bad.problem,
-            where=self._where(self._lines[bad.row], bad.path),
+            where=self._where(lines[bad.row], bad.path),
             hint=hint or "fix the tap or its SCHEMA; no open file of this run was committed",
         )
 

@@ -1,10 +1,17 @@
-"""A run's manifest: the one object that says which files a successful run wrote.
+"""A run's manifest: the one object that says which of a run's files a reader may use.
 
-Written after the run's last file is committed, at ``{prefix}/_manifests/{run_id}.json``
-(run ids sort by start time; the leading ``_`` keeps Hive/Spark-style readers from taking
-the folder for data). A reader that trusts manifests sees only complete files of runs
-that finished; a failed run writes none. Schemas are listed once per stream and referred
-to by index, so a manifest stays small however many parts a stream has.
+It lives at ``{prefix}/_manifests/{run_id}.json`` (run ids sort by start time; the leading
+``_`` keeps Hive/Spark-style readers from taking the folder for data) and is rewritten whole
+(an atomic put) **before every STATE the target emits**, listing every file the run has
+committed so far, with ``"status": "partial"``; after the run's last file it is written a
+final time with ``"status": "complete"``. So the files a manifest lists are always complete,
+and they are exactly the data the emitted bookmark has moved past: a run that fails leaves
+a partial manifest covering what its last STATE covered, and the next run resends the rest.
+A reader that takes the files of every run's manifest sees each record at least once and
+never a half-written file (a record repeats only if the target died between writing a
+manifest and its STATE reaching the state store; dedupe on ``key_properties`` for exactly
+once). Schemas are listed once per stream and referred to by index, so a manifest stays
+small however many parts a stream has.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ class Manifest:
         self._settings = dict(settings)
         self._streams: dict[str, _StreamEntry] = {}
         self.files: list[FileEntry] = []
+        self.written_files = -1  # how many files the last written version listed
 
     def schema(self, stream: str, schema: Mapping[str, Any], keys: Sequence[str]) -> int:
         """Register a stream's (new) schema; its index for the files written with it."""
@@ -68,12 +76,22 @@ class Manifest:
     def activate_version(self, stream: str, version: int) -> None:
         self._streams[stream].activate_version = version
 
-    def to_json(self) -> bytes:
+    @property
+    def stale(self) -> bool:
+        """True if files were committed since the manifest was last written."""
+        return self.written_files != len(self.files)
+
+    def to_json(self, *, complete: bool) -> bytes:
+        """The manifest as it stands; ``complete`` once the run's last file is committed."""
+        self.written_files = len(self.files)
+        now = datetime.now(UTC).isoformat()
         document = {
             "version": MANIFEST_VERSION,
             "run_id": self.run_id,
+            "status": "complete" if complete else "partial",
             "started_at": self.started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
+            "written_at": now,
+            "finished_at": now if complete else None,
             "settings": self._settings,
             "streams": {
                 name: {

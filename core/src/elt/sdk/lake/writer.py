@@ -9,13 +9,17 @@ One writer serves one run of a lake target. What it guarantees, and how:
   SCHEMA changes (the next part has the new schema), when ``max_open_files`` are open (the
   one opened longest ago commits), and all at once when a STATE has waited
   ``commit_interval_seconds``.
+- **The manifest comes before every STATE** (:mod:`~elt.sdk.lake.manifest`): it is rewritten
+  to list every file committed so far before a STATE covering new files goes out, and a
+  last time, marked complete, after the run's last file and before its final STATE.
 - **A failure commits nothing more.** Any error aborts every open upload (nothing of them
-  becomes visible), drops every held STATE and writes no manifest; files committed before
-  stay, complete, and only STATEs covering them were emitted.
-- **The manifest comes last**: after the last file commits and before the final STATE.
+  becomes visible) and drops every held STATE; files committed before stay, complete, and
+  the manifest lists exactly those the emitted STATEs cover.
 
 Records are handed to the file's encoder as they come; the hot path is a dict lookup, a
-key check when the stream has key properties, and the encoder's append.
+key check when the stream has key properties, and the encoder's append. The size of a file
+is looked at only when its encoder hands a buffer on, so ``max_bytes`` is reached within
+a buffer or two (Parquet row groups are written in the background).
 """
 
 from __future__ import annotations
@@ -93,7 +97,8 @@ class LakeWriter:
         self.run_id = run_id or new_run_id()
         self._run_partition = Partition.of(datetime.now(UTC).date())
         self._manifest = Manifest(self.run_id, _public(settings))
-        self._checkpoints = Checkpoints(emit_state)
+        self._emit_state = emit_state
+        self._checkpoints = Checkpoints(self._emit_after_manifest)
         self._streams: dict[str, _Stream] = {}
         self._open: dict[int, LakeFile] = {}  # in the order they were opened
         self._next_id = 0
@@ -149,9 +154,9 @@ class LakeWriter:
         file = stream.current
         if file is None:
             file = self._file_for(stream, record)
-        file.encoder.add(record, self._reader.messages.line_number)
+        flushed = file.encoder.add(record, self._reader.messages.line_number)
         file.rows += 1
-        if file.rows >= self._max_rows or file.encoder.output.size >= self._max_bytes:
+        if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
             self._commit(file)
             self._checkpoints.emit_ready()
 
@@ -179,7 +184,7 @@ class LakeWriter:
         for file in list(self._open.values()):
             self._commit(file)
         key = self._layout.manifest_key(self.run_id)
-        self._store.put(key, self._manifest.to_json())
+        self._store.put(key, self._manifest.to_json(complete=True))
         self._done = True
         self._checkpoints.emit_ready()
         for name in self._streams:
@@ -198,10 +203,18 @@ class LakeWriter:
         self._done = True
         for file in list(self._open.values()):
             try:
+                file.encoder.abort()
                 file.encoder.output.abort()
             except Exception as exc:  # keep aborting the others; the first error is reported
                 logger.warning("Could not abort %s: %s", self._store.describe(file.key), exc)
         self._open.clear()
+
+    def _emit_after_manifest(self, state: Mapping[str, Any]) -> None:
+        """Emit a STATE, first listing in the manifest any file committed since the last."""
+        if self._manifest.stale:
+            key = self._layout.manifest_key(self.run_id)
+            self._store.put(key, self._manifest.to_json(complete=False))
+        self._emit_state(state)
 
     # --- files ---------------------------------------------------------------------------
 
@@ -246,7 +259,7 @@ class LakeWriter:
         try:
             encoder = encoder_for(output, self._settings, stream.schema, where)
         except BaseException:
-            upload.abort()
+            output.abort()
             raise
         file = LakeFile(
             self._next_id, stream, key, part, partition, stream.schema_index, encoder,
