@@ -89,9 +89,11 @@ demo-pg-stop: ## stop and remove the demo's throwaway Postgres, if it started on
 	if [ -d $(DEMO_PG)/data ]; then $$as $$bindir/pg_ctl -D $(DEMO_PG)/data -m fast -w stop || true; fi; \
 	rm -rf $(DEMO_PG)
 
-bench: setup ## message codec and Postgres load benchmarks (see bench/RESULTS.md)
+bench: setup ## every benchmark, each against its limit (see bench/RESULTS.md)
 	$(BIN)/python bench/codec.py --rows 200000 --repeat 5
 	$(BIN)/python bench/postgres.py --rows 100000,1000000 --repeat 3
+	$(BIN)/python bench/httpapi.py --rows 200000,1000000 --repeat 3
+	$(BIN)/python bench/lake.py --rows 100000,1000000 --repeat 3 --s3
 
 clean: ## remove the virtualenvs, caches and demo output
 	rm -rf .venv .tools .cache .elt bench/out .mypy_cache .ruff_cache .pytest_cache

@@ -11,19 +11,25 @@ For each row count, the 12-column Singer stream of bench/data.py is written once
    100,000 rows + ``ParquetWriter``). What a target must at least do, without any check.
 3. **target**: ``target-files --config … < stream.singer``, the real executable.
 
+With ``--s3``, a moto server is started and two more cases run per format: the **s3 limit**
+(the write limit's file made the same way, then uploaded by boto3's ``upload_file``, in one
+process) and **target-s3** into the same server; target-s3's ratio is against the s3 limit.
+
 Every case runs in its own process, timed with its peak RSS from ``wait4``; medians of
 ``--repeat`` runs; ratios are against the limits of the same run.
 
     .venv/bin/python bench/lake.py --rows 100000,1000000 --repeat 3
 
-Other lake targets plug in through :func:`target_cases` (e.g. target-s3 against moto: give
-its executable and a config builder; add the store's own limit, a boto3 upload of the
-write-limit file, with :class:`Case`).
+    .venv/bin/python bench/lake.py --rows 100000,1000000 --repeat 3 --s3
+
+Other lake targets plug in the same way: :func:`target_cases` with their executable and a
+config builder, and a limit case of their own client.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -31,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 from data import STREAM, write_stream  # noqa: E402
 
 OUT = HERE / "out" / "lake"
@@ -101,6 +108,34 @@ def files_config(fmt: str, folder: Path) -> dict[str, Any]:
     return {"path": str(folder), "format": fmt}
 
 
+S3_BUCKET = "bench"
+S3_KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+
+
+def s3_config(endpoint: str) -> Callable[[str, Path], dict[str, Any]]:
+    def config(fmt: str, folder: Path) -> dict[str, Any]:
+        return {
+            "bucket": S3_BUCKET,
+            "endpoint_url": endpoint,
+            "region": "us-east-1",
+            "prefix": folder.name,
+            "format": fmt,
+            **S3_KEYS,
+        }
+
+    return config
+
+
+def s3_limit_cases(endpoint: str, records: Path, out: Path) -> list[Case]:
+    me = [sys.executable, str(Path(__file__).resolve())]
+    return [
+        Case(
+            "s3 limit", fmt, [*me, "--limit", "s3", fmt, str(records), f"{out}/s3-{fmt}|{endpoint}"]
+        )
+        for fmt in FORMATS
+    ]
+
+
 # --- the limits, run in their own process -------------------------------------------------
 
 
@@ -121,6 +156,18 @@ def write_limit(fmt: str, source: Path, target: Path) -> None:
 
     table = pj.read_json(source, parse_options=pj.ParseOptions(explicit_schema=arrow_schema()))
     pq.write_table(table, target / "part.parquet", compression="snappy")
+
+
+def s3_limit(fmt: str, source: Path, target: str) -> None:
+    """The write limit's file, then one boto3 ``upload_file`` of it (multipart when large)."""
+    import boto3
+
+    folder, endpoint = target.split("|")
+    write_limit(fmt, source, Path(folder))
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+    for path in Path(folder).iterdir():
+        client.upload_file(str(path), S3_BUCKET, f"limit/{path.name}")
 
 
 def loop_limit(fmt: str, source: Path, target: Path) -> None:
@@ -190,7 +237,7 @@ def bare_records(singer: Path) -> Path:
 # --- the run --------------------------------------------------------------------------------
 
 
-def measure(rows: int, repeat: int) -> list[dict[str, Any]]:
+def measure(rows: int, repeat: int, s3: str | None) -> list[dict[str, Any]]:
     singer = write_stream(OUT / f"{STREAM}-{rows}.singer", rows)
     records = bare_records(singer)
     scratch = OUT / "scratch"
@@ -201,6 +248,10 @@ def measure(rows: int, repeat: int) -> list[dict[str, Any]]:
         cases = limit_cases(singer, records, scratch) + target_cases(
             BIN / "target-files", singer, files_config, scratch
         )
+        if s3 is not None:
+            cases += s3_limit_cases(s3, records, scratch) + target_cases(
+                BIN / "target-s3", singer, s3_config(s3), scratch
+            )
         for case in cases:
             seconds, rss = timed(case)
             results.append(
@@ -220,15 +271,16 @@ def report(results: list[dict[str, Any]]) -> str:
         for key in keys
     }
     lines = [
-        "| rows | format | case | seconds | rows/s | vs write limit | vs loop limit | RSS MiB |",
+        "| rows | format | case | seconds | rows/s | vs its limit | vs loop limit | RSS MiB |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    order = ["write limit", "loop limit"]
+    order = ["write limit", "loop limit", "target-files", "s3 limit", "target-s3"]
     for rows, fmt, case in sorted(
         keys, key=lambda k: (k[0], k[1], order.index(k[2]) if k[2] in order else 9)
     ):
         seconds, rss = median[(rows, fmt, case)]
-        write = median[(rows, fmt, "write limit")][0]
+        limit = "s3 limit" if case in ("s3 limit", "target-s3") else "write limit"
+        write = median[(rows, fmt, limit)][0]
         loop = median[(rows, fmt, "loop limit")][0]
         name = "jsonl.gz" if fmt == "jsonl" else "parquet (snappy)"
         lines.append(
@@ -244,17 +296,36 @@ def main() -> None:
     )
     parser.add_argument("--rows", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--s3", action="store_true", help="also target-s3 against moto")
     parser.add_argument("--limit", nargs=4, metavar=("KIND", "FORMAT", "SOURCE", "TARGET"),
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
     if args.limit:
         kind, fmt, source, target = args.limit
-        (write_limit if kind == "write" else loop_limit)(fmt, Path(source), Path(target))
+        if kind == "s3":
+            s3_limit(fmt, Path(source), target)
+        else:
+            (write_limit if kind == "write" else loop_limit)(fmt, Path(source), Path(target))
         return
-    results = []
-    for rows in (int(r) for r in args.rows.split(",")):
-        results += measure(rows, args.repeat)
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(moto()) if args.s3 else None
+        results = []
+        for rows in (int(r) for r in args.rows.split(",")):
+            results += measure(rows, args.repeat, endpoint)
     print(report(results))
+
+
+@contextlib.contextmanager
+def moto() -> Iterator[str]:
+    """A moto S3 server with the bench bucket, for as long as the context lasts."""
+    from tests.fixtures.services import free_port, running_server, s3_client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with running_server("moto", argv, OUT, f"{url}/moto-api/"):
+        s3_client(url).create_bucket(Bucket=S3_BUCKET)
+        yield url
 
 
 if __name__ == "__main__":
