@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from azure.core import exceptions as core
 
 from elt.errors import ServiceError
-from elt.sdk.objectstore import redact
+from elt.sdk.lake.objectstore import redact
 
 __all__ = ["CREDENTIALS_HINT", "service_error"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
 from elt.errors import ConfigError
-from elt.sdk.objectstore import store_prefix
+from elt.sdk.lake.objectstore import store_prefix
 from target_azure.store import DEFAULT_BLOCK_SIZE, AzureStore
 
 __all__ = ["SETTINGS", "connect"]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from azure.storage.blob import BlobBlock, ContainerClient
 
-from elt.sdk.objectstore import PartBuffer, listing_prefix, object_key, relative_key
+from elt.sdk.lake.objectstore import PartBuffer, listing_prefix, object_key, relative_key
 from target_azure.failures import service_error
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "AzureStore", "AzureUpload"]

@@ -14,7 +14,7 @@ from google.auth import exceptions as auth
 from google.resumable_media import common as media
 
 from elt.errors import ServiceError
-from elt.sdk.objectstore import redact
+from elt.sdk.lake.objectstore import redact
 
 __all__ = ["service_error"]
 

@@ -21,7 +21,7 @@ from google.cloud import storage
 from google.oauth2 import service_account
 
 from elt.errors import ConfigError
-from elt.sdk.objectstore import store_prefix
+from elt.sdk.lake.objectstore import store_prefix
 from target_gcs.failures import CREDENTIALS_HINT
 from target_gcs.store import CHUNK_MULTIPLE, DEFAULT_CHUNK_SIZE, GcsStore
 

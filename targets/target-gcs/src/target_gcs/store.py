@@ -27,7 +27,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from google.resumable_media import RetryStrategy
 from google.resumable_media.requests import ResumableUpload
 
-from elt.sdk.objectstore import listing_prefix, object_key, relative_key
+from elt.sdk.lake.objectstore import listing_prefix, object_key, relative_key
 from target_gcs.failures import service_error
 
 __all__ = ["CHUNK_MULTIPLE", "DEFAULT_CHUNK_SIZE", "GcsStore", "GcsUpload"]

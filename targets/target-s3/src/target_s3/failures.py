@@ -21,7 +21,7 @@ from botocore.exceptions import (
 )
 
 from elt.errors import ServiceError
-from elt.sdk.objectstore import redact
+from elt.sdk.lake.objectstore import redact
 
 __all__ = ["service_error"]
 

@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 
 from elt.errors import ConfigError
-from elt.sdk.objectstore import store_prefix
+from elt.sdk.lake.objectstore import store_prefix
 from target_s3.store import DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Store
 
 __all__ = ["SETTINGS", "connect"]

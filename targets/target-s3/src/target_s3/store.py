@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from elt.sdk.objectstore import PartBuffer, listing_prefix, object_key, relative_key
+from elt.sdk.lake.objectstore import PartBuffer, listing_prefix, object_key, relative_key
 from target_s3.failures import service_error
 
 __all__ = ["DEFAULT_PART_SIZE", "MIN_PART_SIZE", "S3Store", "S3Upload"]

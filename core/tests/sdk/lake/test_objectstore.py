@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from elt.errors import ConfigError
-from elt.sdk.objectstore import (
+from elt.sdk.lake.objectstore import (
     PartBuffer,
     listing_prefix,
     object_key,
