@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from elt.errors import ConfigError
-from elt.protocol import Catalog, SelectionRule, apply_selection, property_breadcrumb
+from elt.protocol import (
+    Catalog,
+    SelectionRule,
+    apply_selection,
+    explain_selection,
+    property_breadcrumb,
+)
 
 
 def catalog() -> Catalog:
@@ -106,3 +112,30 @@ def test_apply_selection_leaves_the_input_catalog_unchanged() -> None:
 def test_malformed_rule_is_a_clear_error(rule: str) -> None:
     with pytest.raises(ConfigError, match=r"STREAM\.PROPERTY"):
         SelectionRule.parse(rule)
+
+
+def test_explain_names_what_each_rule_did_to_each_property() -> None:
+    cat = catalog()
+    cat.get("users").metadata[property_breadcrumb(("password",))] = {"inclusion": "unsupported"}
+    lines = explain_selection(cat, ["users.*", "!users.address.zip"])
+    users = {line.name: line.status for line in lines if line.stream == "users"}
+    assert users == {
+        "users": "selected",
+        "users.id": "automatic",
+        "users.email": "selected",
+        "users.password": "unsupported",
+        "users.address": "selected",
+        "users.address.city": "selected",
+        "users.address.zip": "excluded",
+    }
+    assert {line.status for line in lines if line.stream == "orders"} == {"not selected"}
+
+
+def test_explain_without_rules_follows_the_taps_defaults() -> None:
+    cat = catalog()
+    cat.get("orders").metadata[()] = {"selected-by-default": False}
+    statuses = {line.name: line.status for line in explain_selection(cat, [])}
+    assert statuses["users"] == "selected"
+    assert statuses["users.id"] == "automatic"
+    assert statuses["orders"] == "not selected"
+    assert statuses["orders.id"] == "not selected"

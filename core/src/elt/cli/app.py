@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "init": "elt.cli.init:init",
     "inspect": "elt.cli.stream:inspect",
     "run": "elt.cli.run:run",
+    "select": "elt.cli.select:select",
     "schema": "elt.cli.schema:schema",
     "state": "elt.cli.state:state",
 }

@@ -1,4 +1,4 @@
-"""Changing a project: add a plugin, set or unset a config value.
+"""Changing a project: add a plugin, set or unset a config value, add or remove a select rule.
 
 plugins.yml is a file people write by hand, so edits go through ruamel.yaml's round-trip
 mode: comments, key order, quoting and indentation stay as they were and only the edited
@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt.errors import ConfigError, ProjectError, UsageError
+from elt.protocol import SelectionRule
 from elt.files import atomic_write
 from elt.project.envfile import set_variable, unset_variable
 from elt.project.kinds import coerce, parse_value, value_text
@@ -40,7 +41,9 @@ __all__ = [
     "ConfigRemoval",
     "ConfigStore",
     "PluginAdded",
+    "SelectionChange",
     "add_plugin",
+    "change_selection",
     "set_config",
     "unset_config",
 ]
@@ -145,6 +148,48 @@ def add_plugin(
     _save(root, text, document)
     path = render_loc(("plugins", kind.section, len(entries) - 1))
     return PluginAdded(kind, name, path, root / PROJECT_FILE)
+
+
+@dataclass(frozen=True)
+class SelectionChange:
+    """The select rules of a tap after ``elt select``; ``changed`` is False for a no-op."""
+
+    plugin: str
+    rule: str
+    removed: bool
+    changed: bool
+    rules: tuple[str, ...]
+
+
+def change_selection(
+    root: Path, plugin: str, rule: str, *, remove: bool = False
+) -> SelectionChange:
+    """Add ``rule`` to a tap's ``select`` list (or remove it); adding twice changes nothing.
+
+    The rule is checked first (:class:`elt.protocol.SelectionRule`), so a malformed one never
+    reaches plugins.yml.
+    """
+    canonical = str(SelectionRule.parse(rule))
+    project = load_project(root, interpolate=False)
+    target = project.plugin(plugin)
+    if target.kind is not PluginKind.TAP:
+        raise UsageError(f"{target.name} is a {target.kind.value}; only taps have select rules")
+    text, document = _open(root)
+    entry = document["plugins"][target.kind.section][target.index]
+    rules = entry.get("select")
+    present = [r for r in (rules or []) if str(SelectionRule.parse(r)) == canonical]
+    changed = bool(present) if remove else not present
+    if changed:
+        if remove:
+            for item in present:
+                rules.remove(item)
+            if not rules:
+                del entry["select"]
+        else:
+            _child(entry, "select", CommentedSeq).append(rule.strip())
+        _save(root, text, document)
+    after = tuple(str(r) for r in (entry.get("select") or []))
+    return SelectionChange(target.name, canonical, remove, changed, after)
 
 
 def set_config(

@@ -28,7 +28,13 @@ from elt.protocol.reader import (
     loads_exact,
     read_messages,
 )
-from elt.protocol.selection import SelectionRule, apply_selection, parse_rules
+from elt.protocol.selection import (
+    SelectionLine,
+    SelectionRule,
+    apply_selection,
+    explain_selection,
+    parse_rules,
+)
 from elt.protocol.state import clear_stream, get_bookmark, merge_state, set_bookmark
 from elt.protocol.summary import StreamSummary, Summary, summarize
 from elt.protocol.writer import MessageWriter, dumps, json_default
@@ -51,6 +57,7 @@ __all__ = [
     "MessageWriter",
     "RecordMessage",
     "SchemaMessage",
+    "SelectionLine",
     "SelectionRule",
     "StateMessage",
     "StreamSummary",
@@ -58,6 +65,7 @@ __all__ = [
     "apply_selection",
     "clear_stream",
     "dumps",
+    "explain_selection",
     "get_bookmark",
     "json_default",
     "loads_exact",

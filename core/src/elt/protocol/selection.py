@@ -60,6 +60,52 @@ class SelectionRule:
         return f"{'!' if self.exclude else ''}{self.stream}.{self.prop}"
 
 
+@dataclass(frozen=True, slots=True)
+class SelectionLine:
+    """What the rules make of one stream (``path == ()``) or one property of it."""
+
+    stream: str
+    path: tuple[str, ...]
+    status: str  # selected | automatic | excluded | unsupported | not selected
+
+    @property
+    def name(self) -> str:
+        return ".".join((self.stream, *self.path))
+
+
+def explain_selection(
+    catalog: Catalog, rules: Iterable[str | SelectionRule]
+) -> list[SelectionLine]:
+    """Each stream and property of ``catalog`` with what ``rules`` make of it, for people.
+
+    Without rules the catalog's own metadata (the tap's ``selected-by-default``) decides.
+    ``excluded`` means an exclude rule removed it; ``automatic`` (keys) and ``unsupported``
+    are the tap's word, whatever the rules say.
+    """
+    parsed = [r if isinstance(r, SelectionRule) else SelectionRule.parse(r) for r in rules]
+    excludes = [r for r in parsed if r.exclude]
+    narrowed = apply_selection(catalog, parsed) if parsed else catalog
+    lines: list[SelectionLine] = []
+    for entry in narrowed.streams:
+        stream_id = entry.tap_stream_id
+        whole = any(r.prop == "*" and r.matches_stream(stream_id) for r in excludes)
+        lines.append(SelectionLine(stream_id, (), _status(entry, (), excluded=whole)))
+        for path in entry.property_paths():
+            excluded = whole or any(r.matches_property(stream_id, path) for r in excludes)
+            status = _status(entry, property_breadcrumb(path), excluded=excluded)
+            lines.append(SelectionLine(stream_id, path, status))
+    return lines
+
+
+def _status(entry: CatalogEntry, crumb: tuple[str, ...], *, excluded: bool) -> str:
+    inclusion = entry.metadata.get(crumb, {}).get("inclusion")
+    if entry.is_selected(crumb):
+        return "automatic" if inclusion == "automatic" and crumb else "selected"
+    if inclusion == "unsupported":
+        return "unsupported"
+    return "excluded" if excluded else "not selected"
+
+
 def parse_rules(rules: Iterable[str]) -> list[SelectionRule]:
     return [SelectionRule.parse(rule) for rule in rules]
 

@@ -3,7 +3,9 @@
 Discovery runs the tap with ``--discover`` on every run that has something to apply — a
 cached catalog goes stale when a source table gains a column — and not at all when the
 plugin has neither ``select`` nor ``metadata``: the tap then discovers for itself, with its
-own defaults, and the run saves a whole extra start of the tap. In plugins.yml terms:
+own defaults, and the run saves a whole extra start of the tap. Every catalog discovered
+is also kept in the catalog cache (:class:`CatalogCache`), which ``elt select --list``
+reads; a run never reads it (see the class). In plugins.yml terms:
 
 - ``select`` rules (:mod:`elt.protocol.selection`) mark streams and properties selected.
   With no rules the catalog is left as the tap discovered it, so the tap's own
@@ -19,6 +21,7 @@ own defaults, and the run saves a whole extra start of the tap. In plugins.yml t
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
 import subprocess
@@ -30,19 +33,72 @@ from typing import Any
 import orjson
 
 from elt.errors import ConfigError, PluginError, ProtocolError
+from elt.files import atomic_write
 from elt.project import Plugin
 from elt.protocol import Catalog, apply_selection
 from elt.run.invoker import Invocation, write_private
 from elt.run.process import Supervisor, describe_exit
 
-__all__ = ["apply_metadata", "build_catalog", "discover", "narrow"]
+__all__ = ["CACHE_DIR", "CatalogCache", "apply_metadata", "build_catalog", "discover", "narrow"]
+
+logger = logging.getLogger(__name__)
 
 _ENTRY_FIELDS = {"replication-method": "replication_method", "replication-key": "replication_key"}
 
 
+CACHE_DIR = Path(".elt") / "cache" / "catalogs"
+
+
+class CatalogCache:
+    """Discovered catalogs of a project's taps: ``.elt/cache/catalogs/<tap>/<key>.json``.
+
+    The key is a hash of what decides a discovery's answer: the tap's resolved config
+    (secrets included, hashed, never stored) and its executable (path, size, modification
+    time, so a reinstall invalidates it). Selection rules and ``metadata`` are applied after
+    it is read, so changing them needs no discovery. A run does not read it: what a tap
+    offers can change while its config does not (a new table, a new CSV column), and a
+    stale catalog would silently leave it out — the complaint Meltano users have of theirs.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.directory = root / CACHE_DIR
+
+    def key(self, tap: Invocation) -> str:
+        digest = hashlib.sha256(tap.config_file.read_bytes())
+        stat = tap.executable.stat()
+        digest.update(f"\0{tap.executable}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()[:32]
+
+    def get(self, tap: Invocation) -> Catalog | None:
+        path = self._path(tap)
+        try:
+            document = orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, orjson.JSONDecodeError) as error:
+            logger.warning("Ignoring the unreadable cached catalog %s: %s", path, error)
+            return None
+        return Catalog.from_dict(document, where=str(path))
+
+    def put(self, tap: Invocation, catalog: Catalog) -> Path:
+        """Keep ``catalog`` as the tap's one cached catalog (older keys are removed)."""
+        path = self._path(tap)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, orjson.dumps(catalog.to_dict()).decode(), mode=0o600)
+        for other in path.parent.glob("*.json"):
+            if other != path:
+                other.unlink(missing_ok=True)
+        return path
+
+    def _path(self, tap: Invocation) -> Path:
+        return self.directory / tap.name / f"{self.key(tap)}.json"
+
+
 def build_catalog(supervisor: Supervisor, tap: Invocation, workdir: Path) -> Path:
-    """Discover, narrow, and write the catalog for ``tap``; the path of the file."""
-    catalog = narrow(discover(supervisor, tap, workdir), tap.plugin, supervisor)
+    """Discover (keeping it in the cache), narrow, and write the catalog for ``tap``."""
+    discovered = discover(supervisor, tap, workdir)
+    CatalogCache(tap.cwd).put(tap, discovered)
+    catalog = narrow(discovered, tap.plugin, supervisor)
     path = workdir / f"{tap.name}.catalog.json"
     write_private(path, orjson.dumps(catalog.to_dict()))
     return path
