@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -155,3 +156,38 @@ def test_awkward_stream_names_load_through_elt_run(
         ).fetchall()
     assert len(tables) == 1
     assert tables[0][0] == name[:63] or len(name) > 63
+
+
+def test_stream_maps_in_the_targets_config_rename_drop_filter_and_hash(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
+    (project / "data" / "orders.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    yml = project / "plugins.yml"
+    yml.write_text(
+        yml.read_text()
+        + """        stream_maps:
+          orders:
+            __alias__: payments
+            __filter__: "amount > 1"
+            updated_at: __NULL__
+            name: null
+            name_hash: "md5(name)"
+"""
+    )
+
+    result = elt(project, "run", "tap-csv", "target-postgres")
+
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(pg_database) as conn:
+        loaded = conn.execute(
+            "select id, amount, name_hash from loaded.payments order by id"
+        ).fetchall()
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'loaded'"
+        ).fetchall()
+    assert tables == [("payments",)]
+    assert loaded == [
+        (1, Decimal("10.50"), hashlib.md5('Zoë "Z" Müller'.encode()).hexdigest()),
+        (2, Decimal("123456789012.123456789"), hashlib.md5(b"two, with comma").hexdigest()),
+    ]

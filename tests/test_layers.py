@@ -10,11 +10,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "core" / "src" / "elt"
-HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google.cloud", "azure", "pyarrow")
-# The shared lake writer formats Parquet (and zstd) with pyarrow for the four lake targets;
-# it is the `lake` extra, imported lazily inside elt.sdk.lake only, so `elt` itself and the
-# other plugins never load it.
-HEAVY_ALLOWED = {"pyarrow": "elt.sdk.lake"}
+HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow")
+# Heavy clients core may use, each in one place and each an extra of `elt`, never a
+# dependency: imported lazily (inside the function that needs it, see
+# test_heavy_clients_in_core_are_imported_only_inside_functions) so that `elt` itself, and
+# every project or plugin that does not use them, never loads them and need not install them.
+# - the shared lake writer formats Parquet (and zstd) with pyarrow for the four lake targets
+#   (extra `lake`);
+# - each remote state backend talks to its service with the official client (extras `s3`,
+#   `gcs`, `azure`, `postgres`), loaded only when a project's state_backend names it.
+HEAVY_ALLOWED = {
+    "pyarrow": "elt.sdk.lake",
+    "boto3": "elt.state.s3",
+    "botocore": "elt.state.s3",
+    "google": "elt.state.gcs",
+    "azure": "elt.state.azure",
+    "psycopg": "elt.state.postgres",
+}
 
 # layer -> the elt modules it may import (besides itself)
 ALLOWED = {
@@ -23,8 +35,16 @@ ALLOWED = {
     "elt.protocol": ("elt.errors",),
     "elt.sdk": ("elt.errors", "elt.protocol"),
     "elt.state": ("elt.errors", "elt.files"),
+    "elt.install": ("elt.errors", "elt.files", "elt.project"),
     # no elt.sdk: a run talks to plugins only through processes, pipes and the Singer protocol
-    "elt.run": ("elt.errors", "elt.files", "elt.protocol", "elt.project", "elt.state"),
+    "elt.run": (
+        "elt.errors",
+        "elt.files",
+        "elt.install",
+        "elt.protocol",
+        "elt.project",
+        "elt.state",
+    ),
 }
 
 
@@ -87,16 +107,33 @@ def test_core_does_not_import_heavy_clients() -> None:
     assert offending == []
 
 
-def test_the_lake_writer_imports_pyarrow_only_when_it_writes() -> None:
-    top_level = [
-        f"{path.relative_to(REPO)} imports {name}"
-        for path, tree in modules(CORE / "sdk" / "lake")
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom)
+def test_heavy_clients_in_core_are_imported_only_inside_functions() -> None:
+    eager = [
+        f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
+        for path, tree in modules(CORE)
+        for node in eager_imports(tree)
         for name in imports(ast.Module(body=[node], type_ignores=[]))
-        if within(name, "pyarrow")
+        if any(within(name, heavy) for heavy in HEAVY_CLIENTS)
     ]
-    assert top_level == []
+    assert eager == []
+
+
+def eager_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported: those outside every function body
+    (class bodies and module level), except under ``if TYPE_CHECKING:``, which never runs."""
+    lazy = {
+        id(node)
+        for scope in ast.walk(tree)
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef)
+        or (isinstance(scope, ast.If) and ast.unparse(scope.test).endswith("TYPE_CHECKING"))
+        for statement in scope.body
+        for node in ast.walk(statement)
+    }
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in lazy
+    ]
 
 
 def test_core_outside_the_cli_never_prints() -> None:

@@ -232,3 +232,19 @@ def test_unset_removes_the_value(project: Path, elt: Elt) -> None:
     assert (project / "plugins.yml").read_text() == before
     again = elt(*p, "config", "unset", "tap-csv", "port")
     assert again.stdout == "tap-csv.port was not set in plugins.yml or .env; nothing to do\n"
+
+
+def test_a_setting_the_plugin_declares_secret_is_redacted_whatever_its_name(
+    elt: Elt, project: Path, tmp_path: Path
+) -> None:
+    url = "postgresql://loader:hunter2-secret@db.example.com/warehouse"
+    env = {"ELT_CACHE_DIR": str(tmp_path / "cache")}
+    assert elt("--project", str(project), "config", "set", "target-postgres", "sqlalchemy_url", url,
+               "--store", "yml", env=env).exit_code == 0  # fmt: skip
+    listed = elt("--project", str(project), "config", "list", "target-postgres", env=env)
+    assert listed.exit_code == 0, listed.stderr
+    assert "hunter2-secret" not in listed.stdout
+    assert "sqlalchemy_url" in listed.stdout
+    got = elt("--project", str(project), "config", "get", "target-postgres", "sqlalchemy_url",
+              env=env)  # fmt: skip
+    assert got.stdout.strip() == "********"

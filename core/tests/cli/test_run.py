@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from click.testing import Result
 
@@ -80,3 +81,23 @@ def test_an_unknown_plugin_is_a_project_error(elt: Elt, toy: ToyProject) -> None
     result = run(elt, toy, "run", "tap-nope", TARGET)
     assert result.exit_code == 78
     assert 'unknown plugin "tap-nope"' in result.stderr
+
+
+def test_run_no_install_refuses_missing_plugins_naming_the_install_command(
+    elt: Elt, tmp_path: Path
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "plugins.yml").write_text(
+        "version: 1\nplugins:\n  taps:\n    - {name: tap-nowhere-xyz}\n"
+        "  targets:\n    - {name: target-nowhere-xyz}\n"
+    )
+    result = elt(
+        "--project", str(root), "run", "tap-nowhere-xyz", "target-nowhere-xyz", "--no-install"
+    )
+    assert result.exit_code == 70
+    assert result.stderr == (
+        "error: not installed: tap-nowhere-xyz, target-nowhere-xyz (--no-install). Run "
+        "`elt install tap-nowhere-xyz target-nowhere-xyz` first, or leave out --no-install\n"
+    )
+    assert not (root / ".elt" / "plugins").exists()

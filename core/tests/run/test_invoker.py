@@ -63,7 +63,7 @@ def test_a_missing_executable_says_where_it_was_looked_for(tmp_path: Path) -> No
     text = str(raised.value)
     assert "'tap-x' of tap-x not found" in text
     assert str(root / ".elt/plugins/tap/tap-x/venv/bin") in text
-    assert "pip install 'tap-x'" in text
+    assert "`elt install tap-x`" in text
 
 
 def test_a_non_executable_path_is_a_plugin_error(tmp_path: Path) -> None:
@@ -153,3 +153,51 @@ def test_plugins_get_elts_environment_plus_the_active_environments_env(tmp_path:
         "PGPORT": "5433",
     }
     assert plugin_environment(project, None) == {"HOME": "/home/me", "PATH": "/bin"}
+
+
+ABOUT_SCRIPT = """#!{python}
+import json, sys
+if sys.argv[1:] == ["--about", "--format", "json"]:
+    print(json.dumps({{"settings": {{"properties": {{
+        "port": {{"type": "integer"}},
+        "dsn": {{"type": "string", "writeOnly": True}}
+    }}}}}}))
+"""
+
+
+def test_what_the_plugin_declares_types_redacts_and_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ELT_CACHE_DIR", str(tmp_path / "cache"))
+    root = write(
+        tmp_path / "p",
+        SIMPLE
+        + "      executable: ./tap-x\n"
+        + "      config: {dsn: 'postgresql://u:pw@h/db', prot: 5432}\n",
+        dotenv="TAP_X_PORT=5433\n",
+    )
+    script = root / "tap-x"
+    script.write_text(ABOUT_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    project = load_project(root)
+    invocation = prepare(project, project.plugin("tap-x"), environment=None, workdir=tmp_path)
+    assert json.loads(invocation.config_file.read_text())["port"] == 5433  # typed, not "5433"
+    assert invocation.shown_config["dsn"] == "********"
+    assert "postgresql://u:pw@h/db" in invocation.secrets
+    (warning,) = invocation.warnings
+    assert "does not declare the setting prot" in warning
+    assert "passed through" in warning
+    assert json.loads(invocation.config_file.read_text())["prot"] == 5432
+
+
+def test_a_plugin_without_about_gets_no_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ELT_CACHE_DIR", str(tmp_path / "cache"))
+    root = write(
+        tmp_path / "p", SIMPLE + "      executable: ./tap-x\n      config: {anything: 1}\n"
+    )
+    executable(root / "tap-x")
+    project = load_project(root)
+    invocation = prepare(project, project.plugin("tap-x"), environment=None, workdir=tmp_path)
+    assert invocation.warnings == ()

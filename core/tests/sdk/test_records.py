@@ -59,3 +59,8 @@ def test_only_a_stream_without_maps_counts_as_identity() -> None:
     assert maps_are_identity(plain)
     mapped = TapToy(config={"stream_maps": {"numbers": {"extra": "1"}}}).streams["numbers"]
     assert not maps_are_identity(mapped)
+
+
+def test_a_flattening_stream_is_not_identity() -> None:
+    config = {"flattening_enabled": True, "flattening_max_depth": 1}
+    assert not maps_are_identity(TapToy(config=config).streams["numbers"])

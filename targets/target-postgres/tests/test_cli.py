@@ -242,6 +242,8 @@ def test_about_lists_every_setting_without_a_database(target_executable: Path) -
         "ssl_mode",
         "ssl_certificate_authority",
     } <= settings
-    assert "stream_maps" not in settings
-    assert "activate-version" in about["capabilities"]
-    assert "batch" in about["capabilities"]
+    assert {"stream_maps", "stream_map_config", "faker_config", "flattening_enabled"} <= settings
+    assert "validate_records" not in settings
+    assert {"activate-version", "batch", "stream-maps", "schema-flattening"} <= set(
+        about["capabilities"]
+    )

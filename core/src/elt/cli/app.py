@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "config": "elt.cli.config:config",
     "init": "elt.cli.init:init",
     "inspect": "elt.cli.stream:inspect",
+    "install": "elt.cli.install:install",
+    "invoke": "elt.cli.invoke:invoke",
     "run": "elt.cli.run:run",
     "select": "elt.cli.select:select",
     "schema": "elt.cli.schema:schema",

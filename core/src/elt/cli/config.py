@@ -7,9 +7,10 @@ import click
 from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
 from elt.errors import ConfigError
-from elt.project import ConfigStore, SettingSource, redact, resolve_config, resolve_setting
+from elt.project import ConfigStore, SettingSource, redact, resolve_setting
 from elt.project import set_config as set_value
 from elt.project import unset_config as unset_value
+from elt.run.invoker import plugin_config
 
 __all__ = ["config"]
 
@@ -57,7 +58,8 @@ def list_settings(session: Session, plugin: str, output: str, show_secrets: bool
       elt config list tap-csv
       elt -e prod config list target-postgres --format json
     """
-    resolved = resolve_config(session.project(), plugin, environment=session.environment)
+    project = session.project()
+    resolved = plugin_config(project, project.plugin(plugin), environment=session.environment)
     if output == "json":
         settings = [
             {
@@ -96,7 +98,11 @@ def get_setting(session: Session, plugin: str, setting: str, show_secrets: bool)
       elt config get tap-csv delimiter
       PORT=$(elt config get target-postgres port)
     """
-    resolved = resolve_setting(session.project(), plugin, setting, environment=session.environment)
+    project = session.project()
+    config = plugin_config(project, project.plugin(plugin), environment=session.environment)
+    resolved = next((s for s in config.settings if s.name == setting), None) or resolve_setting(
+        project, plugin, setting, environment=session.environment
+    )
     if resolved.source is SettingSource.UNSET:
         raise ConfigError(
             "not set",

@@ -6,7 +6,8 @@ import click
 
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
-from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, run_pipeline
+from elt.project import PluginKind
+from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, install_missing, run_pipeline
 
 __all__ = ["run"]
 
@@ -32,6 +33,17 @@ __all__ = ["run"]
     metavar="SECONDS",
     help="How long a plugin gets to exit after SIGTERM before it is killed.",
 )
+@click.option(
+    "--no-install",
+    "no_install",
+    is_flag=True,
+    help="Fail if a plugin is not installed, instead of installing it first.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even if another run holds the state id (its lock is taken, with a warning).",
+)
 @format_option("text")
 @pass_session
 def run(
@@ -42,6 +54,8 @@ def run(
     state_id: str | None,
     full_refresh: bool,
     stop_timeout: float,
+    no_install: bool,
+    force: bool,
     output: str,
 ) -> None:
     """Extract with TAP and load with TARGET, continuing from the last bookmark.
@@ -51,7 +65,9 @@ def run(
     the last commit, and the next run continues from there with no gap and no duplicate.
     Plugin logs go to .elt/logs/<state id>/<run id>.log and, with --log-level info, to the
     console. A failure names the plugin, its exit code and the end of its log (exit 70).
-    Two runs of one state id cannot overlap: the second one stops at once (exit 2).
+    Two runs of one state id cannot overlap: the second one stops at once (exit 2) naming
+    the first, unless --force (for a run you know is dead; a remote lock expires by itself).
+    Plugins that are not installed yet are installed first (see `elt install`).
 
     \b
     Examples:
@@ -60,14 +76,23 @@ def run(
       elt run tap-csv target-postgres --full-refresh
       elt run tap-csv target-postgres --state-id backfill-2024 --format json
     """
+    project = session.project()
+    # a plugin in the wrong place is run_pipeline's error to report, not something to install
+    places = ((project.plugin(tap), PluginKind.TAP), (project.plugin(target), PluginKind.TARGET))
+    plugins = [plugin for plugin, kind in places if plugin.kind is kind]
+    for installed in install_missing(
+        project, plugins, environment=session.environment, install=not no_install
+    ):
+        click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
     result = run_pipeline(
-        session.project(),
+        project,
         tap,
         target,
         environment=session.environment,
         state_id=state_id,
         full_refresh=full_refresh,
         stop_timeout=stop_timeout,
+        force=force,
     )
     if output == "json":
         click.echo(json_text(_as_dict(result)))

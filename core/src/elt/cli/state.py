@@ -1,35 +1,59 @@
-"""``elt state``: look at and change the bookmarks that runs keep."""
+"""``elt state``: look at, change, copy, export and import the bookmarks that runs keep."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import IO
 
 import click
 
 from elt.cli.session import Session, pass_session
 from elt.errors import UsageError
-from elt.state import open_state_store
+from elt.run.runner import project_state_store
+from elt.state import (
+    StateStore,
+    copy_state,
+    export_states,
+    import_states,
+    parse_export,
+    parse_state,
+)
 
 __all__ = ["state"]
+
+_FORCE_HELP = "Change it even while a run holds the id (its lock is taken, with a warning)."
 
 
 @click.group()
 def state() -> None:
-    """List, show, set and clear the state bookmarks of pipelines.
+    """List, show, change, copy, export and import the state bookmarks of pipelines.
 
     A run keeps its bookmark under a state id, by default <environment>:<tap>-to-<target>
-    (default:... when no environment is active). Changing a state while a run of the same
-    id is going fails rather than race with it.
+    (default:... when no environment is active), in the project's state_backend
+    (.elt/state unless plugins.yml names another). Changing a state while a run of the
+    same id is going fails rather than race with it, unless --force.
 
     \b
     Examples:
       elt state list
       elt state get dev:tap-csv-to-target-postgres
       elt state clear dev:tap-csv-to-target-postgres   # the next run starts from scratch
+      elt state export > states.json                   # every bookmark, one JSON document
     """
+
+
+@contextlib.contextmanager
+def _store(session: Session) -> Iterator[StateStore]:
+    with contextlib.closing(project_state_store(session.project())) as store:
+        yield store
+
+
+def _holder(command: str) -> str:
+    return f"`elt state {command}` (pid {os.getpid()})"
 
 
 @state.command("list")
@@ -43,8 +67,9 @@ def list_states(session: Session, pattern: str) -> None:
       elt state list
       elt state list --pattern 'prod:*'
     """
-    for state_id in open_state_store(session.root()).list(pattern):
-        click.echo(state_id)
+    with _store(session) as store:
+        for state_id in store.list(pattern):
+            click.echo(state_id)
 
 
 @state.command("get")
@@ -58,7 +83,8 @@ def get_state(session: Session, state_id: str) -> None:
       elt state get dev:tap-csv-to-target-postgres
       elt state get dev:tap-csv-to-target-postgres > state.json
     """
-    value = open_state_store(session.root()).get(state_id)
+    with _store(session) as store:
+        value = store.get(state_id)
     if value is None:
         raise UsageError(
             f"no state stored for {state_id!r}", hint="`elt state list` shows the ids that have one"
@@ -69,36 +95,37 @@ def get_state(session: Session, state_id: str) -> None:
 @state.command("set")
 @click.argument("state_id")
 @click.argument("value", metavar="JSON")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_session
-def set_state(session: Session, state_id: str, value: str) -> None:
-    """Replace the stored state of STATE_ID with JSON (a JSON object; - reads stdin).
+def set_state(session: Session, state_id: str, value: str, force: bool) -> None:
+    """Replace the stored state of STATE_ID with JSON (a Singer state; - reads stdin).
 
-    The next run of the pipeline starts from this bookmark.
+    The value must be a JSON object; its bookmarks, if any, an object with one object per
+    stream. The next run of the pipeline starts from this bookmark.
 
     \b
     Examples:
       elt state set dev:tap-csv-to-target-postgres '{"bookmarks": {"users": {"id": 100}}}'
       elt state get dev:a-to-b | elt state set dev:a-to-c -
     """
-    document = _parse_state(sys.stdin.read() if value == "-" else value)
-    store = open_state_store(session.root())
-    with store.lock(state_id, holder=f"`elt state set` (pid {os.getpid()})"):
+    document = parse_state(sys.stdin.read() if value == "-" else value)
+    with _store(session) as store, store.lock(state_id, holder=_holder("set"), force=force):
         store.set(state_id, document)
     click.echo(f"stored state for {state_id}")
 
 
 @state.command("clear")
 @click.argument("state_id")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_session
-def clear_state(session: Session, state_id: str) -> None:
+def clear_state(session: Session, state_id: str, force: bool) -> None:
     """Forget the stored state of STATE_ID; its next run extracts everything.
 
     \b
     Examples:
       elt state clear dev:tap-csv-to-target-postgres
     """
-    store = open_state_store(session.root())
-    with store.lock(state_id, holder=f"`elt state clear` (pid {os.getpid()})"):
+    with _store(session) as store, store.lock(state_id, holder=_holder("clear"), force=force):
         cleared = store.clear(state_id)
     if cleared:
         click.echo(f"cleared state for {state_id}")
@@ -106,17 +133,61 @@ def clear_state(session: Session, state_id: str) -> None:
         click.echo(f"no state stored for {state_id}; nothing to clear", err=True)
 
 
-def _parse_state(text: str) -> dict[str, Any]:
-    def refuse(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON value")
+@state.command("copy")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@pass_session
+def copy(session: Session, source: str, destination: str, force: bool) -> None:
+    """Store the state of SOURCE under DESTINATION too (replacing what it had).
 
-    try:
-        document = json.loads(text, parse_constant=refuse)
-    except ValueError as error:
-        raise UsageError(f"the state is not valid JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise UsageError(
-            "the state must be a JSON object",
-            hint='For example \'{"bookmarks": {"users": {"updated_at": "2024-01-01"}}}\'',
-        )
-    return document
+    \b
+    Examples:
+      elt state copy dev:tap-csv-to-target-postgres prod:tap-csv-to-target-postgres
+    """
+    with _store(session) as store:
+        copy_state(store, source, destination, holder=_holder("copy"), force=force)
+    click.echo(f"copied state of {source} to {destination}")
+
+
+@state.command("export")
+@click.argument("pattern", default="*")
+@pass_session
+def export(session: Session, pattern: str) -> None:
+    """Print every stored state whose id matches PATTERN as one JSON object, id to state.
+
+    `elt state import` reads it back, into this project or one with another state_backend.
+
+    \b
+    Examples:
+      elt state export > states.json
+      elt state export 'prod:*' > prod-states.json
+    """
+    with _store(session) as store:
+        states = export_states(store, pattern)
+    click.echo(json.dumps(states, indent=2, ensure_ascii=False))
+
+
+@state.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@pass_session
+def import_(session: Session, file: IO[str], force: bool) -> None:
+    """Store every state in FILE (as `elt state export` writes it; - reads stdin).
+
+    Every id and state is checked, and every id's lock taken, before anything is written:
+    a file with one bad entry changes nothing. Ids not in the file keep their state.
+
+    \b
+    Examples:
+      elt state import states.json
+    """
+    states = parse_export(file.read(), source=_name(file))
+    with _store(session) as store:
+        written = import_states(store, states, holder=_holder("import"), force=force)
+    click.echo(f"imported {len(written)} state{'' if len(written) == 1 else 's'}")
+
+
+def _name(file: IO[str]) -> str:
+    name = getattr(file, "name", "-")
+    return "stdin" if name in ("-", "<stdin>") else str(name)

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt.errors import ConfigError, ProjectError, UsageError
-from elt.protocol import SelectionRule
 from elt.files import atomic_write
 from elt.project.envfile import set_variable, unset_variable
 from elt.project.kinds import coerce, parse_value, value_text
@@ -35,6 +34,7 @@ from elt.project.problems import did_you_mean, render_loc
 from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
 from elt.project.settings import SettingSource, is_secret, resolve_setting
 from elt.project.yamlio import dump, line_of, parse
+from elt.protocol import SelectionRule
 
 __all__ = [
     "ConfigChange",

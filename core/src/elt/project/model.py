@@ -27,6 +27,8 @@ configuration::
           targets:
             - name: target-postgres
               config: {database: dev}   # deep-merged over the plugin's config when dev is active
+    state_backend: s3://my-bucket/elt/state   # optional; default .elt/state (see elt.state)
+    state_backend_settings: {region: eu-west-1}
 
 Every model forbids unknown keys, so a typo (``pip_ulr``) is an error with its line rather
 than a silently ignored setting. Checks that span several entries (unique names, that
@@ -52,6 +54,7 @@ __all__ = [
     "Plugins",
     "SettingKind",
     "SettingSpec",
+    "StateBackendSettings",
     "env_prefix",
     "setting_variable",
     "valid_plugin_name",
@@ -265,6 +268,36 @@ def _env_text(value: object) -> object:
     return value
 
 
+class StateBackendSettings(_Model):
+    """Options of the state backend; each says which backends it applies to.
+
+    Credentials belong in the environment (the AWS chain, ``GOOGLE_APPLICATION_CREDENTIALS``,
+    ``AZURE_STORAGE_CONNECTION_STRING``) or in ``${VAR}`` references, never in the file.
+    """
+
+    lease_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Remote backends: how long a run's lock outlives a holder that stopped "
+        "renewing it (a run that died). Default: 60.",
+    )
+    endpoint_url: str | None = Field(
+        default=None, description="s3:// and gs://: a custom endpoint (MinIO, an emulator)."
+    )
+    region: str | None = Field(default=None, description="s3://: the bucket's region.")
+    connection_string: str | None = Field(
+        default=None,
+        description="azure://: the storage account's connection string. Default: "
+        "AZURE_STORAGE_CONNECTION_STRING. Use ${VAR}: it holds the account key.",
+    )
+    schema_name: str | None = Field(
+        default=None,
+        alias="schema",
+        description="postgresql://: the schema of the elt_state and elt_state_lock tables. "
+        "Default: public.",
+    )
+
+
 class Manifest(_Model):
     """The whole of plugins.yml, validated."""
 
@@ -276,3 +309,10 @@ class Manifest(_Model):
     )
     plugins: Plugins = Field(default_factory=Plugins)
     environments: list[EnvironmentSpec] = Field(default_factory=list)
+    state_backend: str | None = Field(
+        None,
+        description="Where run bookmarks are kept: unset for .elt/state in the project, "
+        "file://PATH, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, azure://CONTAINER/PREFIX or "
+        "postgresql://USER@HOST/DATABASE. Strings may use ${VAR} for credentials.",
+    )
+    state_backend_settings: StateBackendSettings = Field(default_factory=StateBackendSettings)

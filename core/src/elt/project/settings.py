@@ -163,20 +163,27 @@ class PluginConfig:
 
 
 def resolve_config(
-    project: Project, plugin: str | Plugin, *, environment: str | None = None
+    project: Project,
+    plugin: str | Plugin,
+    *,
+    environment: str | None = None,
+    declared: Iterable[SettingSpec] = (),
 ) -> PluginConfig:
     """Resolve every known setting of ``plugin`` (see the module docstring for the order).
 
     ``environment`` names the active environment; None means the project's default one.
+    ``declared`` are settings the plugin itself declares (its ``--about``): they type values
+    from variables and mark secrets where plugins.yml declares nothing of that name.
     """
     plugin = project.plugin(plugin) if isinstance(plugin, str) else plugin
     active = project.environment(environment)
     layers = _layers(project, plugin, environment)
+    extra = {s.name: s for s in declared}
     names = dict.fromkeys(s.name for s in plugin.settings)
     for _, _, layer in layers:
         names.update(dict.fromkeys(layer))
     names.update(dict.fromkeys(_variable_names(project, plugin, names)))
-    settings = tuple(_resolve(project, plugin, name, layers) for name in names)
+    settings = tuple(_resolve(project, plugin, name, layers, extra) for name in names)
     return PluginConfig(plugin.name, active.name if active else None, settings)
 
 
@@ -232,8 +239,14 @@ def _layers(project: Project, plugin: Plugin, environment: str | None) -> list[_
     return layers
 
 
-def _resolve(project: Project, plugin: Plugin, name: str, layers: list[_Layer]) -> ResolvedSetting:
-    setting = plugin.setting(name)
+def _resolve(
+    project: Project,
+    plugin: Plugin,
+    name: str,
+    layers: list[_Layer],
+    extra: Mapping[str, SettingSpec] | None = None,
+) -> ResolvedSetting:
+    setting = plugin.setting(name) or (extra or {}).get(name)
     secret = is_secret(name, setting)
     variable = setting_variable(plugin.name, name)
     for source, values, label in (

@@ -4,14 +4,18 @@
 executables with ``--config``/``--catalog``/``--state`` files (:mod:`elt.run.invoker`,
 :mod:`elt.run.catalog`), wires them with an OS pipe and stores the states the target
 emits (:mod:`elt.run.runner`), logs their stderr (:mod:`elt.run.logs`), and stops them in
-order on failure or on a signal (:mod:`elt.run.process`, :mod:`elt.run.signals`).
+order on failure or on a signal (:mod:`elt.run.process`, :mod:`elt.run.signals`). Before
+a run it installs the plugins that cannot run yet (:mod:`elt.run.provision`); ``elt invoke``
+runs one plugin by hand with the same config file (:mod:`elt.run.invoke`).
 """
 
 from __future__ import annotations
 
 from elt.run.catalog import apply_metadata
+from elt.run.invoke import dump_config, invoke_plugin
 from elt.run.invoker import Invocation, find_executable, plugin_environment, prepare
 from elt.run.logs import Redactor
+from elt.run.provision import install_missing
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, LOG_DIR, RunResult, new_run_id, run_pipeline
 
 __all__ = [
@@ -21,7 +25,10 @@ __all__ = [
     "Redactor",
     "RunResult",
     "apply_metadata",
+    "dump_config",
     "find_executable",
+    "install_missing",
+    "invoke_plugin",
     "new_run_id",
     "plugin_environment",
     "prepare",

@@ -1,7 +1,8 @@
 """Everything one plugin process needs before it starts: executable, config file, environment.
 
 The executable is looked for, in order, in the plugin's own virtualenv
-(``<project>/.elt/plugins/<kind>/<name>/venv/bin``, where ``elt install`` puts it), on the
+(``<project>/.elt/plugins/<kind>/<name>/venv/bin``, where ``elt install`` puts it, or the
+venv of the plugin it inherits its install from), on the
 ``PATH`` the plugin will run with, and beside the running Python (the ``.venv/bin`` of a
 workspace that has the plugin installed). The project's own install comes first so that a
 same-named tool elsewhere on ``PATH`` never silently runs instead. An ``executable`` with a
@@ -23,12 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elt.errors import ConfigError, PluginError
-from elt.project import Plugin, Project, SettingSource, resolve_config, secret_texts
+from elt.install import venv_dir
+from elt.project import (
+    Plugin,
+    PluginConfig,
+    Project,
+    SettingSource,
+    SettingSpec,
+    resolve_config,
+    secret_texts,
+)
 from elt.protocol import dumps
+from elt.run.about import declared_settings
 
-__all__ = ["PLUGINS_DIR", "Invocation", "find_executable", "plugin_environment", "prepare"]
-
-PLUGINS_DIR = Path(".elt") / "plugins"
+__all__ = ["Invocation", "find_executable", "plugin_config", "plugin_environment", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class Invocation:
     cwd: Path
     secrets: tuple[str, ...]
     shown_config: Mapping[str, object]
+    warnings: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -62,9 +72,14 @@ def prepare(
     """Resolve ``plugin`` under ``environment`` and write its config file into ``workdir``.
 
     Raises ConfigError when a required setting has no value (before anything starts) and
-    PluginError when the executable cannot be found.
+    PluginError when the executable cannot be found. What the plugin declares of its
+    settings (:mod:`elt.run.about`) types and redacts values, and a setting it does not
+    declare becomes one of the invocation's ``warnings``.
     """
-    resolved = resolve_config(project, plugin, environment=environment)
+    env = plugin_environment(project, environment)
+    executable = find_executable(project, plugin, env.get("PATH"))
+    declared = declared_settings(executable, env)
+    resolved = resolve_config(project, plugin, environment=environment, declared=declared or ())
     missing = resolved.missing(plugin)
     if missing:
         raise ConfigError(
@@ -73,14 +88,43 @@ def prepare(
             hint=f"Set {'them' if len(missing) > 1 else 'it'} with "
             f"`elt config set {plugin.name} {missing[0]} VALUE`",
         )
-    env = plugin_environment(project, environment)
-    executable = find_executable(project, plugin, env.get("PATH"))
     config_file = workdir / f"{plugin.name}.config.json"
     write_private(config_file, dumps(resolved.values()))
     settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
     secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
     shown = {s.name: s.shown() for s in settings}
-    return Invocation(plugin, executable, config_file, env, project.root, secrets, shown)
+    warnings = _undeclared(plugin, [s.name for s in settings], declared)
+    return Invocation(plugin, executable, config_file, env, project.root, secrets, shown, warnings)
+
+
+def _undeclared(
+    plugin: Plugin, names: list[str], declared: tuple[SettingSpec, ...] | None
+) -> tuple[str, ...]:
+    """A warning naming the settings with a value that neither plugin nor plugins.yml declares.
+
+    They are passed through all the same: a plugin may accept more than it declares.
+    """
+    if declared is None:  # the plugin cannot say what it takes (no --about)
+        return ()
+    known = {s.name for s in declared}
+    unknown = [n for n in names if n not in known and plugin.setting(n) is None]
+    if not unknown:
+        return ()
+    return (
+        f"{plugin.name} does not declare the setting{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(unknown)}; passed through anyway (a typo? see `{plugin.name} --about`)",
+    )
+
+
+def plugin_config(project: Project, plugin: Plugin, *, environment: str | None) -> PluginConfig:
+    """The plugin's resolved config, typed and redacted with what the plugin declares when
+    its executable can be found (``elt config list``, ``--dump config``), else without."""
+    env = plugin_environment(project, environment)
+    try:
+        declared = declared_settings(find_executable(project, plugin, env.get("PATH")), env)
+    except PluginError:  # not installed yet: plugins.yml and names alone decide
+        declared = None
+    return resolve_config(project, plugin, environment=environment, declared=declared or ())
 
 
 def plugin_environment(project: Project, environment: str | None) -> dict[str, str]:
@@ -105,7 +149,7 @@ def find_executable(project: Project, plugin: Plugin, search_path: str | None) -
             hint="Fix `executable:` in plugins.yml, or make the file executable",
         )
     places = [
-        project.root / PLUGINS_DIR / plugin.kind.value / plugin.name / "venv" / "bin",
+        venv_dir(project.root, plugin) / "bin",
         *(Path(p) for p in (search_path or "").split(os.pathsep) if p),
         Path(sys.executable).parent,
     ]
@@ -117,7 +161,7 @@ def find_executable(project: Project, plugin: Plugin, search_path: str | None) -
         f"executable {name!r} of {plugin.name} not found in its virtualenv "
         f"({places[0]}), on PATH, or beside elt ({places[-1]})",
         where=plugin.path,
-        hint=f"Install it (pip install {plugin.pip_url!r}), or set `executable:` in "
+        hint=f"Install it with `elt install {plugin.name}`, or set `executable:` in "
         "plugins.yml to its path",
     )
 

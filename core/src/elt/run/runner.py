@@ -57,7 +57,14 @@ from elt.state import (
     state_id_filename,
 )
 
-__all__ = ["DEFAULT_STOP_TIMEOUT", "LOG_DIR", "RunResult", "new_run_id", "run_pipeline"]
+__all__ = [
+    "DEFAULT_STOP_TIMEOUT",
+    "LOG_DIR",
+    "RunResult",
+    "new_run_id",
+    "project_state_store",
+    "run_pipeline",
+]
 
 DEFAULT_STOP_TIMEOUT = 10.0
 LOG_DIR = Path(".elt") / "logs"
@@ -96,12 +103,14 @@ def run_pipeline(
     full_refresh: bool = False,
     store: StateStore | None = None,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+    force: bool = False,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
     Raises PluginError when a plugin fails, ProtocolError when the target writes something
     other than a state on stdout, Interrupted on SIGINT/SIGTERM, UsageError when another run
-    holds the state id; in every case the state stored so far is kept.
+    holds the state id (unless ``force``); in every case the state stored so far is kept.
+    ``store`` defaults to the project's ``state_backend``, opened and closed here.
     """
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
@@ -110,11 +119,15 @@ def run_pipeline(
     if state_id is None:
         state_id = default_state_id(active.name if active else None, tap, target)
     state_id = check_state_id(state_id)
-    store = open_state_store(project.root) if store is None else store
+    owned = contextlib.ExitStack()
+    if store is None:
+        store = owned.enter_context(contextlib.closing(project_state_store(project)))
     run_id = new_run_id()
     log_path = project.root / LOG_DIR / state_id_filename(state_id) / f"{run_id}.log"
+    holder = f"run {run_id} (pid {os.getpid()}, log {log_path})"
     with (
-        store.lock(state_id, holder=f"run {run_id} (pid {os.getpid()}, log {log_path})"),
+        owned,
+        store.lock(state_id, holder=holder, force=force),
         tempfile.TemporaryDirectory(prefix="elt-run-") as private,
     ):
         workdir = Path(private)
@@ -130,6 +143,8 @@ def run_pipeline(
                 for invocation in (tap_invocation, target_invocation):
                     config = json.dumps(invocation.shown_config, default=str)
                     log.write("elt", f"{invocation.name} config: {config}", logging.DEBUG)
+                    for warning in invocation.warnings:
+                        log.write("elt", warning, logging.WARNING)
                 pipeline = _Pipeline(
                     supervisor=supervisor,
                     store=store,
@@ -348,6 +363,13 @@ class _Pipe:
     def __exit__(self, *exc_info: object) -> None:
         self.close_write_end()
         os.close(self.read_end)
+
+
+def project_state_store(project: Project) -> StateStore:
+    """The store the project's ``state_backend`` (and its settings) name."""
+    manifest = project.manifest
+    settings = manifest.state_backend_settings.model_dump(by_alias=True, exclude_none=True)
+    return open_state_store(project.root, manifest.state_backend, settings)
 
 
 def _plugin_of_kind(project: Project, name: str, kind: PluginKind) -> Plugin:

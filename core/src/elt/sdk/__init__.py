@@ -6,6 +6,7 @@ Needs the ``sdk`` extra (``pip install 'elt[sdk]'``); the ``elt`` CLI does not i
 from __future__ import annotations
 
 from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
+from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Tap, Target
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 
@@ -13,9 +14,12 @@ __all__ = [
     "OrjsonReader",
     "OrjsonWriter",
     "StdoutSink",
+    "StreamMaps",
     "Tap",
     "Target",
+    "add_map_settings",
     "encode_records",
     "maps_are_identity",
+    "maps_configured",
     "record_prefix",
 ]

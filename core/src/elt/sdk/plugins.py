@@ -6,7 +6,8 @@ catalog selection, state, stream maps, the standard test suites) with two change
 - messages go through :mod:`elt.sdk.io` (orjson, buffered, flush on every STATE — the SDK
   ends each stream's sync with one — and at exit);
 - an :class:`elt.errors.EltError` ends the process with its one-paragraph message on stderr
-  and its exit code, not a traceback, so bad input reads the same from every plugin.
+  and its exit code, not a traceback, so bad input reads the same from every plugin; so
+  does a stream map singer-sdk rejects (a :class:`~elt.errors.ConfigError`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 import singer_sdk
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MappingError
 
 from elt.errors import ConfigError, EltError
 from elt.sdk.io import INPUT_ERRORS, OrjsonReader, OrjsonWriter, input_error
+from elt.sdk.maps import mapping_error
 
 __all__ = ["Tap", "Target"]
 
@@ -39,6 +41,10 @@ def _invoke_reporting_errors(invoke: Callable[[], None], logger: Any) -> None:
             f"the configuration is invalid: {problems}",
             hint="compare it with the settings listed by --about",
         )
+    except MappingError as exc:
+        # A stream map singer-sdk rejected, in a tap or at a target's start; the SDK has
+        # logged the stream it was syncing.
+        error = mapping_error(exc)
     except REPORTED_ERRORS as exc:
         error = exc if isinstance(exc, EltError) else input_error(exc)
         if error is None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 from singer_sdk import Stream
-from singer_sdk.mapper import SameRecordTransform
 
 from elt.protocol import dumps
+from elt.sdk.maps import maps_are_identity_for
 
 __all__ = ["encode_records", "maps_are_identity", "record_prefix"]
 
@@ -47,10 +47,6 @@ def encode_records(prefix: bytes, records: Sequence[dict[str, Any]], version: in
 
 
 def maps_are_identity(stream: Stream) -> bool:
-    """Whether ``stream`` has no stream map, alias or filter: records go out as they are."""
-    maps = stream.stream_maps
-    return (
-        len(maps) == 1
-        and type(maps[0]) is SameRecordTransform
-        and maps[0].stream_alias == stream.name
-    )
+    """Whether ``stream`` has no stream map, alias, filter or flattening: records go out as
+    they are."""
+    return maps_are_identity_for(stream.stream_maps, stream.name)

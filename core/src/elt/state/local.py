@@ -8,7 +8,9 @@ any moment leaves the previous bookmark or the new one.
 
 The lock is ``flock`` on ``<id>.lock``: the kernel releases it when its holder exits, even
 by SIGKILL, so there is no stale lock to clean up after a crash. The holder writes who it
-is into the file for the error message of the next comer. ``flock`` is advisory and local
+is (a :class:`~elt.state.lease.LockRecord`: run, host, since when) into the file for the
+error message of the next comer. ``--force`` cannot take a flock from a live process; the
+forced run goes on beside it, with a warning. ``flock`` is advisory and local
 to one machine (on NFS it may not exclude a run on another host); runs spread over hosts
 need a remote backend with its own lock.
 """
@@ -20,13 +22,16 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from elt.errors import ProjectError, ServiceError, UsageError
+from elt.errors import ServiceError
 from elt.files import atomic_write, fsync_directory
+from elt.state.document import decode_stored
 from elt.state.ids import state_id_filename, state_id_from_filename
+from elt.state.lease import LockRecord, locked_error, taking_over
 
 __all__ = ["STATE_DIR", "LocalStateStore"]
 
@@ -54,24 +59,10 @@ class LocalStateStore:
     def get(self, state_id: str) -> dict[str, Any] | None:
         path = self.path(state_id)
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
-        try:
-            state = json.loads(text)
-        except ValueError as error:
-            raise ProjectError(
-                f"the stored state of {state_id!r} is not valid JSON ({error})",
-                where=str(path),
-                hint=f"Fix the file, or forget it with `elt state clear '{state_id}'`",
-            ) from None
-        if not isinstance(state, dict):
-            raise ProjectError(
-                f"the stored state of {state_id!r} is not a JSON object",
-                where=str(path),
-                hint=f"Fix the file, or forget it with `elt state clear '{state_id}'`",
-            )
-        return state
+        return decode_stored(data, state_id=state_id, where=str(path))
 
     def set(self, state_id: str, state: Mapping[str, Any]) -> None:
         path = self.path(state_id)
@@ -105,18 +96,30 @@ class LocalStateStore:
         )
         return tuple(sorted(i for i in ids if fnmatchcase(i, pattern)))
 
+    def close(self) -> None:
+        """Nothing to release: files are opened per call."""
+
     @contextlib.contextmanager
-    def lock(self, state_id: str, *, holder: str) -> Iterator[None]:
+    def lock(self, state_id: str, *, holder: str, force: bool = False) -> Iterator[None]:
         path = self.directory / (state_id_filename(state_id) + _LOCK_SUFFIX)
         self.directory.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
         try:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                taken = True
             except BlockingIOError:
-                raise _locked(state_id, os.pread(descriptor, 4096, 0)) from None
+                taken = False
+            if not taken:
+                existing = _holder(os.pread(descriptor, 4096, 0))
+                if not force:
+                    raise locked_error(state_id, existing)
+                # the kernel will not hand over another process's flock: run beside it
+                taking_over(state_id, existing, force=True, where=str(path))
+                yield
+                return
             os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, holder.encode("utf-8"), 0)
+            os.pwrite(descriptor, LockRecord.new(holder, None).encode(), 0)
             try:
                 yield
             finally:
@@ -125,10 +128,10 @@ class LocalStateStore:
             os.close(descriptor)  # releases the flock
 
 
-def _locked(state_id: str, holder: bytes) -> UsageError:
-    who = holder.decode("utf-8", errors="replace").strip() or "another run"
-    return UsageError(
-        f"state {state_id!r} is in use by {who}",
-        hint="Two runs of one pipeline would interleave their bookmarks; wait for that one "
-        "to finish, or give this run its own --state-id",
-    )
+def _holder(data: bytes) -> LockRecord | None:
+    """The record the holder wrote; a bare text (an older elt) becomes the holder's name."""
+    record = LockRecord.decode(data)
+    text = data.decode("utf-8", errors="replace").strip()
+    if record is None and text:
+        return LockRecord(text, "?", "", datetime.now(UTC))
+    return record

@@ -9,8 +9,10 @@ What the SDK's sinks would check per record is checked by Postgres while it pars
 (see :mod:`target_postgres.failures`). BATCH messages of singer-sdk's ``jsonl`` format feed
 the same path; elt's ``csv`` format goes to COPY as it is (:mod:`target_postgres.csvbatch`).
 
-Not offered, because the lean path does not run them: stream maps, flattening and
-``validate_records``. A stream map belongs in a mapper between tap and target.
+Inline ``stream_maps`` and flattening are singer-sdk's own, applied in front of the loader
+by :class:`elt.sdk.StreamMaps` when the config asks for them; the record callback is chosen
+once, so a run without maps goes straight to the loader. ``validate_records`` is not
+offered: Postgres checks every value while parsing the COPY.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from singer_sdk.helpers.capabilities import (
     TargetCapabilities,
 )
 
-from elt.errors import Interrupted, ProtocolError
+from elt.errors import ConfigError, Interrupted, ProtocolError
 from elt.protocol import dumps
-from elt.sdk import OrjsonReader, StdoutSink, Target
+from elt.sdk import OrjsonReader, StdoutSink, StreamMaps, Target, add_map_settings, maps_configured
 from target_postgres.batch import FORMATS, batch_files, batch_records
 from target_postgres.connection import connect
 from target_postgres.loader import Loader
@@ -52,6 +54,8 @@ class TargetPostgres(Target):
         PluginCapabilities.STRUCTURED_LOGGING,
         PluginCapabilities.ACTIVATE_VERSION,
         PluginCapabilities.BATCH,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
         TargetCapabilities.TARGET_SCHEMA,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
@@ -74,11 +78,14 @@ class TargetPostgres(Target):
         self.settings = Settings.from_config(self.config)
         self._loader: Loader | None = None
         self._on_record: Callable[[dict[str, Any]], None] = self._record_before_schema
+        self._maps = StreamMaps(self.mapper) if maps_configured(self.config) else None
         self._stdout = StdoutSink()
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
-        """Add nothing: :data:`CONFIG_SCHEMA` lists every setting this target honours."""
+        """Add only the stream map and flattening settings: :data:`CONFIG_SCHEMA` lists the
+        rest of what this target honours (the SDK's other built-ins need its sinks)."""
+        add_map_settings(config_jsonschema)
 
     @property
     def loader(self) -> Loader:
@@ -90,11 +97,20 @@ class TargetPostgres(Target):
             self._loader = Loader(
                 connect(self.config), self.settings, reader=reader, emit_state=self._write_state
             )
-            self._on_record = self._loader.record
+            self._on_record = (
+                self._loader.record
+                if self._maps is None
+                else self._maps.records_to(self._loader.record)
+            )
         return self._loader
 
     def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
-        self.loader.schema(message_dict)
+        loader = self.loader
+        if self._maps is None:
+            loader.schema(message_dict)
+            return
+        for schema in self._maps.schema(message_dict):
+            loader.schema(schema)
 
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
         self._on_record(message_dict)
@@ -113,12 +129,18 @@ class TargetPostgres(Target):
             self._loader.state(message_dict["value"])
 
     def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
-        self.loader.activate_version(message_dict)
+        loader = self.loader
+        if self._maps is None:
+            loader.activate_version(message_dict)
+            return
+        for message in self._maps.activate_version(message_dict):
+            loader.activate_version(message)
 
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
         loader = self.loader
         kind = message_dict["encoding"].get("format")
         if kind == "csv":
+            self._check_unmapped(message_dict["stream"])
             loader.csv_batch(message_dict)
             return
         try:
@@ -128,13 +150,25 @@ class TargetPostgres(Target):
                     hint=f"target-postgres reads BATCH files in the {' and '.join(FORMATS)} "
                     "formats",
                 )
+            on_record = self._on_record  # through the stream maps, if any
             for message in batch_records(message_dict):
-                loader.record(message)
+                on_record(message)
             for path in batch_files(message_dict):
                 loader.file_loaded(path)
         except BaseException:
             loader.close()
             raise
+
+    def _check_unmapped(self, stream: str) -> None:
+        """Refuse a csv BATCH of a mapped stream: its files go to COPY as they are."""
+        if self._maps is not None and not self._maps.passes_through(stream):
+            raise ConfigError(
+                f"stream {stream!r} has a stream map, which csv BATCH files cannot go through "
+                "(they are loaded with COPY as they are)",
+                where="stream_maps",
+                hint="send RECORD messages or jsonl BATCH files for this stream (tap-csv: "
+                "drop batch_config or use format jsonl), or move the map to the tap",
+            )
 
     def process_endofpipe(self) -> None:
         if self._loader is not None:

@@ -4,8 +4,10 @@ singer-sdk gives the executable its standard shape (``--config``, ``--about``, `
 env-var config, the standard target tests). Its per-record sink path (a copy, jsonschema
 validation and type conformance per record) is several times slower than writing the file,
 so, as target-postgres does, the message callbacks are overridden and every message goes
-to a :class:`~elt.sdk.lake.writer.LakeWriter`. Not offered, because the lean path does not
-run them: stream maps, flattening and ``validate_records`` (a mapper does the first two).
+to a :class:`~elt.sdk.lake.writer.LakeWriter`. Inline ``stream_maps`` and flattening are
+singer-sdk's own, applied in front of the writer by :class:`~elt.sdk.maps.StreamMaps` when
+the config asks for them; the record callback is chosen once, so a run without maps goes
+straight to the writer. ``validate_records`` is not offered.
 
 A subclass provides three things::
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from types import FrameType
 from typing import IO, Any, ClassVar
@@ -43,6 +45,7 @@ from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
 from elt.sdk.lake.writer import LakeWriter
+from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Target
 
 __all__ = ["LakeTarget"]
@@ -61,6 +64,8 @@ class LakeTarget(Target):
         PluginCapabilities.STRUCTURED_LOGGING,
         PluginCapabilities.ACTIVATE_VERSION,
         PluginCapabilities.BATCH,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
     ]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -84,6 +89,8 @@ class LakeTarget(Target):
         self.lake_settings = LakeSettings.from_config(self.config)
         Layout(self.lake_settings.path_template, self.lake_settings.prefix)  # fail early
         self._writer: LakeWriter | None = None
+        self._on_record: Callable[[dict[str, Any]], None] = self._record_before_schema
+        self._maps = StreamMaps(self.mapper) if maps_configured(self.config) else None
         self._stdout = StdoutSink()
 
     def open_store(self) -> ObjectStore:
@@ -92,7 +99,9 @@ class LakeTarget(Target):
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
-        """Add nothing: the lean path honours exactly the settings ``--about`` lists."""
+        """Add only the stream map and flattening settings: the SDK's other built-ins need
+        its sinks, and the lean path honours exactly the settings ``--about`` lists."""
+        add_map_settings(config_jsonschema)
 
     @property
     def writer(self) -> LakeWriter:
@@ -104,8 +113,11 @@ class LakeTarget(Target):
                 raise TypeError("LakeTarget needs its OrjsonReader to name lines")
             store = self.open_store()
             store.check()
-            self._writer = LakeWriter(
+            self._writer = writer = LakeWriter(
                 store, self.lake_settings, reader=reader, emit_state=self._write_state
+            )
+            self._on_record = (
+                writer.record if self._maps is None else self._maps.records_to(writer.record)
             )
             logger.info(
                 "Run %s: %s files (%s) to %s",
@@ -134,6 +146,7 @@ class LakeTarget(Target):
     def process_endofpipe(self) -> None:
         """Commit every file, write the manifest, emit the last STATE."""
         writer, self._writer = self._writer, None
+        self._on_record = self._record_before_schema
         if writer is None:
             return
         try:
@@ -143,16 +156,21 @@ class LakeTarget(Target):
             raise
 
     def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
-        self.writer.schema(message_dict)
+        writer = self.writer
+        if self._maps is None:
+            writer.schema(message_dict)
+            return
+        for schema in self._maps.schema(message_dict):
+            writer.schema(schema)
 
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        writer = self._writer
-        if writer is None:
-            raise RecordsWithoutSchemaException(
-                f"a RECORD for stream {message_dict.get('stream')!r} arrived before its SCHEMA "
-                "message (the tap must send a stream's SCHEMA before its records)"
-            )
-        writer.record(message_dict)
+        self._on_record(message_dict)
+
+    def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
+        raise RecordsWithoutSchemaException(
+            f"a RECORD for stream {message_dict.get('stream')!r} arrived before its SCHEMA "
+            "message (the tap must send a stream's SCHEMA before its records)"
+        )
 
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
         if self._writer is None:
@@ -162,12 +180,18 @@ class LakeTarget(Target):
             self._writer.state(message_dict["value"])
 
     def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
-        self.writer.activate_version(message_dict)
+        writer = self.writer
+        if self._maps is None:
+            writer.activate_version(message_dict)
+            return
+        for message in self._maps.activate_version(message_dict):
+            writer.activate_version(message)
 
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
-        writer = self.writer
+        _ = self.writer  # opened first, so the record callback below is the writer's
+        on_record = self._on_record  # through the stream maps, if any
         for message in batch_records(message_dict):
-            writer.record(message)
+            on_record(message)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop at once on SIGINT/SIGTERM, exiting 128 + the signal number.
@@ -184,6 +208,7 @@ class LakeTarget(Target):
 
     def _abort(self) -> None:
         writer, self._writer = self._writer, None
+        self._on_record = self._record_before_schema
         if writer is not None:
             writer.abort()
 

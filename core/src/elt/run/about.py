@@ -1,0 +1,127 @@
+"""What a plugin declares about its settings (``--about --format json``), cached per executable.
+
+singer-sdk plugins — ours and most of the ecosystem's — describe their settings as a JSON
+Schema: names, types, and ``secret``/``writeOnly`` on credentials. elt reads it so that:
+
+- a config key the plugin does not declare is passed through all the same (a plugin may
+  accept more than it declares) but named in a warning, so a typo is not silently ignored;
+- a value the plugin marks secret (``sqlalchemy_url``, ``connection_string``) is redacted in
+  ``elt config list``, ``--dump config`` and run logs even when its name does not look
+  secret;
+- a value from an environment variable is typed as the plugin declares it
+  (``TARGET_POSTGRES_PORT=5433`` reaches the plugin as the integer 5433).
+
+Settings declared in plugins.yml win over the plugin's own. Plugins without ``--about``
+(singer-python ones) declare nothing: nothing is warned, nothing is typed. The answer costs
+one start of the plugin, so it is cached under ``$ELT_CACHE_DIR`` (default
+``~/.cache/elt``) keyed by the executable's path, size and modification time — a reinstall
+asks again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from elt.files import atomic_write
+from elt.project import SettingKind, SettingSpec
+
+__all__ = ["cache_dir", "declared_settings"]
+
+logger = logging.getLogger(__name__)
+
+ABOUT_TIMEOUT: Final = 60.0
+_KINDS: Final = {
+    "integer": SettingKind.INTEGER,
+    "number": SettingKind.NUMBER,
+    "boolean": SettingKind.BOOLEAN,
+    "object": SettingKind.OBJECT,
+    "array": SettingKind.ARRAY,
+    "string": SettingKind.STRING,
+}
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$ELT_CACHE_DIR``, else ``$XDG_CACHE_HOME/elt``, else ``~/.cache/elt``."""
+    env = os.environ if environ is None else environ
+    if env.get("ELT_CACHE_DIR"):
+        return Path(env["ELT_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "elt"
+
+
+def declared_settings(executable: Path, env: Mapping[str, str]) -> tuple[SettingSpec, ...] | None:
+    """The settings ``executable --about --format json`` declares; None if it cannot say."""
+    stat = executable.stat()
+    identity = f"{executable}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+    path = cache_dir(env) / "about" / f"{hashlib.sha256(identity).hexdigest()[:32]}.json"
+    try:
+        about = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        about = _ask(executable, env)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, orjson.dumps(about).decode(), mode=0o600)
+        except OSError as error:  # a cache that cannot be written only costs time
+            logger.debug("cannot cache %s: %s", path, error)
+    return _settings(about)
+
+
+def _ask(executable: Path, env: Mapping[str, str]) -> Any:
+    try:
+        done = subprocess.run(
+            [str(executable), "--about", "--format", "json"],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=ABOUT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        logger.debug("%s --about failed: %s", executable, error)
+        return None
+    if done.returncode != 0:
+        return None
+    try:
+        return orjson.loads(done.stdout)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _settings(about: Any) -> tuple[SettingSpec, ...] | None:
+    schema = about.get("settings") if isinstance(about, dict) else None
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return None
+    specs = []
+    for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            continue
+        secret = bool(spec.get("secret") or spec.get("writeOnly"))
+        try:
+            specs.append(
+                SettingSpec(
+                    name=name,
+                    kind=_kind(spec.get("type")),
+                    secret=True if secret else None,
+                    description=spec.get("description"),
+                    default=None,
+                    required=False,
+                )
+            )
+        except ValueError:  # a name elt cannot use as a setting (not a valid identifier)
+            continue
+    return tuple(specs)
+
+
+def _kind(json_type: Any) -> SettingKind:
+    types = [json_type] if isinstance(json_type, str) else list(json_type or [])
+    named = [t for t in types if t != "null"]
+    return _KINDS.get(named[0], SettingKind.STRING) if len(named) == 1 else SettingKind.STRING
