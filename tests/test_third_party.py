@@ -4,7 +4,8 @@ End to end through the real CLI: ``elt install`` builds a venv per plugin from P
 from this checkout), ``elt run`` pipes one into the other. Our tap-csv feeds target-jsonl
 (singer-python), meltanolabs-target-csv (singer-sdk) and pipelinewise-target-postgres
 (psycopg2) into a real Postgres; a singer-sdk tap from PyPI (tap-jsonl) feeds our
-target-postgres. The versions are pinned to ones known to install on Python 3.11.
+target-postgres; the mapper meltano-map-transform sits between tap-csv and target-postgres.
+The versions are pinned to ones known to install on Python 3.11.
 
 One project is installed once for the module (``-j``, in parallel); target-jsonl is left
 out of that install on purpose: ``elt run`` must install it by itself.
@@ -13,6 +14,7 @@ out of that install on purpose: ``elt run`` must install it by itself.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -54,6 +56,15 @@ plugins:
       config: {default_target_schema: pipelinewise}
     - name: target-postgres
       config: {default_target_schema: ours}
+  mappers:
+    - name: meltano-map-transform
+      pip_url: meltano-map-transform==0.12.3
+      config:
+        stream_maps:
+          orders:
+            __alias__: orders_mapped
+            name: md5(name)
+            amount: __NULL__
 """
 
 
@@ -81,8 +92,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in ("jsonl", "csv"):
         (root / "out" / folder).mkdir(parents=True)
     plugins = ["tap-csv", "tap-jsonl", "target-csv", "target-postgres-pipelinewise"]
-    report = elt(root, "install", "-j", "4", *plugins, "target-postgres")
-    assert [line.split()[1] for line in report.splitlines()[1:]] == ["installed"] * 5
+    report = elt(root, "install", "-j", "4", *plugins, "meltano-map-transform", "target-postgres")
+    assert [line.split()[1] for line in report.splitlines()[1:]] == ["installed"] * 6
     return root
 
 
@@ -144,3 +155,24 @@ def test_a_singer_sdk_tap_from_pypi_into_our_target_postgres(
     with psycopg.connect(pg_database) as conn:
         rows = conn.execute("select id, kind, score from ours.events order by id").fetchall()
     assert rows == [(1, "click", 1.5), (2, "view", 2.0)]
+
+
+def test_a_mapper_from_pypi_between_tap_csv_and_our_target_postgres(
+    project: Path, pg_database: str
+) -> None:
+    env = {"TARGET_POSTGRES_SQLALCHEMY_URL": pg_database}
+    run = ["run", "tap-csv", "meltano-map-transform", "target-postgres", "--state-id", "mapped"]
+    elt(project, *run, env=env)
+    with psycopg.connect(pg_database) as conn:
+        rows = conn.execute("select id, name from ours.orders_mapped order by id").fetchall()
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'ours' and table_name = 'orders_mapped'"
+            )
+        ]
+    names = ['Zoë "Z" Müller', "two, with comma", "three"]
+    assert rows == [(i + 1, hashlib.md5(n.encode()).hexdigest()) for i, n in enumerate(names)]
+    assert "amount" not in columns
+    assert json.loads(elt(project, "state", "get", "mapped"))["bookmarks"]["orders"]

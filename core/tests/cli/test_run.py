@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject
+from core.tests.plugins import MAPPER, STATE_ID, TAP, TARGET, ToyProject
 
 Elt = Callable[..., Result]
 
@@ -101,3 +101,35 @@ def test_run_no_install_refuses_missing_plugins_naming_the_install_command(
         "`elt install tap-nowhere-xyz target-nowhere-xyz` first, or leave out --no-install\n"
     )
     assert not (root / ".elt" / "plugins").exists()
+
+
+def test_a_mapper_between_tap_and_target_sees_every_message(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 3}, mapper={"rename": {"name": "label"}}, select=["items.*"])
+    result = run(elt, toy, "run", TAP, MAPPER, TARGET, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mappers"] == [MAPPER]
+    records = toy.records()
+    assert [r["id"] for r in records] == [1, 2, 3]
+    assert all("label" in r and "name" not in r for r in records)
+    assert toy.state()["bookmarks"]["items"]["id"] == 3
+
+
+def test_a_failing_mapper_is_named_and_the_committed_bookmark_kept(
+    elt: Elt, toy: ToyProject
+) -> None:
+    toy.write(tap={"count": 5}, mapper={"die_after": 3})
+    result = run(elt, toy, "run", TAP, MAPPER, TARGET)
+    assert result.exit_code == 70
+    assert f"mapper {MAPPER} exited with code 6" in result.stderr
+    assert "cannot map this record" in result.stderr
+    assert toy.ids() == [1, 2]
+    assert toy.state()["bookmarks"]["items"]["id"] == 2
+
+
+def test_a_mapper_in_the_tap_or_target_place_is_a_usage_error(elt: Elt, toy: ToyProject) -> None:
+    toy.write()
+    result = run(elt, toy, "run", TAP, TARGET, MAPPER)
+    assert result.exit_code == 2
+    assert "toy-mapper is a mapper, not a target" in result.stderr
+    assert "TAP [MAPPER...] TARGET" in result.stderr

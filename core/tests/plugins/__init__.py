@@ -22,13 +22,14 @@ from elt.state import LocalStateStore
 HERE = Path(__file__).parent
 TAP = "toy-tap"
 TARGET = "toy-target"
+MAPPER = "toy-mapper"
 STATE_ID = f"default:{TAP}-to-{TARGET}"
 
 
 def install(bin_dir: Path) -> None:
-    """Write ``toy-tap`` and ``toy-target`` executables into ``bin_dir``."""
+    """Write ``toy-tap``, ``toy-mapper`` and ``toy-target`` executables into ``bin_dir``."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    for name, source in ((TAP, "toy_tap.py"), (TARGET, "toy_target.py")):
+    for name, source in ((TAP, "toy_tap.py"), (MAPPER, "toy_mapper.py"), (TARGET, "toy_target.py")):
         path = bin_dir / name
         path.write_text(f"#!{sys.executable}\n" + (HERE / source).read_text())
         path.chmod(0o755)
@@ -54,6 +55,7 @@ class ToyProject:
         *,
         tap: dict[str, Any] | None = None,
         target: dict[str, Any] | None = None,
+        mapper: dict[str, Any] | None = None,
         **tap_spec: Any,
     ) -> ToyProject:
         """(Re)write plugins.yml: config of each toy, and extra keys of the tap's entry."""
@@ -68,6 +70,13 @@ class ToyProject:
                         "config": tap or {},
                         "settings": [{"name": "password", "kind": "password"}],
                         **tap_spec,
+                    }
+                ],
+                "mappers": [
+                    {
+                        "name": MAPPER,
+                        "executable": str(self.bin / MAPPER),
+                        "config": mapper or {},
                     }
                 ],
                 "targets": [

@@ -6,6 +6,7 @@ import click
 
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
+from elt.errors import UsageError
 from elt.project import PluginKind
 from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, install_missing, run_pipeline
 
@@ -13,8 +14,7 @@ __all__ = ["run"]
 
 
 @click.command()
-@click.argument("tap")
-@click.argument("target")
+@click.argument("blocks", nargs=-1, required=True, metavar="TAP [MAPPER...] TARGET")
 @click.option(
     "--state-id",
     metavar="ID",
@@ -49,8 +49,7 @@ __all__ = ["run"]
 def run(
     session: Session,
     *,
-    tap: str,
-    target: str,
+    blocks: tuple[str, ...],
     state_id: str | None,
     full_refresh: bool,
     stop_timeout: float,
@@ -60,7 +59,8 @@ def run(
 ) -> None:
     """Extract with TAP and load with TARGET, continuing from the last bookmark.
 
-    The tap's output is piped into the target. Each state the target emits after
+    The tap's output is piped into the target, through each MAPPER in turn if any are
+    named (e.g. meltano-map-transform with stream_maps). Each state the target emits after
     committing is stored at once, so a failed or interrupted run keeps everything up to
     the last commit, and the next run continues from there with no gap and no duplicate.
     Plugin logs go to .elt/logs/<state id>/<run id>.log and, with --log-level info, to the
@@ -75,10 +75,18 @@ def run(
       elt -e prod --log-level info run tap-csv target-postgres
       elt run tap-csv target-postgres --full-refresh
       elt run tap-csv target-postgres --state-id backfill-2024 --format json
+      elt run tap-csv hash-emails target-postgres
     """
+    if len(blocks) < 2:
+        raise UsageError("name a TAP and a TARGET", hint="elt run TAP [MAPPER...] TARGET")
+    tap, *mappers, target = blocks
     project = session.project()
     # a plugin in the wrong place is run_pipeline's error to report, not something to install
-    places = ((project.plugin(tap), PluginKind.TAP), (project.plugin(target), PluginKind.TARGET))
+    places = (
+        (project.plugin(tap), PluginKind.TAP),
+        *((project.plugin(m), PluginKind.MAPPER) for m in mappers),
+        (project.plugin(target), PluginKind.TARGET),
+    )
     plugins = [plugin for plugin, kind in places if plugin.kind is kind]
     for installed in install_missing(
         project, plugins, environment=session.environment, install=not no_install
@@ -93,15 +101,14 @@ def run(
         full_refresh=full_refresh,
         stop_timeout=stop_timeout,
         force=force,
+        mappers=mappers,
     )
     if output == "json":
         click.echo(json_text(_as_dict(result)))
         return
     states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
-    click.echo(
-        f"{result.tap} -> {result.target}: done in {result.duration:.1f} s, {states} stored "
-        f"under {result.state_id}"
-    )
+    chain = " -> ".join(blocks)
+    click.echo(f"{chain}: done in {result.duration:.1f} s, {states} stored under {result.state_id}")
     click.echo(f"log: {result.log_path}")
 
 
@@ -110,6 +117,7 @@ def _as_dict(result: RunResult) -> dict[str, object]:
         "run_id": result.run_id,
         "state_id": result.state_id,
         "tap": {"name": result.tap, "exit_code": result.tap_exit_code},
+        "mappers": list(result.mappers),
         "target": {"name": result.target, "exit_code": result.target_exit_code},
         "states_stored": result.states_stored,
         "state": result.state,

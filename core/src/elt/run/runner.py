@@ -1,13 +1,16 @@
-"""``elt run TAP TARGET``: pipe a tap into a target and keep the bookmark of what was loaded.
+"""``elt run TAP [MAPPER...] TARGET``: pipe a tap into a target, keep the bookmark of what loaded.
 
-The data path is an OS pipe from the tap's stdout to the target's stdin; no Python code
-touches a record. The target starts first (a target that cannot start costs no extraction)
+The data path is an OS pipe from the tap's stdout to the target's stdin (through each
+mapper's stdin and stdout in turn when there are mappers); no Python code of elt touches a
+record. The target starts first (a target that cannot start costs no extraction)
 and the parent closes its copy of the write end at once, so the target sees end of file
 exactly when the tap closes its stdout. The parent keeps its copy of the read end (and
 never reads from it) until the run ends: a tap whose target has died then blocks on a full
 pipe instead of dying of a broken pipe, and the runner stops it. So a tap that exits with
 an error on its own has failed by itself, whatever the target did; that is how the error
-names the right plugin without guessing from the order of exits.
+names the right plugin without guessing from the order of exits. Mappers sit on the same
+rule: the parent holds every pipe's read end, so the first plugin in the chain that failed
+without being stopped is the one at fault.
 
 The bookmark comes only from the target's stdout: a Singer target writes a STATE value there
 after the records before it are committed. Each such line is merged over the state stored
@@ -17,9 +20,10 @@ tap dies, the target dies, elt is killed) the stored bookmark covers only commit
 and a rerun continues from it. ``full_refresh`` runs the tap without ``--state`` and merges
 the new states over an empty one: the state stored afterwards describes this run alone.
 
-When a plugin fails the other is not left running: a failed target gets the tap stopped
-(SIGTERM, then SIGKILL after ``stop_timeout``); a failed tap closes the pipe, so the target
-sees end of file, commits what it received, and emits its last states, which are stored.
+When a plugin fails the others are not left running: a failed target (or mapper) gets
+everything upstream of it stopped (SIGTERM, then SIGKILL after ``stop_timeout``); a failed
+tap closes the pipe, so what is downstream sees end of file, commits what it received, and
+the target emits its last states, which are stored.
 The error names the plugin at fault (a tap dying mid-line makes the target fail too, but
 the tap is the cause), its exit code, the last lines of its stderr and the log.
 """
@@ -35,7 +39,7 @@ import secrets
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +90,7 @@ class RunResult:
     state: dict[str, Any] | None
     log_path: Path
     duration: float
+    mappers: tuple[str, ...] = ()
 
 
 def new_run_id() -> str:
@@ -104,6 +109,7 @@ def run_pipeline(
     store: StateStore | None = None,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     force: bool = False,
+    mappers: Sequence[str] = (),
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
@@ -115,6 +121,7 @@ def run_pipeline(
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
     target_plugin = _plugin_of_kind(project, target, PluginKind.TARGET)
+    mapper_plugins = [_plugin_of_kind(project, m, PluginKind.MAPPER) for m in mappers]
     active = project.environment(environment)
     if state_id is None:
         state_id = default_state_id(active.name if active else None, tap, target)
@@ -132,15 +139,21 @@ def run_pipeline(
     ):
         workdir = Path(private)
         tap_invocation = prepare(project, tap_plugin, environment=environment, workdir=workdir)
+        mapper_invocations = [
+            prepare(project, plugin, environment=environment, workdir=workdir)
+            for plugin in mapper_plugins
+        ]
         target_invocation = prepare(
             project, target_plugin, environment=environment, workdir=workdir
         )
-        log = RunLog(log_path, Redactor((*tap_invocation.secrets, *target_invocation.secrets)))
+        invocations = (tap_invocation, *mapper_invocations, target_invocation)
+        log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets))
         try:
             supervisor = Supervisor(log, stop_timeout)
             with forward_signals(supervisor.interrupt), supervisor:
-                log.write("elt", f"run {run_id}: {tap} -> {target}, state id {state_id!r}")
-                for invocation in (tap_invocation, target_invocation):
+                chain = " -> ".join(i.name for i in invocations)
+                log.write("elt", f"run {run_id}: {chain}, state id {state_id!r}")
+                for invocation in invocations:
                     config = json.dumps(invocation.shown_config, default=str)
                     log.write("elt", f"{invocation.name} config: {config}", logging.DEBUG)
                     for warning in invocation.warnings:
@@ -150,6 +163,7 @@ def run_pipeline(
                     store=store,
                     state_id=state_id,
                     tap=tap_invocation,
+                    mappers=mapper_invocations,
                     target=target_invocation,
                     workdir=workdir,
                 )
@@ -168,6 +182,7 @@ def run_pipeline(
         state=pipeline.state,
         log_path=log_path,
         duration=time.monotonic() - started,
+        mappers=tuple(mappers),
     )
 
 
@@ -195,6 +210,7 @@ class _Pipeline:
         store: StateStore,
         state_id: str,
         tap: Invocation,
+        mappers: Sequence[Invocation] = (),
         target: Invocation,
         workdir: Path,
     ) -> None:
@@ -202,6 +218,7 @@ class _Pipeline:
         self.store = store
         self.state_id = state_id
         self.tap = tap
+        self.mappers = list(mappers)
         self.target = target
         self.workdir = workdir
         self.log = supervisor.log
@@ -236,34 +253,57 @@ class _Pipeline:
             state_file = self.workdir / f"{self.tap.name}.state.json"
             write_private(state_file, json.dumps(stored).encode())
             arguments += ["--state", str(state_file)]
-        with _Pipe() as pipe:
+        with contextlib.ExitStack() as held:
+            # pipes[i] feeds consumers[i]; downstream starts first, so a plugin that cannot
+            # start costs no extraction, and the parent closes each write end once given
+            consumers = [*self.mappers, self.target]
+            pipes = [held.enter_context(_Pipe()) for _ in consumers]
             target = self.supervisor.start(
-                self.target, self.target.argv(), stdin=pipe.read_end, stdout=subprocess.PIPE
+                self.target, self.target.argv(), stdin=pipes[-1].read_end, stdout=subprocess.PIPE
             )
+            mappers: list[PluginProcess] = []
+            for index in reversed(range(len(self.mappers))):
+                try:
+                    mappers.insert(
+                        0,
+                        self.supervisor.start(
+                            self.mappers[index],
+                            self.mappers[index].argv(),
+                            stdin=pipes[index].read_end,
+                            stdout=pipes[index + 1].write_end,
+                        ),
+                    )
+                finally:
+                    pipes[index + 1].close_write_end()
             try:
                 tap = self.supervisor.start(
                     self.tap,
                     self.tap.argv(*arguments),
                     stdin=subprocess.DEVNULL,
-                    stdout=pipe.write_end,
+                    stdout=pipes[0].write_end,
                 )
             finally:
-                pipe.close_write_end()
+                pipes[0].close_write_end()
+            upstream = [tap, *mappers]
             bad = self._store_states(target, {} if full_refresh or stored is None else stored)
             if bad is not None:
                 self.supervisor.stop_all()
             else:
                 target.wait()
-                if target.returncode != 0 or not tap.wait(self.supervisor.stop_timeout):
-                    self.supervisor.stop(tap)
-            codes = tap.finish(), target.finish()
+                failed = target.returncode != 0 or any(
+                    p.wait(0) and p.returncode != 0 for p in upstream
+                )
+                for process in reversed(upstream):
+                    if failed or not process.wait(self.supervisor.stop_timeout):
+                        self.supervisor.stop(process)
+            codes = tap.finish(), *(m.finish() for m in mappers), target.finish()
         if self.supervisor.interrupted is not None:
             raise self._interrupted()
         if bad is not None and not (bad.truncated and target.returncode != 0):
             raise self._protocol_error(bad)
-        if any(codes) or tap.stopped:
-            raise self._failure(tap, target)
-        return codes
+        if any(codes) or any(p.stopped for p in upstream):
+            raise self._failure([*upstream, target])
+        return codes[0], codes[-1]
 
     def _store_states(self, target: PluginProcess, base: Mapping[str, Any]) -> _BadLine | None:
         """Store each state the target emits until its stdout ends; the first bad line."""
@@ -297,22 +337,25 @@ class _Pipeline:
             f"({self._states_note()}). Full log: {self.log.path}",
         )
 
-    def _failure(self, tap: PluginProcess, target: PluginProcess) -> PluginError:
-        """The error naming the plugin at fault.
-
-        That is the tap if it failed on its own (certain, see the module docstring), else
-        the target.
-        """
-        tap_failed = tap.returncode != 0 and not tap.stopped
-        culprit, other = (tap, target) if tap_failed else (target, tap)
-        if culprit.returncode == 0:
-            what = f"target {target.name} exited before tap {tap.name} finished sending"
+    def _failure(self, chain: Sequence[PluginProcess]) -> PluginError:
+        """The error naming the plugin at fault: the first of the chain, tap first, that
+        failed without being stopped (certain, see the module docstring)."""
+        culprit = next((p for p in chain if p.returncode != 0 and not p.stopped), None)
+        if culprit is None:  # nobody failed: one exited early and starved the others
+            stopped = next(p for p in chain if p.stopped)
+            early = chain[chain.index(stopped) + 1]
+            what = f"{early.kind} {early.name} exited before {stopped.kind} {stopped.name} "
+            what += "finished sending"
+            culprit = early
         else:
             what = f"{culprit.kind} {culprit.name} {describe_exit(culprit.returncode)}"
-        if other.stopped:
-            what += f"; {other.kind} {other.name} was stopped"
-        elif other.returncode != 0:
-            what += f"; {other.kind} {other.name} then {describe_exit(other.returncode)}"
+        for other in chain:
+            if other is culprit:
+                continue
+            if other.stopped:
+                what += f"; {other.kind} {other.name} was stopped"
+            elif other.returncode != 0:
+                what += f"; {other.kind} {other.name} then {describe_exit(other.returncode)}"
         tail = culprit.tail()
         lines = [what + (". The last lines of its stderr:" if tail else ".")]
         lines += [f"  {line}" for line in tail]
@@ -325,11 +368,15 @@ class _Pipeline:
         name = signal_name(number)
         self.log.write("elt", f"interrupted by {name}")
         return Interrupted(
-            f"interrupted by {name}; {self.tap.name} and {self.target.name} were stopped. "
+            f"interrupted by {name}; {self._names()} were stopped. "
             f"{self._states_note()}; the next run continues from the stored bookmark. "
             f"Full log: {self.log.path}",
             signal_number=number,
         )
+
+    def _names(self) -> str:
+        names = [self.tap.name, *(m.name for m in self.mappers), self.target.name]
+        return ", ".join(names[:-1]) + " and " + names[-1]
 
     def _states_note(self) -> str:
         if self.states == 0:
@@ -338,7 +385,7 @@ class _Pipeline:
 
 
 class _Pipe:
-    """The OS pipe from tap to target, as the parent holds it (see the module docstring).
+    """An OS pipe between two plugins, as the parent holds it (see the module docstring).
 
     It is widened to 1 MiB where Linux allows: fewer context switches between a fast tap
     and its target than with the default 64 KiB.
@@ -377,7 +424,7 @@ def _plugin_of_kind(project: Project, name: str, kind: PluginKind) -> Plugin:
     if plugin.kind is not kind:
         raise UsageError(
             f"{name} is a {plugin.kind.value}, not a {kind.value}",
-            hint="The order is `elt run TAP TARGET`",
+            hint="The order is `elt run TAP [MAPPER...] TARGET`",
         )
     return plugin
 
