@@ -21,6 +21,7 @@ from elt.protocol.messages import (
     SchemaMessage,
     StateMessage,
     message_from_dict,
+    record_line_prefix,
 )
 from elt.protocol.reader import (
     DEFAULT_MAX_LINE_BYTES,
@@ -74,6 +75,7 @@ __all__ = [
     "parse_rules",
     "property_breadcrumb",
     "read_messages",
+    "record_line_prefix",
     "set_bookmark",
     "summarize",
 ]

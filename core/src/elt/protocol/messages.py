@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, TypeAlias
 
+import orjson
+
 RECORD: Final = "RECORD"
 SCHEMA: Final = "SCHEMA"
 STATE: Final = "STATE"
@@ -152,3 +154,12 @@ def _optional_list(value: str | Sequence[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
+
+
+# How elt's writers start every RECORD line; readers may route lines by it, unparsed.
+RECORD_HEAD: Final = b'{"type":"RECORD","stream":'
+
+
+def record_line_prefix(stream: str) -> bytes:
+    """The bytes elt's writers start each RECORD line of ``stream`` with, up to the record."""
+    return RECORD_HEAD + orjson.dumps(stream) + b',"record":'

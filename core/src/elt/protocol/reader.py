@@ -17,14 +17,14 @@ number. Long runs of digits inside strings (ids, phone numbers) cost a look, not
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any, Final
 
 import orjson
 
 from elt.errors import ProtocolError
-from elt.protocol.messages import MESSAGE_TYPES, RECORD, REQUIRED_KEYS
+from elt.protocol.messages import MESSAGE_TYPES, RECORD, RECORD_HEAD, REQUIRED_KEYS
 
 DEFAULT_MAX_LINE_BYTES: Final = 16 * 1024 * 1024
 _CHUNK_BYTES: Final = 1024 * 1024
@@ -39,6 +39,10 @@ _UINT64_MAX: Final = 2**64 - 1
 
 _EXPECTED_TYPES: Final = ", ".join(MESSAGE_TYPES)
 
+_RECORD_KEY: Final = b',"record":'
+
+RawHandler = Callable[[bytes, int], None]
+
 
 class MessageReader:
     """Iterate the checked messages of a Singer stream, one ``dict`` per line.
@@ -47,6 +51,12 @@ class MessageReader:
     text file, or any iterable of lines. ``name`` says where the stream comes from in error
     messages. ``line_number`` is the line of the message last yielded, so a consumer can
     point at the line its own check rejected. Blank lines are skipped.
+
+    ``raw_records`` lets a consumer take RECORD lines of chosen streams unparsed: a line
+    that starts with a key of it (:func:`~elt.protocol.messages.record_line_prefix`, exactly
+    as elt's writers spell it) goes to its handler with its line number and is not
+    yielded. The handler owns every check of such a line (a columnar lake file parses a
+    whole buffer of them at once in C++). Lines spelled otherwise are parsed as usual.
     """
 
     def __init__(
@@ -61,17 +71,26 @@ class MessageReader:
         self.line_number = 0
         self._source = source
         self._ends_unterminated = False
+        self.raw_records: dict[bytes, RawHandler] = {}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         limit = self.max_line_bytes
         line_no = self.line_number
+        routes = self.raw_records
+        head = len(RECORD_HEAD)
         for block in self._blocks():
             for line in block:
                 line_no += 1
                 if len(line) > limit:
                     raise self._too_long(line_no)
+                if routes and isinstance(line, bytes) and line[:head] == RECORD_HEAD:
+                    handler = routes.get(line[: line.find(_RECORD_KEY, head) + len(_RECORD_KEY)])
+                    if handler is not None:
+                        self.line_number = line_no
+                        handler(line, line_no)
+                        continue
                 try:
                     message = loads(line)
                 except decode_error:

@@ -22,6 +22,7 @@ from elt.protocol.messages import (
     BATCH,
     SCHEMA,
     STATE,
+    record_line_prefix,
 )
 
 DEFAULT_BUFFER_BYTES: Final = 64 * 1024
@@ -84,7 +85,7 @@ class MessageWriter:
     ) -> None:
         prefix = self._record_prefixes.get(stream)
         if prefix is None:
-            prefix = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+            prefix = record_line_prefix(stream)
             self._record_prefixes[stream] = prefix
         buffer = self._buffer
         buffer += prefix

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from singer_sdk import Stream
 
-from elt.protocol import dumps
+from elt.protocol import dumps, record_line_prefix
 from elt.sdk.maps import maps_are_identity_for
 
 __all__ = ["encode_records", "maps_are_identity", "record_prefix"]
@@ -25,7 +25,7 @@ __all__ = ["encode_records", "maps_are_identity", "record_prefix"]
 
 def record_prefix(stream: str) -> bytes:
     """The bytes every RECORD line of ``stream`` starts with, up to the record itself."""
-    return b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+    return record_line_prefix(stream)
 
 
 def encode_records(prefix: bytes, records: Sequence[dict[str, Any]], version: int | None) -> bytes:

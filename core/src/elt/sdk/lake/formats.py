@@ -30,11 +30,19 @@ import orjson
 from elt.errors import ProtocolError
 from elt.protocol import dumps, json_default
 from elt.sdk.lake.columns import DATE, JSON, TEXT, BadValue, Column, plan, to_arrays
+from elt.sdk.lake.rawrecords import line_schema, record_table, records_of
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import Upload
 from elt.sdk.lake.worker import Worker
 
-__all__ = ["ColumnarEncoder", "Encoder", "JsonlEncoder", "Output", "encoder_for"]
+__all__ = [
+    "ColumnarEncoder",
+    "Encoder",
+    "JsonlEncoder",
+    "Output",
+    "encoder_for",
+    "takes_raw_lines",
+]
 
 DEFAULT_LEVELS: Final = {"gzip": 6, "zstd": 3}
 _NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
@@ -185,6 +193,10 @@ class ColumnarEncoder:
         settings: LakeSettings,
         schema: Mapping[str, Any],
         where: Where,
+        keys: Sequence[str] = (),
+        *,
+        stream: str = "",
+        source: str = "<input>",
     ) -> None:
         import pyarrow as pa
         from pyarrow import json
@@ -192,6 +204,9 @@ class ColumnarEncoder:
         _use_jemalloc()
         self.output = output
         self._where = where
+        self._keys = tuple(keys)
+        self._stream = stream
+        self._source = source
         properties = schema.get("properties") or {}
         self._columns: Sequence[Column] = plan(
             properties,
@@ -210,9 +225,14 @@ class ColumnarEncoder:
         self._parse_options = json.ParseOptions(
             explicit_schema=pa.schema(json_fields), unexpected_field_behavior="error"
         )
+        self._line_options = json.ParseOptions(
+            explicit_schema=line_schema(json_fields), unexpected_field_behavior="error"
+        )
         self._buffer_size = settings.buffer_size
         self._buffer = bytearray()
         self._lines = array("q")
+        self._raw = bytearray()  # whole RECORD lines, routed unparsed (rawrecords)
+        self._raw_lines = array("q")
         self._writer = self._open_writer(settings)
         # Typing a buffer and writing its row group release the GIL: run them on a thread
         # while the next buffer fills (one waiting, so at most ~3 buffers in memory).
@@ -238,7 +258,22 @@ class ColumnarEncoder:
             compression_level=settings.compression_level,
         )
 
+    def add_raw(self, line: bytes, number: int) -> bool:
+        """Take one whole RECORD line of elt's spelling, unparsed; see :meth:`add`."""
+        if self._buffer:
+            self._flush()  # rows keep their input order
+        self._raw += line
+        if line[-1:] != b"\n":  # lines split from a chunk have lost theirs
+            self._raw += b"\n"
+        self._raw_lines.append(number)
+        if len(self._raw) < self._buffer_size:
+            return False
+        self._flush_raw()
+        return True
+
     def add(self, record: dict[str, Any], line: int) -> bool:
+        if self._raw:
+            self._flush_raw()
         for name in self._as_text:
             value = record.get(name)
             if value is not None and type(value) is not str:
@@ -255,6 +290,7 @@ class ColumnarEncoder:
 
     def finish(self) -> None:
         self._flush()
+        self._flush_raw()
         self._worker.close()
         self._writer.close()
         if not self._sink.closed:
@@ -273,6 +309,26 @@ class ColumnarEncoder:
         self._lines = array("q")
         self._worker.submit(lambda: self._writer.write_table(self._table(data, lines)))
 
+    def _flush_raw(self) -> None:
+        if not self._raw:
+            return
+        data, lines = self._raw, self._raw_lines
+        self._raw = bytearray()
+        self._raw_lines = array("q")
+        self._worker.submit(lambda: self._writer.write_table(self._raw_table(data, lines)))
+
+    def _raw_table(self, data: bytearray, lines: array[int]) -> Any:
+        import pyarrow as pa
+
+        table = record_table(data, self._line_options, self._keys)
+        if table is not None:
+            try:
+                return self._typed(table)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
+        rows = records_of(data, lines, self._keys, self._source, self._stream)
+        return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+
     def _table(self, data: bytearray, lines: array[int]) -> Any:
         import pyarrow as pa
         from pyarrow import json
@@ -283,14 +339,20 @@ class ColumnarEncoder:
                 read_options=json.ReadOptions(block_size=max(1 << 20, len(data) // 2 + 1)),
                 parse_options=self._parse_options,
             )
-            for index in self._dates:
-                table = table.set_column(
-                    index, self._schema.field(index), table.column(index).cast(pa.date32())
-                )
-            return table.cast(self._schema)
+            return self._typed(table)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             rows = [_exact_json(line) for line in data.splitlines()]
             return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+
+    def _typed(self, table: Any) -> Any:
+        """A table as pyarrow read it (dates as text) in the file's schema."""
+        import pyarrow as pa
+
+        for index in self._dates:
+            table = table.set_column(
+                index, self._schema.field(index), table.column(index).cast(pa.date32())
+            )
+        return table.cast(self._schema)
 
     def _arrays(self, rows: list[dict[str, Any]], lines: array[int]) -> list[Any]:
         names = frozenset(c.name for c in self._columns)
@@ -336,10 +398,32 @@ def _exact_json(line: bytes | bytearray) -> dict[str, Any]:
     return value
 
 
+def takes_raw_lines(settings: LakeSettings, schema: Mapping[str, Any]) -> bool:
+    """Whether a stream's whole RECORD lines may skip parsing (:meth:`ColumnarEncoder.add_raw`):
+    Parquet files with no column that must be turned into text first (nested kept as JSON)."""
+    if settings.format != "parquet":
+        return False
+    columns = plan(
+        schema.get("properties") or {},
+        text_only=False,
+        number=settings.parquet_number,
+        scale=settings.decimal_scale,
+        struct=settings.nested == "struct",
+    )
+    return not any(column.kind in (JSON, TEXT) for column in columns)
+
+
 def encoder_for(
-    output: Output, settings: LakeSettings, schema: Mapping[str, Any], where: Where
+    output: Output,
+    settings: LakeSettings,
+    schema: Mapping[str, Any],
+    where: Where,
+    keys: Sequence[str] = (),
+    *,
+    stream: str = "",
+    source: str = "<input>",
 ) -> Encoder:
     """The encoder of ``settings.format`` writing to ``output``."""
     if settings.format == "jsonl":
         return JsonlEncoder(output, settings.buffer_size)
-    return ColumnarEncoder(output, settings, schema, where)
+    return ColumnarEncoder(output, settings, schema, where, keys, stream=stream, source=source)

@@ -114,7 +114,11 @@ class LakeTarget(Target):
             store = self.open_store()
             store.check()
             self._writer = writer = LakeWriter(
-                store, self.lake_settings, reader=reader, emit_state=self._write_state
+                store,
+                self.lake_settings,
+                reader=reader,
+                emit_state=self._write_state,
+                raw_records=self._maps is None,  # maps need every record as a dict
             )
             self._on_record = (
                 writer.record if self._maps is None else self._maps.records_to(writer.record)

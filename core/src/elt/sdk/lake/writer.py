@@ -34,9 +34,10 @@ from typing import Any
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 
 from elt.errors import ProtocolError
+from elt.protocol import record_line_prefix
 from elt.sdk.io import OrjsonReader
 from elt.sdk.lake.checkpoints import Checkpoints
-from elt.sdk.lake.formats import Encoder, Output, encoder_for
+from elt.sdk.lake.formats import Encoder, Output, encoder_for, takes_raw_lines
 from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
 from elt.sdk.lake.manifest import FileEntry, Manifest
 from elt.sdk.lake.settings import LakeSettings
@@ -89,6 +90,7 @@ class LakeWriter:
         reader: OrjsonReader,
         emit_state: Callable[[Mapping[str, Any]], None],
         run_id: str | None = None,
+        raw_records: bool = True,
     ) -> None:
         self._store = store
         self._settings = settings
@@ -106,6 +108,8 @@ class LakeWriter:
         self._max_rows = settings.max_rows
         self._max_bytes = settings.max_bytes
         self._done = False
+        # whole RECORD lines of elt's spelling skip parsing where the file format allows
+        self._raw_records = raw_records and settings.format == "parquet" and not settings.date_field
 
     # --- messages ------------------------------------------------------------------------
 
@@ -132,9 +136,10 @@ class LakeWriter:
             self._checkpoints.emit_ready()
         index = self._manifest.schema(name, schema, keys)
         if stream is None:
-            self._streams[name] = _Stream(name, schema, keys, index)
+            stream = self._streams[name] = _Stream(name, schema, keys, index)
         else:
             stream.schema, stream.keys, stream.schema_index = schema, keys, index
+        self._route(stream)
 
     def record(self, message: dict[str, Any]) -> None:
         """Hand one record to its file; the hot path."""
@@ -155,6 +160,15 @@ class LakeWriter:
         if file is None:
             file = self._file_for(stream, record)
         flushed = file.encoder.add(record, self._reader.messages.line_number)
+        file.rows += 1
+        if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
+            self._commit(file)
+            self._checkpoints.emit_ready()
+
+    def raw_record(self, stream: _Stream, line: bytes, number: int) -> None:
+        """Hand one whole, unparsed RECORD line to its file (see :meth:`_route`)."""
+        file = stream.current or self._open_file(stream, self._run_partition)
+        flushed = file.encoder.add_raw(line, number)  # type: ignore[attr-defined]
         file.rows += 1
         if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
             self._commit(file)
@@ -218,6 +232,15 @@ class LakeWriter:
 
     # --- files ---------------------------------------------------------------------------
 
+    def _route(self, stream: _Stream) -> None:
+        """Let the reader hand this stream's RECORD lines over unparsed, when its files can
+        take them (Parquet without nested-as-JSON columns; :mod:`~elt.sdk.lake.rawrecords`)."""
+        routes = self._reader.messages.raw_records
+        prefix = record_line_prefix(stream.name)
+        routes.pop(prefix, None)
+        if self._raw_records and takes_raw_lines(self._settings, stream.schema):
+            routes[prefix] = lambda line, number: self.raw_record(stream, line, number)
+
     def _file_for(self, stream: _Stream, record: Mapping[str, Any]) -> LakeFile:
         if self._date_field is None:
             return self._open_file(stream, self._run_partition)
@@ -257,7 +280,15 @@ class LakeWriter:
             return f"{source} line {line}, stream {name!r}, property {path!r}"
 
         try:
-            encoder = encoder_for(output, self._settings, stream.schema, where)
+            encoder = encoder_for(
+                output,
+                self._settings,
+                stream.schema,
+                where,
+                stream.keys,
+                stream=name,
+                source=source,
+            )
         except BaseException:
             output.abort()
             raise
