@@ -6,11 +6,14 @@ Needs the ``sdk`` extra (``pip install 'elt[sdk]'``); the ``elt`` CLI does not i
 from __future__ import annotations
 
 from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
+from elt.sdk.lean import LeanTarget, Load
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Tap, Target
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 
 __all__ = [
+    "LeanTarget",
+    "Load",
     "OrjsonReader",
     "OrjsonWriter",
     "StdoutSink",

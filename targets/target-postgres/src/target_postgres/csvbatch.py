@@ -25,7 +25,7 @@ from typing import Any, Final
 import psycopg
 
 from elt.errors import EltError, ProtocolError
-from target_postgres.batch import open_batch_file
+from elt.sdk.batch import open_batch_file
 from target_postgres.failures import batch_file_failure
 from target_postgres.identifiers import quote
 from target_postgres.rows import Source

@@ -46,7 +46,7 @@ from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchem
 from elt.errors import EltError, ProtocolError
 from elt.protocol import json_default
 from elt.sdk import OrjsonReader
-from target_postgres.batch import batch_compression, batch_files
+from elt.sdk.batch import batch_compression, batch_files
 from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
 from target_postgres.csvbatch import BatchFile, copy_file
 from target_postgres.failures import NOTHING_COMMITTED, copy_failure, database_failure
@@ -255,8 +255,8 @@ class Loader:
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
         self._conn.close()
 
-    def close(self) -> None:
-        """Roll back whatever is uncommitted and close the connection."""
+    def abort(self) -> None:
+        """Roll back whatever is uncommitted and close the connection; idempotent."""
         self._abort()
 
     # --- batches -------------------------------------------------------------------------

@@ -1,15 +1,14 @@
-"""BATCH messages: records in local files instead of RECORD lines.
+"""BATCH messages: records in local files instead of RECORD lines, for our targets.
 
-A BATCH message names files instead of carrying records. Two formats are read:
+A BATCH message names files instead of carrying records. singer-sdk's ``jsonl`` format has
+one record of the message's stream per line; :func:`batch_records` reads the lines through
+elt's :class:`~elt.protocol.MessageReader` (wrapped as RECORD messages), so numbers keep
+every digit and a bad line is reported with its file and line number. Other formats (elt's
+``csv`` for ``COPY``) are the target's own business: it gets the files from
+:func:`batch_files` and opens them with :func:`open_batch_file`.
 
-- ``jsonl`` (singer-sdk's): each line one record of the message's stream. The lines are
-  read through elt's :class:`~elt.protocol.MessageReader` (wrapped as RECORD messages) so
-  numbers keep every digit and a bad line is reported with its file and line number.
-- ``csv`` (elt's, defined in tap-csv's ``tap_csv.csvfields``): rows ready for ``COPY``,
-  which the loader streams into Postgres as they are (see :mod:`target_postgres.csvbatch`).
-
-Either may be gzip-compressed. Only ``file://`` URLs and plain paths are read: a remote
-object store is the tap's business to download, or a job for target-s3 and friends.
+Files may be gzip-compressed. Only ``file://`` URLs and plain paths are read: a remote
+object store is the tap's business to download.
 """
 
 from __future__ import annotations
@@ -18,15 +17,13 @@ import gzip
 from collections.abc import Iterable, Iterator, Mapping
 from io import BufferedReader
 from pathlib import Path
-from typing import IO, Any, Final, cast
+from typing import IO, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from elt.errors import ProtocolError
-from elt.protocol import MessageReader, dumps
+from elt.protocol import MessageReader, record_line_prefix
 
-__all__ = ["FORMATS", "batch_compression", "batch_files", "batch_records", "open_batch_file"]
-
-FORMATS: Final = ("jsonl", "csv")
+__all__ = ["batch_compression", "batch_files", "batch_records", "open_batch_file"]
 
 
 def batch_files(message: Mapping[str, Any]) -> list[Path]:
@@ -41,7 +38,7 @@ def batch_compression(message: Mapping[str, Any]) -> str | None:
     if compression not in (None, "none", "gzip"):
         raise ProtocolError(
             f"BATCH for stream {message['stream']!r} uses compression {compression!r}",
-            hint="target-postgres reads uncompressed or gzip BATCH files",
+            hint="BATCH files are read uncompressed or gzip-compressed",
         )
     return cast("str | None", compression)
 
@@ -50,7 +47,7 @@ def batch_records(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """The RECORD messages of a jsonl BATCH message's files, in manifest order."""
     stream = message["stream"]
     compression = batch_compression(message)
-    prefix = b'{"type":"RECORD","stream":' + dumps(stream) + b',"record":'
+    prefix = record_line_prefix(stream)
     for path in batch_files(message):
         with open_batch_file(path, compression) as lines:
             messages = cast("IO[bytes]", _AsMessages(lines, prefix))  # read1 is all it uses
@@ -82,7 +79,7 @@ def _local_path(url: str, stream: str) -> Path:
     if parts.scheme not in ("", "file") or parts.netloc not in ("", "localhost"):
         raise ProtocolError(
             f"BATCH for stream {stream!r} names {url!r}, which is not a local file",
-            hint="target-postgres reads file:// BATCH manifests only",
+            hint="BATCH manifests must name local files (file:// URLs or paths)",
         )
     path = Path(unquote(parts.path) if parts.scheme else url)
     if not path.is_file():
