@@ -5,10 +5,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-from tap_csv.batchfiles import BatchFiles, CsvBatchSettings, csv_batch_settings
+from tap_csv.batchfiles import BatchFiles
 
-from elt.errors import ConfigError
+from elt.sdk.csvbatch import CsvBatchSettings
 
 
 def batch_config(root: Any, **settings: Any) -> dict[str, Any]:
@@ -25,42 +24,6 @@ def batch_config(root: Any, **settings: Any) -> dict[str, Any]:
 def local(url: str) -> Path:
     assert url.startswith("file:///")
     return Path(urlsplit(url).path)
-
-
-def test_settings_take_a_file_url_or_a_path_and_create_the_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "a" / "b"
-    settings = csv_batch_settings(batch_config(folder.as_uri(), batch_size=7))
-    assert settings == CsvBatchSettings(folder, "", "none", 7)
-    assert folder.is_dir()
-    assert csv_batch_settings(batch_config(str(folder))) == CsvBatchSettings(
-        folder, "", "none", 100_000
-    )
-
-
-def test_other_formats_and_no_batch_config_are_not_csv_batches(tmp_path: Path) -> None:
-    assert csv_batch_settings({}) is None
-    jsonl = batch_config(str(tmp_path))
-    jsonl["batch_config"]["encoding"]["format"] = "jsonl"
-    assert csv_batch_settings(jsonl) is None
-
-
-@pytest.mark.parametrize(
-    ("config", "where"),
-    [
-        (batch_config("s3://bucket/batches"), "batch_config.storage.root"),
-        (batch_config(""), "batch_config.storage.root"),
-        (batch_config("/tmp", compression="zstd"), "batch_config.encoding.compression"),
-        (batch_config("/tmp", storage={"prefix": "../up"}), "batch_config.storage.prefix"),
-        (batch_config("/tmp", batch_size=0), "batch_config.batch_size"),
-        (batch_config("/tmp", batch_size="10"), "batch_config.batch_size"),
-    ],
-)
-def test_bad_batch_settings_are_config_errors_naming_the_setting(
-    config: dict[str, Any], where: str
-) -> None:
-    with pytest.raises(ConfigError) as raised:
-        csv_batch_settings(config)
-    assert raised.value.where == where
 
 
 def test_files_rotate_at_exactly_batch_size_rows_each_with_the_header(tmp_path: Path) -> None:

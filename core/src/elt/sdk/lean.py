@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable, Mapping
-from pathlib import PurePath
 from types import FrameType
 from typing import IO, Any, ClassVar, Protocol
 
@@ -67,20 +66,9 @@ class LeanTarget(Target):
 
     aborted_note: ClassVar[str] = "what was not committed was rolled back"
 
-    def __init__(
-        self,
-        *,
-        config: dict[str, Any] | PurePath | str | list[PurePath | str] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            **kwargs,
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        """singer-sdk's ``Target(config=…, parse_env_config=…, validate_config=…)``."""
+        super().__init__(**kwargs)
         self._load: Load | None = None
         self.on_record: Callable[[Record], None] = self._record_before_schema
         self.maps = StreamMaps(self.mapper) if maps_configured(self.config) else None

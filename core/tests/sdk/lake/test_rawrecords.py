@@ -1,4 +1,5 @@
-"""Whole RECORD lines in elt's spelling skip parsing on their way into Parquet, and lose nothing."""
+"""Whole RECORD lines in elt's spelling skip parsing on their way into Parquet and JSONL,
+and lose nothing."""
 
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ def spaced(records: list[dict[str, Any]]) -> bytes:
 
 def load(data: bytes, **config: Any) -> tuple[Any, MemoryStore]:
     store = MemoryStore()
-    return run_in_process(MemoryTarget(store, format="parquet", **config), data), store
+    config.setdefault("format", "parquet")
+    return run_in_process(MemoryTarget(store, **config), data), store
 
 
-def test_routed_lines_skip_the_reader_and_load_what_parsed_lines_load() -> None:
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_routed_lines_skip_the_reader_and_load_what_parsed_lines_load(fmt: str) -> None:
     routed: list[int] = []
     reader = MessageReader(io.BytesIO(compact(ROWS)), name="t")
     reader.raw_records[b'{"type":"RECORD","stream":"s","record":'] = lambda line, n: routed.append(
@@ -55,8 +58,8 @@ def test_routed_lines_skip_the_reader_and_load_what_parsed_lines_load() -> None:
     )
     assert [m["type"] for m in reader] == ["SCHEMA"]
     assert routed == [2, 3, 4]
-    fast, fast_store = load(compact(ROWS))
-    slow, slow_store = load(spaced(ROWS))
+    fast, fast_store = load(compact(ROWS), format=fmt)
+    slow, slow_store = load(spaced(ROWS), format=fmt)
     assert fast.error is None
     assert slow.error is None
     assert read_records(fast_store, data_keys(fast_store)[0]) == read_records(
@@ -93,6 +96,43 @@ def test_a_bad_routed_line_is_named_by_its_number(
     assert says in str(done.error)
     assert data_keys(store) == []
     assert done.states == []
+
+
+def test_jsonl_takes_the_record_out_of_lines_with_a_version_and_time_extracted() -> None:
+    lines = compact([]) + (
+        b'{"type":"RECORD","stream":"s","record":{"id":1,"o":{"k":"}"}},"version":7,'
+        b'"time_extracted":"2026-01-01T00:00:00+00:00"}\n'
+    )
+    done, store = load(lines, format="jsonl", compression="none")
+    assert done.error is None
+    assert store.read(data_keys(store)[0]) == b'{"id":1,"o":{"k":"}"}}\n'
+
+
+def test_jsonl_keeps_the_digits_of_routed_lines_byte_for_byte() -> None:
+    rows = [{"id": 2**70, "amount": Decimal("0.1000000000000000055511151231257827")}]
+    done, store = load(compact(rows), format="jsonl", compression="none")
+    assert done.error is None
+    assert store.read(data_keys(store)[0]) == (
+        b'{"id":1180591620717411303424,"amount":0.1000000000000000055511151231257827}\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "error", "says"),
+    [
+        (b'{"type":"RECORD","stream":"s","record":{"name":"no key"}}', MissingKeyPropertiesError,
+         "lacks its key property 'id'"),
+        (b'{"type":"RECORD","stream":"s","record":{"id":4,}}', ProtocolError, "not valid JSON"),
+    ],
+)  # fmt: skip
+def test_a_bad_routed_jsonl_line_is_named_by_its_number(
+    bad_line: bytes, error: type[Exception], says: str
+) -> None:
+    done, store = load(compact(ROWS) + bad_line + b"\n", format="jsonl")
+    assert isinstance(done.error, error)
+    assert "line 5" in str(done.error)
+    assert says in str(done.error)
+    assert data_keys(store) == []
 
 
 def test_stream_maps_turn_routing_off_so_every_record_is_mapped() -> None:

@@ -1,127 +1,33 @@
-"""csv BATCH files: where they go, and writing each one so it is complete before it is named.
+"""tap-csv's csv BATCH files, written a batch of rows at a time (the contract and the
+settings are :mod:`elt.sdk.csvbatch`'s).
 
-The setting has singer-sdk's ``batch_config`` shape::
-
-    "batch_config": {
-      "encoding": {"format": "csv", "compression": "none"},
-      "storage": {"root": "file:///var/elt/batches", "prefix": "nightly-"},
-      "batch_size": 100000
-    }
-
-``format: csv`` is this tap's fast path (the encoding is defined in
-:mod:`tap_csv.csvfields`); other formats go through singer-sdk's own batcher. ``root`` is a
-local folder (a ``file://`` URL or a path), created if missing: remote storage is not
-written by this tap. ``batch_size`` (singer-sdk's key) is the number of rows per file; a
-file also ends before a SCHEMA message that widens a column and before a STATE message, so
-that a BATCH message always precedes the SCHEMA and STATE messages that follow its rows.
-
-A file is written as ``<name>.tmp``, flushed to disk (``fsync``) and renamed, and the folder
-is flushed too: no BATCH message names a file that a crash could leave half-written. A file
-the tap did not finish (it failed) is removed. Finished files belong to the target, which
-loads them and, if told to, deletes them once they are committed: only it knows when.
+A file ends after ``batch_size`` rows, and also before a SCHEMA message that widens a
+column and before a STATE message, so that a BATCH message always precedes the SCHEMA and
+STATE messages that follow its rows. A file the tap did not finish (it failed) is removed.
+Finished files belong to the target, which loads them and, if told to, deletes them once
+they are committed: only it knows when.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-import re
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BufferedIOBase, BufferedWriter
 from pathlib import Path
-from typing import Any, Final
-from urllib.parse import unquote, urlsplit
+from typing import Final
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import ServiceError
+from elt.sdk.csvbatch import CsvBatchSettings
 from tap_csv.csvfields import header_line
 
-__all__ = ["DEFAULT_BATCH_SIZE", "BatchFiles", "CsvBatchSettings", "csv_batch_settings"]
+__all__ = ["BatchFiles"]
 
-DEFAULT_BATCH_SIZE: Final = 100_000
-COMPRESSIONS: Final = ("none", "gzip")
 # gzip level 1: most of the size saving at a fraction of the default level's CPU
 _GZIP_LEVEL: Final = 1
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.-]")
 _WHERE: Final = "batch_config"
-
-
-@dataclass(frozen=True, slots=True)
-class CsvBatchSettings:
-    """Where csv BATCH files go, how they are compressed, and how many rows each holds."""
-
-    folder: Path
-    prefix: str
-    compression: str
-    batch_size: int
-
-    @property
-    def encoding(self) -> dict[str, str]:
-        """The ``encoding`` object of the BATCH messages."""
-        return {"format": "csv", "compression": self.compression}
-
-
-def csv_batch_settings(config: Mapping[str, Any]) -> CsvBatchSettings | None:
-    """The csv batch settings, or None when ``batch_config`` is unset or asks for another format."""
-    raw = config.get("batch_config")
-    if not raw:
-        return None
-    if not isinstance(raw, Mapping):
-        raise ConfigError("expected an object", where=_WHERE)
-    encoding = raw.get("encoding") or {}
-    if not isinstance(encoding, Mapping) or encoding.get("format") != "csv":
-        return None
-    compression = encoding.get("compression") or "none"
-    if compression not in COMPRESSIONS:
-        raise ConfigError(
-            f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}",
-            where=f"{_WHERE}.encoding.compression",
-        )
-    storage = raw.get("storage")
-    if not isinstance(storage, Mapping):
-        storage = {}
-    root = storage.get("root")
-    if not isinstance(root, str) or not root:
-        raise ConfigError(
-            "csv BATCH files need a folder",
-            where=f"{_WHERE}.storage.root",
-            hint='Set it to a local folder, for example "file:///var/elt/batches"',
-        )
-    prefix = storage.get("prefix") or ""
-    if not isinstance(prefix, str) or any(c in prefix for c in "/\\\x00"):
-        raise ConfigError(
-            f"prefix {prefix!r} must be text without '/', '\\' or NUL: it starts file names",
-            where=f"{_WHERE}.storage.prefix",
-        )
-    size = raw.get("batch_size", DEFAULT_BATCH_SIZE)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ConfigError(
-            f"expected a positive integer, got {size!r}", where=f"{_WHERE}.batch_size"
-        )
-    return CsvBatchSettings(_local_folder(root), prefix, compression, size)
-
-
-def _local_folder(root: str) -> Path:
-    parts = urlsplit(root)
-    if parts.scheme == "file" and parts.netloc in ("", "localhost"):
-        folder = Path(unquote(parts.path))
-    elif not parts.scheme:
-        folder = Path(root)
-    else:
-        raise ConfigError(
-            f"{root!r} is not a local folder; tap-csv writes csv BATCH files to local storage only",
-            where=f"{_WHERE}.storage.root",
-            hint="Use a file:// URL or a path (target-postgres reads local files only too)",
-        )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create folder {folder}: {exc.strerror}", where=f"{_WHERE}.storage.root"
-        ) from exc
-    return folder.resolve()
 
 
 class BatchFiles:
@@ -131,9 +37,9 @@ class BatchFiles:
         self, settings: CsvBatchSettings, *, tap: str, stream: str, header: Sequence[str]
     ) -> None:
         self.settings = settings
-        self._stem = f"{settings.prefix}{tap}--{_UNSAFE.sub('_', stream)[:80]}-{uuid.uuid4().hex}"
+        self._stem = settings.stem(tap, stream)
         self._header = (header_line(header) + "\n").encode("utf-8")
-        self._suffix = ".csv.gz" if settings.compression == "gzip" else ".csv"
+        self._suffix = settings.suffix
         self._number = 0
         self._open: _OpenFile | None = None
 

@@ -38,7 +38,8 @@ from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
 
 from elt.errors import ConfigError, ProtocolError
 from elt.sdk import OrjsonWriter, encode_records, maps_are_identity, record_prefix
-from tap_csv.batchfiles import BatchFiles, CsvBatchSettings, csv_batch_settings
+from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
+from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks
 from tap_csv.columns import Encoding, Kind, Nulls
 from tap_csv.converter import BatchConverter, Widening
@@ -151,7 +152,7 @@ class CsvStream(Stream):
             writer.flush()
 
     def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
-        settings = csv_batch_settings(self.config)
+        settings = csv_batch_settings(self.config, self._tap.name)
         if settings is None:
             super()._sync_batches(batch_config, context=context)
         else:

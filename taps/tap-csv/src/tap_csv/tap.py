@@ -15,7 +15,7 @@ from typing import Any
 from singer_sdk import typing as th
 
 from elt.sdk import Tap
-from tap_csv.batchfiles import DEFAULT_BATCH_SIZE
+from elt.sdk.csvbatch import batch_config_property
 from tap_csv.inference import discover
 from tap_csv.settings import DEFAULT_SAMPLE_ROWS, load_entities
 from tap_csv.streams import CsvStream
@@ -104,46 +104,9 @@ _FILE_ENTRY = th.ObjectType(
 )
 
 
-# singer-sdk's batch_config, with the csv format (tap_csv.batchfiles) and batch_size.
-_BATCH_CONFIG = th.Property(
-    "batch_config",
-    th.ObjectType(
-        th.Property(
-            "encoding",
-            th.ObjectType(
-                th.Property(
-                    "format",
-                    th.StringType,
-                    allowed_values=["csv", "jsonl"],
-                    description="csv: files target-postgres loads with COPY as they are (the "
-                    "fast path). jsonl: singer-sdk's JSON-lines files.",
-                ),
-                th.Property(
-                    "compression",
-                    th.StringType,
-                    allowed_values=["none", "gzip"],
-                    description="Compression of csv files. Default none (fastest).",
-                ),
-            ),
-        ),
-        th.Property(
-            "storage",
-            th.ObjectType(
-                th.Property(
-                    "root",
-                    th.StringType,
-                    description="Local folder for the files: a file:// URL or a path.",
-                ),
-                th.Property("prefix", th.StringType, description="Start of every file name."),
-            ),
-        ),
-        th.Property(
-            "batch_size",
-            th.IntegerType,
-            description=f"Rows per csv file. Default {DEFAULT_BATCH_SIZE}.",
-        ),
-    ),
-    description="Send BATCH messages naming files of rows instead of RECORD messages.",
+_BATCH_CONFIG = batch_config_property(
+    csv="files target-postgres loads with COPY as they are (the fast path).",
+    batch_size="Rows per csv file.",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 from singer_sdk import typing as th
 
 from elt.errors import ConfigError
+from elt.sdk.postgres import connection_properties
 
 __all__ = ["CONFIG_SCHEMA", "LoadMethod", "Settings"]
 
@@ -32,26 +33,8 @@ class LoadMethod(StrEnum):
     OVERWRITE = "overwrite"
 
 
-_CONNECTION = "Ignored when sqlalchemy_url is set."
-
 CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
-    th.Property("host", th.StringType, description=f"Postgres host name or address. {_CONNECTION}"),
-    th.Property("port", th.IntegerType, default=5432, description=f"Postgres port. {_CONNECTION}"),
-    th.Property("user", th.StringType, description=f"User to connect as. {_CONNECTION}"),
-    th.Property(
-        "password", th.StringType, secret=True, description=f"The user's password. {_CONNECTION}"
-    ),
-    th.Property("database", th.StringType, description=f"Database to load into. {_CONNECTION}"),
-    th.Property(
-        "sqlalchemy_url",
-        th.StringType,
-        secret=True,
-        description=(
-            "A connection URL, postgresql://user:password@host:port/database?options. "
-            "SQLAlchemy forms (postgresql+psycopg://, postgresql+psycopg2://) are accepted. "
-            "Overrides host, port, user, password, database and the ssl_* settings."
-        ),
-    ),
+    *connection_properties("Database to load into."),
     th.Property(
         "default_target_schema",
         th.StringType,
@@ -132,52 +115,6 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         description=(
             "Delete the local files of BATCH messages once the transaction holding their "
             "rows has committed (never before). Off: the files are left where they are."
-        ),
-    ),
-    th.Property(
-        "ssl_enable",
-        th.BooleanType,
-        default=False,
-        description=f"Verify the server's identity over TLS (see ssl_mode). {_CONNECTION}",
-    ),
-    th.Property(
-        "ssl_mode",
-        th.StringType,
-        default="verify-full",
-        allowed_values=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-        description=f"libpq sslmode used when ssl_enable is true. {_CONNECTION}",
-    ),
-    th.Property(
-        "ssl_certificate_authority",
-        th.StringType,
-        description=(
-            "CA certificate that signed the server's: a file path or the PEM text itself. "
-            f"{_CONNECTION}"
-        ),
-    ),
-    th.Property(
-        "ssl_client_certificate_enable",
-        th.BooleanType,
-        default=False,
-        description=f"Authenticate with a client certificate. {_CONNECTION}",
-    ),
-    th.Property(
-        "ssl_client_certificate",
-        th.StringType,
-        description=f"Client certificate: a file path or the PEM text. {_CONNECTION}",
-    ),
-    th.Property(
-        "ssl_client_private_key",
-        th.StringType,
-        secret=True,
-        description=f"The client certificate's key: a file path or the PEM text. {_CONNECTION}",
-    ),
-    th.Property(
-        "ssl_storage_directory",
-        th.StringType,
-        description=(
-            "Directory for certificates given as PEM text. Unset: a private temporary "
-            "directory removed when the target exits."
         ),
     ),
 ).to_dict()

@@ -15,7 +15,6 @@ checks every value while parsing the COPY.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any, ClassVar, Final
 
 from singer_sdk.helpers.capabilities import (
@@ -55,20 +54,9 @@ class TargetPostgres(LeanTarget):
         TargetCapabilities.HARD_DELETE,
     ]
 
-    def __init__(
-        self,
-        *,
-        config: dict[str, Any] | PurePath | str | list[PurePath | str] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            **kwargs,
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        """singer-sdk's ``Target(config=…, parse_env_config=…, validate_config=…)``."""
+        super().__init__(**kwargs)
         self.settings = Settings.from_config(self.config)
 
     def open_load(self, reader: OrjsonReader) -> Loader:

@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol
 import orjson
 
 from elt.errors import ProtocolError
-from elt.protocol import dumps, json_default
+from elt.protocol import dumps, json_default, record_line_prefix
 from elt.sdk.lake.columns import DATE, JSON, TEXT, BadValue, Column, plan, to_arrays
 from elt.sdk.lake.rawrecords import line_schema, record_table, records_of
 from elt.sdk.lake.settings import LakeSettings
@@ -47,7 +47,9 @@ __all__ = [
 DEFAULT_LEVELS: Final = {"gzip": 6, "zstd": 3}
 _NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
 _orjson_dumps: Final = orjson.dumps
+_orjson_loads: Final = orjson.loads
 _encode_error: Final = orjson.JSONEncodeError
+_decode_error: Final = orjson.JSONDecodeError
 
 # (input line, property path) -> "where" text of an error
 Where = Callable[[int, str], str]
@@ -134,6 +136,11 @@ class Encoder(Protocol):
         that filled the buffer and it was handed on (the output's size then grew)."""
         ...
 
+    def add_raw(self, line: bytes, number: int) -> bool:
+        """Take one whole RECORD line in elt's spelling, unparsed (only when
+        :func:`takes_raw_lines` said so); as :meth:`add`."""
+        ...
+
     def finish(self) -> None:
         """Encode what is buffered and end the file (footer, compressor tail)."""
         ...
@@ -144,12 +151,52 @@ class Encoder(Protocol):
 
 
 class JsonlEncoder:
-    """One record per line, as received."""
+    """One record per line, as received.
 
-    def __init__(self, output: Output, buffer_size: int) -> None:
+    A whole RECORD line in elt's spelling (:meth:`add_raw`) holds its record object from
+    the prefix to the last ``}`` before the line's own (``version`` and ``time_extracted``
+    after it hold none): those bytes are written as they are, after one ``orjson`` parse
+    that proves them exactly one JSON object with the key properties — no digit can change
+    on the way, and a slice that is not one object is refused. Such a line is then parsed
+    exactly, as any other.
+    """
+
+    def __init__(
+        self,
+        output: Output,
+        buffer_size: int,
+        keys: Sequence[str] = (),
+        *,
+        stream: str = "",
+        source: str = "<input>",
+    ) -> None:
         self.output = output
         self._buffer = bytearray()
         self._limit = buffer_size
+        self._keys = tuple(keys)
+        self._stream = stream
+        self._source = source
+        self._skip = len(record_line_prefix(stream))
+
+    def add_raw(self, line: bytes, number: int) -> bool:
+        """Take one whole RECORD line of elt's spelling, unparsed; see :meth:`add`."""
+        body = line.rstrip(b"\r\n")
+        # what may follow the record (version, time_extracted) holds no "}"
+        record = body[self._skip : body.rfind(b"}", 0, len(body) - 1) + 1]
+        try:
+            value = _orjson_loads(record)
+        except _decode_error:
+            value = None
+        if type(value) is dict and all(key in value for key in self._keys):
+            self._buffer += record
+            self._buffer += b"\n"
+            if len(self._buffer) < self._limit:
+                return False
+            self._flush()
+            return True
+        numbers = array("q", [number])
+        (exact,) = records_of(line, numbers, self._keys, self._source, self._stream)
+        return self.add(exact, number)
 
     def add(self, record: dict[str, Any], line: int) -> bool:
         try:
@@ -207,14 +254,7 @@ class ColumnarEncoder:
         self._keys = tuple(keys)
         self._stream = stream
         self._source = source
-        properties = schema.get("properties") or {}
-        self._columns: Sequence[Column] = plan(
-            properties,
-            text_only=settings.format == "csv",
-            number=settings.parquet_number,
-            scale=settings.decimal_scale,
-            struct=settings.nested == "struct",
-        )
+        self._columns: Sequence[Column] = _plan(settings, schema)
         self._as_text = tuple(c.name for c in self._columns if c.kind in (JSON, TEXT))
         self._dates = [i for i, c in enumerate(self._columns) if c.kind == DATE]
         fields = [pa.field(c.name, c.arrow_type()) for c in self._columns]
@@ -399,18 +439,22 @@ def _exact_json(line: bytes | bytearray) -> dict[str, Any]:
 
 
 def takes_raw_lines(settings: LakeSettings, schema: Mapping[str, Any]) -> bool:
-    """Whether a stream's whole RECORD lines may skip parsing (:meth:`ColumnarEncoder.add_raw`):
-    Parquet files with no column that must be turned into text first (nested kept as JSON)."""
+    """Whether a stream's whole RECORD lines may skip parsing (``add_raw``): JSONL files,
+    and Parquet files with no column that must become text first (nested kept as JSON)."""
     if settings.format != "parquet":
-        return False
-    columns = plan(
+        return settings.format == "jsonl"
+    return not any(column.kind in (JSON, TEXT) for column in _plan(settings, schema))
+
+
+def _plan(settings: LakeSettings, schema: Mapping[str, Any]) -> list[Column]:
+    """The typed columns of a stream's SCHEMA, as these settings lay them out."""
+    return plan(
         schema.get("properties") or {},
-        text_only=False,
+        text_only=settings.format == "csv",
         number=settings.parquet_number,
         scale=settings.decimal_scale,
         struct=settings.nested == "struct",
     )
-    return not any(column.kind in (JSON, TEXT) for column in columns)
 
 
 def encoder_for(
@@ -425,5 +469,5 @@ def encoder_for(
 ) -> Encoder:
     """The encoder of ``settings.format`` writing to ``output``."""
     if settings.format == "jsonl":
-        return JsonlEncoder(output, settings.buffer_size)
+        return JsonlEncoder(output, settings.buffer_size, keys, stream=stream, source=source)
     return ColumnarEncoder(output, settings, schema, where, keys, stream=stream, source=source)

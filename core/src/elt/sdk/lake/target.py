@@ -23,7 +23,6 @@ never logged and never reach a manifest: only ``ObjectStore.describe`` output is
 from __future__ import annotations
 
 import logging
-from pathlib import PurePath
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
@@ -62,20 +61,9 @@ class LakeTarget(LeanTarget):
         super().__init_subclass__(**kwargs)
         cls.config_jsonschema = config_schema(cls.store_settings)
 
-    def __init__(
-        self,
-        *,
-        config: dict[str, Any] | PurePath | str | list[PurePath | str] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            **kwargs,
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        """singer-sdk's ``Target(config=…, parse_env_config=…, validate_config=…)``."""
+        super().__init__(**kwargs)
         self.lake_settings = LakeSettings.from_config(self.config)
         Layout(self.lake_settings.path_template, self.lake_settings.prefix)  # fail early
 

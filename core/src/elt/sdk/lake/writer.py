@@ -109,7 +109,7 @@ class LakeWriter:
         self._max_bytes = settings.max_bytes
         self._done = False
         # whole RECORD lines of elt's spelling skip parsing where the file format allows
-        self._raw_records = raw_records and settings.format == "parquet" and not settings.date_field
+        self._raw_records = raw_records and not settings.date_field
 
     # --- messages ------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ class LakeWriter:
     def raw_record(self, stream: _Stream, line: bytes, number: int) -> None:
         """Hand one whole, unparsed RECORD line to its file (see :meth:`_route`)."""
         file = stream.current or self._open_file(stream, self._run_partition)
-        flushed = file.encoder.add_raw(line, number)  # type: ignore[attr-defined]
+        flushed = file.encoder.add_raw(line, number)
         file.rows += 1
         if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
             self._commit(file)
@@ -234,7 +234,7 @@ class LakeWriter:
 
     def _route(self, stream: _Stream) -> None:
         """Let the reader hand this stream's RECORD lines over unparsed, when its files can
-        take them (Parquet without nested-as-JSON columns; :mod:`~elt.sdk.lake.rawrecords`)."""
+        take them (JSONL; Parquet without nested-as-JSON columns: :mod:`~.rawrecords`)."""
         routes = self._reader.messages.raw_records
         prefix = record_line_prefix(stream.name)
         routes.pop(prefix, None)

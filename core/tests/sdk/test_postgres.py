@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
-from target_postgres.connection import conninfo, describe
 
 from elt.errors import ConfigError
+from elt.sdk.postgres import conninfo as plugin_conninfo
+from elt.sdk.postgres import describe
+
+
+def conninfo(config: dict[str, object]) -> str:
+    return plugin_conninfo(config, application="target-postgres")
+
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

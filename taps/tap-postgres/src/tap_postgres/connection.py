@@ -1,0 +1,62 @@
+"""tap-postgres' session: :mod:`elt.sdk.postgres`, read-only, and errors of its queries.
+
+Every session reads in UTC with ISO output styles, so values leave the server as the text
+the JSON Schema formats promise (``date-time`` with its offset, ISO 8601 ``interval``), and
+is read-only: a tap has no business writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import psycopg
+
+from elt.errors import ConfigError, EltError, ServiceError
+from elt.sdk import postgres
+from elt.sdk.postgres import describe
+
+__all__ = ["APPLICATION_NAME", "connect", "query_failure"]
+
+APPLICATION_NAME: Final = "tap-postgres"
+SESSION_SETUP: Final = (
+    "SET TIME ZONE 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'iso_8601'",
+    "SET extra_float_digits = 1",
+    "SET default_transaction_read_only = on",
+)
+
+
+def connect(config: Mapping[str, Any]) -> psycopg.Connection[Any]:
+    """Open a read-only session in UTC with ISO output, or raise a :class:`ServiceError`."""
+    return postgres.connect(config, application=APPLICATION_NAME, session=SESSION_SETUP)
+
+
+def query_failure(exc: psycopg.Error, *, relation: str, config: Mapping[str, Any]) -> EltError:
+    """The one-paragraph error for a query on ``relation`` that the server refused."""
+    reason = postgres.reason(exc)
+    user = describe(config).split("@", 1)[0]
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return ConfigError(
+            f"permission denied reading {relation} as {user}: {reason}",
+            where=describe(config),
+            hint=f"grant it: GRANT USAGE ON SCHEMA … and GRANT SELECT ON {relation} TO {user}; "
+            "or deselect the stream",
+        )
+    if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        return ConfigError(
+            f"{relation} is not what the catalog says: {reason}",
+            where=describe(config),
+            hint="the table or a column was dropped or renamed since discovery: run "
+            "tap-postgres --discover again, or deselect the stream",
+        )
+    if isinstance(exc, psycopg.OperationalError):
+        return ServiceError(
+            f"lost the connection to Postgres at {describe(config)} while reading {relation}: "
+            f"{reason}",
+            hint="rerun: the sync continues from the last STATE written",
+        )
+    return ServiceError(
+        f"Postgres refused the query on {relation}: {reason}", where=describe(config)
+    )

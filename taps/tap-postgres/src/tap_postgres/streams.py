@@ -1,0 +1,288 @@
+"""``PostgresStream``: one table or view as one Singer stream, read in key-ordered chunks.
+
+singer-sdk runs the stream (catalog, selection, state, stream maps, the standard tests);
+its per-record path (a generator step, a record copy, type conformance, a message object
+per record) would cost more than reading the row, so ``_sync_records`` is overridden:
+
+- each chunk (:mod:`tap_postgres.queries`) is read through a server-side cursor a batch
+  at a time, so memory stays flat whatever the table's size;
+- each row arrives as the JSON text ``row_to_json`` made on the server
+  (:mod:`tap_postgres.types`), so with no stream map (**lean path**) a batch of RECORD
+  lines is one ``str.join`` of those texts between the stream's prefix and suffix: no
+  value is ever a Python object;
+- with a stream map (**SDK path**) each row is parsed exactly (``Decimal``, never a float)
+  and goes through singer-sdk's own ``_write_record_message``;
+- with ``batch_config`` format ``csv`` each chunk is one ``COPY (SELECT …) TO STDOUT``
+  into a file announced by a BATCH message (:mod:`tap_postgres.batchfiles`).
+
+A STATE goes out every ``state_interval_rows`` rows (and after each csv file), holding the
+last key sent (:mod:`tap_postgres.bookmarks`). ACTIVATE_VERSION is sent once, after the
+last record of a complete FULL_TABLE snapshot, never at its start: a target that applied
+it at the start would retire the rows a resumed snapshot already sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Final
+
+import psycopg
+from singer_sdk import Stream
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
+
+from elt.errors import ConfigError
+from elt.protocol import loads_exact
+from elt.sdk import OrjsonWriter, maps_are_identity, record_prefix
+from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
+from tap_postgres.batchfiles import copy_to_file
+from tap_postgres.bookmarks import Bookmarks
+from tap_postgres.connection import query_failure
+from tap_postgres.discovery import Table
+from tap_postgres.queries import Bounds, copy_query, probe_query, rows_query
+from tap_postgres.types import Column
+
+if TYPE_CHECKING:
+    from singer_sdk import singerlib as singer
+    from singer_sdk.helpers._batch import BatchConfig
+
+    from tap_postgres.tap import TapPostgres
+
+__all__ = ["BATCH_ROWS", "DEFAULT_CHUNK_ROWS", "DEFAULT_STATE_INTERVAL_ROWS", "PostgresStream"]
+
+# Rows per FETCH from the server-side cursor: enough that a round trip costs nothing per
+# row, few enough that a batch stays small in memory.
+BATCH_ROWS: Final = 5_000
+DEFAULT_CHUNK_ROWS: Final = 100_000
+DEFAULT_STATE_INTERVAL_ROWS: Final = 10_000
+_first = itemgetter(0)
+
+
+class PostgresStream(Stream):
+    """The rows of one relation, typed as discovery found its columns."""
+
+    def __init__(self, tap: TapPostgres, table: Table) -> None:
+        super().__init__(tap, schema=table.schema_dict(), name=table.stream_id)
+        self.table = table
+        self.primary_keys = list(table.primary_key)
+        self._pg_tap = tap
+
+    @property
+    def metadata(self) -> singer.MetadataMapping:
+        """singer-sdk's metadata plus every column a bookmark can order by, the schema name,
+        and whether the relation is a view."""
+        if self._metadata is not None:
+            return self._metadata
+        from_catalog = bool(
+            self._tap_input_catalog and self._tap_input_catalog.get_stream(self.tap_stream_id)
+        )
+        metadata = super().metadata
+        if not from_catalog:
+            metadata.root.valid_replication_keys = [
+                c.name for c in self.table.columns if c.replication_key_candidate
+            ] or None
+            metadata.root.schema_name = self.table.schema
+            metadata.root.table_key_properties = self.primary_keys
+        return metadata
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return bool(self.config.get("emit_activate_version_messages", True))
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Only choose the version at the start (see the module docstring)."""
+        resumed = self._bookmarks().resumed_version()
+        self._stream_version = resumed if resumed is not None else full_table_version
+
+    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        """Every row as Python values; the sync does not come through here."""
+        columns = self._columns()
+        keys = self._order_keys()
+        for batch in self._batches(columns, keys, Bounds()):
+            for row in batch:
+                yield loads_exact(row[0])
+
+    def _sync_records(
+        self, context: Any = None, *, write_messages: bool = True
+    ) -> Generator[dict[str, Any], Any, Any]:
+        writer = self._tap.message_writer
+        lean = write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self)
+        columns, keys = self._columns(), self._order_keys()
+        bookmarks = self._bookmarks()
+        bookmarks.begin_snapshot(self._stream_version)
+        prefix = record_prefix(self.name).decode()
+        end = "}\n" if self._stream_version is None else f',"version":{self._stream_version}}}\n'
+        glue = end + prefix
+        interval = int(self.config.get("state_interval_rows") or DEFAULT_STATE_INTERVAL_ROWS)
+        limit = self.ABORT_AT_RECORD_COUNT
+        emitted = since_state = 0
+        with self.get_record_counter() as counter, self.get_sync_timer():
+            for batch in self._batches(columns, keys, bookmarks.start()):
+                rows: Sequence[tuple[Any, ...]] = batch
+                over = limit is not None and emitted + len(rows) > limit
+                if over:
+                    rows = rows[: max(0, limit - emitted)]  # type: ignore[operator]
+                if lean:
+                    lines = prefix + glue.join(map(_first, rows)) + end
+                    writer.write_lines(lines.encode())  # type: ignore[attr-defined]
+                else:
+                    for row in rows:
+                        record = loads_exact(row[0])
+                        if write_messages:
+                            self._write_record_message(record)
+                        yield record
+                if rows:
+                    emitted += len(rows)
+                    since_state += len(rows)
+                    counter.increment(len(rows))
+                    if keys:
+                        bookmarks.advance(rows[-1][1:])
+                        self.state_manager.is_flushed = False
+                if over:
+                    self._check_max_record_limit(emitted)
+                if write_messages and since_state >= interval:
+                    self._write_state_message()
+                    since_state = 0
+        self._finish(bookmarks, write_messages=write_messages)
+
+    def _finish(self, bookmarks: Bookmarks, *, write_messages: bool) -> None:
+        """After the last record: activate the snapshot's version, then the final STATE."""
+        if self.replication_method == "FULL_TABLE":
+            bookmarks.finish_snapshot()
+            self.state_manager.is_flushed = False
+            if write_messages and self._stream_version is not None:
+                super()._write_activate_version_message(self._stream_version)
+        if write_messages:
+            self._write_state_message()
+        writer = self._tap.message_writer
+        if isinstance(writer, OrjsonWriter):
+            writer.flush()
+
+    def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
+        settings = csv_batch_settings(self.config, self._tap.name)
+        if settings is None:
+            super()._sync_batches(batch_config, context=context)
+        else:
+            self._sync_csv_batches(settings)
+
+    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+        """One ``COPY … TO STDOUT`` per chunk of ``batch_size`` rows, one file each; the
+        BATCH message precedes the STATE whose bookmark covers the file."""
+        if not maps_are_identity(self):
+            raise ConfigError(
+                f"stream {self.name!r} has a stream map, which csv BATCH files do not apply",
+                where="stream_maps",
+                hint="remove the map, or drop batch_config (RECORD messages go through maps)",
+            )
+        columns, keys = self._columns(), self._order_keys()
+        bookmarks = self._bookmarks()
+        bookmarks.begin_snapshot(self._stream_version)
+        conn = self._pg_tap.connection
+        with self.get_sync_timer():
+            for bounds in self._chunks(keys, bookmarks.start(), settings.batch_size):
+                path = settings.folder / (
+                    settings.stem(self._tap.name, self.name) + settings.suffix
+                )
+                query, params = copy_query(self.table, columns, keys, bounds)
+                try:
+                    with conn.cursor() as cur:
+                        copy_to_file(cur, query, params, path, settings.compression)
+                    conn.commit()
+                except psycopg.Error as exc:
+                    conn.rollback()
+                    raise self._failure(exc) from None
+                self._announce(path.as_uri(), settings)
+                if bounds.upper is not None:
+                    bookmarks.advance(bounds.upper)
+                    self.state_manager.is_flushed = False
+                    self._write_state_message()
+        self._finish(bookmarks, write_messages=True)
+
+    def _announce(self, url: str, settings: CsvBatchSettings) -> None:
+        message = SDKBatchMessage(
+            stream=self.name,
+            encoding=BaseBatchFileEncoding(**settings.encoding),
+            manifest=[url],
+            version=self._stream_version,
+        )
+        self._tap.write_message(message)
+
+    def _batches(
+        self, columns: Sequence[Column], keys: Sequence[Column], start: Bounds
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Batches of rows (JSON text, then key texts) of every chunk, in key order."""
+        conn = self._pg_tap.connection
+        chunk_rows = int(self.config.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
+        for bounds in self._chunks(keys, start, chunk_rows):
+            query, params = rows_query(self.table, columns, keys, bounds)
+            try:
+                with conn.cursor(name="tap_postgres_rows") as cur:
+                    cur.execute(query, params)
+                    while batch := cur.fetchmany(BATCH_ROWS):
+                        yield batch
+                conn.commit()
+            except psycopg.Error as exc:
+                conn.rollback()
+                raise self._failure(exc) from None
+
+    def _chunks(self, keys: Sequence[Column], start: Bounds, rows: int) -> Iterator[Bounds]:
+        """The key ranges of ``rows`` rows each from ``start``; one open range without keys."""
+        if not keys:
+            yield start
+            return
+        conn = self._pg_tap.connection
+        lower, inclusive = start.lower, start.inclusive
+        while True:
+            upper = None
+            for size in (rows, None):  # the rows-th key, else the range's last one
+                query, params = probe_query(self.table, keys, Bounds(lower, inclusive), size)
+                try:
+                    with conn.cursor() as cur:
+                        found = cur.execute(query, params).fetchone()
+                    conn.commit()
+                except psycopg.Error as exc:
+                    conn.rollback()
+                    raise self._failure(exc) from None
+                if found is not None:
+                    upper = list(found)
+                    break
+            if upper is None:
+                return
+            yield Bounds(lower, inclusive, upper)
+            lower, inclusive = upper, False
+
+    def _columns(self) -> list[Column]:
+        """The selected columns (primary keys are always selected: automatic inclusion)."""
+        mask = self.mask
+        return [c for c in self.table.columns if mask.get(("properties", c.name), True)]
+
+    def _order_keys(self) -> list[Column]:
+        """The replication key for INCREMENTAL, the primary key for FULL_TABLE."""
+        by_name = {c.name: c for c in self.table.columns}
+        method = self.replication_method
+        if method == "INCREMENTAL":
+            key = self.replication_key
+            column = by_name.get(key) if key else None
+            if column is None or not column.replication_key_candidate:
+                raise ConfigError(
+                    f"stream {self.name!r} is INCREMENTAL but its replication key {key!r} is "
+                    "not a column that orders rows",
+                    where=f"catalog stream {self.name!r}",
+                    hint="choose one of its valid-replication-keys in the catalog metadata",
+                )
+            return [column]
+        if method != "FULL_TABLE":
+            raise ConfigError(
+                f"stream {self.name!r} asks for replication method {method}",
+                where=f"catalog stream {self.name!r}",
+                hint="tap-postgres supports FULL_TABLE and INCREMENTAL",
+            )
+        return [by_name[name] for name in self.primary_keys if name in by_name]
+
+    def _bookmarks(self) -> Bookmarks:
+        incremental = self.replication_method == "INCREMENTAL"
+        keys = self._order_keys()
+        return Bookmarks(self.stream_state, keys, incremental=incremental)
+
+    def _failure(self, exc: psycopg.Error) -> Exception:
+        return query_failure(exc, relation=self.table.qualified, config=self.config)
