@@ -92,6 +92,7 @@ demo-pg-stop: ## stop and remove the demo's throwaway Postgres, if it started on
 bench: setup ## every benchmark, each against its limit (see bench/RESULTS.md)
 	$(BIN)/python bench/codec.py --rows 200000 --repeat 5
 	$(BIN)/python bench/postgres.py --rows 100000,1000000 --repeat 3
+	$(BIN)/python bench/pgcopy.py --rows 100000,1000000 --repeat 3
 	$(BIN)/python bench/httpapi.py --rows 200000,1000000 --repeat 3
 	$(BIN)/python bench/lake.py --rows 100000,1000000 --repeat 3 --s3
 

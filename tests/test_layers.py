@@ -27,8 +27,9 @@ HEAVY_ALLOWED = {
     "botocore": ("elt.state.s3",),
     "google": ("elt.state.gcs",),
     "azure": ("elt.state.azure",),
-    # the state backend, and the session code tap- and target-postgres share
-    "psycopg": ("elt.state.postgres", "elt.sdk.postgres"),
+    # the state backend, the run history's Postgres backend, and the session code tap- and
+    # target-postgres share
+    "psycopg": ("elt.state.postgres", "elt.history.postgres", "elt.sdk.postgres"),
 }
 
 # layer -> the elt modules it may import (besides itself)
@@ -39,10 +40,13 @@ ALLOWED = {
     "elt.sdk": ("elt.errors", "elt.protocol"),
     "elt.state": ("elt.errors", "elt.files"),
     "elt.install": ("elt.errors", "elt.files", "elt.project"),
+    # the run history: a store of rows; elt.state only for its URL redaction
+    "elt.history": ("elt.errors", "elt.state"),
     # no elt.sdk: a run talks to plugins only through processes, pipes and the Singer protocol
     "elt.run": (
         "elt.errors",
         "elt.files",
+        "elt.history",
         "elt.install",
         "elt.protocol",
         "elt.project",

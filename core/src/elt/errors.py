@@ -17,6 +17,9 @@ an exit code there; a scheduler reads the exit code to decide whether a retry ma
 Exit codes follow sysexits(3): 65 data error, 70 software error, 75 temporary failure (a
 retry may succeed), 78 configuration error; an interrupted run exits the way a shell reports
 a process killed by the signal, 128 + its number. Anything else escaping is a bug (exit 1).
+``retriable`` says whether running the same thing again may succeed: a ServiceError, or a
+PluginError whose plugin exited 75 (EX_TEMPFAIL, its own way of saying so) or was killed
+by a signal elt did not send (the OOM killer, an operator).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class EltError(Exception):
             text = f"{text.rstrip('.')}. {self.hint[:1].upper()}{self.hint[1:]}"
         return text
 
+    @property
+    def retriable(self) -> bool:
+        """Whether the same command may succeed if run again: a temporary failure (75)."""
+        return self.exit_code == 75
+
 
 class UsageError(EltError):
     """The command line itself is wrong: unknown option, missing argument."""
@@ -76,9 +84,29 @@ class ProtocolError(EltError):
 
 
 class PluginError(EltError):
-    """A plugin could not be found, started, or exited with an error."""
+    """A plugin could not be found, started, or exited with an error.
+
+    ``returncode`` is the failed plugin's exit code when it exited on its own (negative: the
+    signal that killed it), None when it never ran or failed some other way.
+    """
 
     exit_code = 70
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        returncode: int | None = None,
+    ) -> None:
+        super().__init__(message, where=where, hint=hint)
+        self.returncode = returncode
+
+    @property
+    def retriable(self) -> bool:
+        """The plugin said a retry may help (exit 75) or something outside killed it."""
+        return self.returncode is not None and (self.returncode == 75 or self.returncode < 0)
 
 
 class ServiceError(EltError):

@@ -1,7 +1,8 @@
 """A tiny Singer tap for tests: the standard library only, its behaviour set by its config.
 
 Streams ``items`` (ids 1..count, a STATE bookmarking the id after each record) and
-``others`` (ids 1..others, no bookmark).
+``others`` (ids 1..others, no bookmark). At the end of each stream it logs a singer-sdk
+``METRIC`` record_count line with the records it wrote.
 
 Config keys (all optional):
   count, others     how many records each stream has (10, 2)
@@ -10,6 +11,8 @@ Config keys (all optional):
   hang_after        stop after N items and sleep until signalled
   ignore_sigterm    log SIGTERM and go on
   discover_fails    make --discover exit 2
+  fail_once_marker  a file: when it does not exist yet, create it and exit 75 (a transient
+                    failure: a retry succeeds) after writing ``fail_once_after`` items (0)
   password          logged to stderr, to prove the runner redacts it
   report            a file where a run writes its pid, arguments, the mode of its config file
                     and directory, the state and catalog it got
@@ -57,6 +60,17 @@ CATALOG = {
 
 def log(text: str) -> None:
     sys.stderr.write(f"INFO toy-tap: {text}\n")
+    sys.stderr.flush()
+
+
+def metric(stream: str, count: int) -> None:
+    point = {
+        "type": "counter",
+        "metric": "record_count",
+        "value": count,
+        "tags": {"stream": stream},
+    }
+    sys.stderr.write(f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}\n")
     sys.stderr.flush()
 
 
@@ -144,16 +158,27 @@ def main() -> None:
             {"type": "SCHEMA", "stream": name, "schema": entry["schema"], "key_properties": ["id"]}
         )
         if name == "items":
-            sync_items(config, props, start)
+            metric(name, sync_items(config, props, start))
         else:
-            for i in range(1, int(config.get("others", 2)) + 1):
+            count = int(config.get("others", 2))
+            for i in range(1, count + 1):
                 emit({"type": "RECORD", "stream": "others", "record": {"id": i}})
+            sys.stdout.flush()
+            metric(name, count)
     sys.stdout.flush()
     log("done")
 
 
-def sync_items(config: dict, props: list[str], start: int) -> None:
-    for written, i in enumerate(range(start, int(config.get("count", 10)) + 1)):
+def sync_items(config: dict, props: list[str], start: int) -> int:
+    """Write the items from ``start``; how many."""
+    ids = range(start, int(config.get("count", 10)) + 1)
+    for written, i in enumerate(ids):
+        marker = config.get("fail_once_marker")
+        if marker and not os.path.exists(marker) and written >= config.get("fail_once_after", 0):
+            open(marker, "w").close()
+            sys.stdout.flush()
+            log("ERROR the source is unavailable right now (a retry may succeed)")
+            sys.exit(75)
         if "hang_after" in config and written >= config["hang_after"]:
             sys.stdout.flush()
             log(f"hanging after {written} items")
@@ -169,6 +194,7 @@ def sync_items(config: dict, props: list[str], start: int) -> None:
         emit({"type": "RECORD", "stream": "items", "record": {p: record[p] for p in props}})
         emit({"type": "STATE", "value": {"bookmarks": {"items": {"id": i}}}})
         sys.stdout.flush()
+    return len(ids)
 
 
 if __name__ == "__main__":

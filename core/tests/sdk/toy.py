@@ -12,6 +12,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.sinks import BatchSink
 
+from elt.errors import ConfigError
 from elt.sdk import Tap, Target
 
 
@@ -46,6 +47,19 @@ class TapToy(Tap):
 
     def discover_streams(self) -> list[Stream]:
         return [NumbersStream(self)]
+
+
+class TapToyUnreachable(TapToy):
+    """Toy tap whose discovery fails as a real source's would: with an EltError."""
+
+    name = "tap-toy-unreachable"
+
+    def discover_streams(self) -> list[Stream]:
+        raise ConfigError(
+            "the toy source has no streams",
+            where="tap-toy-unreachable config",
+            hint="give it some",
+        )
 
 
 class JsonlSink(BatchSink):

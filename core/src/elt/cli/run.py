@@ -8,7 +8,13 @@ from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
 from elt.errors import UsageError
 from elt.project import PluginKind
-from elt.run import DEFAULT_STOP_TIMEOUT, RunResult, install_missing, run_pipeline
+from elt.run import (
+    DEFAULT_STOP_TIMEOUT,
+    RetryPolicy,
+    RunResult,
+    install_missing,
+    run_with_retries,
+)
 
 __all__ = ["run"]
 
@@ -44,6 +50,23 @@ __all__ = ["run"]
     is_flag=True,
     help="Run even if another run holds the state id (its lock is taken, with a warning).",
 )
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Retry a failure a retry can fix (service unreachable, plugin exit 75 or killed) "
+    "up to N times.",
+)
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Pause before the first retry; doubled for each next one (capped, with jitter).",
+)
 @format_option("text")
 @pass_session
 def run(
@@ -55,6 +78,8 @@ def run(
     stop_timeout: float,
     no_install: bool,
     force: bool,
+    retries: int,
+    retry_delay: float,
     output: str,
 ) -> None:
     """Extract with TAP and load with TARGET, continuing from the last bookmark.
@@ -69,6 +94,13 @@ def run(
     the first, unless --force (for a run you know is dead; a remote lock expires by itself).
     Plugins that are not installed yet are installed first (see `elt install`).
 
+    Each run is recorded in the run history (`elt runs list`). With --retries, a failure a
+    retry can fix (a service unreachable or refusing, exit 75; a plugin that exited 75 or
+    was killed by a signal) is retried after --retry-delay seconds, doubled each time; bad
+    config, bad data and a plugin's own errors are not. Each attempt continues from the
+    bookmark the failed one committed. The alerts in plugins.yml are sent after the last
+    attempt.
+
     \b
     Examples:
       elt run tap-csv target-postgres
@@ -76,6 +108,7 @@ def run(
       elt run tap-csv target-postgres --full-refresh
       elt run tap-csv target-postgres --state-id backfill-2024 --format json
       elt run tap-csv hash-emails target-postgres
+      elt run tap-http target-postgres --retries 3 --retry-delay 30
     """
     if len(blocks) < 2:
         raise UsageError("name a TAP and a TARGET", hint="elt run TAP [MAPPER...] TARGET")
@@ -92,10 +125,11 @@ def run(
         project, plugins, environment=session.environment, install=not no_install
     ):
         click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
-    result = run_pipeline(
+    result = run_with_retries(
         project,
         tap,
         target,
+        policy=RetryPolicy(retries=retries, delay=retry_delay),
         environment=session.environment,
         state_id=state_id,
         full_refresh=full_refresh,
@@ -108,7 +142,11 @@ def run(
         return
     states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
     chain = " -> ".join(blocks)
-    click.echo(f"{chain}: done in {result.duration:.1f} s, {states} stored under {result.state_id}")
+    rows = sum(result.rows.values())
+    moved = f"{rows} row{'' if rows == 1 else 's'}, " if result.rows else ""
+    click.echo(
+        f"{chain}: done in {result.duration:.1f} s, {moved}{states} stored under {result.state_id}"
+    )
     click.echo(f"log: {result.log_path}")
 
 
@@ -120,6 +158,8 @@ def _as_dict(result: RunResult) -> dict[str, object]:
         "mappers": list(result.mappers),
         "target": {"name": result.target, "exit_code": result.target_exit_code},
         "states_stored": result.states_stored,
+        "rows": result.rows,
+        "bytes": result.bytes,
         "state": result.state,
         "log": str(result.log_path),
         "duration_seconds": round(result.duration, 3),

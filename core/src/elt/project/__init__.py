@@ -24,6 +24,8 @@ from elt.project.edit import (
 from elt.project.kinds import coerce, parse_value
 from elt.project.loader import find_project_root, load_project, read_dotenv
 from elt.project.model import (
+    AlertEvent,
+    AlertSpec,
     EnvironmentSpec,
     Manifest,
     PluginKind,
@@ -51,6 +53,8 @@ __all__ = [
     "DOTENV_FILE",
     "PROJECT_FILE",
     "REDACTED",
+    "AlertEvent",
+    "AlertSpec",
     "ConfigChange",
     "ConfigRemoval",
     "ConfigStore",

@@ -29,6 +29,10 @@ configuration::
               config: {database: dev}   # deep-merged over the plugin's config when dev is active
     state_backend: s3://my-bucket/elt/state   # optional; default .elt/state (see elt.state)
     state_backend_settings: {region: eu-west-1}
+    system_database: postgresql://elt@db/elt  # optional; run history, default .elt/system.db
+    alerts:                                   # optional; after each run (see elt.run.alerts)
+      - {on: [failure, slow], webhook: "${SLACK_WEBHOOK}", slow_factor: 3}
+      - {on: [failure], command: "mail -s 'elt failed' ops@example.com"}
 
 Every model forbids unknown keys, so a typo (``pip_ulr``) is an error with its line rather
 than a silently ignored setting. Checks that span several entries (unique names, that
@@ -42,9 +46,19 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
+    "AlertEvent",
+    "AlertSpec",
     "EnvironmentPluginSpec",
     "EnvironmentPlugins",
     "EnvironmentSpec",
@@ -298,6 +312,46 @@ class StateBackendSettings(_Model):
     )
 
 
+class AlertEvent(StrEnum):
+    """What ends a run that an alert can be sent for."""
+
+    FAILURE = "failure"
+    SUCCESS = "success"
+    SLOW = "slow"
+
+
+class AlertSpec(_Model):
+    """One alert: a webhook to POST the run's summary to, or a command to pipe it into."""
+
+    on: list[AlertEvent] = Field(
+        default_factory=lambda: [AlertEvent.FAILURE],
+        min_length=1,
+        description="When to send it: failure (a run failed after its last retry), success, "
+        "slow (a successful run that took more than slow_factor times the median of the "
+        "last successful runs of its state id).",
+    )
+    webhook: str | None = Field(
+        None,
+        description="URL to POST a JSON payload to (Slack-compatible text field plus the "
+        "run's fields). Use ${VAR}: such URLs usually hold a token.",
+    )
+    command: str | None = Field(
+        None,
+        description="Shell command run with the JSON payload on stdin and ELT_RUN_* "
+        "environment variables.",
+    )
+    slow_factor: float = Field(
+        3.0, gt=1, description="For slow: how many times the median duration counts as slow."
+    )
+    timeout: float = Field(10.0, gt=0, description="Seconds a webhook request or command may take.")
+
+    @model_validator(mode="after")
+    def _has_a_destination(self) -> AlertSpec:
+        if self.webhook is None and self.command is None:
+            raise ValueError("an alert needs a webhook or a command")
+        return self
+
+
 class Manifest(_Model):
     """The whole of plugins.yml, validated."""
 
@@ -316,3 +370,12 @@ class Manifest(_Model):
         "postgresql://USER@HOST/DATABASE. Strings may use ${VAR} for credentials.",
     )
     state_backend_settings: StateBackendSettings = Field(default_factory=StateBackendSettings)
+    system_database: str | None = Field(
+        None,
+        description="Where run history is kept: unset for .elt/system.db (SQLite) in the "
+        "project, sqlite:///PATH (relative to the project; sqlite:////PATH absolute) or "
+        "postgresql://USER@HOST/DATABASE. Strings may use ${VAR} for credentials.",
+    )
+    alerts: list[AlertSpec] = Field(
+        default_factory=list, description="Webhooks and commands told when runs end."
+    )

@@ -7,6 +7,11 @@ emits (:mod:`elt.run.runner`), logs their stderr (:mod:`elt.run.logs`), and stop
 order on failure or on a signal (:mod:`elt.run.process`, :mod:`elt.run.signals`). Before
 a run it installs the plugins that cannot run yet (:mod:`elt.run.provision`); ``elt invoke``
 runs one plugin by hand with the same config file (:mod:`elt.run.invoke`).
+
+Each run is recorded in the run history (:mod:`elt.run.record`, with rows counted from the
+plugins' METRIC lines by :mod:`elt.run.metrics`); :func:`run_with_retries` retries what a
+retry can fix (:mod:`elt.run.retry`) and then sends the project's alerts
+(:mod:`elt.run.alerts`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from elt.run.invoke import dump_config, invoke_plugin
 from elt.run.invoker import Invocation, find_executable, plugin_environment, prepare
 from elt.run.logs import Redactor
 from elt.run.provision import install_missing
+from elt.run.record import project_history
+from elt.run.retry import RetryPolicy, run_with_retries
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, LOG_DIR, RunResult, new_run_id, run_pipeline
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "LOG_DIR",
     "Invocation",
     "Redactor",
+    "RetryPolicy",
     "RunResult",
     "apply_metadata",
     "dump_config",
@@ -32,5 +40,7 @@ __all__ = [
     "new_run_id",
     "plugin_environment",
     "prepare",
+    "project_history",
     "run_pipeline",
+    "run_with_retries",
 ]

@@ -10,6 +10,9 @@ none, like the rest of a traceback, keep the level of the line before them.
 Secrets are replaced by ``********`` before a line is written anywhere: the values of the
 plugin's secret settings, and their JSON-escaped forms (a plugin that logs its config as
 JSON escapes quotes and backslashes).
+
+Each plugin line is also handed to the run's :class:`~elt.run.metrics.RunMetrics`, which
+counts the rows and bytes of the METRIC lines among them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from elt.project import REDACTED
+from elt.run.metrics import RunMetrics
 
 __all__ = ["Redactor", "RunLog", "StderrPump"]
 
@@ -67,13 +71,14 @@ def _forms(secret: str) -> tuple[str, ...]:
 class RunLog:
     """The log of one run; safe to write from several threads."""
 
-    def __init__(self, path: Path, redact: Redactor) -> None:
+    def __init__(self, path: Path, redact: Redactor, metrics: RunMetrics | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         self.path = path
         self._file = os.fdopen(descriptor, "w", encoding="utf-8", errors="replace")
         self._redact = redact
         self._lock = threading.Lock()
+        self.metrics = metrics if metrics is not None else RunMetrics()
 
     def write(self, source: str, text: str, level: int = logging.INFO) -> None:
         """Record one line from ``source`` (a plugin name, or ``elt`` for the runner)."""
@@ -126,5 +131,6 @@ class StderrPump:
                 found = _LEVEL.search(text, 0, _LEVEL_SCAN)
                 if found:
                     level = _LEVELS[found.group(1)]
+                self._log.metrics.feed(self._source, text)
                 self._log.write(self._source, text, level)
                 self._tail.append(self._log.redact(text))

@@ -26,6 +26,10 @@ tap closes the pipe, so what is downstream sees end of file, commits what it rec
 the target emits its last states, which are stored.
 The error names the plugin at fault (a tap dying mid-line makes the target fail too, but
 the tap is the cause), its exit code, the last lines of its stderr and the log.
+
+Every run that gets its state id's lock is recorded in the project's run history
+(:mod:`elt.run.record`): ``running`` before the first plugin starts, then its outcome with
+the rows per stream the plugins' METRIC lines counted (:mod:`elt.run.metrics`).
 """
 
 from __future__ import annotations
@@ -40,18 +44,21 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from elt.errors import EltError, Interrupted, PluginError, ProtocolError, UsageError
+from elt.history import HistoryStore, RunOrigin, RunRecord, now
 from elt.project import Plugin, PluginKind, Project
 from elt.protocol import merge_state
 from elt.run.catalog import build_catalog
 from elt.run.invoker import Invocation, prepare, write_private
 from elt.run.logs import Redactor, RunLog
+from elt.run.metrics import RunMetrics
 from elt.run.process import PluginProcess, Supervisor, describe_exit, signal_name
+from elt.run.record import project_history, recording
 from elt.run.signals import forward_signals
 from elt.state import (
     StateStore,
@@ -91,6 +98,8 @@ class RunResult:
     log_path: Path
     duration: float
     mappers: tuple[str, ...] = ()
+    rows: dict[str, int] = field(default_factory=dict)
+    bytes: int | None = None
 
 
 def new_run_id() -> str:
@@ -110,13 +119,18 @@ def run_pipeline(
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     force: bool = False,
     mappers: Sequence[str] = (),
+    history: HistoryStore | None = None,
+    run_id: str | None = None,
+    origin: RunOrigin | None = None,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
     Raises PluginError when a plugin fails, ProtocolError when the target writes something
     other than a state on stdout, Interrupted on SIGINT/SIGTERM, UsageError when another run
     holds the state id (unless ``force``); in every case the state stored so far is kept.
-    ``store`` defaults to the project's ``state_backend``, opened and closed here.
+    ``store`` defaults to the project's ``state_backend`` and ``history`` to its
+    ``system_database``, each opened and closed here. ``run_id`` (default: a new one) and
+    ``origin`` (default: a first attempt from the command line) go into the history.
     """
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
@@ -129,12 +143,27 @@ def run_pipeline(
     owned = contextlib.ExitStack()
     if store is None:
         store = owned.enter_context(contextlib.closing(project_state_store(project)))
-    run_id = new_run_id()
+    if history is None:
+        history = owned.enter_context(project_history(project))
+    run_id = run_id or new_run_id()
     log_path = project.root / LOG_DIR / state_id_filename(state_id) / f"{run_id}.log"
     holder = f"run {run_id} (pid {os.getpid()}, log {log_path})"
+    metrics = RunMetrics()
+    record = RunRecord(
+        run_id=run_id,
+        state_id=state_id,
+        tap=tap,
+        target=target,
+        mappers=tuple(mappers),
+        started_at=now(),
+        log_path=str(log_path),
+        environment=active.name if active else None,
+        origin=origin or RunOrigin(),
+    )
     with (
         owned,
         store.lock(state_id, holder=holder, force=force),
+        recording(history, record, metrics),
         tempfile.TemporaryDirectory(prefix="elt-run-") as private,
     ):
         workdir = Path(private)
@@ -147,7 +176,7 @@ def run_pipeline(
             project, target_plugin, environment=environment, workdir=workdir
         )
         invocations = (tap_invocation, *mapper_invocations, target_invocation)
-        log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets))
+        log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
             supervisor = Supervisor(log, stop_timeout)
             with forward_signals(supervisor.interrupt), supervisor:
@@ -183,6 +212,8 @@ def run_pipeline(
         log_path=log_path,
         duration=time.monotonic() - started,
         mappers=tuple(mappers),
+        rows=metrics.rows(tap, target),
+        bytes=metrics.bytes(tap, target),
     )
 
 
@@ -287,6 +318,8 @@ class _Pipeline:
             upstream = [tap, *mappers]
             bad = self._store_states(target, {} if full_refresh or stored is None else stored)
             if bad is not None:
+                if bad.truncated:  # its stdout ended mid-line: it is exiting, let it finish
+                    target.wait(self.supervisor.stop_timeout)
                 self.supervisor.stop_all()
             else:
                 target.wait()
@@ -338,15 +371,17 @@ class _Pipeline:
         )
 
     def _failure(self, chain: Sequence[PluginProcess]) -> PluginError:
-        """The error naming the plugin at fault: the first of the chain, tap first, that
-        failed without being stopped (certain, see the module docstring)."""
-        culprit = next((p for p in chain if p.returncode != 0 and not p.stopped), None)
-        if culprit is None:  # nobody failed: one exited early and starved the others
-            stopped = next(p for p in chain if p.stopped)
-            early = chain[chain.index(stopped) + 1]
-            what = f"{early.kind} {early.name} exited before {stopped.kind} {stopped.name} "
+        """The error naming the plugin at fault: the first of the chain before the target
+        that failed without being stopped (certain, see the module docstring), else the
+        target — which may have been stopped after it failed, or have exited early."""
+        upstream, target = chain[:-1], chain[-1]
+        culprit = next((p for p in upstream if p.returncode != 0 and not p.stopped), target)
+        returncode = culprit.returncode or None
+        if culprit.returncode == 0:  # nobody failed: one exited early and starved the others
+            stopped = next((p for p in upstream if p.stopped), upstream[0])
+            culprit = chain[chain.index(stopped) + 1]
+            what = f"{culprit.kind} {culprit.name} exited before {stopped.kind} {stopped.name} "
             what += "finished sending"
-            culprit = early
         else:
             what = f"{culprit.kind} {culprit.name} {describe_exit(culprit.returncode)}"
         for other in chain:
@@ -361,7 +396,7 @@ class _Pipeline:
         lines += [f"  {line}" for line in tail]
         lines.append(f"{self._states_note()}; the next run continues from the stored bookmark.")
         lines.append(f"Full log: {self.log.path}")
-        return PluginError("\n".join(lines))
+        return PluginError("\n".join(lines), returncode=returncode)
 
     def _interrupted(self) -> Interrupted:
         number = self.supervisor.interrupted or 2

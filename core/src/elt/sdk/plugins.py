@@ -7,7 +7,8 @@ catalog selection, state, stream maps, the standard test suites) with two change
   ends each stream's sync with one — and at exit);
 - an :class:`elt.errors.EltError` ends the process with its one-paragraph message on stderr
   and its exit code, not a traceback, so bad input reads the same from every plugin; so
-  does a stream map singer-sdk rejects (a :class:`~elt.errors.ConfigError`).
+  does a stream map singer-sdk rejects (a :class:`~elt.errors.ConfigError`). That holds for
+  ``--discover`` too, which singer-sdk runs in a click callback before ``invoke``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import click
 import singer_sdk
 from singer_sdk.exceptions import ConfigValidationError, MappingError
 
@@ -61,6 +63,13 @@ class Tap(singer_sdk.Tap):
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         _invoke_reporting_errors(lambda: super(Tap, cls).invoke(*args, **kwargs), cls.logger)
+
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """``--discover``, with errors reported as :meth:`invoke` reports them: singer-sdk
+        runs discovery in this click callback, outside ``invoke``. ``run_discovery`` itself
+        still raises, for callers of the Python API."""
+        _invoke_reporting_errors(lambda: super(Tap, cls).cb_discover(ctx, param, value), cls.logger)
 
 
 class Target(singer_sdk.Target):

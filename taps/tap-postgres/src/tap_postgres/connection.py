@@ -3,10 +3,17 @@
 Every session reads in UTC with ISO output styles, so values leave the server as the text
 the JSON Schema formats promise (``date-time`` with its offset, ISO 8601 ``interval``), and
 is read-only: a tap has no business writing.
+
+A session lost mid-read (a server restart, a failover, a terminated backend, a network
+blip) is replaced: :func:`reconnect` tries again after each of ``RECONNECT_DELAYS_S`` and
+the stream resumes after the last row it sent. A first connection that fails (wrong
+password, unreachable host) is not retried: that needs a person, not a wait.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -16,9 +23,12 @@ from elt.errors import ConfigError, EltError, ServiceError
 from elt.sdk import postgres
 from elt.sdk.postgres import describe
 
-__all__ = ["APPLICATION_NAME", "connect", "query_failure"]
+__all__ = ["APPLICATION_NAME", "RECONNECT_DELAYS_S", "connect", "query_failure", "reconnect"]
 
 APPLICATION_NAME: Final = "tap-postgres"
+# Seconds to wait before each attempt to open a session replacing a lost one. A read is
+# retried as many times in a row, if it loses its session again before it gets a row.
+RECONNECT_DELAYS_S: Final = (0.5, 2.0, 5.0)
 SESSION_SETUP: Final = (
     "SET TIME ZONE 'UTC'",
     "SET DateStyle = 'ISO, YMD'",
@@ -31,6 +41,18 @@ SESSION_SETUP: Final = (
 def connect(config: Mapping[str, Any]) -> psycopg.Connection[Any]:
     """Open a read-only session in UTC with ISO output, or raise a :class:`ServiceError`."""
     return postgres.connect(config, application=APPLICATION_NAME, session=SESSION_SETUP)
+
+
+def reconnect(config: Mapping[str, Any]) -> psycopg.Connection[Any]:
+    """A new session after one was lost, after each delay of ``RECONNECT_DELAYS_S`` until
+    one opens; the last attempt's :class:`ServiceError` when none does."""
+    *waits, last = RECONNECT_DELAYS_S
+    for delay in waits:
+        time.sleep(delay)
+        with contextlib.suppress(ServiceError):
+            return connect(config)
+    time.sleep(last)
+    return connect(config)
 
 
 def query_failure(exc: psycopg.Error, *, relation: str, config: Mapping[str, Any]) -> EltError:

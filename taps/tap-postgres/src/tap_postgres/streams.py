@@ -5,7 +5,10 @@ its per-record path (a generator step, a record copy, type conformance, a messag
 per record) would cost more than reading the row, so ``_sync_records`` is overridden:
 
 - each chunk (:mod:`tap_postgres.queries`) is read through a server-side cursor a batch
-  at a time, so memory stays flat whatever the table's size;
+  at a time, so memory stays flat whatever the table's size, the next batch fetched by a
+  thread while this one is written, so the server builds rows while the target reads;
+- a lost connection is replaced and the read resumes after the last row sent
+  (:meth:`PostgresStream._recover`);
 - each row arrives as the JSON text ``row_to_json`` made on the server
   (:mod:`tap_postgres.types`), so with no stream map (**lean path**) a batch of RECORD
   lines is one ``str.join`` of those texts between the stream's prefix and suffix: no
@@ -23,6 +26,9 @@ it at the start would retire the rows a resumed snapshot already sent.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Generator, Iterator, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
@@ -35,9 +41,10 @@ from elt.errors import ConfigError
 from elt.protocol import loads_exact
 from elt.sdk import OrjsonWriter, maps_are_identity, record_prefix
 from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
+from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
 from tap_postgres.bookmarks import Bookmarks
-from tap_postgres.connection import query_failure
+from tap_postgres.connection import RECONNECT_DELAYS_S, query_failure
 from tap_postgres.discovery import Table
 from tap_postgres.queries import Bounds, copy_query, probe_query, rows_query
 from tap_postgres.types import Column
@@ -177,25 +184,30 @@ class PostgresStream(Stream):
         columns, keys = self._columns(), self._order_keys()
         bookmarks = self._bookmarks()
         bookmarks.begin_snapshot(self._stream_version)
-        conn = self._pg_tap.connection
+        resume, failures, sent = bookmarks.start(), 0, False
         with self.get_sync_timer():
-            for bounds in self._chunks(keys, bookmarks.start(), settings.batch_size):
-                path = settings.folder / (
-                    settings.stem(self._tap.name, self.name) + settings.suffix
-                )
-                query, params = copy_query(self.table, columns, keys, bounds)
+            while True:
+                conn = self._pg_tap.connection
                 try:
-                    with conn.cursor() as cur:
-                        copy_to_file(cur, query, params, path, settings.compression)
-                    conn.commit()
+                    for bounds in self._chunks(conn, keys, resume, settings.batch_size):
+                        path = settings.folder / (
+                            settings.stem(self._tap.name, self.name) + settings.suffix
+                        )
+                        query, params = copy_query(self.table, columns, keys, bounds)
+                        with conn.cursor() as cur:
+                            copy_to_file(cur, query, params, path, settings.compression)
+                        conn.commit()
+                        self._announce(path.as_uri(), settings)
+                        failures, sent = 0, True
+                        if bounds.upper is not None:
+                            resume = Bounds(bounds.upper)
+                            bookmarks.advance(bounds.upper)
+                            self.state_manager.is_flushed = False
+                            self._write_state_message()
+                    break
                 except psycopg.Error as exc:
-                    conn.rollback()
-                    raise self._failure(exc) from None
-                self._announce(path.as_uri(), settings)
-                if bounds.upper is not None:
-                    bookmarks.advance(bounds.upper)
-                    self.state_manager.is_flushed = False
-                    self._write_state_message()
+                    failures += 1
+                    self._recover(conn, exc, failures, resumable=bool(keys) or not sent)
         self._finish(bookmarks, write_messages=True)
 
     def _announce(self, url: str, settings: CsvBatchSettings) -> None:
@@ -210,39 +222,50 @@ class PostgresStream(Stream):
     def _batches(
         self, columns: Sequence[Column], keys: Sequence[Column], start: Bounds
     ) -> Iterator[list[tuple[Any, ...]]]:
-        """Batches of rows (JSON text, then key texts) of every chunk, in key order."""
-        conn = self._pg_tap.connection
-        chunk_rows = int(self.config.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
-        for bounds in self._chunks(keys, start, chunk_rows):
-            query, params = rows_query(self.table, columns, keys, bounds)
-            try:
-                with conn.cursor(name="tap_postgres_rows") as cur:
-                    cur.execute(query, params)
-                    while batch := cur.fetchmany(BATCH_ROWS):
-                        yield batch
-                conn.commit()
-            except psycopg.Error as exc:
-                conn.rollback()
-                raise self._failure(exc) from None
+        """Batches of rows (JSON text, then key texts) of every chunk, in key order.
 
-    def _chunks(self, keys: Sequence[Column], start: Bounds, rows: int) -> Iterator[Bounds]:
+        A lost connection is reconnected and the read resumes after the last row of the
+        last batch yielded (see :meth:`_recover`): the consumer has sent it by then.
+        """
+        chunk_rows = int(self.config.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
+        inclusive = self.replication_method == "INCREMENTAL"
+        resume, failures, sent = start, 0, False
+        while True:
+            conn = self._pg_tap.connection
+            try:
+                for bounds in self._chunks(conn, keys, resume, chunk_rows):
+                    query, params = rows_query(self.table, columns, keys, bounds)
+                    with conn.cursor(name="tap_postgres_rows") as cur:
+                        cur.execute(query, params)
+                        with contextlib.closing(_prefetched(cur)) as batches:
+                            for batch in batches:
+                                yield batch
+                                failures, sent = 0, True
+                                if keys:
+                                    resume = Bounds(batch[-1][1:], inclusive=inclusive)
+                    conn.commit()
+                    if bounds.upper is not None:
+                        resume = Bounds(bounds.upper)
+                return
+            except psycopg.Error as exc:
+                failures += 1
+                self._recover(conn, exc, failures, resumable=bool(keys) or not sent)
+
+    def _chunks(
+        self, conn: psycopg.Connection[Any], keys: Sequence[Column], start: Bounds, rows: int
+    ) -> Iterator[Bounds]:
         """The key ranges of ``rows`` rows each from ``start``; one open range without keys."""
         if not keys:
             yield start
             return
-        conn = self._pg_tap.connection
         lower, inclusive = start.lower, start.inclusive
         while True:
             upper = None
             for size in (rows, None):  # the rows-th key, else the range's last one
                 query, params = probe_query(self.table, keys, Bounds(lower, inclusive), size)
-                try:
-                    with conn.cursor() as cur:
-                        found = cur.execute(query, params).fetchone()
-                    conn.commit()
-                except psycopg.Error as exc:
-                    conn.rollback()
-                    raise self._failure(exc) from None
+                with conn.cursor() as cur:
+                    found = cur.execute(query, params).fetchone()
+                conn.commit()
                 if found is not None:
                     upper = list(found)
                     break
@@ -250,6 +273,30 @@ class PostgresStream(Stream):
                 return
             yield Bounds(lower, inclusive, upper)
             lower, inclusive = upper, False
+
+    def _recover(
+        self, conn: psycopg.Connection[Any], exc: psycopg.Error, failures: int, *, resumable: bool
+    ) -> None:
+        """Reconnect after the session was lost mid-read, or raise the error's paragraph.
+
+        The read is retried ``len(RECONNECT_DELAYS_S)`` times in a row without a row read in
+        between, when it can resume exactly: a keyed read after the last key sent (for
+        INCREMENTAL from it, inclusively, as a rerun would), a read without keys only if
+        it sent nothing yet. Any other error, and a lost connection past that, is raised.
+        """
+        if not (resumable and conn.closed and failures <= len(RECONNECT_DELAYS_S)):
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+            raise self._failure(exc) from None
+        self.logger.warning(
+            "lost the connection while reading %s (%s); reconnecting (attempt %d of %d) to "
+            "resume after the last row sent",
+            self.table.qualified,
+            reason(exc),
+            failures,
+            len(RECONNECT_DELAYS_S),
+        )
+        self._pg_tap.reconnect()
 
     def _columns(self) -> list[Column]:
         """The selected columns (primary keys are always selected: automatic inclusion)."""
@@ -286,3 +333,43 @@ class PostgresStream(Stream):
 
     def _failure(self, exc: psycopg.Error) -> Exception:
         return query_failure(exc, relation=self.table.qualified, config=self.config)
+
+
+def _prefetched(cur: psycopg.ServerCursor[Any]) -> Generator[list[tuple[Any, ...]], None, None]:
+    """The cursor's batches, the next one fetched by a thread while this one is written.
+
+    A ``FETCH`` is a round trip during which the tap waits for the server to build the
+    rows' JSON, and while the tap waits for the target to read its output the server would
+    sit idle: fetching ahead lets the two overlap (one batch in flight, one queued). The
+    connection is used by that thread alone until the cursor is exhausted, fails (the
+    error is raised here) or is abandoned (the thread is stopped before this returns).
+    """
+    ready: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                batch = cur.fetchmany(BATCH_ROWS)
+                ready.put(batch)
+                if not batch:
+                    return
+        except BaseException as exc:  # handed to the reading thread
+            ready.put(exc)
+
+    thread = threading.Thread(target=fetch, name="tap-postgres-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        thread.join()

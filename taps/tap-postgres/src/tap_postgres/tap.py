@@ -8,17 +8,16 @@ each one.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import psycopg
 from singer_sdk import typing as th
 
-from elt.errors import ConfigError, EltError
+from elt.errors import ConfigError
 from elt.sdk import Tap
 from elt.sdk.csvbatch import batch_config_property
 from elt.sdk.postgres import connection_properties
-from tap_postgres.connection import connect, query_failure
+from tap_postgres.connection import connect, query_failure, reconnect
 from tap_postgres.discovery import discover_tables
 from tap_postgres.streams import DEFAULT_CHUNK_ROWS, DEFAULT_STATE_INTERVAL_ROWS, PostgresStream
 
@@ -82,14 +81,13 @@ class TapPostgres(Tap):
             self._connection = connect(self.config)
         return self._connection
 
-    def run_discovery(self) -> str:
-        """``--discover``, with an :class:`EltError` reported as one paragraph and its exit
-        code: singer-sdk runs discovery in a click callback, outside ``Tap.invoke``."""
-        try:
-            return str(super().run_discovery())
-        except EltError as exc:
-            self.logger.error("%s", exc)
-            sys.exit(exc.exit_code)
+    def reconnect(self) -> psycopg.Connection[Any]:
+        """Replace a lost session (:func:`tap_postgres.connection.reconnect`)."""
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        self._connection = reconnect(self.config)
+        return self._connection
 
     def discover_streams(self) -> list[PostgresStream]:
         try:

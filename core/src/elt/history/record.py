@@ -1,0 +1,228 @@
+"""One run as the history keeps it: what ran, why, when, how it ended, what it moved."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["RunOrigin", "RunRecord", "RunStatus", "Trigger", "headline", "now", "pid_alive"]
+
+_ERROR_CHARS = 4000
+
+
+class RunStatus(StrEnum):
+    """How a run stands. ``unknown``: it was ``running`` but its elt process is gone (killed)."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    UNKNOWN = "unknown"
+
+
+class Trigger(StrEnum):
+    """What started a run: a person or script (``cli``), or a retry of a failed attempt."""
+
+    CLI = "cli"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Why a run happens: its trigger, which attempt it is (1 first), and the first attempt's
+    run id when it is a retry."""
+
+    trigger: Trigger = Trigger.CLI
+    attempt: int = 1
+    retry_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A row of the run history.
+
+    ``rows`` maps stream names to the records the plugins counted (see
+    :mod:`elt.run.metrics`); ``bytes`` is None when no plugin reported one. ``error`` is the
+    whole one-paragraph message a user saw (the first line is the summary); ``pid`` and
+    ``host`` let a reader tell a run that is still going from one whose elt was killed.
+    """
+
+    run_id: str
+    state_id: str
+    tap: str
+    target: str
+    started_at: datetime
+    log_path: str
+    mappers: tuple[str, ...] = ()
+    environment: str | None = None
+    origin: RunOrigin = field(default_factory=RunOrigin)
+    status: RunStatus = RunStatus.RUNNING
+    ended_at: datetime | None = None
+    rows: Mapping[str, int] = field(default_factory=dict)
+    bytes: int | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=lambda: os.uname().nodename)
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """The plugins in pipeline order: tap, mappers, target."""
+        return (self.tap, *self.mappers, self.target)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end; None while it runs."""
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def summary(self) -> str:
+        """What failed, in one line (see :func:`headline`)."""
+        return headline(self.error or "")
+
+    @property
+    def total_rows(self) -> int | None:
+        return sum(self.rows.values()) if self.rows else None
+
+    def ended(
+        self,
+        status: RunStatus,
+        *,
+        rows: Mapping[str, int],
+        bytes: int | None,
+        exit_code: int,
+        error: str | None,
+    ) -> RunRecord:
+        """This run, finished now."""
+        if error is not None and len(error) > _ERROR_CHARS:
+            error = error[:_ERROR_CHARS] + "…"
+        return replace(
+            self,
+            status=status,
+            ended_at=now(),
+            rows=dict(rows),
+            bytes=bytes,
+            exit_code=exit_code,
+            error=error,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for ``--format json`` and alert payloads."""
+        duration = self.duration
+        return {
+            "run_id": self.run_id,
+            "state_id": self.state_id,
+            "blocks": list(self.blocks),
+            "tap": self.tap,
+            "mappers": list(self.mappers),
+            "target": self.target,
+            "environment": self.environment,
+            "trigger": self.origin.trigger.value,
+            "attempt": self.origin.attempt,
+            "retry_of": self.origin.retry_of,
+            "status": self.status.value,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at) if self.ended_at else None,
+            "duration_seconds": None if duration is None else round(duration, 3),
+            "rows": dict(self.rows),
+            "bytes": self.bytes,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "log_path": self.log_path,
+            "pid": self.pid,
+            "host": self.host,
+        }
+
+    def columns(self) -> dict[str, Any]:
+        """The record as the values of a history row (JSON as text, times as ISO text)."""
+        return {
+            "run_id": self.run_id,
+            "state_id": self.state_id,
+            "tap": self.tap,
+            "mappers": json.dumps(list(self.mappers)),
+            "target": self.target,
+            "environment": self.environment,
+            "trigger": self.origin.trigger.value,
+            "attempt": self.origin.attempt,
+            "retry_of": self.origin.retry_of,
+            "status": self.status.value,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at) if self.ended_at else None,
+            "rows": json.dumps(dict(self.rows)),
+            "bytes": self.bytes,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "log_path": self.log_path,
+            "pid": self.pid,
+            "host": self.host,
+        }
+
+    @classmethod
+    def from_columns(cls, row: Mapping[str, Any]) -> RunRecord:
+        """The inverse of :meth:`columns`; JSON and times may also come decoded (Postgres)."""
+        return cls(
+            run_id=row["run_id"],
+            state_id=row["state_id"],
+            tap=row["tap"],
+            mappers=tuple(_json(row["mappers"])),
+            target=row["target"],
+            environment=row["environment"],
+            origin=RunOrigin(Trigger(row["trigger"]), int(row["attempt"]), row["retry_of"]),
+            status=RunStatus(row["status"]),
+            started_at=_time(row["started_at"]),
+            ended_at=None if row["ended_at"] is None else _time(row["ended_at"]),
+            rows={str(k): int(v) for k, v in _json(row["rows"]).items()},
+            bytes=row["bytes"],
+            exit_code=row["exit_code"],
+            error=row["error"],
+            log_path=row["log_path"],
+            pid=int(row["pid"]),
+            host=row["host"],
+        )
+
+
+def headline(message: str) -> str:
+    """The first line of an error message, without a last sentence that only introduces the
+    lines after it (``... exited with code 3. The last lines of its stderr:``)."""
+    first = message.partition("\n")[0]
+    if first.endswith(":") and ". " in first:
+        first = first.rpartition(". ")[0]
+    return first
+
+
+def now() -> datetime:
+    """The current time in UTC to the millisecond: what the history keeps, read back equal."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (a zombie counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(value: datetime | str) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

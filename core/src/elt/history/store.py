@@ -1,0 +1,218 @@
+"""The run history's tables, one SQL dialect-neutral store over them, and the schema migrations.
+
+A history store keeps one row per run in ``elt_runs``; the SQLite and Postgres backends
+differ only in how they connect and run a statement, so the queries live here once
+(written with ``:name`` parameters and ``CAST(... AS {json})``-style type slots that each
+backend fills in).
+
+The schema is versioned: ``elt_schema(component, version)`` holds the version of the
+``history`` tables, and :data:`MIGRATIONS` lists the steps from one version to the next.
+Opening a store applies the missing steps in one transaction (serialised between two elt
+processes opening it at once); a database written by a newer elt is refused rather than
+misread.
+
+A run's row is written as ``running`` before its plugins start and updated when it ends.
+An elt that is killed (SIGKILL, a power cut) cannot update it, so reading the history
+marks ``running`` rows of this host whose process is gone as ``unknown``. A row of
+another host is left as it is: its process cannot be checked from here.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from elt.errors import ServiceError
+from elt.history.record import RunRecord, RunStatus, pid_alive
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "HistoryStore", "median_duration"]
+
+COMPONENT = "history"
+# each entry takes the schema from its index to the next version (entry 0 creates version 1)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE elt_runs (
+            run_id {text} PRIMARY KEY,
+            state_id {text} NOT NULL,
+            tap {text} NOT NULL,
+            mappers {json} NOT NULL,
+            target {text} NOT NULL,
+            environment {text},
+            trigger {text} NOT NULL,
+            attempt {int} NOT NULL,
+            retry_of {text},
+            status {text} NOT NULL,
+            started_at {time} NOT NULL,
+            ended_at {time},
+            rows {json} NOT NULL,
+            bytes {bigint},
+            exit_code {int},
+            error {text},
+            log_path {text} NOT NULL,
+            pid {int} NOT NULL,
+            host {text} NOT NULL)""",
+        "CREATE INDEX elt_runs_by_state ON elt_runs (state_id, started_at)",
+        "CREATE INDEX elt_runs_by_start ON elt_runs (started_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = (
+    "run_id, state_id, tap, mappers, target, environment, trigger, attempt, retry_of, status, "
+    "started_at, ended_at, rows, bytes, exit_code, error, log_path, pid, host"
+)
+_INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}) VALUES (
+    :run_id, :state_id, :tap, CAST(:mappers AS {{json}}), :target, :environment, :trigger,
+    :attempt, :retry_of, :status, CAST(:started_at AS {{time}}), CAST(:ended_at AS {{time}}),
+    CAST(:rows AS {{json}}), :bytes, :exit_code, :error, :log_path, :pid, :host)"""
+_FINISH = """UPDATE elt_runs SET status = :status, ended_at = CAST(:ended_at AS {time}),
+    rows = CAST(:rows AS {json}), bytes = :bytes, exit_code = :exit_code, error = :error
+    WHERE run_id = :run_id"""
+_SELECT = f"SELECT {_COLUMNS} FROM elt_runs"
+
+
+class HistoryStore(abc.ABC):
+    """Where runs are recorded; ``where`` names it in messages (passwords masked)."""
+
+    where: str
+    # the SQL type of each slot in MIGRATIONS and the queries
+    types: ClassVar[Mapping[str, str]]
+
+    def add(self, record: RunRecord) -> None:
+        """Record a run that starts."""
+        self._execute(self._sql(_INSERT), record.columns())
+
+    def finish(self, record: RunRecord) -> None:
+        """Record how a run ended (its status, end, counts and error)."""
+        self._execute(self._sql(_FINISH), record.columns())
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+        self.mark_stale()
+        rows = self._execute(f"{_SELECT} WHERE run_id = :run_id", {"run_id": run_id})
+        return RunRecord.from_columns(rows[0]) if rows else None
+
+    def list_runs(
+        self,
+        *,
+        limit: int | None = 20,
+        state_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> list[RunRecord]:
+        """The latest runs first, optionally of one state id and/or in one status."""
+        self.mark_stale()
+        where, parameters = [], {}
+        if state_id is not None:
+            where.append("state_id = :state_id")
+            parameters["state_id"] = state_id
+        if status is not None:
+            where.append("status = :status")
+            parameters["status"] = status.value
+        query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        query += " ORDER BY started_at DESC, run_id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return [RunRecord.from_columns(row) for row in self._execute(query, parameters)]
+
+    def durations(self, state_id: str, *, before: datetime, limit: int) -> list[float]:
+        """Seconds taken by the last ``limit`` successful runs of ``state_id`` started
+        before ``before``, latest first."""
+        rows = self._execute(
+            self._sql(
+                f"{_SELECT} WHERE state_id = :state_id AND status = :status "
+                "AND started_at < CAST(:before AS {time}) ORDER BY started_at DESC "
+                f"LIMIT {int(limit)}"
+            ),
+            {
+                "state_id": state_id,
+                "status": RunStatus.SUCCESS.value,
+                "before": before.isoformat(),
+            },
+        )
+        found = (RunRecord.from_columns(row).duration for row in rows)
+        return [duration for duration in found if duration is not None]
+
+    def mark_stale(self) -> None:
+        """``running`` rows of this host whose elt process is gone become ``unknown``."""
+        running = self._execute(
+            "SELECT run_id, pid FROM elt_runs WHERE status = :status AND host = :host",
+            {"status": RunStatus.RUNNING.value, "host": os.uname().nodename},
+        )
+        for row in running:
+            if not pid_alive(int(row["pid"])):
+                self._execute(
+                    "UPDATE elt_runs SET status = :unknown WHERE run_id = :run_id "
+                    "AND status = :running",
+                    {
+                        "unknown": RunStatus.UNKNOWN.value,
+                        "running": RunStatus.RUNNING.value,
+                        "run_id": row["run_id"],
+                    },
+                )
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection; the store may not be used afterwards."""
+
+    @abc.abstractmethod
+    def _execute(self, query: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement (``:name`` parameters) in its own transaction; its rows."""
+
+    @abc.abstractmethod
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        """A transaction no other elt process runs its own migration alongside."""
+
+    def _sql(self, query: str) -> str:
+        return query.format(**self.types)
+
+    def _migrate(self) -> None:
+        """Bring the tables to :data:`SCHEMA_VERSION`; refuse a newer schema."""
+        with self._transaction():
+            self._execute(
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS elt_schema "
+                    "(component {text} PRIMARY KEY, version {int} NOT NULL)"
+                ),
+                {},
+            )
+            rows = self._execute(
+                "SELECT version FROM elt_schema WHERE component = :component",
+                {"component": COMPONENT},
+            )
+            version = int(rows[0]["version"]) if rows else 0
+            if version > SCHEMA_VERSION:
+                raise ServiceError(
+                    f"the system database holds run history of schema version {version}; "
+                    f"this elt knows versions up to {SCHEMA_VERSION}",
+                    where=self.where,
+                    hint="Upgrade elt, or point system_database in plugins.yml elsewhere",
+                )
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    self._execute(self._sql(statement), {})
+            if version == 0:
+                self._execute(
+                    "INSERT INTO elt_schema (component, version) VALUES (:component, :version)",
+                    {"component": COMPONENT, "version": SCHEMA_VERSION},
+                )
+            elif version < SCHEMA_VERSION:
+                self._execute(
+                    "UPDATE elt_schema SET version = :version WHERE component = :component",
+                    {"component": COMPONENT, "version": SCHEMA_VERSION},
+                )
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def median_duration(durations: Sequence[float]) -> float | None:
+    """The median of some run durations, or None when there are none."""
+    return statistics.median(durations) if durations else None

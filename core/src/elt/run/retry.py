@@ -1,0 +1,145 @@
+"""A run with retries and alerts: what ``elt run`` (and later the scheduler) calls.
+
+A failed attempt is retried only when a retry can fix it (``EltError.retriable``): a
+service that was unreachable or refused (exit 75), a plugin that exited 75 or was killed by
+a signal elt did not send. Bad configuration (78), bad data (65), a plugin's own error, a
+state id locked by another run and an interruption by the user are final: running them
+again would fail the same way, or go against what the user asked.
+
+Each attempt is a run of its own in the history (trigger ``retry``, attempt number, and
+the first attempt's run id), and continues from the bookmark the failed one committed. The
+pause before retry ``n`` (0 first) is ``delay * 2**n``, capped at ``max_delay``, with
+"equal jitter" (half of it fixed, half random) so that pipelines failing together on one
+outage do not all come back at the same instant.
+
+Alerts (:mod:`elt.run.alerts`) judge the outcome of the whole sequence: a failure is
+reported once, after the last attempt, not for every attempt that is retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from elt.errors import EltError, Interrupted
+from elt.history import HistoryStore, RunOrigin, Trigger, headline
+from elt.project import Project
+from elt.run.alerts import send_alerts
+from elt.run.record import project_history
+from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult, new_run_id, run_pipeline
+from elt.state import StateStore
+
+__all__ = ["DEFAULT_MAX_DELAY", "RetryPolicy", "run_with_retries"]
+
+DEFAULT_MAX_DELAY = 600.0
+_log = logging.getLogger("elt.run")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to retry a retriable failure, and how long to wait before each."""
+
+    retries: int = 0
+    delay: float = 10.0
+    max_delay: float = DEFAULT_MAX_DELAY
+
+    def pause(self, retry: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``retry`` (0 for the first)."""
+        ceiling = min(self.max_delay, self.delay * 2.0**retry)
+        jitter: float = (rng or random.Random()).uniform(0, ceiling / 2)
+        return ceiling / 2 + jitter
+
+
+def run_with_retries(
+    project: Project,
+    tap: str,
+    target: str,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    environment: str | None = None,
+    state_id: str | None = None,
+    full_refresh: bool = False,
+    store: StateStore | None = None,
+    history: HistoryStore | None = None,
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+    force: bool = False,
+    mappers: Sequence[str] = (),
+    trigger: Trigger = Trigger.CLI,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunResult:
+    """Run the pipeline, retrying retriable failures, then send the project's alerts.
+
+    Returns the result of the attempt that succeeded; raises the error of the last attempt.
+    Only the first attempt runs with ``full_refresh``: a retry continues from what it
+    committed. ``sleep`` is for tests.
+    """
+    with contextlib.ExitStack() as owned:
+        if history is None:
+            history = owned.enter_context(project_history(project))
+        first = new_run_id()
+        origin = RunOrigin(trigger)
+        run_id = first
+        while True:
+            try:
+                result = run_pipeline(
+                    project,
+                    tap,
+                    target,
+                    environment=environment,
+                    state_id=state_id,
+                    full_refresh=full_refresh and origin.attempt == 1,
+                    store=store,
+                    stop_timeout=stop_timeout,
+                    force=force,
+                    mappers=mappers,
+                    history=history,
+                    run_id=run_id,
+                    origin=origin,
+                )
+            except EltError as error:
+                if origin.attempt > policy.retries or not error.retriable:
+                    _alert(project, history, run_id)
+                    raise
+                wait = policy.pause(origin.attempt - 1)
+                _log.warning(
+                    "run %s failed (%s); retry %d of %d in %.1f s",
+                    run_id,
+                    headline(str(error)),
+                    origin.attempt,
+                    policy.retries,
+                    wait,
+                )
+                _pause(wait, sleep, error)
+                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first)
+                run_id = new_run_id()
+                continue
+            _alert(project, history, run_id)
+            return result
+
+
+def _pause(seconds: float, sleep: Callable[[float], None], failure: EltError) -> None:
+    """Wait before a retry; Ctrl-C while waiting ends the run as interrupted."""
+    try:
+        sleep(seconds)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted while waiting to retry; the last attempt failed: {failure}",
+            signal_number=2,
+        ) from None
+
+
+def _alert(project: Project, history: HistoryStore, run_id: str) -> None:
+    alerts = project.manifest.alerts
+    if not alerts:
+        return
+    try:
+        record = history.get(run_id)
+    except EltError as error:
+        _log.warning("alerts not sent: the run history could not be read: %s", error)
+        return
+    if record is not None:  # None: the run never started (a held lock, a bad plugin name)
+        send_alerts(alerts, record, history)
