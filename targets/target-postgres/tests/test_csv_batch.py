@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -283,3 +284,26 @@ def test_an_unknown_format_is_refused(load: Load, m: Any) -> None:
     message["encoding"]["format"] = "parquet"
     with pytest.raises(ProtocolError, match="jsonl and csv"):
         load([m.schema("t", ITEMS), message])
+
+
+def test_versioned_files_copy_straight_in_and_the_version_default_is_gone_after(
+    load: Load, db: Any, m: Any, csv_file: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    first = csv_file("id,name\n1,a\n2,b\n")
+    load([m.schema("t", ITEMS), batch("t", first, version=7), m.activate("t", 7)])
+    assert db.rows("SELECT id, name, _sdc_table_version FROM t ORDER BY id") == [
+        (1, "a", 7),
+        (2, "b", 7),
+    ]
+    # the next version repeats key 2 (a unique violation: staged merge) and adds key 3
+    second = csv_file("id,name\n2,B\n3,c\n")
+    with caplog.at_level(logging.INFO, logger="target_postgres"):
+        load([m.schema("t", ITEMS), batch("t", second, version=8), m.activate("t", 8)])
+    assert "upserting through a staging table" in caplog.text  # the direct COPY came first
+    assert db.rows(
+        "SELECT id, name, _sdc_table_version, _sdc_deleted_at IS NOT NULL FROM t ORDER BY id"
+    ) == [(1, "a", 7, True), (2, "B", 8, False), (3, "c", 8, False)]
+    assert db.rows(
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_name = 't' AND column_name = '_sdc_table_version'"
+    ) == [(None,)]

@@ -132,6 +132,8 @@ class Loader:
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
+        # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
+        self._version_defaults: dict[str, int] = {}
 
     # --- messages ------------------------------------------------------------------------
 
@@ -251,6 +253,12 @@ class Loader:
         """Commit what is left, write the last STATE, and close the connection."""
         with self._aborting_on_error():
             self._flush()
+            for table in self._version_defaults:
+                self._execute(
+                    f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} DROP DEFAULT",
+                    f"resetting the {TABLE_VERSION} default of {table}",
+                )
+            self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
         self._conn.close()
@@ -412,9 +420,12 @@ class Loader:
     ) -> None:
         """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
         file = BatchFile.open(stream, path, compression)
+        extra = {f.column for f in stream.fields if f.source is not Source.RECORD}
+        if extra == {TABLE_VERSION} and version is not None and stream.mode is not Mode.STAGED:
+            self._version_default(stream, version)
+            extra = set()
         self._truncate_first(stream)
-        extras = any(f.source is not Source.RECORD for f in stream.fields)
-        if extras or stream.mode is Mode.STAGED:
+        if extra or stream.mode is Mode.STAGED:
             rows = self._stage_file(stream, file, version)
         elif stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
@@ -444,6 +455,26 @@ class Loader:
         self._uncommitted += rows
         self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
         self.file_loaded(path)
+
+    def _version_default(self, stream: Stream, version: int) -> None:
+        """Give the table's version column the BATCH's version as its DEFAULT, so a csv file
+        (which cannot carry it) COPYs straight into the table instead of through staging.
+
+        The open batch is committed first and the change committed at once: ``ALTER TABLE``
+        locks out readers, but only for that moment, not for a whole batch. The default is
+        dropped at the end of the run; a killed run leaves it, which only matters to other
+        writers that omit the column (elt's loads always name it).
+        """
+        table = stream.table.sql()
+        if self._version_defaults.get(table) == version:
+            return
+        self._flush()
+        self._execute(
+            f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} SET DEFAULT {int(version)}",
+            f"setting the {TABLE_VERSION} default of {table}",
+        )
+        self._conn.commit()
+        self._version_defaults[table] = version
 
     def _stage_file(self, stream: Stream, file: BatchFile, version: int | None) -> int:
         """COPY a file into the stream's staging table; return the number of rows.
