@@ -52,6 +52,14 @@ ALLOWED = {
         "elt.project",
         "elt.state",
     ),
+    # the scheduler: fires runs as child processes; reads the history and the project
+    "elt.schedule": (
+        "elt.errors",
+        "elt.history",
+        "elt.project",
+        "elt.run",
+        "elt.state",
+    ),
 }
 
 

@@ -143,7 +143,9 @@ def test_a_history_of_a_newer_elt_is_refused(tmp_path: Path) -> None:
     connection.close()
     with (
         open_history(tmp_path, "sqlite:///ops/history.db") as store,
-        pytest.raises(ServiceError, match="schema version 99; this elt knows versions up to 1"),
+        pytest.raises(
+            ServiceError, match=f"schema version 99; this elt knows versions up to {SCHEMA_VERSION}"
+        ),
     ):
         store.list_runs()
 

@@ -37,7 +37,7 @@ def runs() -> None:
     """List and show the runs recorded in the system database.
 
     Every `elt run` is recorded (.elt/system.db unless system_database in plugins.yml names
-    another): its blocks, state id, trigger (cli, retry), start, end, status (running,
+    another): its blocks, state id, trigger (cli, schedule, retry), start, end, status (running,
     success, failed, interrupted; unknown for a run whose elt was killed), rows per stream,
     error and log.
 
@@ -129,7 +129,8 @@ def show_run(session: Session, run_id: str, output: str) -> None:
         f"state id:    {record.state_id}",
         f"environment: {record.environment or '-'}",
         f"trigger:     {record.origin.trigger.value}, attempt {record.origin.attempt}"
-        + (f" (retry of {record.origin.retry_of})" if record.origin.retry_of else ""),
+        + (f" (retry of {record.origin.retry_of})" if record.origin.retry_of else "")
+        + (f", schedule {record.origin.schedule}" if record.origin.schedule else ""),
         f"started:     {data['started_at']}",
         f"ended:       {data['ended_at'] or '-'}",
         f"duration:    {'-' if record.duration is None else f'{record.duration:.1f} s'}",

@@ -26,20 +26,24 @@ class RunStatus(StrEnum):
 
 
 class Trigger(StrEnum):
-    """What started a run: a person or script (``cli``), or a retry of a failed attempt."""
+    """What started a run: a person or script (``cli``), ``elt scheduler`` (``schedule``),
+    or a retry of a failed attempt."""
 
     CLI = "cli"
+    SCHEDULE = "schedule"
     RETRY = "retry"
 
 
 @dataclass(frozen=True)
 class RunOrigin:
-    """Why a run happens: its trigger, which attempt it is (1 first), and the first attempt's
-    run id when it is a retry."""
+    """Why a run happens: its trigger, which attempt it is (1 first), the first attempt's
+    run id when it is a retry, and the schedule it runs for (by ``elt scheduler`` or
+    ``elt schedule run``), if any."""
 
     trigger: Trigger = Trigger.CLI
     attempt: int = 1
     retry_of: str | None = None
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class RunRecord:
             "trigger": self.origin.trigger.value,
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
+            "schedule": self.origin.schedule,
             "status": self.status.value,
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at) if self.ended_at else None,
@@ -152,6 +157,7 @@ class RunRecord:
             "trigger": self.origin.trigger.value,
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
+            "schedule": self.origin.schedule,
             "status": self.status.value,
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at) if self.ended_at else None,
@@ -174,7 +180,9 @@ class RunRecord:
             mappers=tuple(_json(row["mappers"])),
             target=row["target"],
             environment=row["environment"],
-            origin=RunOrigin(Trigger(row["trigger"]), int(row["attempt"]), row["retry_of"]),
+            origin=RunOrigin(
+                Trigger(row["trigger"]), int(row["attempt"]), row["retry_of"], row["schedule"]
+            ),
             status=RunStatus(row["status"]),
             started_at=_time(row["started_at"]),
             ended_at=None if row["ended_at"] is None else _time(row["ended_at"]),

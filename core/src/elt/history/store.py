@@ -59,16 +59,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX elt_runs_by_state ON elt_runs (state_id, started_at)",
         "CREATE INDEX elt_runs_by_start ON elt_runs (started_at)",
     ),
+    # 2: the schedule a run was started for, so a restarted scheduler knows what already ran
+    (
+        "ALTER TABLE elt_runs ADD COLUMN schedule {text}",
+        "CREATE INDEX elt_runs_by_schedule ON elt_runs (schedule, started_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
-    "run_id, state_id, tap, mappers, target, environment, trigger, attempt, retry_of, status, "
-    "started_at, ended_at, rows, bytes, exit_code, error, log_path, pid, host"
+    "run_id, state_id, tap, mappers, target, environment, trigger, attempt, retry_of, schedule, "
+    "status, started_at, ended_at, rows, bytes, exit_code, error, log_path, pid, host"
 )
 _INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}) VALUES (
     :run_id, :state_id, :tap, CAST(:mappers AS {{json}}), :target, :environment, :trigger,
-    :attempt, :retry_of, :status, CAST(:started_at AS {{time}}), CAST(:ended_at AS {{time}}),
+    :attempt, :retry_of, :schedule, :status, CAST(:started_at AS {{time}}),
+    CAST(:ended_at AS {{time}}),
     CAST(:rows AS {{json}}), :bytes, :exit_code, :error, :log_path, :pid, :host)"""
 _FINISH = """UPDATE elt_runs SET status = :status, ended_at = CAST(:ended_at AS {time}),
     rows = CAST(:rows AS {json}), bytes = :bytes, exit_code = :exit_code, error = :error
@@ -118,6 +124,15 @@ class HistoryStore(abc.ABC):
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         return [RunRecord.from_columns(row) for row in self._execute(query, parameters)]
+
+    def last_of_schedule(self, schedule: str) -> RunRecord | None:
+        """The latest run started for ``schedule`` (any trigger, retries included), or None."""
+        self.mark_stale()
+        rows = self._execute(
+            f"{_SELECT} WHERE schedule = :schedule ORDER BY started_at DESC, run_id DESC LIMIT 1",
+            {"schedule": schedule},
+        )
+        return RunRecord.from_columns(rows[0]) if rows else None
 
     def durations(self, state_id: str, *, before: datetime, limit: int) -> list[float]:
         """Seconds taken by the last ``limit`` successful runs of ``state_id`` started

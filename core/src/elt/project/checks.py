@@ -4,8 +4,10 @@ The models check each entry on its own; here we check what entries say about eac
 plugin names are unique across all kinds (a name is also an environment-variable prefix,
 a state id part and a virtualenv directory, so a tap and a target may not share one),
 ``inherit_from`` names a plugin of the same kind without a cycle, and environments name
-plugins and environments that exist. Then every config value that has a declared setting
-is checked against its kind and coerced, so ``port: "5432"`` reaches the plugin as 5432.
+plugins and environments that exist, jobs and schedules have unique names and name jobs,
+environments and plugins that exist (each task a tap, then mappers, then a target). Then
+every config value that has a declared setting is checked against its kind and coerced,
+so ``port: "5432"`` reaches the plugin as 5432.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from elt.project.model import (
     PluginKind,
     PluginSpec,
     SettingSpec,
+    blocks_of,
     env_prefix,
 )
 from elt.project.problems import Loc, Problem, did_you_mean, render_loc
@@ -39,6 +42,7 @@ def check_references(manifest: Manifest) -> list[Problem]:
             [s.name for s in spec.settings], ("plugins", index[0], index[1], "settings"), "setting"
         )
     problems += _environments(manifest)
+    problems += _jobs_and_schedules(manifest)
     return problems
 
 
@@ -236,4 +240,52 @@ def _environments(manifest: Manifest) -> list[Problem]:
                     problems.append(
                         Problem((*loc, at, "name"), f'unknown {kind.value} "{name}"', hint)
                     )
+    return problems
+
+
+def _jobs_and_schedules(manifest: Manifest) -> list[Problem]:
+    problems = _duplicates([j.name for j in manifest.jobs], ("jobs",), "job")
+    problems += _duplicates([s.name for s in manifest.schedules], ("schedules",), "schedule")
+    for index, job in enumerate(manifest.jobs):
+        for at, task in enumerate(job.tasks):
+            problems += _task(manifest, task, ("jobs", index, "tasks", at))
+    jobs = [job.name for job in manifest.jobs]
+    environments = [e.name for e in manifest.environments]
+    for index, schedule in enumerate(manifest.schedules):
+        loc: Loc = ("schedules", index)
+        if schedule.run is not None:
+            problems += _task(manifest, schedule.run, (*loc, "run"))
+        if schedule.job is not None and schedule.job not in jobs:
+            hint = did_you_mean(schedule.job, jobs) or "Declare it under jobs: (elt job add)"
+            problems.append(Problem((*loc, "job"), f'unknown job "{schedule.job}"', hint))
+        if schedule.env is not None and schedule.env not in environments:
+            hint = did_you_mean(schedule.env, environments) or "Declare it under environments:"
+            problems.append(Problem((*loc, "env"), f'unknown environment "{schedule.env}"', hint))
+    return problems
+
+
+def _task(manifest: Manifest, task: str, loc: Loc) -> list[Problem]:
+    """Problems with one ``TAP [MAPPER...] TARGET`` line: each name a plugin of its place."""
+    kinds = {spec.name: kind for kind in PluginKind for spec in manifest.plugins.of(kind)}
+    blocks = blocks_of(task)
+    places = [
+        PluginKind.TAP,
+        *[PluginKind.MAPPER] * (len(blocks) - 2),
+        PluginKind.TARGET,
+    ]
+    problems = []
+    for name, place in zip(blocks, places, strict=True):
+        kind = kinds.get(name)
+        if kind is None:
+            declared = [n for n, k in kinds.items() if k is place]
+            hint = did_you_mean(name, declared) or f"Add it with: elt add {place.value} {name}"
+            problems.append(Problem(loc, f'unknown {place.value} "{name}" in "{task}"', hint))
+        elif kind is not place:
+            problems.append(
+                Problem(
+                    loc,
+                    f'"{name}" is a {kind.value} where "{task}" needs a {place.value} '
+                    "(TAP [MAPPER...] TARGET)",
+                )
+            )
     return problems

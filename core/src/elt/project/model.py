@@ -33,11 +33,18 @@ configuration::
     alerts:                                   # optional; after each run (see elt.run.alerts)
       - {on: [failure, slow], webhook: "${SLACK_WEBHOOK}", slow_factor: 3}
       - {on: [failure], command: "mail -s 'elt failed' ops@example.com"}
+    jobs:                                     # optional; named sequences of runs
+      - {name: nightly, tasks: ["tap-csv target-postgres", "tap-http hash-emails target-files"]}
+    schedules:                                # optional; what `elt scheduler` starts, and when
+      - {name: nightly, job: nightly, interval: "0 3 * * *", env: prod, retries: 2}
+      - {name: hourly-csv, run: "tap-csv target-postgres", interval: "@hourly", catch_up: skip}
 
 Every model forbids unknown keys, so a typo (``pip_ulr``) is an error with its line rather
 than a silently ignored setting. Checks that span several entries (unique names, that
 ``inherit_from`` names a plugin of the same kind, that environments name declared plugins)
-live in :mod:`elt.project.checks`, because they need the whole file to say what is wrong.
+live in :mod:`elt.project.checks`, because they need the whole file to say what is wrong;
+so do the checks that a job's tasks and a schedule's ``run`` name plugins that exist, in
+their places (a tap first, a target last, mappers between).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -59,16 +67,20 @@ from pydantic import (
 __all__ = [
     "AlertEvent",
     "AlertSpec",
+    "CatchUp",
     "EnvironmentPluginSpec",
     "EnvironmentPlugins",
     "EnvironmentSpec",
+    "JobSpec",
     "Manifest",
     "PluginKind",
     "PluginSpec",
     "Plugins",
+    "ScheduleSpec",
     "SettingKind",
     "SettingSpec",
     "StateBackendSettings",
+    "blocks_of",
     "env_prefix",
     "setting_variable",
     "valid_plugin_name",
@@ -352,6 +364,83 @@ class AlertSpec(_Model):
         return self
 
 
+def blocks_of(task: str) -> list[str]:
+    """``"tap-csv hash-emails target-postgres"`` -> its plugin names, in pipeline order."""
+    return task.split()
+
+
+def _task(value: str) -> str:
+    blocks = blocks_of(value)
+    if len(blocks) < 2:
+        raise ValueError(f'"{value}" must name a tap and a target: "TAP [MAPPER...] TARGET"')
+    for name in blocks:
+        valid_plugin_name(name)
+    return " ".join(blocks)
+
+
+def _interval(value: str) -> str:
+    if not croniter.is_valid(value):
+        raise ValueError(
+            f'"{value}" is not a cron expression: use five fields (minute hour day month '
+            "weekday), six with seconds last, or @hourly, @daily, @weekly, @monthly, @yearly"
+        )
+    return value
+
+
+Task = Annotated[str, AfterValidator(_task)]
+Interval = Annotated[str, AfterValidator(_interval)]
+
+
+class JobSpec(_Model):
+    """A named sequence of runs, each the blocks of one ``elt run``; it stops at the first
+    that fails."""
+
+    name: PluginName
+    tasks: list[Task] = Field(
+        min_length=1,
+        description='Runs in order, each "TAP [MAPPER...] TARGET", e.g. "tap-csv target-postgres".',
+    )
+
+
+class CatchUp(StrEnum):
+    """What a schedule does about the firings it missed while no scheduler was running."""
+
+    SKIP = "skip"
+    ONCE = "once"
+
+
+class ScheduleSpec(_Model):
+    """When ``elt scheduler`` starts a job or a run, in which environment, with what retries."""
+
+    name: PluginName
+    job: PluginName | None = Field(None, description="The job to run (or use run).")
+    run: Task | None = Field(
+        None, description='The blocks of one run (or use job): "TAP [MAPPER...] TARGET".'
+    )
+    interval: Interval = Field(
+        description='A cron expression ("0 3 * * *", seconds as a 6th field) or @hourly, '
+        "@daily, @weekly, @monthly, @yearly; in UTC."
+    )
+    env: PluginName | None = Field(
+        None, description="The environment to run in. Default: default_environment."
+    )
+    retries: int = Field(0, ge=0, description="Retries of a failure a retry can fix.")
+    retry_delay: float = Field(
+        10.0, ge=0, description="Seconds before the first retry; doubled for each next one."
+    )
+    catch_up: CatchUp = Field(
+        CatchUp.ONCE,
+        description="After downtime: once runs a missed firing once at start, skip waits for "
+        "the next firing.",
+    )
+
+    @model_validator(mode="after")
+    def _job_or_run(self) -> ScheduleSpec:
+        if (self.job is None) == (self.run is None):
+            raise ValueError("a schedule needs exactly one of job and run")
+        return self
+
+
 class Manifest(_Model):
     """The whole of plugins.yml, validated."""
 
@@ -379,3 +468,17 @@ class Manifest(_Model):
     alerts: list[AlertSpec] = Field(
         default_factory=list, description="Webhooks and commands told when runs end."
     )
+    jobs: list[JobSpec] = Field(
+        default_factory=list, description="Named sequences of runs, for schedules and elt job."
+    )
+    schedules: list[ScheduleSpec] = Field(
+        default_factory=list, description="Jobs and runs that elt scheduler starts on a cron."
+    )
+
+    def job(self, name: str) -> JobSpec | None:
+        """The job with this name, or None."""
+        return next((job for job in self.jobs if job.name == name), None)
+
+    def schedule(self, name: str) -> ScheduleSpec | None:
+        """The schedule with this name, or None."""
+        return next((spec for spec in self.schedules if spec.name == name), None)

@@ -11,7 +11,8 @@ runs one plugin by hand with the same config file (:mod:`elt.run.invoke`).
 Each run is recorded in the run history (:mod:`elt.run.record`, with rows counted from the
 plugins' METRIC lines by :mod:`elt.run.metrics`); :func:`run_with_retries` retries what a
 retry can fix (:mod:`elt.run.retry`) and then sends the project's alerts
-(:mod:`elt.run.alerts`).
+(:mod:`elt.run.alerts`); :func:`run_tasks` runs a job's tasks in order, stopping at the
+first that fails (:mod:`elt.run.job`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from elt.run.catalog import apply_metadata
 from elt.run.invoke import dump_config, invoke_plugin
 from elt.run.invoker import Invocation, find_executable, plugin_environment, prepare
+from elt.run.job import run_tasks
 from elt.run.logs import Redactor
 from elt.run.provision import install_missing
 from elt.run.record import project_history
@@ -42,5 +44,6 @@ __all__ = [
     "prepare",
     "project_history",
     "run_pipeline",
+    "run_tasks",
     "run_with_retries",
 ]

@@ -69,19 +69,21 @@ def run_with_retries(
     force: bool = False,
     mappers: Sequence[str] = (),
     trigger: Trigger = Trigger.CLI,
+    schedule: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunResult:
     """Run the pipeline, retrying retriable failures, then send the project's alerts.
 
     Returns the result of the attempt that succeeded; raises the error of the last attempt.
     Only the first attempt runs with ``full_refresh``: a retry continues from what it
-    committed. ``sleep`` is for tests.
+    committed. ``schedule`` names the schedule the run is for, kept with every attempt in
+    the history. ``sleep`` is for tests.
     """
     with contextlib.ExitStack() as owned:
         if history is None:
             history = owned.enter_context(project_history(project))
         first = new_run_id()
-        origin = RunOrigin(trigger)
+        origin = RunOrigin(trigger, schedule=schedule)
         run_id = first
         while True:
             try:
@@ -114,7 +116,7 @@ def run_with_retries(
                     wait,
                 )
                 _pause(wait, sleep, error)
-                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first)
+                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first, schedule)
                 run_id = new_run_id()
                 continue
             _alert(project, history, run_id)

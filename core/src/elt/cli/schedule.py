@@ -1,0 +1,162 @@
+"""``elt schedule add|list|remove|run``: when jobs and runs start, in plugins.yml."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from elt.cli.render import format_option, json_text, table
+from elt.cli.session import Session, pass_session
+from elt.errors import UsageError
+from elt.history import Trigger
+from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
+from elt.run import RetryPolicy, run_tasks
+from elt.schedule import next_fire
+
+__all__ = ["schedule"]
+
+
+@click.group()
+def schedule() -> None:
+    """Add, list, remove and run schedules; `elt scheduler` starts them on time.
+
+    A schedule runs a job (--job) or one run (--run "TAP [MAPPER...] TARGET") on a cron
+    expression in UTC (five fields, or six with seconds last) or @hourly, @daily, @weekly,
+    @monthly, @yearly, in an environment (--env), with retries.
+    """
+
+
+@schedule.command("add")
+@click.argument("name")
+@click.option("--job", "job", metavar="JOB", help="The job to run.")
+@click.option("--run", "run", metavar='"TAP [MAPPER...] TARGET"', help="One run to make.")
+@click.option(
+    "--interval", required=True, metavar="CRON", help="Cron expression or @hourly, @daily, ..."
+)
+@click.option("--env", "env", metavar="ENVIRONMENT", help="Environment to run in.")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries of a retriable failure.")
+@click.option(
+    "--retry-delay", type=click.FloatRange(min=0), metavar="SECONDS", help="First retry pause."
+)
+@click.option(
+    "--catch-up",
+    type=click.Choice([c.value for c in CatchUp]),
+    help="After downtime, run a missed firing once (default) or skip it.",
+)
+@pass_session
+def add(
+    session: Session,
+    *,
+    name: str,
+    job: str | None,
+    run: str | None,
+    interval: str,
+    env: str | None,
+    retries: int | None,
+    retry_delay: float | None,
+    catch_up: str | None,
+) -> None:
+    """Add the schedule NAME, of a --job or of one --run.
+
+    \b
+    Examples:
+      elt schedule add nightly --job nightly --interval "0 3 * * *" --env prod --retries 2
+      elt schedule add csv-hourly --run "tap-csv target-postgres" --interval @hourly
+    """
+    added = add_schedule(
+        session.root(),
+        name,
+        interval=interval,
+        job=job,
+        run=run,
+        env=env,
+        retries=retries,
+        retry_delay=retry_delay,
+        catch_up=None if catch_up is None else CatchUp(catch_up),
+    )
+    click.echo(f"added schedule {added.name} ({added.path}): {added.interval}")
+
+
+@schedule.command("list")
+@format_option("text")
+@pass_session
+def list_schedules(session: Session, *, output: str) -> None:
+    """List the schedules and when each fires next (if no run is missed or still going)."""
+    schedules = load_project(session.root(), interpolate=False).manifest.schedules
+    now = datetime.now(UTC)
+    entries = [_as_dict(spec, next_fire(spec.interval, now)) for spec in schedules]
+    if output == "json":
+        click.echo(json_text(entries))
+    elif entries:
+        headers = ("schedule", "runs", "interval", "env", "retries", "catch up", "next")
+        keys = ("name", "runs", "interval", "env", "retries", "catch_up", "next_at")
+        rows = [[str(e[k] if e[k] is not None else "") for k in keys] for e in entries]
+        click.echo(table(headers, rows))
+    else:
+        click.echo("no schedules; add one with: elt schedule add NAME ...", err=True)
+
+
+@schedule.command("remove")
+@click.argument("name")
+@pass_session
+def remove(session: Session, *, name: str) -> None:
+    """Remove the schedule NAME."""
+    path = remove_schedule(session.root(), name)
+    click.echo(f"removed schedule {name} ({path})")
+
+
+@schedule.command("run")
+@click.argument("name")
+@click.option(
+    "--trigger",
+    type=click.Choice([Trigger.CLI.value, Trigger.SCHEDULE.value]),
+    default=Trigger.CLI.value,
+    hidden=True,
+    help="What starts it: `elt scheduler` passes schedule.",
+)
+@pass_session
+def run(session: Session, *, name: str, trigger: str) -> None:
+    """Run the schedule NAME now: its job or run, environment and retries.
+
+    The runs are recorded in the history as runs of this schedule (trigger cli), so
+    `elt scheduler` counts them as the schedule's latest run. Exits like `elt run`: with
+    the first failing task's code, without running the tasks after it.
+    """
+    project = session.project()
+    spec = project.manifest.schedule(name)
+    if spec is None:
+        names = [s.name for s in project.manifest.schedules]
+        raise UsageError(
+            f'no schedule named "{name}"',
+            hint=f"Known schedules: {', '.join(names)}" if names else "Add one: elt schedule add",
+        )
+    job = project.manifest.job(spec.job) if spec.job is not None else None
+    tasks = job.tasks if job is not None else [spec.run or ""]
+    run_tasks(
+        project,
+        tasks,
+        policy=RetryPolicy(retries=spec.retries, delay=spec.retry_delay),
+        environment=spec.env or session.environment,
+        trigger=Trigger(trigger),
+        schedule=spec.name,
+        on_result=lambda r: click.echo(
+            f"{' -> '.join((r.tap, *r.mappers, r.target))}: done in {r.duration:.1f} s "
+            f"({r.run_id}, {r.state_id})"
+        ),
+    )
+
+
+def _as_dict(spec: ScheduleSpec, next_at: datetime) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "runs": f"job {spec.job}" if spec.job is not None else spec.run,
+        "job": spec.job,
+        "run": spec.run,
+        "interval": spec.interval,
+        "env": spec.env,
+        "retries": spec.retries,
+        "retry_delay": spec.retry_delay,
+        "catch_up": spec.catch_up.value,
+        "next_at": next_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }

@@ -1,0 +1,90 @@
+"""``elt job`` and ``elt schedule``: edits of plugins.yml that keep its comments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+from core.tests.plugins import TAP, TARGET, ToyProject
+from elt.history import Trigger, open_history
+
+Elt = Callable[..., Result]
+
+
+def test_job_and_schedule_add_list_remove_keep_comments(elt: Elt, project: Path) -> None:
+    path = project / "plugins.yml"
+    path.write_text("# my project\n" + path.read_text() + "# the end\n")
+    at = ("--project", str(project))
+    added = elt(*at, "job", "add", "nightly", "tap-csv  target-postgres")
+    assert added.exit_code == 0, added.stderr
+    assert "added job nightly (jobs[0]): 1 tasks" in added.stdout
+    result = elt(
+        *at,
+        "schedule",
+        "add",
+        "night",
+        "--job",
+        "nightly",
+        "--interval",
+        "0 3 * * *",
+        "--retries",
+        "2",
+        "--catch-up",
+        "skip",
+    )
+    assert result.exit_code == 0, result.stderr
+    text = path.read_text()
+    assert text.startswith("# my project\n")
+    assert "# the end" in text
+    assert "tasks:\n      - tap-csv target-postgres" in text
+    listed = json.loads(elt(*at, "schedule", "list", "--format", "json").stdout)
+    assert listed[0]["job"] == "nightly"
+    assert listed[0]["catch_up"] == "skip"
+    assert listed[0]["next_at"].endswith("T03:00:00Z")
+    assert "nightly  tap-csv target-postgres" in elt(*at, "job", "list").stdout
+    refused = elt(*at, "job", "remove", "nightly")
+    assert refused.exit_code == 2
+    assert "used by schedule night" in refused.stderr
+    assert elt(*at, "schedule", "remove", "night").exit_code == 0
+    assert elt(*at, "job", "remove", "nightly").exit_code == 0
+    assert "jobs" not in path.read_text()
+    assert "# my project" in path.read_text()
+
+
+def test_bad_tasks_and_intervals_are_refused_with_their_yaml_path(elt: Elt, project: Path) -> None:
+    at = ("--project", str(project))
+    before = (project / "plugins.yml").read_text()
+    unknown = elt(*at, "job", "add", "j", "tap-csv target-nope")
+    assert unknown.exit_code == 78
+    assert 'jobs[0].tasks[0]: unknown target "target-nope"' in unknown.stderr
+    swapped = elt(
+        *at, "schedule", "add", "s", "--run", "target-postgres tap-csv", "--interval", "@daily"
+    )
+    assert '"target-postgres" is a target where' in swapped.stderr
+    cron = elt(*at, "schedule", "add", "s", "--run", "tap-csv target-postgres", "--interval", "* *")
+    assert "schedules[0].interval" in cron.stderr
+    assert "not a cron expression" in cron.stderr
+    both = elt(*at, "schedule", "add", "s", "--job", "j", "--run", "a b", "--interval", "@daily")
+    assert both.exit_code == 2
+    assert (project / "plugins.yml").read_text() == before
+
+
+def test_schedule_run_runs_it_now_as_a_cli_run_of_the_schedule(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 1})
+    at = ("--project", str(toy.root))
+    assert (
+        elt(
+            *at, "schedule", "add", "now", "--run", f"{TAP} {TARGET}", "--interval", "@daily"
+        ).exit_code
+        == 0
+    )
+    result = elt(*at, "schedule", "run", "now")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{TAP} -> {TARGET}: done in ")
+    with open_history(toy.root, None) as history:
+        (row,) = history.list_runs()
+    assert (row.origin.trigger, row.origin.schedule) == (Trigger.CLI, "now")
+    assert elt(*at, "schedule", "run", "nope").exit_code == 2
