@@ -5,11 +5,11 @@ loaded once with `psql \\copy` into the source database `elt_bench_pgsrc` as
 `public.orders_<rows>`, then copied into the destination database `elt_bench_pgdst` by
 1. `psql -c "\\copy (select * from …) to stdout" | psql -c "\\copy … from stdin"` into an
    identical table (same DDL, same primary key) — the physical limit;
-2. `elt run tap-postgres target-postgres --full-refresh` with RECORD lines (the tap's lean
-   `row_to_json` path, the target's COPY of JSON rows);
-3. the same with tap-postgres `batch_config` format `csv` (one `COPY (SELECT …) TO STDOUT`
-   file per 100,000-row key range, COPYed in as it is by the target, which deletes each
-   file once its rows are committed: `delete_batch_files`).
+2. `elt run tap-postgres target-postgres --full-refresh --record-lines`: RECORD lines (the
+   tap's lean `row_to_json` path, the target's COPY of JSON rows);
+3. the same without `--record-lines`, as a user runs it: both plugins list `elt-csv-batch`,
+   so the run gives the tap a csv `batch_config` (one `COPY (SELECT …) TO STDOUT` file per
+   100,000-row key range) and the target `delete_batch_files` (elt.run.fastpath).
 Each case runs in its own process tree into an empty destination schema; its peak RSS
 (the largest process of the tree) is read from `wait4`. Medians of `--repeat` runs;
 ratios are against the limit's median in the same run.
@@ -36,7 +36,6 @@ from postgres import pg_env, psql, timed  # noqa: E402
 OUT = HERE / "out"
 SOURCE = "elt_bench_pgsrc"
 DESTINATION = "elt_bench_pgdst"
-BATCH_ROWS = 100_000
 
 
 def source_table(rows: int) -> str:
@@ -62,22 +61,12 @@ def connection(database: str) -> dict[str, object]:
     return config
 
 
-def project(work: Path, table: str, schema: str, *, batches: bool) -> Path:
+def project(work: Path, table: str, schema: str) -> Path:
     """A scratch project copying ``table`` into ``schema`` of the destination."""
     root = work / f"project-{schema}"
     root.mkdir(exist_ok=True)
     tap: dict[str, object] = {**connection(SOURCE), "tables": [f"public.{table}"]}
-    if batches:
-        tap["batch_config"] = {
-            "encoding": {"format": "csv", "compression": "none"},
-            "storage": {"root": str(work / "batches")},
-            "batch_size": BATCH_ROWS,
-        }
-    target = {
-        **connection(DESTINATION),
-        "default_target_schema": schema,
-        "delete_batch_files": True,
-    }
+    target = {**connection(DESTINATION), "default_target_schema": schema}
     plugins = {
         "version": 1,
         "plugins": {
@@ -130,16 +119,20 @@ def main() -> None:
             )
 
             def elt(schema: str, *, batches: bool, table: str = table) -> tuple[float, float]:
-                root = project(work, table, schema, batches=batches)
+                root = project(work, table, schema)
                 command = f"{BIN / 'elt'} run tap-postgres target-postgres --full-refresh"
+                if not batches:
+                    command += " --record-lines"
                 return median_run(args.repeat, reset_schema(schema), command, cwd=root)
 
             results = {
                 "psql \\copy to stdout \\| psql \\copy from stdin (limit)": limit,
-                "elt run tap-postgres target-postgres, RECORD lines": elt(
+                "elt run tap-postgres target-postgres --record-lines": elt(
                     "elt_records", batches=False
                 ),
-                "elt run tap-postgres target-postgres, csv BATCH": elt("elt_batch", batches=True),
+                "elt run tap-postgres target-postgres (csv BATCH, the default)": elt(
+                    "elt_batch", batches=True
+                ),
             }
             for name, (seconds, rss) in results.items():
                 print(

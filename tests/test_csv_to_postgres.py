@@ -191,3 +191,22 @@ def test_stream_maps_in_the_targets_config_rename_drop_filter_and_hash(
         (1, Decimal("10.50"), hashlib.md5('Zoë "Z" Müller'.encode()).hexdigest()),
         (2, Decimal("123456789012.123456789"), hashlib.md5(b"two, with comma").hexdigest()),
     ]
+
+
+def test_between_our_plugins_rows_travel_as_csv_files_unless_record_lines(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
+    (project / "data" / "orders.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    fast = elt(project, "run", "tap-csv", "target-postgres", "--state-id", "fast")
+    assert fast.returncode == 0, fast.stderr
+    loaded = rows(pg_database)
+    lines = elt(project, "run", "tap-csv", "target-postgres", "--state-id", "lines",
+                "--record-lines", "--full-refresh")  # fmt: skip
+    assert lines.returncode == 0, lines.stderr
+    assert rows(pg_database) == loaded
+    assert len(loaded) == 3
+    logs = {p.parent.name: p.read_text() for p in (project / ".elt" / "logs").rglob("*.log")}
+    assert "fast path: tap-csv sends csv BATCH files" in logs["fast"]
+    assert "fast path" not in logs["lines"]
+    assert '"batch_config"' not in logs["lines"]

@@ -67,6 +67,11 @@ __all__ = ["run"]
     metavar="SECONDS",
     help="Pause before the first retry; doubled for each next one (capped, with jitter).",
 )
+@click.option(
+    "--record-lines",
+    is_flag=True,
+    help="Send RECORD lines even between elt's own plugins (no csv BATCH fast path).",
+)
 @format_option("text")
 @pass_session
 def run(
@@ -80,6 +85,7 @@ def run(
     force: bool,
     retries: int,
     retry_delay: float,
+    record_lines: bool,
     output: str,
 ) -> None:
     """Extract with TAP and load with TARGET, continuing from the last bookmark.
@@ -136,6 +142,7 @@ def run(
         stop_timeout=stop_timeout,
         force=force,
         mappers=mappers,
+        record_lines=record_lines,
     )
     if output == "json":
         click.echo(json_text(_as_dict(result)))

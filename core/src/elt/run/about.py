@@ -15,7 +15,8 @@ Settings declared in plugins.yml win over the plugin's own. Plugins without ``--
 (singer-python ones) declare nothing: nothing is warned, nothing is typed. The answer costs
 one start of the plugin, so it is cached under ``$ELT_CACHE_DIR`` (default
 ``~/.cache/elt``) keyed by the executable's path, size and modification time — a reinstall
-asks again.
+asks again — for a day (an editable install changes a plugin without touching its
+executable).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -33,11 +35,13 @@ import orjson
 from elt.files import atomic_write
 from elt.project import SettingKind, SettingSpec
 
-__all__ = ["cache_dir", "declared_settings"]
+__all__ = ["cache_dir", "capabilities", "declared_settings", "plugin_about"]
 
 logger = logging.getLogger(__name__)
 
 ABOUT_TIMEOUT: Final = 60.0
+# An editable install changes the plugin without touching its executable: ask again daily.
+CACHE_SECONDS: Final = 24 * 3600
 _KINDS: Final = {
     "integer": SettingKind.INTEGER,
     "number": SettingKind.NUMBER,
@@ -59,19 +63,39 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def declared_settings(executable: Path, env: Mapping[str, str]) -> tuple[SettingSpec, ...] | None:
     """The settings ``executable --about --format json`` declares; None if it cannot say."""
+    return _settings(plugin_about(executable, env))
+
+
+def capabilities(executable: Path, env: Mapping[str, str]) -> frozenset[str]:
+    """The capabilities ``--about`` lists (``batch``, elt's ``elt-csv-batch``…); none if it
+    cannot say."""
+    about = plugin_about(executable, env)
+    found = about.get("capabilities") if isinstance(about, dict) else None
+    return (
+        frozenset(c for c in found if isinstance(c, str))
+        if isinstance(found, list)
+        else frozenset()
+    )
+
+
+def plugin_about(executable: Path, env: Mapping[str, str]) -> Any:
+    """``executable --about --format json`` as JSON (None if it has no such option), asked
+    once per executable (see the module docstring)."""
     stat = executable.stat()
     identity = f"{executable}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
     path = cache_dir(env) / "about" / f"{hashlib.sha256(identity).hexdigest()[:32]}.json"
     try:
-        about = orjson.loads(path.read_bytes())
+        if time.time() - path.stat().st_mtime < CACHE_SECONDS:
+            return orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        about = _ask(executable, env)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, orjson.dumps(about).decode(), mode=0o600)
-        except OSError as error:  # a cache that cannot be written only costs time
-            logger.debug("cannot cache %s: %s", path, error)
-    return _settings(about)
+        pass
+    about = _ask(executable, env)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, orjson.dumps(about).decode(), mode=0o600)
+    except OSError as error:  # a cache that cannot be written only costs time
+        logger.debug("cannot cache %s: %s", path, error)
+    return about
 
 
 def _ask(executable: Path, env: Mapping[str, str]) -> Any:

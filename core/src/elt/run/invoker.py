@@ -35,7 +35,7 @@ from elt.project import (
     secret_texts,
 )
 from elt.protocol import dumps
-from elt.run.about import declared_settings
+from elt.run.about import capabilities, declared_settings
 
 __all__ = ["Invocation", "find_executable", "plugin_config", "plugin_environment", "prepare"]
 
@@ -52,6 +52,7 @@ class Invocation:
     secrets: tuple[str, ...]
     shown_config: Mapping[str, object]
     warnings: tuple[str, ...] = ()
+    capabilities: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -94,7 +95,10 @@ def prepare(
     secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
     shown = {s.name: s.shown() for s in settings}
     warnings = _undeclared(plugin, [s.name for s in settings], declared)
-    return Invocation(plugin, executable, config_file, env, project.root, secrets, shown, warnings)
+    found = capabilities(executable, env)
+    return Invocation(
+        plugin, executable, config_file, env, project.root, secrets, shown, warnings, found
+    )
 
 
 def _undeclared(

@@ -71,6 +71,7 @@ def run_with_retries(
     trigger: Trigger = Trigger.CLI,
     schedule: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    record_lines: bool = False,
 ) -> RunResult:
     """Run the pipeline, retrying retriable failures, then send the project's alerts.
 
@@ -101,6 +102,7 @@ def run_with_retries(
                     history=history,
                     run_id=run_id,
                     origin=origin,
+                    record_lines=record_lines,
                 )
             except EltError as error:
                 if origin.attempt > policy.retries or not error.retriable:

@@ -50,6 +50,7 @@ from typing import Any
 from elt.errors import UsageError
 from elt.history import HistoryStore, RunOrigin, RunRecord, now
 from elt.project import Plugin, PluginKind, Project
+from elt.run.fastpath import with_csv_batches
 from elt.run.invoker import prepare
 from elt.run.logs import Redactor, RunLog
 from elt.run.metrics import RunMetrics
@@ -117,6 +118,7 @@ def run_pipeline(
     history: HistoryStore | None = None,
     run_id: str | None = None,
     origin: RunOrigin | None = None,
+    record_lines: bool = False,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
@@ -126,6 +128,8 @@ def run_pipeline(
     ``store`` defaults to the project's ``state_backend`` and ``history`` to its
     ``system_database``, each opened and closed here. ``run_id`` (default: a new one) and
     ``origin`` (default: a first attempt from the command line) go into the history.
+    Between elt's own plugins rows travel as csv files (:mod:`elt.run.fastpath`) unless
+    ``record_lines``.
     """
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
@@ -170,6 +174,11 @@ def run_pipeline(
         target_invocation = prepare(
             project, target_plugin, environment=environment, workdir=workdir
         )
+        batches = None
+        if not mapper_invocations and not record_lines:
+            batches = with_csv_batches(tap_invocation, target_invocation, workdir / "batches")
+        if batches is not None:
+            tap_invocation, target_invocation = batches
         invocations = (tap_invocation, *mapper_invocations, target_invocation)
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
@@ -177,6 +186,8 @@ def run_pipeline(
             with forward_signals(supervisor.interrupt), supervisor:
                 chain = " -> ".join(i.name for i in invocations)
                 log.write("elt", f"run {run_id}: {chain}, state id {state_id!r}")
+                if batches is not None:
+                    log.write("elt", f"fast path: {tap} sends csv BATCH files, {target} COPYs them")
                 for invocation in invocations:
                     config = json.dumps(invocation.shown_config, default=str)
                     log.write("elt", f"{invocation.name} config: {config}", logging.DEBUG)

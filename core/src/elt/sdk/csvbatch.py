@@ -28,15 +28,29 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
 
 __all__ = [
+    "CSV_BATCH",
     "DEFAULT_BATCH_SIZE",
     "CsvBatchSettings",
+    "EltCapabilities",
     "batch_config_property",
     "csv_batch_settings",
 ]
+
+
+class EltCapabilities(CapabilitiesEnum):
+    """Capabilities of elt's plugins beyond singer-sdk's, listed by ``--about``."""
+
+    #: writes (a tap) or COPYs as they are (a target) the csv BATCH files described here;
+    #: ``elt run`` uses them between two plugins that both list it (elt.run.fastpath)
+    CSV_BATCH = "elt-csv-batch"
+
+
+CSV_BATCH: Final = EltCapabilities.CSV_BATCH
 
 DEFAULT_BATCH_SIZE: Final = 100_000
 COMPRESSIONS: Final = ("none", "gzip")

@@ -10,12 +10,13 @@ what a file-based tap needs: globs and folders in ``path``, ``.gz`` input, decla
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.sdk import Tap
-from elt.sdk.csvbatch import batch_config_property
+from elt.sdk.csvbatch import CSV_BATCH, batch_config_property
 from tap_csv.inference import discover
 from tap_csv.settings import DEFAULT_SAMPLE_ROWS, load_entities
 from tap_csv.streams import CsvStream
@@ -114,6 +115,7 @@ class TapCsv(Tap):
     """Singer tap reading CSV files, one stream per configured entity."""
 
     name = "tap-csv"
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -8,14 +8,15 @@ each one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
 from elt.sdk import Tap
-from elt.sdk.csvbatch import batch_config_property
+from elt.sdk.csvbatch import CSV_BATCH, batch_config_property
 from elt.sdk.postgres import connection_properties
 from tap_postgres.connection import connect, query_failure, reconnect
 from tap_postgres.discovery import discover_tables
@@ -34,6 +35,7 @@ class TapPostgres(Tap):
     """Singer tap reading PostgreSQL tables and views, one stream per relation."""
 
     name = "tap-postgres"
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
 
     config_jsonschema = th.PropertiesList(
         *connection_properties("Database to read."),

@@ -26,6 +26,7 @@ from singer_sdk.helpers.capabilities import (
 from elt.errors import ConfigError, ProtocolError
 from elt.sdk import LeanTarget, OrjsonReader
 from elt.sdk.batch import batch_files, batch_records
+from elt.sdk.csvbatch import CSV_BATCH
 from target_postgres.connection import connect
 from target_postgres.loader import Loader
 from target_postgres.settings import CONFIG_SCHEMA, Settings
@@ -52,6 +53,7 @@ class TargetPostgres(LeanTarget):
         TargetCapabilities.TARGET_SCHEMA,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
+        CSV_BATCH,
     ]
 
     def __init__(self, **kwargs: Any) -> None:
