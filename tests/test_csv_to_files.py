@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-BIN = Path(sys.executable).parent
+from tests.fixtures.cli import run_elt
+
 HEADER = "id,name,amount,updated_at\n"
 ROWS = [
     '1,"Zoë ""Z"" Müller",10.50,2026-01-01T00:00:00Z\n',
     '2,"two, with comma",123456789012.123456789,2026-01-02T00:00:00Z\n',
     '3,"line one\nline two",0.10,2026-01-03T00:00:00Z\n',
 ]
-
-
-def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def make_project(root: Path, lake: Path, **target: object) -> Path:
@@ -60,7 +49,7 @@ def test_elt_run_writes_exact_jsonl_a_manifest_and_a_bookmark_then_only_new_rows
 ) -> None:
     lake = tmp_path / "lake"
     project = make_project(tmp_path / "p", lake)
-    first = elt(project, "run", "tap-csv", "target-files")
+    first = run_elt(project, "run", "tap-csv", "target-files")
     assert first.returncode == 0, first.stderr
     (manifest,) = manifests(lake)
     (entry,) = manifest["files"]  # type: ignore[misc]
@@ -73,12 +62,12 @@ def test_elt_run_writes_exact_jsonl_a_manifest_and_a_bookmark_then_only_new_rows
         (2, "two, with comma", Decimal("123456789012.123456789")),
         (3, "line one\nline two", Decimal("0.10")),
     ]
-    state = json.loads(elt(project, "state", "get", "default:tap-csv-to-target-files").stdout)
+    state = json.loads(run_elt(project, "state", "get", "default:tap-csv-to-target-files").stdout)
     assert state["bookmarks"]["orders"]
 
     with (project / "data" / "orders.csv").open("a", encoding="utf-8") as out:
         out.write("4,four,4.00,2026-01-04T00:00:00Z\n")
-    second = elt(project, "run", "tap-csv", "target-files")
+    second = run_elt(project, "run", "tap-csv", "target-files")
     assert second.returncode == 0, second.stderr
     (entry,) = manifests(lake)[-1]["files"]  # type: ignore[misc]
     again = gzip.decompress((lake / entry["key"]).read_bytes()).splitlines()
@@ -89,7 +78,7 @@ def test_elt_run_writes_exact_jsonl_a_manifest_and_a_bookmark_then_only_new_rows
 def test_elt_run_writes_typed_parquet(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     project = make_project(tmp_path / "p", lake, format="parquet", parquet_number="decimal")
-    done = elt(project, "run", "tap-csv", "target-files")
+    done = run_elt(project, "run", "tap-csv", "target-files")
     assert done.returncode == 0, done.stderr
     (entry,) = manifests(lake)[0]["files"]  # type: ignore[misc]
     table = pq.read_table(lake / entry["key"])

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from tests.fixtures.cli import run_elt
 from tests.fixtures.laketargets import read_rows
 from tests.fixtures.services import GcsBucket, unique_name
 
-BIN = Path(sys.executable).parent
 HEADER = "id,name,updated_at\n"
 ROWS = [
     '1,"Zoë ""Z"" Müller",2026-01-01T00:00:00Z\n',
@@ -22,16 +20,6 @@ ROWS = [
     '3,"line one\nline two",2026-01-03T00:00:00Z\n',
 ]
 STATE_ID = "default:tap-csv-to-target-gcs"
-
-
-def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def make_project(root: Path, bucket: GcsBucket) -> Path:
@@ -75,7 +63,7 @@ def test_elt_run_lands_csv_rows_in_gcs_and_a_second_run_moves_only_new_rows(
     csv_file = project / "data" / "orders.csv"
     csv_file.write_text(HEADER + "".join(ROWS), encoding="utf-8")
 
-    first = elt(project, "run", "tap-csv", "target-gcs")
+    first = run_elt(project, "run", "tap-csv", "target-gcs")
     assert first.returncode == 0, first.stderr
     files, rows = lake_rows(gcs_bucket)
     assert len(files) == 1
@@ -85,12 +73,12 @@ def test_elt_run_lands_csv_rows_in_gcs_and_a_second_run_moves_only_new_rows(
         (2, "two, with comma"),
         (3, "line one\nline two"),
     ]
-    state = json.loads(elt(project, "state", "get", STATE_ID).stdout)
+    state = json.loads(run_elt(project, "state", "get", STATE_ID).stdout)
     assert state["bookmarks"]["orders"]
 
     with csv_file.open("a", encoding="utf-8") as out:
         out.write("4,four,2026-01-04T00:00:00Z\n")
-    second = elt(project, "run", "tap-csv", "target-gcs")
+    second = run_elt(project, "run", "tap-csv", "target-gcs")
     assert second.returncode == 0, second.stderr
     files, rows = lake_rows(gcs_bucket)
     assert len(files) == 2
@@ -103,10 +91,10 @@ def test_a_run_into_a_missing_bucket_fails_clearly_and_keeps_no_bookmark(
 ) -> None:
     project = make_project(tmp_path / "p", GcsBucket(gcs_endpoint, unique_name("missing")))
     (project / "data" / "orders.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
-    failed = elt(project, "run", "tap-csv", "target-gcs")
+    failed = run_elt(project, "run", "tap-csv", "target-gcs")
     assert failed.returncode != 0
     assert "target-gcs" in failed.stderr
     assert "does not exist" in failed.stderr
-    stored = elt(project, "state", "get", STATE_ID)
+    stored = run_elt(project, "state", "get", STATE_ID)
     assert stored.returncode != 0
     assert "no state stored" in stored.stderr

@@ -12,6 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.fixtures.cli import run_elt
+
 BIN = Path(sys.executable).parent
 HEADER = "id,name,amount,updated_at\n"
 ROWS = [
@@ -19,16 +21,6 @@ ROWS = [
     '2,"two, with comma",123456789012.123456789,2026-01-02T00:00:00Z\n',
     '3,"line one\nline two",0.10,2026-01-03T00:00:00Z\n',
 ]
-
-
-def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def make_project(root: Path, pg_database: str, files: list[str]) -> Path:
@@ -67,19 +59,21 @@ def test_elt_run_loads_csv_exactly_and_a_second_run_moves_only_new_rows(
     csv_file = project / "data" / "orders.csv"
     csv_file.write_text(HEADER + "".join(ROWS), encoding="utf-8")
 
-    first = elt(project, "run", "tap-csv", "target-postgres")
+    first = run_elt(project, "run", "tap-csv", "target-postgres")
     assert first.returncode == 0, first.stderr
     assert rows(pg_database) == [
         (1, 'Zoë "Z" Müller', Decimal("10.50")),
         (2, "two, with comma", Decimal("123456789012.123456789")),
         (3, "line one\nline two", Decimal("0.10")),
     ]
-    state = json.loads(elt(project, "state", "get", "default:tap-csv-to-target-postgres").stdout)
+    state = json.loads(
+        run_elt(project, "state", "get", "default:tap-csv-to-target-postgres").stdout
+    )
     assert state["bookmarks"]["orders"]
 
     with csv_file.open("a", encoding="utf-8") as out:
         out.write("2,two changed,2.00,2026-01-04T00:00:00Z\n4,four,4.00,2026-01-04T00:00:00Z\n")
-    second = elt(project, "run", "tap-csv", "target-postgres")
+    second = run_elt(project, "run", "tap-csv", "target-postgres")
     assert second.returncode == 0, second.stderr
     assert [r[:2] for r in rows(pg_database)] == [
         (1, 'Zoë "Z" Müller'),
@@ -98,7 +92,7 @@ def test_a_tap_failing_halfway_keeps_what_was_committed_and_a_rerun_completes(
     good = "".join(f"{i},n{i},{i}.00,2026-02-01T00:00:00Z\n" for i in (5, 6, 7))
     bad.write_text(HEADER + good + "8,eight,8.00,2026-02-01T00:00:00Z,EXTRA\n", encoding="utf-8")
 
-    failed = elt(project, "run", "tap-csv", "target-postgres")
+    failed = run_elt(project, "run", "tap-csv", "target-postgres")
     assert failed.returncode == 70
     assert "tap tap-csv exited with code" in failed.stderr
     assert "b.csv" in failed.stderr
@@ -107,7 +101,7 @@ def test_a_tap_failing_halfway_keeps_what_was_committed_and_a_rerun_completes(
     assert set(committed) <= {1, 2, 3, 5, 6, 7}
 
     bad.write_text(HEADER + good + "8,eight,8.00,2026-02-01T00:00:00Z\n", encoding="utf-8")
-    rerun = elt(project, "run", "tap-csv", "target-postgres")
+    rerun = run_elt(project, "run", "tap-csv", "target-postgres")
     assert rerun.returncode == 0, rerun.stderr
     assert [r[0] for r in rows(pg_database)] == [1, 2, 3, 5, 6, 7, 8]
 
@@ -148,7 +142,7 @@ def test_awkward_stream_names_load_through_elt_run(
     (project / "data" / "orders.csv").write_text(HEADER + ROWS[0], encoding="utf-8")
     yml = project / "plugins.yml"
     yml.write_text(yml.read_text().replace("entity: orders", f"entity: {json.dumps(name)}"))
-    result = elt(project, "run", "tap-csv", "target-postgres")
+    result = run_elt(project, "run", "tap-csv", "target-postgres")
     assert result.returncode == 0, result.stderr
     with psycopg.connect(pg_database) as conn:
         tables = conn.execute(
@@ -176,7 +170,7 @@ def test_stream_maps_in_the_targets_config_rename_drop_filter_and_hash(
 """
     )
 
-    result = elt(project, "run", "tap-csv", "target-postgres")
+    result = run_elt(project, "run", "tap-csv", "target-postgres")
 
     assert result.returncode == 0, result.stderr
     with psycopg.connect(pg_database) as conn:
@@ -198,10 +192,10 @@ def test_between_our_plugins_rows_travel_as_csv_files_unless_record_lines(
 ) -> None:
     project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
     (project / "data" / "orders.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
-    fast = elt(project, "run", "tap-csv", "target-postgres", "--state-id", "fast")
+    fast = run_elt(project, "run", "tap-csv", "target-postgres", "--state-id", "fast")
     assert fast.returncode == 0, fast.stderr
     loaded = rows(pg_database)
-    lines = elt(project, "run", "tap-csv", "target-postgres", "--state-id", "lines",
+    lines = run_elt(project, "run", "tap-csv", "target-postgres", "--state-id", "lines",
                 "--record-lines", "--full-refresh")  # fmt: skip
     assert lines.returncode == 0, lines.stderr
     assert rows(pg_database) == loaded

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +13,8 @@ import psycopg
 import pytest
 
 from tests.fixtures.apiserver import ApiServer, Reply, Request
+from tests.fixtures.cli import run_elt
 
-BIN = Path(sys.executable).parent
 TOKEN = "s3cr3t-token-for-e2e"
 CUSTOMERS = [
     {
@@ -64,14 +62,7 @@ def api() -> Iterator[ApiServer]:
 
 
 def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "TAP_HTTP_AUTH_TOKEN": TOKEN},
-    )
+    return run_elt(project, *args, env={"TAP_HTTP_AUTH_TOKEN": TOKEN})
 
 
 def make_project(root: Path, api: ApiServer, pg_database: str) -> Path:
@@ -151,13 +142,8 @@ def test_a_refused_token_fails_the_run_and_keeps_the_bookmark(
 ) -> None:
     project = make_project(tmp_path / "p", api, pg_database)
     assert elt(project, "run", "tap-http", "target-postgres").returncode == 0
-    failed = subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), "run", "tap-http", "target-postgres"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "TAP_HTTP_AUTH_TOKEN": "wrong-token"},
+    failed = run_elt(
+        project, "run", "tap-http", "target-postgres", env={"TAP_HTTP_AUTH_TOKEN": "wrong-token"}
     )
     assert failed.returncode != 0
     assert "HTTP 401" in failed.stderr

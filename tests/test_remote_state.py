@@ -7,27 +7,15 @@ plugins (core/tests/run/test_runner_state.py); this is the same with the real pl
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import run_elt
 from tests.fixtures.services import S3Bucket, s3_client
 
-BIN = Path(sys.executable).parent
 CSV = "id,name,updated_at\n1,one,2026-01-01T00:00:00Z\n2,two,2026-01-02T00:00:00Z\n"
 STATE_ID = "default:tap-csv-to-target-postgres"
-
-
-def elt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_the_bookmark_of_a_run_lands_in_the_bucket_not_in_the_project(
@@ -57,12 +45,12 @@ plugins:
         default_target_schema: loaded
 """
     )
-    run = elt(project, "run", "tap-csv", "target-postgres")
+    run = run_elt(project, "run", "tap-csv", "target-postgres")
     assert run.returncode == 0, run.stderr
     key = "elt/state/default%3Atap-csv-to-target-postgres.json"
     body = s3_client(s3_bucket.endpoint_url).get_object(Bucket=s3_bucket.name, Key=key)["Body"]
     stored = json.loads(body.read())
     assert stored["bookmarks"]["orders"]
     assert not (project / ".elt" / "state").exists()
-    shown = elt(project, "state", "get", STATE_ID)
+    shown = run_elt(project, "state", "get", STATE_ID)
     assert json.loads(shown.stdout) == stored

@@ -16,16 +16,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
-BIN = Path(sys.executable).parent
+from tests.fixtures.cli import run_elt
+
 ORDERS = (
     "id,name,amount,updated_at\n"
     '1,"Zoë ""Z"" Müller",10.50,2026-01-01T00:00:00Z\n'
@@ -69,14 +67,7 @@ plugins:
 
 
 def elt(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [str(BIN / "elt"), "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    done = run_elt(project, *args, env=env)
     assert done.returncode == 0, f"elt {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

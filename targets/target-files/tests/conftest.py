@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +11,7 @@ import pytest
 from target_files import LocalStore, TargetFiles
 
 from tests.fixtures.lake import LakeRun, Message, lines, run_in_process
-
-TARGET = Path(sys.executable).with_name("target-files")
+from tests.fixtures.targets import CliRun, run_executable
 
 
 @dataclass
@@ -46,28 +42,12 @@ def load(folder: Path) -> Callable[..., Loaded]:
     return run
 
 
-@dataclass
-class CliRun:
-    code: int
-    states: list[Any]
-    stderr: str
-
-
 @pytest.fixture
 def cli(folder: Path, tmp_path: Path) -> Callable[..., CliRun]:
     """``cli(messages, **settings)``: run the ``target-files`` executable on them."""
 
     def run(messages: Sequence[Message] | bytes, **settings: Any) -> CliRun:
-        config = tmp_path / "config.json"
-        config.write_text(json.dumps({"path": str(folder), **settings}))
-        done = subprocess.run(
-            [str(TARGET), "--config", str(config)],
-            input=lines(messages),
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        states = [json.loads(line) for line in done.stdout.decode().splitlines() if line]
-        return CliRun(done.returncode, states, done.stderr.decode(errors="replace"))
+        config = {"path": str(folder), **settings}
+        return run_executable("target-files", config, lines(messages), tmp_path)
 
     return run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -14,26 +13,12 @@ import pytest
 
 from elt.errors import ConfigError
 from tests.fixtures.lake import data_keys, manifests, read_records
+from tests.fixtures.maps import CUSTOMERS, PEOPLE, md5, person
 
 Load = Callable[..., Any]
 TARGET = Path(sys.executable).with_name("target-files")
 
-PROPS = {
-    "id": {"type": "integer"},
-    "name": {"type": ["string", "null"]},
-    "email": {"type": ["string", "null"]},
-    "age": {"type": ["integer", "null"]},
-}
-CUSTOMERS = {
-    "people": {
-        "__alias__": "customers",
-        "__filter__": "age >= 18",
-        "name": None,
-        "email": "__NULL__",
-        "email_hash": "md5(email)",
-    }
-}
-SCHEMA = {"type": "SCHEMA", "stream": "people", "schema": {"type": "object", "properties": PROPS},
+SCHEMA = {"type": "SCHEMA", "stream": "people", "schema": {"type": "object", "properties": PEOPLE},
           "key_properties": ["id"]}  # fmt: skip
 STATE = {"type": "STATE", "value": {"bookmarks": {"people": {"id": 3}}}}
 
@@ -41,13 +26,9 @@ STATE = {"type": "STATE", "value": {"bookmarks": {"people": {"id": 3}}}}
 def people(*ages: int, **extra: Any) -> list[dict[str, Any]]:
     return [
         {"type": "RECORD", "stream": "people", **extra,
-         "record": {"id": i, "name": f"n{i}", "email": f"p{i}@x.io", "age": age}}
+         "record": person(i, age)}
         for i, age in enumerate(ages, start=1)
     ]  # fmt: skip
-
-
-def md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
 
 
 @pytest.mark.parametrize("file_format", ["jsonl", "csv", "parquet"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import redirect_stdout
@@ -24,6 +23,7 @@ import pytest
 from target_postgres import TargetPostgres
 
 from tests.fixtures.services import free_port, throwaway_pg_cluster
+from tests.fixtures.targets import CliRun, run_executable
 
 TARGET = Path(sys.executable).with_name("target-postgres")
 Message = dict[str, Any]
@@ -138,31 +138,13 @@ def load(pg_database: str) -> Callable[..., Loaded]:
     return run
 
 
-@dataclass
-class CliRun:
-    """The exit code and output of the real executable."""
-
-    code: int
-    states: list[Any]
-    stderr: str
-
-
 @pytest.fixture
 def cli(pg_database: str, tmp_path: Path) -> Callable[..., CliRun]:
     """``cli(messages, **settings)``: run the ``target-postgres`` executable on them."""
 
     def run(messages: Sequence[Message] | bytes, **settings: Any) -> CliRun:
-        config = tmp_path / "config.json"
-        config.write_text(json.dumps({"sqlalchemy_url": pg_database, **settings}))
-        done = subprocess.run(
-            [str(TARGET), "--config", str(config)],
-            input=singer(messages),
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        states = [json.loads(line) for line in done.stdout.decode().splitlines() if line]
-        return CliRun(done.returncode, states, done.stderr.decode(errors="replace"))
+        config = {"sqlalchemy_url": pg_database, **settings}
+        return run_executable("target-postgres", config, singer(messages), tmp_path)
 
     return run
 

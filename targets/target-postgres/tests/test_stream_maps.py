@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,36 +9,14 @@ from typing import Any
 import pytest
 
 from elt.errors import ConfigError
+from tests.fixtures.maps import CUSTOMERS, PEOPLE, md5, person
 
 Load = Callable[..., Any]
 Cli = Callable[..., Any]
 
-PEOPLE = {
-    "id": {"type": "integer"},
-    "name": {"type": ["string", "null"]},
-    "email": {"type": ["string", "null"]},
-    "age": {"type": ["integer", "null"]},
-}
-CUSTOMERS = {
-    "people": {
-        "__alias__": "customers",
-        "__filter__": "age >= 18",
-        "name": None,
-        "email": "__NULL__",
-        "email_hash": "md5(email)",
-    }
-}
-
 
 def people(m: Any, *ages: int, **extra: Any) -> list[dict[str, Any]]:
-    return [
-        m.record("people", {"id": i, "name": f"n{i}", "email": f"p{i}@x.io", "age": age}, **extra)
-        for i, age in enumerate(ages, start=1)
-    ]
-
-
-def md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
+    return [m.record("people", person(i, age), **extra) for i, age in enumerate(ages, start=1)]
 
 
 def test_a_stream_is_renamed_filtered_and_its_email_hashed(load: Load, db: Any, m: Any) -> None:
