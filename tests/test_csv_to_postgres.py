@@ -192,14 +192,17 @@ def test_between_our_plugins_rows_travel_as_csv_files_unless_record_lines(
 ) -> None:
     project = make_project(tmp_path / "p", pg_database, ["data/orders.csv"])
     (project / "data" / "orders.csv").write_text(HEADER + "".join(ROWS), encoding="utf-8")
-    fast = run_elt(project, "run", "tap-csv", "target-postgres", "--state-id", "fast")
+    fast = run_elt(project, "run", "tap-csv", "target-postgres", "--state-id", "fast", "--json")
     assert fast.returncode == 0, fast.stderr
     loaded = rows(pg_database)
     lines = run_elt(project, "run", "tap-csv", "target-postgres", "--state-id", "lines",
-                "--record-lines", "--full-refresh")  # fmt: skip
+                "--record-lines", "--full-refresh", "--json")  # fmt: skip
     assert lines.returncode == 0, lines.stderr
     assert rows(pg_database) == loaded
     assert len(loaded) == 3
+    for result in (fast, lines):  # the tap's counts, whichever way the rows travelled
+        (orders,) = json.loads(result.stdout)["streams"]
+        assert (orders["stream"], orders["rows"]) == ("orders", 3)
     logs = {p.parent.name: p.read_text() for p in (project / ".elt" / "logs").rglob("*.log")}
     assert "fast path: tap-csv sends csv BATCH files" in logs["fast"]
     assert "fast path" not in logs["lines"]

@@ -19,10 +19,12 @@ def test_elt_run_loads_and_prints_a_summary(elt: Elt, toy: ToyProject) -> None:
     toy.write(tap={"count": 3})
     result = run(elt, toy, "run", TAP, TARGET)
     assert result.exit_code == 0, result.stderr
-    first, second = result.stdout.splitlines()
+    first, header, items, others, log = result.stdout.splitlines()
     assert first.startswith("toy-tap -> toy-target: done in ")
     assert first.endswith(f"3 states stored under {STATE_ID}")
-    assert second == f"log: {toy.logs()[0]}"
+    assert header.split() == ["STREAM", "ROWS", "ROWS/S", "SECONDS"]
+    assert (items.split()[:2], others.split()[:2]) == (["items", "3"], ["others", "2"])
+    assert log == f"log: {toy.logs()[0]}"
     assert result.stderr == ""
     assert toy.ids() == [1, 2, 3]
 

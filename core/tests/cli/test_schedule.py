@@ -69,7 +69,23 @@ def test_bad_tasks_and_intervals_are_refused_with_their_yaml_path(elt: Elt, proj
     assert "not a cron expression" in cron.stderr
     both = elt(*at, "schedule", "add", "s", "--job", "j", "--run", "a b", "--interval", "@daily")
     assert both.exit_code == 2
+    zone = elt(*at, "schedule", "add", "s", "--run", "tap-csv target-postgres",
+               "--interval", "@daily", "--timezone", "Europe/Nowhere")  # fmt: skip
+    assert zone.exit_code == 78
+    assert 'schedules[0].timezone: "Europe/Nowhere" is not a time zone' in zone.stderr
     assert (project / "plugins.yml").read_text() == before
+
+
+def test_a_schedule_in_a_time_zone_is_listed_with_it(elt: Elt, project: Path) -> None:
+    at = ("--project", str(project))
+    added = elt(*at, "schedule", "add", "morning", "--run", "tap-csv target-postgres",
+                "--interval", "30 6 * * *", "--timezone", "Asia/Kolkata")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert "timezone: Asia/Kolkata" in (project / "plugins.yml").read_text()
+    (listed,) = json.loads(elt(*at, "schedule", "list", "--format", "json").stdout)
+    assert listed["timezone"] == "Asia/Kolkata"
+    assert listed["next_at"].endswith("T01:00:00Z")  # 06:30 IST, no daylight saving time
+    assert "Asia/Kolkata" in elt(*at, "schedule", "list").stdout
 
 
 def test_schedule_run_runs_it_now_as_a_cli_run_of_the_schedule(elt: Elt, toy: ToyProject) -> None:

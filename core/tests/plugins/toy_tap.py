@@ -2,13 +2,16 @@
 
 Streams ``items`` (ids 1..count, a STATE bookmarking the id after each record) and
 ``others`` (ids 1..others, no bookmark). At the end of each stream it logs a singer-sdk
-``METRIC`` record_count line with the records it wrote.
+``METRIC`` record_count line with the records it wrote. With ``ELT_METRIC_INTERVAL`` set (as
+elt's own taps read it) it also logs a zero count when ``items`` starts, its count every
+that many seconds, and a ``sync_duration`` timer when it ends.
 
 Config keys (all optional):
   count, others     how many records each stream has (10, 2)
   die_after         exit 3 after writing N items in this run; with ``die_mid_line`` it first
                     writes half of the next RECORD line
   hang_after        stop after N items and sleep until signalled
+  pace              seconds to sleep after each item (a slow source)
   ignore_sigterm    log SIGTERM and go on
   discover_fails    make --discover exit 2
   fail_once_marker  a file: when it does not exist yet, create it and exit 75 (a transient
@@ -72,6 +75,41 @@ def metric(stream: str, count: int) -> None:
     }
     sys.stderr.write(f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}\n")
     sys.stderr.flush()
+
+
+class Counter:
+    """Counts a stream's records and logs them as singer-sdk does (see the module doc)."""
+
+    def __init__(self, stream: str) -> None:
+        self.stream = stream
+        self.pending = 0
+        interval = os.environ.get("ELT_METRIC_INTERVAL")
+        self.interval = float(interval) if interval else None
+        self.started = self.last = time.monotonic()
+        if self.interval:
+            metric(stream, 0)
+
+    def add(self) -> None:
+        self.pending += 1
+        if self.interval and time.monotonic() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        metric(self.stream, self.pending)
+        self.pending = 0
+        self.last = time.monotonic()
+
+    def end(self) -> None:
+        if self.interval:
+            seconds = time.monotonic() - self.started
+            point = {
+                "type": "timer",
+                "metric": "sync_duration",
+                "value": seconds,
+                "tags": {"stream": self.stream, "status": "succeeded"},
+            }
+            sys.stderr.write(f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}\n")
+        self.flush()
 
 
 def emit(message: dict[str, object]) -> None:
@@ -158,7 +196,9 @@ def main() -> None:
             {"type": "SCHEMA", "stream": name, "schema": entry["schema"], "key_properties": ["id"]}
         )
         if name == "items":
-            metric(name, sync_items(config, props, start))
+            counter = Counter(name)
+            sync_items(config, props, start, counter)
+            counter.end()
         else:
             count = int(config.get("others", 2))
             for i in range(1, count + 1):
@@ -169,8 +209,8 @@ def main() -> None:
     log("done")
 
 
-def sync_items(config: dict, props: list[str], start: int) -> int:
-    """Write the items from ``start``; how many."""
+def sync_items(config: dict, props: list[str], start: int, counter: Counter) -> None:
+    """Write the items from ``start``, counting them."""
     ids = range(start, int(config.get("count", 10)) + 1)
     for written, i in enumerate(ids):
         marker = config.get("fail_once_marker")
@@ -194,7 +234,9 @@ def sync_items(config: dict, props: list[str], start: int) -> int:
         emit({"type": "RECORD", "stream": "items", "record": {p: record[p] for p in props}})
         emit({"type": "STATE", "value": {"bookmarks": {"items": {"id": i}}}})
         sys.stdout.flush()
-    return len(ids)
+        counter.add()
+        if "pace" in config:
+            time.sleep(config["pace"])
 
 
 if __name__ == "__main__":

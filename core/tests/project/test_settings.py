@@ -242,3 +242,23 @@ def test_redact_hides_secrets_unless_asked_to_reveal() -> None:
     assert redact("hunter2", secret=True, reveal=True) == "hunter2"
     assert redact("public", secret=False) == "public"
     assert redact(None, secret=True) is None
+
+
+def test_a_secret_variable_of_the_wrong_kind_is_not_quoted(
+    write_project: WriteProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(
+        """\
+        plugins:
+          taps:
+            - name: tap-csv
+              settings: [{name: pin, kind: integer, secret: true}]
+        """
+    )
+    monkeypatch.setenv("TAP_CSV_PIN", "s3cret-pin")
+    with pytest.raises(ConfigError) as raised:
+        resolve_config(load_project(root), "tap-csv")
+    assert str(raised.value) == (
+        "tap-csv.pin: expected integer in environment variable TAP_CSV_PIN. "
+        "Fix or unset TAP_CSV_PIN"
+    )

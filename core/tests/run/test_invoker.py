@@ -11,6 +11,7 @@ from core.tests.plugins import TAP, ToyProject
 from elt.errors import ConfigError, PluginError
 from elt.project import load_project
 from elt.run import find_executable, plugin_environment, prepare
+from elt.run.invoker import shown_overrides
 
 
 def write(root: Path, plugins_yml: str, dotenv: str = "") -> Path:
@@ -201,3 +202,25 @@ def test_a_plugin_without_about_gets_no_warning(
     project = load_project(root)
     invocation = prepare(project, project.plugin("tap-x"), environment=None, workdir=tmp_path)
     assert invocation.warnings == ()
+
+
+def test_overrides_are_typed_and_redacted_by_what_the_plugin_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ELT_CACHE_DIR", str(tmp_path / "cache"))
+    root = write(tmp_path / "p", SIMPLE + "      executable: ./tap-x\n      config: {port: 1}\n")
+    script = root / "tap-x"
+    script.write_text(ABOUT_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    project = load_project(root)
+    overrides = {"tap-x": {"port": "6000", "dsn": "postgresql://u:pw2@h/db"}, "tap-y": {"a": 1}}
+    invocation = prepare(
+        project, project.plugin("tap-x"), environment=None, workdir=tmp_path, overrides=overrides
+    )
+    config = json.loads(invocation.config_file.read_text())
+    assert (config["port"], config["dsn"]) == (6000, "postgresql://u:pw2@h/db")
+    assert invocation.shown_config == {"port": 6000, "dsn": "********"}
+    assert "postgresql://u:pw2@h/db" in invocation.secrets
+    assert shown_overrides(project, {"tap-x": overrides["tap-x"]}, environment=None) == {
+        "tap-x": {"port": "6000", "dsn": "********"}
+    }

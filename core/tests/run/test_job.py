@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.tests.plugins import MAPPER, TAP, TARGET, ToyProject
-from elt.errors import PluginError
+from elt.errors import PluginError, UsageError
 from elt.history import Trigger, open_history
 from elt.run import run_tasks
 
@@ -29,3 +29,15 @@ def test_a_job_stops_at_the_first_failing_task(toy: ToyProject) -> None:
     with open_history(toy.root, None) as history:
         rows = history.list_runs()
     assert [r.blocks for r in rows] == [(TAP, TARGET)]
+
+
+def test_overrides_go_to_each_task_running_their_plugin(toy: ToyProject) -> None:
+    toy.write(tap={"count": 5})
+    with pytest.raises(UsageError, match="config overrides of a plugin outside the tasks: nope"):
+        run_tasks(toy.project(), TASKS, overrides={"nope": {"x": 1}})
+    overrides = {TAP: {"count": 1}, MAPPER: {"rename": {"id": "key"}}}
+    run_tasks(toy.project(), TASKS, overrides=overrides)
+    with open_history(toy.root, None) as history:
+        plain, mapped = reversed(history.list_runs())
+    assert plain.overrides == {TAP: {"count": 1}}
+    assert mapped.overrides == overrides

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from elt.run.metrics import RunMetrics
+from elt.run.metrics import RunMetrics, StreamProgress
 
 
 def line(metric: str, value: object, **tags: object) -> str:
@@ -43,3 +43,56 @@ def test_lines_that_are_not_counter_metrics_are_ignored() -> None:
     ]:
         metrics.feed("tap", text)
     assert metrics.rows("tap", "target") == {}
+    assert metrics.progress("tap", "target") == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def timer(seconds: float, stream: str) -> str:
+    point = {
+        "type": "timer",
+        "metric": "sync_duration",
+        "value": seconds,
+        "tags": {"stream": stream},
+    }
+    return f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}"
+
+
+def test_progress_times_each_stream_from_its_first_line_until_now_or_its_end() -> None:
+    clock = Clock()
+    metrics = RunMetrics(clock)
+    metrics.feed("tap", line("record_count", 0, stream="users"))
+    clock.now = 104.0
+    metrics.feed("tap", line("record_count", 400, stream="users"))
+    clock.now = 105.0
+    (users,) = metrics.progress("tap", "target")
+    assert users == StreamProgress("users", 400, 5.0, done=False)
+    assert users.rate == 80.0
+    metrics.feed("tap", timer(5.5, "users"))
+    metrics.feed("tap", line("record_count", 100, stream="users"))
+    metrics.feed("tap", line("record_count", 0, stream="orders"))
+    clock.now = 107.0
+    users, orders = metrics.progress("tap", "target")
+    # ended: its last line came at 105, but the plugin timed it at 5.5 s (the longer)
+    assert users == StreamProgress("users", 500, 5.5, done=True)
+    assert orders == StreamProgress("orders", 0, 2.0, done=False)
+    assert orders.rate == 0.0
+    assert metrics.progress("tap", "target", ended=True)[1] == StreamProgress(
+        "orders", 0, 0.0, done=True
+    )
+    assert StreamProgress("x", 3, 0.0, done=True).rate is None
+
+
+def test_progress_follows_the_target_when_the_tap_counts_nothing() -> None:
+    clock = Clock()
+    metrics = RunMetrics(clock)
+    metrics.feed("tap", timer(1.0, "users"))  # a timer alone is not a count
+    metrics.feed("target", line("record_count", 7, stream="users"))
+    assert metrics.progress("tap", "target") == [StreamProgress("users", 7, 0.0, done=False)]
+    assert metrics.rows("tap", "target") == {"users": 7}

@@ -14,6 +14,7 @@ import pytest
 
 from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, elt_executable, wait_for
 from elt.errors import ConfigError, PluginError, ProtocolError, UsageError
+from elt.history import open_history
 from elt.run import run_pipeline
 from elt.run.runner import RunResult
 from elt.state import LocalStateStore
@@ -389,3 +390,19 @@ def test_the_shell_pipe_of_the_same_plugins_loads_the_same_data_and_state(
     assert (shell / "output.jsonl").read_text() == toy.output.read_text()
     last_state = json.loads((shell / "state.json").read_text().splitlines()[-1])
     assert last_state == toy.state()
+
+
+def test_overrides_reach_the_plugin_and_the_history_and_must_name_the_runs_plugins(
+    toy: ToyProject,
+) -> None:
+    toy.write(tap={"count": 5, "password": "pw-yml"})
+    result = run(toy, overrides={TAP: {"count": 2, "password": "pw-override"}})
+    assert toy.ids() == [1, 2]
+    with open_history(toy.root, None) as history:
+        record = history.get(result.run_id)
+    assert record is not None
+    assert record.overrides == {TAP: {"count": 2, "password": "********"}}
+    with pytest.raises(
+        UsageError, match="config overrides of a plugin outside the run: toy-mapper"
+    ):
+        run(toy, overrides={"toy-mapper": {"rename": {}}})

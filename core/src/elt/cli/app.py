@@ -78,6 +78,8 @@ class EltGroup(click.Group):
         except EltError as error:
             _show_traceback(ctx, error)
             click.echo(f"error: {error}", err=True)
+            for note in getattr(error, "__notes__", ()):  # what a command adds to the error
+                click.echo(note, err=True)
             ctx.exit(error.exit_code)
         except Exception as error:
             _show_traceback(ctx, error)
@@ -156,7 +158,8 @@ def cli(
       elt -e prod run tap-csv target-postgres
     """
     _configure_logging(log_level)
-    ctx.obj = Session(project_dir, environment, log_level.lower())
+    given = ctx.get_parameter_source("environment") is click.core.ParameterSource.COMMANDLINE
+    ctx.obj = Session(project_dir, environment, log_level.lower(), environment_given=given)
 
 
 def main() -> None:

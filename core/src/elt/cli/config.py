@@ -33,7 +33,8 @@ def config() -> None:
     A value comes from the first source that sets it: the environment variable
     <PLUGIN>_<SETTING> (e.g. TAP_CSV_PORT), the same variable in .env, the active
     environment's block in plugins.yml, the plugin's config in plugins.yml, its
-    inherit_from parent, then the declared default.
+    inherit_from parent, then the declared default. `elt run --config PLUGIN.SETTING=VALUE`
+    sets one for a single run, over all of them.
 
     \b
     Examples:

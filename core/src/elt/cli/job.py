@@ -1,4 +1,4 @@
-"""``elt job add|list|remove``: named sequences of runs in plugins.yml."""
+"""``elt job add|list|remove|run``: named sequences of runs in plugins.yml, and running one."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.project import add_job, load_project, remove_job
+from elt.cli.tasks import config_option, env_option, run_and_report
+from elt.errors import UsageError
+from elt.history import Trigger
+from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
+from elt.run import RetryPolicy
 
 __all__ = ["job"]
 
 
 @click.group()
 def job() -> None:
-    """Add, list and remove jobs: named lists of runs that schedules start.
+    """Add, list, remove and run jobs: named lists of runs that schedules start.
 
     A job runs its tasks in order, each like one `elt run TAP [MAPPER...] TARGET`, and
     stops at the first task that fails (after that task's retries).
@@ -59,3 +63,67 @@ def remove(session: Session, *, name: str) -> None:
     """Remove the job NAME (refused while a schedule runs it)."""
     path = remove_job(session.root(), name)
     click.echo(f"removed job {name} ({path})")
+
+
+@job.command("run")
+@click.argument("name")
+@env_option()
+@config_option()
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Retry each task's failure a retry can fix up to N times (as `elt run --retries`).",
+)
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Pause before the first retry; doubled for each next one (capped, with jitter).",
+)
+@pass_session
+def run(
+    session: Session,
+    *,
+    name: str,
+    env: str | None,
+    config_items: tuple[str, ...],
+    retries: int,
+    retry_delay: float,
+) -> None:
+    """Run the job NAME now: each of its tasks in order, like `elt run`.
+
+    A line is printed as each task ends; the first task that fails (after its retries)
+    stops the job and elt exits with its code, without running the tasks after it. Each
+    task is a run of its own in the history (trigger cli). A --config override goes to
+    every task that runs its plugin, and must name a plugin some task runs.
+
+    \b
+    Examples:
+      elt job run nightly
+      elt job run nightly --env prod --retries 2 --retry-delay 30
+      elt job run nightly --config tap-http.start_date=2024-01-01
+    """
+    environment = session.environment_for(env)
+    project = session.project()
+    spec = project.manifest.job(name)
+    if spec is None:
+        names = [j.name for j in project.manifest.jobs]
+        raise UsageError(
+            f'no job named "{name}"',
+            hint=f"Known jobs: {', '.join(names)}" if names else "Add one: elt job add",
+        )
+    plugins = [plugin for task in spec.tasks for plugin in blocks_of(task)]
+    overrides = parse_overrides(project, config_items, plugins, scope=f"job {name}")
+    run_and_report(
+        project,
+        spec.tasks,
+        policy=RetryPolicy(retries=retries, delay=retry_delay),
+        environment=environment,
+        trigger=Trigger.CLI,
+        overrides=overrides,
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from elt.cli.progress import Progress, progress_mode, stream_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
-from elt.errors import UsageError
-from elt.project import PluginKind
+from elt.cli.tasks import config_option, env_option
+from elt.errors import EltError, UsageError
+from elt.project import PluginKind, parse_overrides
 from elt.run import (
     DEFAULT_STOP_TIMEOUT,
     RetryPolicy,
@@ -17,6 +19,8 @@ from elt.run import (
 )
 
 __all__ = ["run"]
+
+DEFAULT_PROGRESS_INTERVAL = 10.0
 
 
 @click.command()
@@ -72,7 +76,18 @@ __all__ = ["run"]
     is_flag=True,
     help="Send RECORD lines even between elt's own plugins (no csv BATCH fast path).",
 )
+@env_option()
+@config_option()
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_PROGRESS_INTERVAL,
+    show_default=True,
+    metavar="SECONDS",
+    help="Off a terminal, print each stream's progress this often; 0: only the final table.",
+)
 @format_option("text")
+@click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
 @pass_session
 def run(
     session: Session,
@@ -86,7 +101,11 @@ def run(
     retries: int,
     retry_delay: float,
     record_lines: bool,
+    env: str | None,
+    config_items: tuple[str, ...],
+    progress_interval: float,
     output: str,
+    json_output: bool,
 ) -> None:
     """Extract with TAP and load with TARGET, continuing from the last bookmark.
 
@@ -107,6 +126,16 @@ def run(
     bookmark the failed one committed. The alerts in plugins.yml are sent after the last
     attempt.
 
+    --env runs in that environment (like the global -e). --config PLUGIN.SETTING=VALUE sets
+    a setting of one of the run's plugins for this run only, over plugins.yml, .env and
+    environment variables, its VALUE read as by `elt config set` (repeat it for more). The
+    history records the overrides, secret ones as ********.
+
+    While it runs, a terminal shows rows, rows/s and time per stream, from the counts the
+    plugins log (elt's own every second, most others every minute); elsewhere one line per
+    stream goes to stderr every --progress-interval seconds. Every run ends with a table
+    of its streams (--format json: the same as JSON on stdout).
+
     \b
     Examples:
       elt run tap-csv target-postgres
@@ -115,10 +144,12 @@ def run(
       elt run tap-csv target-postgres --state-id backfill-2024 --format json
       elt run tap-csv hash-emails target-postgres
       elt run tap-http target-postgres --retries 3 --retry-delay 30
+      elt run tap-http target-postgres --env prod --config tap-http.start_date=2024-01-01
     """
     if len(blocks) < 2:
         raise UsageError("name a TAP and a TARGET", hint="elt run TAP [MAPPER...] TARGET")
     tap, *mappers, target = blocks
+    environment = session.environment_for(env)
     project = session.project()
     # a plugin in the wrong place is run_pipeline's error to report, not something to install
     places = (
@@ -127,24 +158,42 @@ def run(
         (project.plugin(target), PluginKind.TARGET),
     )
     plugins = [plugin for plugin, kind in places if plugin.kind is kind]
+    overrides = parse_overrides(project, config_items, blocks)
     for installed in install_missing(
-        project, plugins, environment=session.environment, install=not no_install
+        project, plugins, environment=environment, install=not no_install
     ):
         click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
-    result = run_with_retries(
-        project,
+    progress = Progress(
         tap,
         target,
-        policy=RetryPolicy(retries=retries, delay=retry_delay),
-        environment=session.environment,
-        state_id=state_id,
-        full_refresh=full_refresh,
-        stop_timeout=stop_timeout,
-        force=force,
-        mappers=mappers,
-        record_lines=record_lines,
+        mode=progress_mode(progress_interval),
+        interval=progress_interval,
+        echo=lambda line: click.echo(line, err=True),
     )
-    if output == "json":
+    try:
+        with progress:
+            result = run_with_retries(
+                project,
+                tap,
+                target,
+                policy=RetryPolicy(retries=retries, delay=retry_delay),
+                environment=environment,
+                state_id=state_id,
+                full_refresh=full_refresh,
+                stop_timeout=stop_timeout,
+                force=force,
+                mappers=mappers,
+                record_lines=record_lines,
+                watch=progress.watch,
+                metric_interval=progress.metric_interval,
+                overrides=overrides,
+            )
+    except EltError as error:
+        streams = progress.streams()
+        if any(s.rows for s in streams):  # shown after the error; counts lag a metric interval
+            error.add_note(f"Rows the plugins reported before the end:\n{stream_table(streams)}")
+        raise
+    if output == "json" or json_output:
         click.echo(json_text(_as_dict(result)))
         return
     states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
@@ -154,6 +203,8 @@ def run(
     click.echo(
         f"{chain}: done in {result.duration:.1f} s, {moved}{states} stored under {result.state_id}"
     )
+    if result.streams:
+        click.echo(stream_table(result.streams))
     click.echo(f"log: {result.log_path}")
 
 
@@ -166,6 +217,8 @@ def _as_dict(result: RunResult) -> dict[str, object]:
         "target": {"name": result.target, "exit_code": result.target_exit_code},
         "states_stored": result.states_stored,
         "rows": result.rows,
+        "streams": [s.as_dict() for s in result.streams],
+        "overrides": {plugin: dict(values) for plugin, values in result.overrides.items()},
         "bytes": result.bytes,
         "state": result.state,
         "log": str(result.log_path),

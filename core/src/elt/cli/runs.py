@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from elt.cli.render import format_option, json_text, table
+from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
 from elt.errors import UsageError
 from elt.history import HistoryStore, RunRecord, RunStatus, follow_log
@@ -37,9 +37,9 @@ def runs() -> None:
     """List and show the runs recorded in the system database.
 
     Every `elt run` is recorded (.elt/system.db unless system_database in plugins.yml names
-    another): its blocks, state id, trigger (cli, schedule, retry), start, end, status (running,
-    success, failed, interrupted; unknown for a run whose elt was killed), rows per stream,
-    error and log.
+    another): its blocks, state id, environment, --config overrides (secrets as ********),
+    trigger (cli, schedule, retry), start, end, status (running, success, failed,
+    interrupted; unknown for a run whose elt was killed), rows per stream, error and log.
 
     \b
     Examples:
@@ -108,7 +108,8 @@ def _row(record: RunRecord) -> list[str]:
 @format_option("text")
 @pass_session
 def show_run(session: Session, run_id: str, output: str) -> None:
-    """Show everything recorded about RUN_ID: blocks, times, rows per stream, error, log.
+    """Show everything recorded about RUN_ID: blocks, --config overrides (secrets as
+    ********), times, rows per stream, error, log.
 
     \b
     Examples:
@@ -128,6 +129,12 @@ def show_run(session: Session, run_id: str, output: str) -> None:
         f"blocks:      {' -> '.join(record.blocks)}",
         f"state id:    {record.state_id}",
         f"environment: {record.environment or '-'}",
+        "overrides:" + ("" if record.overrides else "   -"),
+        *(
+            f"  {plugin}.{setting} = {value_text(value)}"
+            for plugin, settings in record.overrides.items()
+            for setting, value in settings.items()
+        ),
         f"trigger:     {record.origin.trigger.value}, attempt {record.origin.attempt}"
         + (f" (retry of {record.origin.retry_of})" if record.origin.retry_of else "")
         + (f", schedule {record.origin.schedule}" if record.origin.schedule else ""),

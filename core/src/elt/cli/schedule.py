@@ -8,10 +8,11 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
+from elt.cli.tasks import run_and_report
 from elt.errors import UsageError
 from elt.history import Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
-from elt.run import RetryPolicy, run_tasks
+from elt.run import RetryPolicy
 from elt.schedule import next_fire
 
 __all__ = ["schedule"]
@@ -22,8 +23,8 @@ def schedule() -> None:
     """Add, list, remove and run schedules; `elt scheduler` starts them on time.
 
     A schedule runs a job (--job) or one run (--run "TAP [MAPPER...] TARGET") on a cron
-    expression in UTC (five fields, or six with seconds last) or @hourly, @daily, @weekly,
-    @monthly, @yearly, in an environment (--env), with retries.
+    expression (five fields, or six with seconds last) or @hourly, @daily, @weekly,
+    @monthly, @yearly, read in UTC or in --timezone, in an environment (--env), with retries.
     """
 
 
@@ -34,6 +35,7 @@ def schedule() -> None:
 @click.option(
     "--interval", required=True, metavar="CRON", help="Cron expression or @hourly, @daily, ..."
 )
+@click.option("--timezone", metavar="ZONE", help="IANA time zone of the interval (default UTC).")
 @click.option("--env", "env", metavar="ENVIRONMENT", help="Environment to run in.")
 @click.option("--retries", type=click.IntRange(min=0), help="Retries of a retriable failure.")
 @click.option(
@@ -52,6 +54,7 @@ def add(
     job: str | None,
     run: str | None,
     interval: str,
+    timezone: str | None,
     env: str | None,
     retries: int | None,
     retry_delay: float | None,
@@ -63,11 +66,13 @@ def add(
     Examples:
       elt schedule add nightly --job nightly --interval "0 3 * * *" --env prod --retries 2
       elt schedule add csv-hourly --run "tap-csv target-postgres" --interval @hourly
+      elt schedule add morning --job daily --interval "30 6 * * 1-5" --timezone Europe/Berlin
     """
     added = add_schedule(
         session.root(),
         name,
         interval=interval,
+        timezone=timezone,
         job=job,
         run=run,
         env=env,
@@ -85,12 +90,12 @@ def list_schedules(session: Session, *, output: str) -> None:
     """List the schedules and when each fires next (if no run is missed or still going)."""
     schedules = load_project(session.root(), interpolate=False).manifest.schedules
     now = datetime.now(UTC)
-    entries = [_as_dict(spec, next_fire(spec.interval, now)) for spec in schedules]
+    entries = [_as_dict(spec, next_fire(spec.interval, now, spec.timezone)) for spec in schedules]
     if output == "json":
         click.echo(json_text(entries))
     elif entries:
-        headers = ("schedule", "runs", "interval", "env", "retries", "catch up", "next")
-        keys = ("name", "runs", "interval", "env", "retries", "catch_up", "next_at")
+        headers = ("schedule", "runs", "interval", "zone", "env", "retries", "catch up", "next")
+        keys = ("name", "runs", "interval", "timezone", "env", "retries", "catch_up", "next_at")
         rows = [[str(e[k] if e[k] is not None else "") for k in keys] for e in entries]
         click.echo(table(headers, rows))
     else:
@@ -133,17 +138,13 @@ def run(session: Session, *, name: str, trigger: str) -> None:
         )
     job = project.manifest.job(spec.job) if spec.job is not None else None
     tasks = job.tasks if job is not None else [spec.run or ""]
-    run_tasks(
+    run_and_report(
         project,
         tasks,
         policy=RetryPolicy(retries=spec.retries, delay=spec.retry_delay),
         environment=spec.env or session.environment,
         trigger=Trigger(trigger),
         schedule=spec.name,
-        on_result=lambda r: click.echo(
-            f"{' -> '.join((r.tap, *r.mappers, r.target))}: done in {r.duration:.1f} s "
-            f"({r.run_id}, {r.state_id})"
-        ),
     )
 
 
@@ -154,6 +155,7 @@ def _as_dict(spec: ScheduleSpec, next_at: datetime) -> dict[str, object]:
         "job": spec.job,
         "run": spec.run,
         "interval": spec.interval,
+        "timezone": spec.timezone,
         "env": spec.env,
         "retries": spec.retries,
         "retry_delay": spec.retry_delay,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from elt.errors import UsageError
 from elt.project import Project, find_project_root, load_project
 
 __all__ = ["Session", "pass_session"]
@@ -14,11 +15,16 @@ __all__ = ["Session", "pass_session"]
 
 @dataclass(frozen=True)
 class Session:
-    """The global options of one ``elt`` invocation."""
+    """The global options of one ``elt`` invocation.
+
+    ``environment_given`` says that ``-e``/``--environment`` was on the command line rather
+    than taken from ``ELT_ENVIRONMENT``.
+    """
 
     project_dir: Path | None
     environment: str | None
     log_level: str
+    environment_given: bool = False
 
     def root(self) -> Path:
         """The project directory: ``--project``/``ELT_PROJECT_ROOT``, else found upwards."""
@@ -27,6 +33,21 @@ class Session:
     def project(self) -> Project:
         """The loaded, validated and interpolated project."""
         return load_project(self.root())
+
+    def environment_for(self, env: str | None) -> str | None:
+        """The environment a command runs in: its own ``--env``, else the global one.
+
+        ``--env`` is more specific than ``ELT_ENVIRONMENT`` and wins over it; with a
+        different ``-e`` on the same command line, which one was meant cannot be told.
+        """
+        if env is None:
+            return self.environment
+        if self.environment_given and self.environment != env:
+            raise UsageError(
+                f"two environments given: -e {self.environment} and --env {env}",
+                hint="Give one of them",
+            )
+        return env
 
 
 pass_session = click.make_pass_decorator(Session)

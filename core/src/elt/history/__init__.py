@@ -1,11 +1,12 @@
 """Run history: every ``elt run`` recorded in a system database, and its log followed.
 
 Each run is a row (:class:`RunRecord`): what ran (tap, mappers, target, state id,
-environment), why (:class:`Trigger`, attempt, the first attempt of a retried run), when,
-how it ended (:class:`RunStatus`), what it moved (rows per stream, bytes, from the plugins'
-METRIC lines) and where its log is. :func:`open_history` opens the project's
-``system_database``: a SQLite file (``.elt/system.db``, the default) or Postgres. The
-runner writes the rows (:mod:`elt.run.record`); ``elt runs`` and ``elt logs`` read them.
+environment, ``--config`` overrides with secrets redacted), why (:class:`Trigger`, attempt,
+the first attempt of a retried run), when, how it ended (:class:`RunStatus`), what it moved
+(rows per stream, bytes, from the plugins' METRIC lines) and where its log is.
+:func:`open_history` opens the project's ``system_database``: a SQLite file
+(``.elt/system.db``, the default) or Postgres. The runner writes the rows
+(:mod:`elt.run.record`); ``elt runs`` and ``elt logs`` read them.
 """
 
 from __future__ import annotations

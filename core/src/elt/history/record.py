@@ -51,7 +51,9 @@ class RunRecord:
     """A row of the run history.
 
     ``rows`` maps stream names to the records the plugins counted (see
-    :mod:`elt.run.metrics`); ``bytes`` is None when no plugin reported one. ``error`` is the
+    :mod:`elt.run.metrics`); ``bytes`` is None when no plugin reported one. ``overrides``
+    are the run's ``--config`` values (plugin -> setting -> value), secrets already
+    redacted by whoever made the record: the history never holds one. ``error`` is the
     whole one-paragraph message a user saw (the first line is the summary); ``pid`` and
     ``host`` let a reader tell a run that is still going from one whose elt was killed.
     """
@@ -65,6 +67,7 @@ class RunRecord:
     mappers: tuple[str, ...] = ()
     environment: str | None = None
     origin: RunOrigin = field(default_factory=RunOrigin)
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
     ended_at: datetime | None = None
     rows: Mapping[str, int] = field(default_factory=dict)
@@ -132,6 +135,7 @@ class RunRecord:
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
             "schedule": self.origin.schedule,
+            "overrides": _plain(self.overrides),
             "status": self.status.value,
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at) if self.ended_at else None,
@@ -158,6 +162,7 @@ class RunRecord:
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
             "schedule": self.origin.schedule,
+            "overrides": json.dumps(_plain(self.overrides)),
             "status": self.status.value,
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at) if self.ended_at else None,
@@ -183,6 +188,7 @@ class RunRecord:
             origin=RunOrigin(
                 Trigger(row["trigger"]), int(row["attempt"]), row["retry_of"], row["schedule"]
             ),
+            overrides=_json(row["overrides"]),
             status=RunStatus(row["status"]),
             started_at=_time(row["started_at"]),
             ended_at=None if row["ended_at"] is None else _time(row["ended_at"]),
@@ -230,6 +236,10 @@ def _time(value: datetime | str) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _plain(overrides: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
+    return {plugin: dict(settings) for plugin, settings in overrides.items()}
 
 
 def _json(value: Any) -> Any:

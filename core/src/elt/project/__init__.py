@@ -3,8 +3,10 @@
 A project is a directory holding ``plugins.yml`` (its shape is documented in
 :mod:`elt.project.model`) and optionally ``.env``. This package turns them into a validated
 :class:`Project`, says where each setting of a plugin gets its value
-(:func:`resolve_config`), and edits the files without losing comments (:func:`add_plugin`,
-:func:`set_config`). Everything wrong is a :class:`elt.errors.ProjectError` (the files) or
+(:func:`resolve_config`, over a run's ``--config`` overrides read by
+:func:`parse_overrides`), and edits the files without losing comments (:func:`add_plugin`,
+:func:`set_config`).
+Everything wrong is a :class:`elt.errors.ProjectError` (the files) or
 :class:`elt.errors.ConfigError` (a value) naming the YAML path and line.
 """
 
@@ -38,6 +40,12 @@ from elt.project.model import (
     blocks_of,
     setting_variable,
 )
+from elt.project.overrides import (
+    OVERRIDE_FORM,
+    check_overrides,
+    parse_overrides,
+    redact_overrides,
+)
 from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
 from elt.project.scaffold import ProjectCreated, init_project
 from elt.project.schedules import (
@@ -50,7 +58,9 @@ from elt.project.schedules import (
 )
 from elt.project.schema import plugins_schema, render_schema
 from elt.project.settings import (
+    NO_OVERRIDES,
     REDACTED,
+    Overrides,
     PluginConfig,
     ResolvedSetting,
     SettingSource,
@@ -63,6 +73,8 @@ from elt.project.settings import (
 
 __all__ = [
     "DOTENV_FILE",
+    "NO_OVERRIDES",
+    "OVERRIDE_FORM",
     "PROJECT_FILE",
     "REDACTED",
     "AlertEvent",
@@ -75,6 +87,7 @@ __all__ = [
     "JobAdded",
     "JobSpec",
     "Manifest",
+    "Overrides",
     "Plugin",
     "PluginAdded",
     "PluginConfig",
@@ -94,15 +107,18 @@ __all__ = [
     "add_schedule",
     "blocks_of",
     "change_selection",
+    "check_overrides",
     "coerce",
     "find_project_root",
     "init_project",
     "is_secret",
     "load_project",
+    "parse_overrides",
     "parse_value",
     "plugins_schema",
     "read_dotenv",
     "redact",
+    "redact_overrides",
     "remove_job",
     "remove_schedule",
     "render_schema",

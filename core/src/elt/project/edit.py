@@ -27,7 +27,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from elt.errors import ConfigError, ProjectError, UsageError
 from elt.files import atomic_write
 from elt.project.envfile import set_variable, unset_variable
-from elt.project.kinds import coerce, parse_value, value_text
+from elt.project.kinds import coerce_setting, parse_value, value_text
 from elt.project.loader import load_project, validate_document
 from elt.project.model import PluginKind, setting_variable, valid_plugin_name, valid_setting_name
 from elt.project.problems import did_you_mean, render_loc
@@ -219,10 +219,8 @@ def set_config(
     if parse:
         value = parse_value(str(value), declared.kind if declared else None)
     if declared is not None and not (isinstance(value, str) and "${" in value):
-        try:
-            value = coerce(declared.kind, value)
-        except ValueError as error:
-            raise ConfigError(str(error), where=f"{target.name}.{setting}") from None
+        where = f"{target.name}.{setting}"
+        value = coerce_setting(declared.kind, value, where=where, secret=secret)
     if store is ConfigStore.AUTO:
         store = ConfigStore.DOTENV if secret else ConfigStore.YML
     if store is ConfigStore.DOTENV:

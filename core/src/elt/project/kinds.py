@@ -18,9 +18,10 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from elt.errors import ConfigError
 from elt.project.model import SettingKind
 
-__all__ = ["coerce", "describe", "parse_value", "value_text"]
+__all__ = ["coerce", "coerce_setting", "describe", "parse_value", "value_text"]
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _TRUE = frozenset({"true", "1"})
@@ -54,6 +55,16 @@ def coerce(kind: SettingKind, value: object) -> object:
         return _COERCERS[kind](value)
     except ValueError:  # orjson.JSONDecodeError is one too
         raise ValueError(f"expected {kind.value}, got {describe(value)}") from None
+
+
+def coerce_setting(kind: SettingKind, value: object, *, where: str, secret: bool) -> object:
+    """:func:`coerce` for the value of a setting named ``where``: a ConfigError naming it if
+    the value is of the wrong kind, which quotes the value unless it is a secret."""
+    try:
+        return coerce(kind, value)
+    except ValueError as error:
+        message = f"expected {kind.value}" if secret else str(error)
+        raise ConfigError(message, where=where) from None
 
 
 def parse_value(text: str, kind: SettingKind | None) -> object:

@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from pydantic import (
@@ -387,8 +388,20 @@ def _interval(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'"{value}" is not a time zone: use an IANA name like UTC, Europe/Berlin or '
+            "America/New_York"
+        ) from None
+    return value
+
+
 Task = Annotated[str, AfterValidator(_task)]
 Interval = Annotated[str, AfterValidator(_interval)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 
 
 class JobSpec(_Model):
@@ -419,7 +432,13 @@ class ScheduleSpec(_Model):
     )
     interval: Interval = Field(
         description='A cron expression ("0 3 * * *", seconds as a 6th field) or @hourly, '
-        "@daily, @weekly, @monthly, @yearly; in UTC."
+        "@daily, @weekly, @monthly, @yearly; read in timezone."
+    )
+    timezone: TimeZone = Field(
+        "UTC",
+        description="The IANA time zone the interval is read in (Europe/Berlin). With daylight "
+        "saving time a firing in the skipped hour runs right after it, and a fixed hour fires "
+        "once in the repeated one.",
     )
     env: PluginName | None = Field(
         None, description="The environment to run in. Default: default_environment."

@@ -2,6 +2,7 @@
 
 A setting's value comes from the first of these sources that sets it (highest first):
 
+0. ``override``     ``--config PLUGIN.SETTING=VALUE`` of one run (:mod:`elt.project.overrides`);
 1. ``env``          the variable ``<PLUGIN>_<SETTING>`` in the process environment
                     (``TAP_CSV_PORT``; see :func:`elt.project.model.setting_variable`);
 2. ``dotenv``       the same variable in the project's ``.env``;
@@ -11,8 +12,9 @@ A setting's value comes from the first of these sources that sets it (highest fi
 6. ``default``      the ``default`` of the declared setting.
 
 Mappings from layers 3 to 6 are deep-merged; the source reported is the highest layer that
-contributed. A variable overrides the whole value and is coerced to the declared kind, so
-``TAP_CSV_PORT=5433`` is the integer 5433. An empty variable or a YAML ``null`` sets nothing.
+contributed. An override or a variable replaces the whole value and is coerced to the
+declared kind (plugins.yml's, else the plugin's own), so ``TAP_CSV_PORT=5433`` is the
+integer 5433. An empty variable or a YAML ``null`` sets nothing.
 The settings listed are the declared ones, the keys of every config layer, and any other
 ``<PLUGIN>_*`` variable in the environment or ``.env`` (so a secret that ``elt config set``
 put in ``.env`` shows up), named by the lower-cased rest of the variable name.
@@ -24,15 +26,18 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from elt.errors import ConfigError
-from elt.project.kinds import coerce
+from elt.project.kinds import coerce, coerce_setting
 from elt.project.model import SettingKind, SettingSpec, setting_variable
 from elt.project.project import DOTENV_FILE, Plugin, Project, deep_merge
 
 __all__ = [
+    "NO_OVERRIDES",
     "REDACTED",
+    "Overrides",
     "PluginConfig",
     "ResolvedSetting",
     "SettingSource",
@@ -51,10 +56,15 @@ _SECRET_NAME = re.compile(
 # Where a secret is, not what it is: token_url, credentials_path, api_key_param.
 _LOCATOR_NAME = re.compile(r"_(?:url|uri|path|file|location|param|name|type)$")
 
+Overrides = Mapping[str, Mapping[str, object]]
+"""A run's config overrides: plugin name -> setting name -> value."""
+NO_OVERRIDES: Overrides = MappingProxyType({})
+
 
 class SettingSource(StrEnum):
     """Where a value came from; members are ordered from highest precedence to lowest."""
 
+    OVERRIDE = "override"
     ENV = "env"
     DOTENV = "dotenv"
     ENVIRONMENT = "environment"
@@ -130,6 +140,7 @@ class ResolvedSetting:
     def label(self) -> str:
         """The source as a person reads it: ``env TAP_CSV_PORT``, ``environment dev``."""
         return {
+            SettingSource.OVERRIDE: "--config",
             SettingSource.ENV: f"env {self.origin}",
             SettingSource.DOTENV: f"{DOTENV_FILE} {self.origin}",
             SettingSource.ENVIRONMENT: f"environment {self.origin}",
@@ -168,22 +179,29 @@ def resolve_config(
     *,
     environment: str | None = None,
     declared: Iterable[SettingSpec] = (),
+    overrides: Overrides = NO_OVERRIDES,
 ) -> PluginConfig:
     """Resolve every known setting of ``plugin`` (see the module docstring for the order).
 
     ``environment`` names the active environment; None means the project's default one.
     ``declared`` are settings the plugin itself declares (its ``--about``): they type values
-    from variables and mark secrets where plugins.yml declares nothing of that name.
+    from variables and overrides, and mark secrets where plugins.yml declares nothing of
+    that name. ``overrides`` are a run's ``--config`` values; those of other plugins are
+    ignored.
     """
     plugin = project.plugin(plugin) if isinstance(plugin, str) else plugin
     active = project.environment(environment)
     layers = _layers(project, plugin, environment)
     extra = {s.name: s for s in declared}
+    own = overrides.get(plugin.name, {})
     names = dict.fromkeys(s.name for s in plugin.settings)
     for _, _, layer in layers:
         names.update(dict.fromkeys(layer))
     names.update(dict.fromkeys(_variable_names(project, plugin, names)))
-    settings = tuple(_resolve(project, plugin, name, layers, extra) for name in names)
+    names.update(dict.fromkeys(own))
+    settings = tuple(
+        _resolve(project, plugin, name, layers, extra, overrides=own) for name in names
+    )
     return PluginConfig(plugin.name, active.name if active else None, settings)
 
 
@@ -245,9 +263,17 @@ def _resolve(
     name: str,
     layers: list[_Layer],
     extra: Mapping[str, SettingSpec] | None = None,
+    *,
+    overrides: Mapping[str, object] | None = None,
 ) -> ResolvedSetting:
     setting = plugin.setting(name) or (extra or {}).get(name)
     secret = is_secret(name, setting)
+    override = (overrides or {}).get(name)
+    if override is not None:
+        if setting is not None:
+            where = f"--config {plugin.name}.{name}"
+            override = coerce_setting(setting.kind, override, where=where, secret=secret)
+        return ResolvedSetting(name, override, SettingSource.OVERRIDE, secret)
     variable = setting_variable(plugin.name, name)
     for source, values, label in (
         (SettingSource.ENV, project.environ, "environment variable"),
@@ -255,7 +281,7 @@ def _resolve(
     ):
         text = values.get(variable)
         if text:
-            typed = _typed(setting, text, variable, label, f"{plugin.name}.{name}")
+            typed = _typed(setting, text, f"{label} {variable}", f"{plugin.name}.{name}", secret)
             return ResolvedSetting(name, typed, source, secret, variable)
     value: object = None
     found: tuple[SettingSource, str] = (SettingSource.UNSET, "")
@@ -271,14 +297,19 @@ def _resolve(
     return ResolvedSetting(name, value, found[0], secret, found[1])
 
 
-def _typed(setting: SettingSpec | None, text: str, variable: str, label: str, what: str) -> object:
+def _typed(
+    setting: SettingSpec | None, text: str, variable: str, what: str, secret: bool
+) -> object:
+    """``text`` of ``variable`` (e.g. "environment variable X") as ``setting``'s kind; the
+    error quotes the text unless it is a secret."""
     if setting is None:
         return text
     try:
         return coerce(setting.kind, text)
     except ValueError as error:
+        problem = f"expected {setting.kind.value}" if secret else str(error)
         raise ConfigError(
-            f"{error} in {label} {variable}",
+            f"{problem} in {variable}",
             where=what,
-            hint=f"Fix or unset {variable}",
+            hint=f"Fix or unset {variable.rpartition(' ')[2]}",
         ) from None

@@ -23,6 +23,7 @@ from elt.protocol.messages import (
     message_from_dict,
     record_line_prefix,
 )
+from elt.protocol.metrics import METRIC_INTERVAL_ENV, METRIC_MARK, MetricPoint, parse_metric
 from elt.protocol.reader import (
     DEFAULT_MAX_LINE_BYTES,
     MessageReader,
@@ -45,6 +46,8 @@ __all__ = [
     "BATCH",
     "DEFAULT_MAX_LINE_BYTES",
     "MESSAGE_TYPES",
+    "METRIC_INTERVAL_ENV",
+    "METRIC_MARK",
     "RECORD",
     "SCHEMA",
     "STATE",
@@ -56,6 +59,7 @@ __all__ = [
     "Message",
     "MessageReader",
     "MessageWriter",
+    "MetricPoint",
     "RecordMessage",
     "SchemaMessage",
     "SelectionLine",
@@ -72,6 +76,7 @@ __all__ = [
     "loads_exact",
     "merge_state",
     "message_from_dict",
+    "parse_metric",
     "parse_rules",
     "property_breadcrumb",
     "read_messages",

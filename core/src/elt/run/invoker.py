@@ -20,24 +20,36 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from elt.errors import ConfigError, PluginError
 from elt.install import venv_dir
 from elt.project import (
+    NO_OVERRIDES,
+    Overrides,
     Plugin,
     PluginConfig,
     Project,
     SettingSource,
     SettingSpec,
+    is_secret,
+    redact_overrides,
     resolve_config,
     secret_texts,
 )
-from elt.protocol import dumps
+from elt.protocol import METRIC_INTERVAL_ENV, dumps
 from elt.run.about import capabilities, declared_settings
 
-__all__ = ["Invocation", "find_executable", "plugin_config", "plugin_environment", "prepare"]
+__all__ = [
+    "Invocation",
+    "find_executable",
+    "plugin_config",
+    "plugin_environment",
+    "prepare",
+    "shown_overrides",
+    "with_metric_interval",
+]
 
 
 @dataclass(frozen=True)
@@ -68,19 +80,27 @@ class Invocation:
 
 
 def prepare(
-    project: Project, plugin: Plugin, *, environment: str | None, workdir: Path
+    project: Project,
+    plugin: Plugin,
+    *,
+    environment: str | None,
+    workdir: Path,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> Invocation:
     """Resolve ``plugin`` under ``environment`` and write its config file into ``workdir``.
 
     Raises ConfigError when a required setting has no value (before anything starts) and
     PluginError when the executable cannot be found. What the plugin declares of its
     settings (:mod:`elt.run.about`) types and redacts values, and a setting it does not
-    declare becomes one of the invocation's ``warnings``.
+    declare becomes one of the invocation's ``warnings``. ``overrides`` (a run's
+    ``--config``) win over every other source; those of other plugins are ignored.
     """
     env = plugin_environment(project, environment)
     executable = find_executable(project, plugin, env.get("PATH"))
     declared = declared_settings(executable, env)
-    resolved = resolve_config(project, plugin, environment=environment, declared=declared or ())
+    resolved = resolve_config(
+        project, plugin, environment=environment, declared=declared or (), overrides=overrides
+    )
     missing = resolved.missing(plugin)
     if missing:
         raise ConfigError(
@@ -99,6 +119,13 @@ def prepare(
     return Invocation(
         plugin, executable, config_file, env, project.root, secrets, shown, warnings, found
     )
+
+
+def with_metric_interval(invocation: Invocation, seconds: float) -> Invocation:
+    """``invocation`` asked to log its METRIC counters every ``seconds`` (if it reads
+    ``ELT_METRIC_INTERVAL``, as elt's own plugins do)."""
+    env = {**invocation.env, METRIC_INTERVAL_ENV: f"{seconds:g}"}
+    return replace(invocation, env=env)
 
 
 def _undeclared(
@@ -123,12 +150,38 @@ def _undeclared(
 def plugin_config(project: Project, plugin: Plugin, *, environment: str | None) -> PluginConfig:
     """The plugin's resolved config, typed and redacted with what the plugin declares when
     its executable can be found (``elt config list``, ``--dump config``), else without."""
+    declared = _declared_if_installed(project, plugin, environment)
+    return resolve_config(project, plugin, environment=environment, declared=declared)
+
+
+def shown_overrides(
+    project: Project, overrides: Overrides, *, environment: str | None
+) -> dict[str, dict[str, object]]:
+    """A run's overrides as its history row (and so its alerts) keeps them: a value is
+    ``********`` when :func:`prepare` would redact it in the log, by what plugins.yml and,
+    when it can be found, the plugin itself declares."""
+    declared: dict[str, dict[str, SettingSpec]] = {}
+    for name in overrides:
+        specs = _declared_if_installed(project, project.plugin(name), environment)
+        declared[name] = {s.name: s for s in specs}
+
+    def secret(plugin: str, setting: str) -> bool:
+        spec = project.plugin(plugin).setting(setting) or declared[plugin].get(setting)
+        return is_secret(setting, spec)
+
+    return redact_overrides(overrides, secret)
+
+
+def _declared_if_installed(
+    project: Project, plugin: Plugin, environment: str | None
+) -> tuple[SettingSpec, ...]:
+    """What the plugin declares of its settings; nothing when it cannot be found or say."""
     env = plugin_environment(project, environment)
     try:
-        declared = declared_settings(find_executable(project, plugin, env.get("PATH")), env)
+        executable = find_executable(project, plugin, env.get("PATH"))
     except PluginError:  # not installed yet: plugins.yml and names alone decide
-        declared = None
-    return resolve_config(project, plugin, environment=environment, declared=declared or ())
+        return ()
+    return declared_settings(executable, env) or ()
 
 
 def plugin_environment(project: Project, environment: str | None) -> dict[str, str]:

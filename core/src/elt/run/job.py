@@ -4,7 +4,9 @@ A job's tasks usually depend on each other (load the raw tables, then the table 
 them), so a job stops at the first task that fails, after that task's own retries: the
 tasks after it do not run, and the error raised is that task's. Each task is a run of its
 own in the history, with the job's trigger and schedule. Plugins that are not installed
-yet are installed before the task that needs them, as ``elt run`` does.
+yet are installed before the task that needs them, as ``elt run`` does. Config overrides
+(``--config``) go to every task that runs the plugin they name; one that names a plugin no
+task runs is refused before the first task starts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from elt.errors import EltError
 from elt.history import Trigger, headline
-from elt.project import Project, blocks_of
+from elt.project import NO_OVERRIDES, Overrides, Project, blocks_of, check_overrides
 from elt.run.provision import install_missing
 from elt.run.retry import RetryPolicy, run_with_retries
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult
@@ -35,12 +37,16 @@ def run_tasks(
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     install: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> list[RunResult]:
     """Run each ``TAP [MAPPER...] TARGET`` task in order; raise the first failure's error.
 
     ``on_result`` is told of each task that succeeded as soon as it has (for progress
     output); the results of all of them are returned when every task succeeded.
     """
+    check_overrides(
+        overrides, [name for task in tasks for name in blocks_of(task)], scope="the tasks"
+    )
     results: list[RunResult] = []
     for number, task in enumerate(tasks, start=1):
         tap, *mappers, target = blocks_of(task)
@@ -61,6 +67,7 @@ def run_tasks(
                 trigger=trigger,
                 schedule=schedule,
                 stop_timeout=stop_timeout,
+                overrides={p: s for p, s in overrides.items() if p in (tap, *mappers, target)},
             )
         except EltError as error:
             left = len(tasks) - number

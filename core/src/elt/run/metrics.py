@@ -1,11 +1,16 @@
-"""Rows and bytes of a run, from the METRIC lines plugins log on stderr.
+"""Rows, bytes and progress of a run, from the METRIC lines plugins log on stderr.
 
-singer-sdk (and singer-python) log counters as
-``INFO ... METRIC: {"type": "counter", "metric": "record_count", "value": 42, "tags":
-{"stream": "users", ...}}``; each line holds the count since the previous line of the same
-counter, so the values add up. A run's rows per stream are the tap's ``record_count``
-counters (what was extracted); when the tap logs none (a plain singer-python tap, say), the
-target's. Bytes are counters named ``byte_count`` or ``bytes``, when a plugin logs any.
+A run's rows per stream are the tap's ``record_count`` counters (what was extracted); when
+the tap logs none (a plain singer-python tap, say), the target's. Bytes are counters named
+``byte_count`` or ``bytes``, when a plugin logs any. See :mod:`elt.protocol.metrics` for the
+lines themselves.
+
+Progress (:meth:`RunMetrics.progress`) times each stream by when its lines arrive: from
+the first to the last, or the plugin's own ``sync_duration`` timer when that is longer (a
+plugin that logs counters every 60 s reports a stream's first rows a minute after it
+started). A stream is done once its ``sync_duration`` timer arrives. elt's own taps log a
+zero count when a stream starts, so it shows at once, and log counters every
+``ELT_METRIC_INTERVAL`` seconds.
 
 The stderr pump hands every line here (:class:`elt.run.logs.StderrPump`); a line without
 ``METRIC:`` costs one substring search, so a chatty plugin is not slowed down.
@@ -13,51 +18,113 @@ The stderr pump hands every line here (:class:`elt.run.logs.StderrPump`); a line
 
 from __future__ import annotations
 
-import json
 import threading
-from collections import Counter
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["METRIC_MARK", "RunMetrics"]
+from elt.protocol import parse_metric
 
-METRIC_MARK = "METRIC:"
+__all__ = ["RunMetrics", "StreamProgress"]
+
 _BYTES = frozenset({"byte_count", "bytes"})
+_UNNAMED = "(unnamed)"
+
+
+@dataclass(frozen=True)
+class StreamProgress:
+    """How far one stream has got: rows so far, seconds it has run, whether it has ended."""
+
+    stream: str
+    rows: int
+    seconds: float
+    done: bool
+
+    @property
+    def rate(self) -> float | None:
+        """Rows per second over the stream's time so far; None before any time has passed."""
+        return self.rows / self.seconds if self.seconds > 0 else None
+
+    def as_dict(self) -> dict[str, object]:
+        rate = self.rate
+        return {
+            "stream": self.stream,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": None if rate is None else round(rate, 1),
+        }
+
+
+@dataclass
+class _Track:
+    rows: int
+    first: float
+    last: float
+    synced: float = 0.0  # the longest sync_duration the plugin reported
+    done: bool = False
+    counted: bool = False  # a record_count line arrived (not only a timer)
 
 
 class RunMetrics:
-    """Counters summed per plugin; fed from the stderr threads of several plugins at once."""
+    """Counters summed per plugin and stream; fed from the stderr threads of several plugins.
 
-    def __init__(self) -> None:
-        self._rows: dict[str, Counter[str]] = {}
-        self._bytes: Counter[str] = Counter()
+    ``clock`` (monotonic seconds) times the lines' arrival; tests pass their own.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._streams: dict[str, dict[str, _Track]] = {}
+        self._bytes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def feed(self, source: str, line: str) -> None:
-        """Count ``line`` if it is a counter METRIC line of plugin ``source``."""
-        at = line.find(METRIC_MARK)
-        if at < 0:
+        """Count ``line`` if it is a METRIC line of plugin ``source``."""
+        point = parse_metric(line)
+        if point is None:
             return
-        try:
-            point = json.loads(line[at + len(METRIC_MARK) :])
-        except ValueError:
-            return
-        if not isinstance(point, dict) or point.get("type") != "counter":
-            return
-        value, metric, tags = point.get("value"), point.get("metric"), point.get("tags")
-        if not isinstance(value, int) or isinstance(value, bool):
-            return
+        at = self._clock()
+        stream = point.stream or _UNNAMED
         with self._lock:
-            if metric == "record_count":
-                stream = tags.get("stream") if isinstance(tags, dict) else None
-                counts = self._rows.setdefault(source, Counter())
-                counts[stream if isinstance(stream, str) else "(unnamed)"] += value
-            elif metric in _BYTES:
-                self._bytes[source] += value
+            if point.kind == "counter" and point.metric == "record_count":
+                tracks = self._streams.setdefault(source, {})
+                track = tracks.get(stream)
+                if track is None:
+                    tracks[stream] = _Track(int(point.value), at, at, counted=True)
+                else:
+                    track.rows += int(point.value)
+                    track.last = at
+                    track.counted = True
+            elif point.kind == "counter" and point.metric in _BYTES:
+                self._bytes[source] = self._bytes.get(source, 0) + int(point.value)
+            elif point.kind == "timer" and point.metric == "sync_duration":
+                track = self._streams.setdefault(source, {}).setdefault(stream, _Track(0, at, at))
+                track.last = at
+                track.synced = max(track.synced, float(point.value))
+                track.done = True
 
     def rows(self, tap: str, target: str) -> dict[str, int]:
         """Records per stream: the tap's counts, else the target's, else none."""
         with self._lock:
-            counts = self._rows.get(tap) or self._rows.get(target) or Counter()
-            return dict(sorted(counts.items()))
+            return {s: t.rows for s, t in sorted(self._counted(tap, target).items())}
+
+    def progress(self, tap: str, target: str, *, ended: bool = False) -> list[StreamProgress]:
+        """Each stream's progress, by the tap's counts, else the target's; in order of start.
+
+        A stream still running has run until now; with ``ended`` (the run is over) every
+        stream is done and ran until its last line.
+        """
+        now = self._clock()
+        with self._lock:
+            tracks = sorted(self._counted(tap, target).items(), key=lambda item: item[1].first)
+            return [
+                StreamProgress(
+                    stream,
+                    track.rows,
+                    max((track.last if track.done or ended else now) - track.first, track.synced),
+                    track.done or ended,
+                )
+                for stream, track in tracks
+            ]
 
     def bytes(self, tap: str, target: str) -> int | None:
         """Bytes the tap reported, else the target; None when neither reported any."""
@@ -66,3 +133,10 @@ class RunMetrics:
                 if source in self._bytes:
                     return self._bytes[source]
             return None
+
+    def _counted(self, tap: str, target: str) -> dict[str, _Track]:
+        for source in (tap, target):
+            tracks = self._streams.get(source, {})
+            if any(t.counted for t in tracks.values()):
+                return tracks
+        return {}

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 from elt.errors import EltError, Interrupted
 from elt.history import HistoryStore, RunOrigin, Trigger, headline
-from elt.project import Project
+from elt.project import NO_OVERRIDES, Overrides, Project
 from elt.run.alerts import send_alerts
+from elt.run.metrics import RunMetrics
 from elt.run.record import project_history
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult, new_run_id, run_pipeline
 from elt.state import StateStore
@@ -72,13 +73,18 @@ def run_with_retries(
     schedule: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     record_lines: bool = False,
+    watch: Callable[[RunMetrics], None] | None = None,
+    metric_interval: float | None = None,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> RunResult:
     """Run the pipeline, retrying retriable failures, then send the project's alerts.
 
     Returns the result of the attempt that succeeded; raises the error of the last attempt.
     Only the first attempt runs with ``full_refresh``: a retry continues from what it
-    committed. ``schedule`` names the schedule the run is for, kept with every attempt in
-    the history. ``sleep`` is for tests.
+    committed. ``schedule`` names the schedule the run is for, and ``overrides`` its
+    ``--config`` values, kept with every attempt in the history (a retry reuses them).
+    ``watch`` is handed the metrics of each attempt before it starts (for a progress
+    display), ``metric_interval`` goes to :func:`run_pipeline`. ``sleep`` is for tests.
     """
     with contextlib.ExitStack() as owned:
         if history is None:
@@ -87,6 +93,9 @@ def run_with_retries(
         origin = RunOrigin(trigger, schedule=schedule)
         run_id = first
         while True:
+            metrics = RunMetrics()
+            if watch is not None:
+                watch(metrics)
             try:
                 result = run_pipeline(
                     project,
@@ -103,6 +112,9 @@ def run_with_retries(
                     run_id=run_id,
                     origin=origin,
                     record_lines=record_lines,
+                    metrics=metrics,
+                    metric_interval=metric_interval,
+                    overrides=overrides,
                 )
             except EltError as error:
                 if origin.attempt > policy.retries or not error.retriable:

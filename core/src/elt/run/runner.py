@@ -41,7 +41,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,11 +49,11 @@ from typing import Any
 
 from elt.errors import UsageError
 from elt.history import HistoryStore, RunOrigin, RunRecord, now
-from elt.project import Plugin, PluginKind, Project
+from elt.project import NO_OVERRIDES, Overrides, Plugin, PluginKind, Project, check_overrides
 from elt.run.fastpath import with_csv_batches
-from elt.run.invoker import prepare
+from elt.run.invoker import Invocation, prepare, shown_overrides, with_metric_interval
 from elt.run.logs import Redactor, RunLog
-from elt.run.metrics import RunMetrics
+from elt.run.metrics import RunMetrics, StreamProgress
 from elt.run.pipeline import Pipeline
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
@@ -96,6 +96,8 @@ class RunResult:
     mappers: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
     bytes: int | None = None
+    streams: tuple[StreamProgress, ...] = ()
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 def new_run_id() -> str:
@@ -119,6 +121,9 @@ def run_pipeline(
     run_id: str | None = None,
     origin: RunOrigin | None = None,
     record_lines: bool = False,
+    metrics: RunMetrics | None = None,
+    metric_interval: float | None = None,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
@@ -127,14 +132,19 @@ def run_pipeline(
     holds the state id (unless ``force``); in every case the state stored so far is kept.
     ``store`` defaults to the project's ``state_backend`` and ``history`` to its
     ``system_database``, each opened and closed here. ``run_id`` (default: a new one) and
-    ``origin`` (default: a first attempt from the command line) go into the history.
+    ``origin`` (default: a first attempt from the command line) go into the history, and
+    so do ``overrides`` (``--config``, only of the run's plugins), secrets redacted; they
+    win over every other source of the plugins' config.
     Between elt's own plugins rows travel as csv files (:mod:`elt.run.fastpath`) unless
-    ``record_lines``.
+    ``record_lines``. ``metrics`` (default: a new one) counts the plugins' METRIC lines as
+    they arrive, for a progress display to read; ``metric_interval`` asks the plugins that
+    read ``ELT_METRIC_INTERVAL`` to log their counters every that many seconds.
     """
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
     target_plugin = _plugin_of_kind(project, target, PluginKind.TARGET)
     mapper_plugins = [_plugin_of_kind(project, m, PluginKind.MAPPER) for m in mappers]
+    check_overrides(overrides, (tap, *mappers, target), scope="the run")
     active = project.environment(environment)
     if state_id is None:
         state_id = default_state_id(active.name if active else None, tap, target)
@@ -147,7 +157,8 @@ def run_pipeline(
     run_id = run_id or new_run_id()
     log_path = project.root / LOG_DIR / state_id_filename(state_id) / f"{run_id}.log"
     holder = f"run {run_id} (pid {os.getpid()}, log {log_path})"
-    metrics = RunMetrics()
+    if metrics is None:
+        metrics = RunMetrics()
     record = RunRecord(
         run_id=run_id,
         state_id=state_id,
@@ -158,6 +169,7 @@ def run_pipeline(
         log_path=str(log_path),
         environment=active.name if active else None,
         origin=origin or RunOrigin(),
+        overrides=shown_overrides(project, overrides, environment=environment),
     )
     with (
         owned,
@@ -166,27 +178,23 @@ def run_pipeline(
         tempfile.TemporaryDirectory(prefix="elt-run-") as private,
     ):
         workdir = Path(private)
-        tap_invocation = prepare(project, tap_plugin, environment=environment, workdir=workdir)
-        mapper_invocations = [
-            prepare(project, plugin, environment=environment, workdir=workdir)
-            for plugin in mapper_plugins
-        ]
-        target_invocation = prepare(
-            project, target_plugin, environment=environment, workdir=workdir
+        invocations, fast_path = _invocations(
+            project,
+            (tap_plugin, *mapper_plugins, target_plugin),
+            environment=environment,
+            workdir=workdir,
+            record_lines=record_lines,
+            metric_interval=metric_interval,
+            overrides=overrides,
         )
-        batches = None
-        if not mapper_invocations and not record_lines:
-            batches = with_csv_batches(tap_invocation, target_invocation, workdir / "batches")
-        if batches is not None:
-            tap_invocation, target_invocation = batches
-        invocations = (tap_invocation, *mapper_invocations, target_invocation)
+        tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
             supervisor = Supervisor(log, stop_timeout)
             with forward_signals(supervisor.interrupt), supervisor:
                 chain = " -> ".join(i.name for i in invocations)
                 log.write("elt", f"run {run_id}: {chain}, state id {state_id!r}")
-                if batches is not None:
+                if fast_path:
                     log.write("elt", f"fast path: {tap} sends csv BATCH files, {target} COPYs them")
                 for invocation in invocations:
                     config = json.dumps(invocation.shown_config, default=str)
@@ -220,7 +228,34 @@ def run_pipeline(
         mappers=tuple(mappers),
         rows=metrics.rows(tap, target),
         bytes=metrics.bytes(tap, target),
+        streams=tuple(metrics.progress(tap, target, ended=True)),
+        overrides=record.overrides,
     )
+
+
+def _invocations(
+    project: Project,
+    plugins: Sequence[Plugin],
+    *,
+    environment: str | None,
+    workdir: Path,
+    record_lines: bool,
+    metric_interval: float | None,
+    overrides: Overrides,
+) -> tuple[list[Invocation], bool]:
+    """The run's plugins in order, ready to start, and whether they use the csv fast path."""
+    invocations = [
+        prepare(project, plugin, environment=environment, workdir=workdir, overrides=overrides)
+        for plugin in plugins
+    ]
+    batches = None
+    if len(invocations) == 2 and not record_lines:  # a tap and a target, no mapper
+        batches = with_csv_batches(invocations[0], invocations[1], workdir / "batches")
+    if batches is not None:
+        invocations = list(batches)
+    if metric_interval is not None:
+        invocations = [with_metric_interval(i, metric_interval) for i in invocations]
+    return invocations, batches is not None
 
 
 def project_state_store(project: Project) -> StateStore:

@@ -129,12 +129,12 @@ class Scheduler:
         for spec in self._schedules():
             last = self.last_started(spec.name)
             if last is None:
-                self.next_at[spec.name] = next_fire(spec.interval, now)
+                self.next_at[spec.name] = next_fire(spec.interval, now, spec.timezone)
                 _log.info(
                     "%s: no run in the history; next at %s", spec.name, _at(self.next_at[spec.name])
                 )
                 continue
-            due = next_fire(spec.interval, last)
+            due = next_fire(spec.interval, last, spec.timezone)
             if due > now:
                 self.next_at[spec.name] = due
                 _log.info("%s: last run started %s; next at %s", spec.name, _at(last), _at(due))
@@ -142,7 +142,7 @@ class Scheduler:
             self._missed(spec, due, since=last)
             if spec.catch_up is CatchUp.ONCE:
                 self._fire(spec, due)
-            self.next_at[spec.name] = next_fire(spec.interval, now)
+            self.next_at[spec.name] = next_fire(spec.interval, now, spec.timezone)
             _log.info("%s: next at %s", spec.name, _at(self.next_at[spec.name]))
 
     def tick(self) -> float:
@@ -153,12 +153,12 @@ class Scheduler:
             due = self.next_at[spec.name]
             if due > now or self._stopping:
                 continue
-            late = next_fire(spec.interval, due) <= now
+            late = next_fire(spec.interval, due, spec.timezone) <= now
             if late:
                 self._missed(spec, due, since=None)
             if not late or spec.catch_up is CatchUp.ONCE:
                 self._fire(spec, due)
-            self.next_at[spec.name] = next_fire(spec.interval, now)
+            self.next_at[spec.name] = next_fire(spec.interval, now, spec.timezone)
             _log.info("%s: next at %s", spec.name, _at(self.next_at[spec.name]))
         if not self.next_at:
             return self.poll

@@ -9,11 +9,13 @@ from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
 from elt.sdk.lean import LeanTarget, Load
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Tap, Target
+from elt.sdk.progress import MeteredStream, metric_interval
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 
 __all__ = [
     "LeanTarget",
     "Load",
+    "MeteredStream",
     "OrjsonReader",
     "OrjsonWriter",
     "StdoutSink",
@@ -24,5 +26,6 @@ __all__ = [
     "encode_records",
     "maps_are_identity",
     "maps_configured",
+    "metric_interval",
     "record_prefix",
 ]

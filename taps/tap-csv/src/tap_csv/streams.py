@@ -37,7 +37,13 @@ from singer_sdk import Stream
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
 
 from elt.errors import ConfigError, ProtocolError
-from elt.sdk import OrjsonWriter, encode_records, maps_are_identity, record_prefix
+from elt.sdk import (
+    MeteredStream,
+    OrjsonWriter,
+    encode_records,
+    maps_are_identity,
+    record_prefix,
+)
 from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
 from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks
@@ -75,7 +81,7 @@ class _Chunk:
     end_of_file: bool = False
 
 
-class CsvStream(Stream):
+class CsvStream(MeteredStream, Stream):
     """The records of an entity's CSV files, typed as its columns were discovered."""
 
     is_sorted = False  # files are not ordered by the replication key

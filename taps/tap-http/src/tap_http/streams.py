@@ -32,7 +32,13 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from elt.errors import ConfigError, ServiceError
-from elt.sdk import OrjsonWriter, encode_records, maps_are_identity, record_prefix
+from elt.sdk import (
+    MeteredStream,
+    OrjsonWriter,
+    encode_records,
+    maps_are_identity,
+    record_prefix,
+)
 from tap_http.bookmarks import newer_than
 from tap_http.pages import PageReader
 from tap_http.pagination import HttpPaginator, make_paginator
@@ -55,7 +61,7 @@ BODY_EXCERPT: Final = 300
 CHUNK_RECORDS: Final = 1000
 
 
-class HttpStream(RESTStream[Any]):
+class HttpStream(MeteredStream, RESTStream[Any]):
     """Records of one configured endpoint; ``settings`` says which and how."""
 
     settings: StreamSettings

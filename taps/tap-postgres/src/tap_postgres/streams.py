@@ -39,7 +39,7 @@ from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
 
 from elt.errors import ConfigError
 from elt.protocol import loads_exact
-from elt.sdk import OrjsonWriter, maps_are_identity, record_prefix
+from elt.sdk import MeteredStream, OrjsonWriter, maps_are_identity, record_prefix
 from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
 from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
@@ -65,7 +65,7 @@ DEFAULT_STATE_INTERVAL_ROWS: Final = 10_000
 _first = itemgetter(0)
 
 
-class PostgresStream(Stream):
+class PostgresStream(MeteredStream, Stream):
     """The rows of one relation, typed as discovery found its columns."""
 
     def __init__(self, tap: TapPostgres, table: Table) -> None:
