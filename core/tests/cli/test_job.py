@@ -27,7 +27,9 @@ def job_run(elt: Elt, toy: ToyProject, *args: str) -> Result:
     return elt("--project", str(toy.root), "job", "run", "nightly", *args)
 
 
-def test_a_job_runs_its_tasks_in_order_printing_a_line_for_each(elt: Elt, toy: ToyProject) -> None:
+def test_a_job_runs_its_tasks_in_order_printing_a_line_and_table_for_each(
+    elt: Elt, toy: ToyProject
+) -> None:
     toy.write(tap={"count": 2})
     with_job(toy, PLAIN, MAPPED)
     result = job_run(elt, toy)
@@ -35,11 +37,17 @@ def test_a_job_runs_its_tasks_in_order_printing_a_line_for_each(elt: Elt, toy: T
     with open_history(toy.root, None) as history:
         rows = list(reversed(history.list_runs()))
     assert [r.blocks for r in rows] == [(TAP, TARGET), (TAP, MAPPER, TARGET)]
-    assert {(r.origin.trigger, r.origin.schedule) for r in rows} == {(Trigger.CLI, None)}
-    first, second = result.stdout.splitlines()
-    assert first.startswith(f"{TAP} -> {TARGET}: done in ")
-    assert first.endswith(f"({rows[0].run_id}, {rows[0].state_id})")
-    assert second.startswith(f"{TAP} -> {MAPPER} -> {TARGET}: done in ")
+    origins = {(r.origin.trigger, r.origin.schedule, r.origin.job) for r in rows}
+    assert origins == {(Trigger.CLI, None, "nightly")}
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if ": done in " in line] == [lines[0], lines[4]]
+    assert lines[0].startswith(f"{TAP} -> {TARGET}: done in ")
+    assert lines[0].endswith(f"({rows[0].run_id}, {rows[0].state_id})")
+    assert lines[1].split() == ["STREAM", "ROWS", "ROWS/S", "SECONDS"]
+    assert [line.split()[:2] for line in lines[2:4]] == [["items", "2"], ["others", "2"]]
+    assert lines[4].startswith(f"{TAP} -> {MAPPER} -> {TARGET}: done in ")
+    shown = elt("--project", str(toy.root), "runs", "show", rows[0].run_id).stdout
+    assert "trigger:     cli, attempt 1, job nightly" in shown
 
 
 def test_a_job_stops_at_the_first_failing_task_and_exits_with_its_error(
@@ -50,7 +58,7 @@ def test_a_job_stops_at_the_first_failing_task_and_exits_with_its_error(
     result = job_run(elt, toy)
     assert result.exit_code == 70
     assert result.stdout.startswith(f"{TAP} -> {TARGET}: done in ")
-    assert len(result.stdout.splitlines()) == 1
+    assert sum(": done in " in line for line in result.stdout.splitlines()) == 1
     assert f"task 2 of 3 ({MAPPED}) failed" in result.stderr
     assert "not running the 1 after it" in result.stderr
     assert f"error: mapper {MAPPER} exited with code 6." in result.stderr

@@ -176,11 +176,12 @@ def test_an_old_history_is_upgraded_and_its_rows_read_back_intact(
         started_at=datetime(2025, 2, 1, tzinfo=UTC),
         log_path="/logs/new-1.log",
         overrides={"tap-a": {"start_date": "2024-01-01", "password": "********"}},
+        origin=RunOrigin(Trigger.SCHEDULE, schedule="nightly", job="load-all"),
     )
     with open_history(tmp_path, url) as history:
         old = [OLD_1] if version == 1 else [OLD_2, OLD_1]
         assert history.list_runs() == old
-        assert [r.overrides for r in old] == [{}] * len(old)
+        assert [(r.overrides, r.origin.job) for r in old] == [({}, None)] * len(old)
         history.add(new)
         ended = new.ended(RunStatus.SUCCESS, rows={"users": 1}, bytes=None, exit_code=0, error=None)
         history.finish(ended)

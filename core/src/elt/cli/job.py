@@ -6,7 +6,7 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import config_option, env_option, run_and_report
+from elt.cli.tasks import config_option, env_option, progress_option, run_and_report
 from elt.errors import UsageError
 from elt.history import Trigger
 from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
@@ -85,6 +85,7 @@ def remove(session: Session, *, name: str) -> None:
     metavar="SECONDS",
     help="Pause before the first retry; doubled for each next one (capped, with jitter).",
 )
+@progress_option()
 @pass_session
 def run(
     session: Session,
@@ -94,6 +95,7 @@ def run(
     config_items: tuple[str, ...],
     retries: int,
     retry_delay: float,
+    progress_interval: float,
 ) -> None:
     """Run the job NAME now: each of its tasks in order, like `elt run`.
 
@@ -125,5 +127,7 @@ def run(
         policy=RetryPolicy(retries=retries, delay=retry_delay),
         environment=environment,
         trigger=Trigger.CLI,
+        job=name,
         overrides=overrides,
+        progress_interval=progress_interval,
     )

@@ -9,7 +9,8 @@ reads a record. Three modes, chosen by :func:`progress_mode`:
   line per stream that moved since the last report; plugins report at that interval.
 - ``off`` (``--progress-interval 0``): nothing until the end.
 
-Either way the run ends with :func:`stream_table` of every stream.
+Either way the run ends with :func:`stream_table` of every stream; a run that fails gets
+the table of what the plugins had counted as a note after its error.
 """
 
 from __future__ import annotations
@@ -22,14 +23,27 @@ from enum import StrEnum
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
+import click
+
 from elt.cli.render import table
+from elt.errors import EltError
 from elt.run.metrics import RunMetrics, StreamProgress
 
 if TYPE_CHECKING:
     from rich.live import Live
     from rich.table import Table
 
-__all__ = ["LIVE_METRIC_INTERVAL", "Progress", "ProgressMode", "progress_mode", "stream_table"]
+__all__ = [
+    "DEFAULT_PROGRESS_INTERVAL",
+    "LIVE_METRIC_INTERVAL",
+    "Progress",
+    "ProgressMode",
+    "progress_for",
+    "progress_mode",
+    "stream_table",
+]
+
+DEFAULT_PROGRESS_INTERVAL = 10.0
 
 LIVE_METRIC_INTERVAL = 1.0
 _LIVE_REFRESH_PER_SECOND = 2
@@ -48,6 +62,21 @@ def progress_mode(interval: float, stream: IO[str] | None = None) -> ProgressMod
     stream = stream if stream is not None else sys.stderr
     isatty = getattr(stream, "isatty", None)
     return ProgressMode.LIVE if isatty is not None and isatty() else ProgressMode.LINES
+
+
+def progress_for(interval: float) -> Callable[[str, str], Progress]:
+    """A maker of the progress display of each run (``tap``, ``target``): live on a
+    terminal, else lines to stderr every ``interval`` seconds."""
+    mode = progress_mode(interval)
+
+    def make(tap: str, target: str) -> Progress:
+        return Progress(tap, target, mode=mode, interval=interval, echo=_to_stderr)
+
+    return make
+
+
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def stream_table(streams: Sequence[StreamProgress]) -> str:
@@ -130,6 +159,11 @@ class Progress:
             self._thread.join()
         if self._live is not None:
             self._live.stop()
+        if isinstance(error, EltError):
+            streams = self.streams()
+            if any(s.rows for s in streams):  # the counts lag by up to a metric interval
+                table = stream_table(streams)
+                error.add_note(f"Rows the plugins reported before the end:\n{table}")
 
     # live
 

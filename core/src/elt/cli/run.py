@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from elt.cli.progress import Progress, progress_mode, stream_table
+from elt.cli.progress import progress_for, stream_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import config_option, env_option
-from elt.errors import EltError, UsageError
+from elt.cli.tasks import config_option, env_option, progress_option
+from elt.errors import UsageError
 from elt.project import PluginKind, parse_overrides
 from elt.run import (
     DEFAULT_STOP_TIMEOUT,
@@ -19,8 +19,6 @@ from elt.run import (
 )
 
 __all__ = ["run"]
-
-DEFAULT_PROGRESS_INTERVAL = 10.0
 
 
 @click.command()
@@ -78,14 +76,7 @@ DEFAULT_PROGRESS_INTERVAL = 10.0
 )
 @env_option()
 @config_option()
-@click.option(
-    "--progress-interval",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_PROGRESS_INTERVAL,
-    show_default=True,
-    metavar="SECONDS",
-    help="Off a terminal, print each stream's progress this often; 0: only the final table.",
-)
+@progress_option()
 @format_option("text")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
 @pass_session
@@ -163,36 +154,22 @@ def run(
         project, plugins, environment=environment, install=not no_install
     ):
         click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
-    progress = Progress(
-        tap,
-        target,
-        mode=progress_mode(progress_interval),
-        interval=progress_interval,
-        echo=lambda line: click.echo(line, err=True),
-    )
-    try:
-        with progress:
-            result = run_with_retries(
-                project,
-                tap,
-                target,
-                policy=RetryPolicy(retries=retries, delay=retry_delay),
-                environment=environment,
-                state_id=state_id,
-                full_refresh=full_refresh,
-                stop_timeout=stop_timeout,
-                force=force,
-                mappers=mappers,
-                record_lines=record_lines,
-                watch=progress.watch,
-                metric_interval=progress.metric_interval,
-                overrides=overrides,
-            )
-    except EltError as error:
-        streams = progress.streams()
-        if any(s.rows for s in streams):  # shown after the error; counts lag a metric interval
-            error.add_note(f"Rows the plugins reported before the end:\n{stream_table(streams)}")
-        raise
+    with progress_for(progress_interval)(tap, target) as progress:
+        result = run_with_retries(
+            project,
+            tap,
+            target,
+            policy=RetryPolicy(retries=retries, delay=retry_delay),
+            environment=environment,
+            state_id=state_id,
+            full_refresh=full_refresh,
+            stop_timeout=stop_timeout,
+            force=force,
+            mappers=mappers,
+            record_lines=record_lines,
+            watcher=progress,
+            overrides=overrides,
+        )
     if output == "json" or json_output:
         click.echo(json_text(_as_dict(result)))
         return

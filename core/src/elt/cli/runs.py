@@ -137,7 +137,8 @@ def show_run(session: Session, run_id: str, output: str) -> None:
         ),
         f"trigger:     {record.origin.trigger.value}, attempt {record.origin.attempt}"
         + (f" (retry of {record.origin.retry_of})" if record.origin.retry_of else "")
-        + (f", schedule {record.origin.schedule}" if record.origin.schedule else ""),
+        + (f", schedule {record.origin.schedule}" if record.origin.schedule else "")
+        + (f", job {record.origin.job}" if record.origin.job else ""),
         f"started:     {data['started_at']}",
         f"ended:       {data['ended_at'] or '-'}",
         f"duration:    {'-' if record.duration is None else f'{record.duration:.1f} s'}",

@@ -8,7 +8,7 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import run_and_report
+from elt.cli.tasks import progress_option, run_and_report
 from elt.errors import UsageError
 from elt.history import Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
@@ -120,8 +120,9 @@ def remove(session: Session, *, name: str) -> None:
     hidden=True,
     help="What starts it: `elt scheduler` passes schedule.",
 )
+@progress_option()
 @pass_session
-def run(session: Session, *, name: str, trigger: str) -> None:
+def run(session: Session, *, name: str, trigger: str, progress_interval: float) -> None:
     """Run the schedule NAME now: its job or run, environment and retries.
 
     The runs are recorded in the history as runs of this schedule (trigger cli), so
@@ -145,6 +146,8 @@ def run(session: Session, *, name: str, trigger: str) -> None:
         environment=spec.env or session.environment,
         trigger=Trigger(trigger),
         schedule=spec.name,
+        job=spec.job,
+        progress_interval=progress_interval,
     )
 
 

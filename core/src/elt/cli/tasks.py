@@ -1,8 +1,9 @@
-"""What the commands that start runs share: ``--env``, ``--config``, and running a job's tasks.
+"""What the commands that start runs share: ``--env``, ``--config``, ``--progress-interval``
+and running a job's tasks.
 
 ``elt run`` and ``elt job run`` take the same per-run parameters, spelled the same way;
-``elt job run`` and ``elt schedule run`` run a list of tasks and print the same line for
-each one that finished.
+``elt job run`` and ``elt schedule run`` run a list of tasks, each with the progress display
+of ``elt run``, and print the same line and table of streams for each one that finished.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import TypeVar
 
 import click
 
+from elt.cli.progress import DEFAULT_PROGRESS_INTERVAL, progress_for, stream_table
 from elt.history import Trigger
 from elt.project import NO_OVERRIDES, OVERRIDE_FORM, Overrides, Project
 from elt.run import RetryPolicy, RunResult, run_tasks
 
-__all__ = ["config_option", "env_option", "run_and_report"]
+__all__ = ["config_option", "env_option", "progress_option", "run_and_report"]
 
 FC = TypeVar("FC", bound=Callable[..., object])
 
@@ -43,6 +45,18 @@ def config_option() -> Callable[[FC], FC]:
     )
 
 
+def progress_option() -> Callable[[FC], FC]:
+    """``--progress-interval SECONDS`` (passed as ``progress_interval``)."""
+    return click.option(
+        "--progress-interval",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_PROGRESS_INTERVAL,
+        show_default=True,
+        metavar="SECONDS",
+        help="Off a terminal, print each stream's progress this often; 0: only the final table.",
+    )
+
+
 def run_and_report(
     project: Project,
     tasks: Sequence[str],
@@ -51,9 +65,12 @@ def run_and_report(
     environment: str | None,
     trigger: Trigger,
     schedule: str | None = None,
+    job: str | None = None,
     overrides: Overrides = NO_OVERRIDES,
+    progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
 ) -> None:
-    """Run ``tasks`` in order (:func:`elt.run.run_tasks`), printing a line as each ends.
+    """Run ``tasks`` in order (:func:`elt.run.run_tasks`), showing each one's progress and
+    printing a line and its streams as each ends.
 
     The first failure is raised, so the command exits with that task's code.
     """
@@ -64,11 +81,15 @@ def run_and_report(
         environment=environment,
         trigger=trigger,
         schedule=schedule,
+        job=job,
         overrides=overrides,
         on_result=_report,
+        display=progress_for(progress_interval),
     )
 
 
 def _report(result: RunResult) -> None:
     chain = " -> ".join((result.tap, *result.mappers, result.target))
     click.echo(f"{chain}: done in {result.duration:.1f} s ({result.run_id}, {result.state_id})")
+    if result.streams:
+        click.echo(stream_table(result.streams))

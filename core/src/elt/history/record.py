@@ -37,13 +37,14 @@ class Trigger(StrEnum):
 @dataclass(frozen=True)
 class RunOrigin:
     """Why a run happens: its trigger, which attempt it is (1 first), the first attempt's
-    run id when it is a retry, and the schedule it runs for (by ``elt scheduler`` or
-    ``elt schedule run``), if any."""
+    run id when it is a retry, the schedule it runs for (by ``elt scheduler`` or
+    ``elt schedule run``) and the job it is a task of, if any."""
 
     trigger: Trigger = Trigger.CLI
     attempt: int = 1
     retry_of: str | None = None
     schedule: str | None = None
+    job: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class RunRecord:
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
             "schedule": self.origin.schedule,
+            "job": self.origin.job,
             "overrides": _plain(self.overrides),
             "status": self.status.value,
             "started_at": _iso(self.started_at),
@@ -162,6 +164,7 @@ class RunRecord:
             "attempt": self.origin.attempt,
             "retry_of": self.origin.retry_of,
             "schedule": self.origin.schedule,
+            "job": self.origin.job,
             "overrides": json.dumps(_plain(self.overrides)),
             "status": self.status.value,
             "started_at": _iso(self.started_at),
@@ -186,7 +189,11 @@ class RunRecord:
             target=row["target"],
             environment=row["environment"],
             origin=RunOrigin(
-                Trigger(row["trigger"]), int(row["attempt"]), row["retry_of"], row["schedule"]
+                Trigger(row["trigger"]),
+                int(row["attempt"]),
+                row["retry_of"],
+                row["schedule"],
+                row["job"],
             ),
             overrides=_json(row["overrides"]),
             status=RunStatus(row["status"]),

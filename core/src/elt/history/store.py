@@ -64,19 +64,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE elt_runs ADD COLUMN schedule {text}",
         "CREATE INDEX elt_runs_by_schedule ON elt_runs (schedule, started_at)",
     ),
-    # 3: the run's --config overrides, {plugin: {setting: value}} with secrets redacted;
-    # rows of earlier runs had none
-    ("ALTER TABLE elt_runs ADD COLUMN overrides {json} NOT NULL DEFAULT '{{}}'",),
+    # 3: the run's --config overrides, {plugin: {setting: value}} with secrets redacted
+    # (rows of earlier runs had none), and the job a run is a task of
+    (
+        "ALTER TABLE elt_runs ADD COLUMN overrides {json} NOT NULL DEFAULT '{{}}'",
+        "ALTER TABLE elt_runs ADD COLUMN job {text}",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "run_id, state_id, tap, mappers, target, environment, trigger, attempt, retry_of, schedule, "
-    "overrides, status, started_at, ended_at, rows, bytes, exit_code, error, log_path, pid, host"
+    "job, overrides, status, started_at, ended_at, rows, bytes, exit_code, error, log_path, pid, "
+    "host"
 )
 _INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}) VALUES (
     :run_id, :state_id, :tap, CAST(:mappers AS {{json}}), :target, :environment, :trigger,
-    :attempt, :retry_of, :schedule, CAST(:overrides AS {{json}}), :status,
+    :attempt, :retry_of, :schedule, :job, CAST(:overrides AS {{json}}), :status,
     CAST(:started_at AS {{time}}), CAST(:ended_at AS {{time}}), CAST(:rows AS {{json}}),
     :bytes, :exit_code, :error, :log_path, :pid, :host)"""
 _FINISH = """UPDATE elt_runs SET status = :status, ended_at = CAST(:ended_at AS {time}),

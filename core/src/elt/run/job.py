@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from elt.errors import EltError
 from elt.history import Trigger, headline
 from elt.project import NO_OVERRIDES, Overrides, Project, blocks_of, check_overrides
+from elt.run.metrics import Watcher
 from elt.run.provision import install_missing
 from elt.run.retry import RetryPolicy, run_with_retries
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult
@@ -34,15 +36,19 @@ def run_tasks(
     environment: str | None = None,
     trigger: Trigger = Trigger.CLI,
     schedule: str | None = None,
+    job: str | None = None,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     install: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
     overrides: Overrides = NO_OVERRIDES,
+    display: Callable[[str, str], AbstractContextManager[Watcher]] | None = None,
 ) -> list[RunResult]:
     """Run each ``TAP [MAPPER...] TARGET`` task in order; raise the first failure's error.
 
     ``on_result`` is told of each task that succeeded as soon as it has (for progress
     output); the results of all of them are returned when every task succeeded.
+    ``display(tap, target)``, if given, makes the progress display each task runs in.
+    ``job`` names the job whose tasks these are, for the history.
     """
     check_overrides(
         overrides, [name for task in tasks for name in blocks_of(task)], scope="the tasks"
@@ -57,18 +63,22 @@ def run_tasks(
                 project, plugins, environment=environment, install=install
             ):
                 _log.warning("installed %s into %s", installed.plugin, installed.venv)
-            result = run_with_retries(
-                project,
-                tap,
-                target,
-                mappers=mappers,
-                policy=policy or RetryPolicy(),
-                environment=environment,
-                trigger=trigger,
-                schedule=schedule,
-                stop_timeout=stop_timeout,
-                overrides={p: s for p, s in overrides.items() if p in (tap, *mappers, target)},
-            )
+            shown = display(tap, target) if display is not None else nullcontext(None)
+            with shown as watcher:
+                result = run_with_retries(
+                    project,
+                    tap,
+                    target,
+                    mappers=mappers,
+                    policy=policy or RetryPolicy(),
+                    environment=environment,
+                    trigger=trigger,
+                    schedule=schedule,
+                    job=job,
+                    stop_timeout=stop_timeout,
+                    overrides={p: s for p, s in overrides.items() if p in (tap, *mappers, target)},
+                    watcher=watcher,
+                )
         except EltError as error:
             left = len(tasks) - number
             if left:

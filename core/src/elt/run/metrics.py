@@ -22,13 +22,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from elt.protocol import parse_metric
 
-__all__ = ["RunMetrics", "StreamProgress"]
+__all__ = ["RunMetrics", "StreamProgress", "Watcher"]
 
 _BYTES = frozenset({"byte_count", "bytes"})
 _UNNAMED = "(unnamed)"
+_MEASURABLE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class StreamProgress:
 
     @property
     def rate(self) -> float | None:
-        """Rows per second over the stream's time so far; None before any time has passed."""
-        return self.rows / self.seconds if self.seconds > 0 else None
+        """Rows per second over the stream's time so far; None while that is too short to
+        tell (a tenth of a second)."""
+        return self.rows / self.seconds if self.seconds >= _MEASURABLE_SECONDS else None
 
     def as_dict(self) -> dict[str, object]:
         rate = self.rate
@@ -53,6 +56,20 @@ class StreamProgress:
             "seconds": round(self.seconds, 3),
             "rows_per_second": None if rate is None else round(rate, 1),
         }
+
+
+class Watcher(Protocol):
+    """What shows a run's progress (``elt run``'s display): it is handed each attempt's
+    metrics before the attempt starts, and says how often plugins should report."""
+
+    @property
+    def metric_interval(self) -> float | None:
+        """Seconds between a plugin's counts (``ELT_METRIC_INTERVAL``); None: the plugin's."""
+        ...
+
+    def watch(self, metrics: RunMetrics) -> None:
+        """Show ``metrics`` from now on."""
+        ...
 
 
 @dataclass

@@ -29,7 +29,7 @@ from elt.errors import EltError, Interrupted
 from elt.history import HistoryStore, RunOrigin, Trigger, headline
 from elt.project import NO_OVERRIDES, Overrides, Project
 from elt.run.alerts import send_alerts
-from elt.run.metrics import RunMetrics
+from elt.run.metrics import RunMetrics, Watcher
 from elt.run.record import project_history
 from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult, new_run_id, run_pipeline
 from elt.state import StateStore
@@ -71,10 +71,10 @@ def run_with_retries(
     mappers: Sequence[str] = (),
     trigger: Trigger = Trigger.CLI,
     schedule: str | None = None,
+    job: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     record_lines: bool = False,
-    watch: Callable[[RunMetrics], None] | None = None,
-    metric_interval: float | None = None,
+    watcher: Watcher | None = None,
     overrides: Overrides = NO_OVERRIDES,
 ) -> RunResult:
     """Run the pipeline, retrying retriable failures, then send the project's alerts.
@@ -83,19 +83,19 @@ def run_with_retries(
     Only the first attempt runs with ``full_refresh``: a retry continues from what it
     committed. ``schedule`` names the schedule the run is for, and ``overrides`` its
     ``--config`` values, kept with every attempt in the history (a retry reuses them).
-    ``watch`` is handed the metrics of each attempt before it starts (for a progress
-    display), ``metric_interval`` goes to :func:`run_pipeline`. ``sleep`` is for tests.
+    ``watcher`` (a progress display) is handed the metrics of each attempt before it
+    starts. ``job`` names the job the run is a task of. ``sleep`` is for tests.
     """
     with contextlib.ExitStack() as owned:
         if history is None:
             history = owned.enter_context(project_history(project))
         first = new_run_id()
-        origin = RunOrigin(trigger, schedule=schedule)
+        origin = RunOrigin(trigger, schedule=schedule, job=job)
         run_id = first
         while True:
             metrics = RunMetrics()
-            if watch is not None:
-                watch(metrics)
+            if watcher is not None:
+                watcher.watch(metrics)
             try:
                 result = run_pipeline(
                     project,
@@ -113,7 +113,7 @@ def run_with_retries(
                     origin=origin,
                     record_lines=record_lines,
                     metrics=metrics,
-                    metric_interval=metric_interval,
+                    metric_interval=None if watcher is None else watcher.metric_interval,
                     overrides=overrides,
                 )
             except EltError as error:
@@ -130,7 +130,7 @@ def run_with_retries(
                     wait,
                 )
                 _pause(wait, sleep, error)
-                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first, schedule)
+                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first, schedule, job)
                 run_id = new_run_id()
                 continue
             _alert(project, history, run_id)

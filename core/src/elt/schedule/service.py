@@ -55,6 +55,10 @@ class ScheduleLauncher:
             spec.name,
             "--trigger",
             "schedule",
+            # one line per stream every few seconds from several schedules at once would
+            # bury the scheduler's own decisions; each task's table still ends its run
+            "--progress-interval",
+            "0",
         ]
 
     def __call__(self, spec: ScheduleSpec) -> subprocess.Popen[bytes]:
