@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from elt.cli import cli
+from tests.fixtures.apiserver import ApiServer
 
 Elt = Callable[..., Result]
 
@@ -34,3 +35,11 @@ def project(tmp_path: Path, elt: Elt) -> Path:
     )
     assert elt("--project", str(root), "add", "target", "target-postgres").exit_code == 0
     return root
+
+
+@pytest.fixture
+def webhook() -> Iterator[ApiServer]:
+    """A real local HTTP server to receive alerts."""
+    server = ApiServer()
+    yield server
+    server.stop()

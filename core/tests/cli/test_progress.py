@@ -15,6 +15,7 @@ from click.testing import Result
 from rich.console import Console
 
 from core.tests.plugins import TAP, TARGET, ToyProject, elt_executable
+from core.tests.run.test_metrics import line
 from elt.cli.progress import Progress, ProgressMode, progress_mode, stream_table
 from elt.run.metrics import RunMetrics, StreamProgress
 
@@ -22,13 +23,7 @@ Elt = Callable[..., Result]
 
 
 def counter(stream: str, value: int) -> str:
-    point = {
-        "type": "counter",
-        "metric": "record_count",
-        "value": value,
-        "tags": {"stream": stream},
-    }
-    return f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}"
+    return line("record_count", value, stream=stream)
 
 
 class Tty(io.StringIO):

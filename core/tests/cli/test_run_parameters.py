@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
+from core.tests.cli.toyruns import Elt, add_to_project, elt_in, history
 from core.tests.plugins import TAP, TARGET, ToyProject
 from tests.fixtures.apiserver import ApiServer, Reply
 
-Elt = Callable[..., Result]
 PROD = {"name": "prod", "plugins": {"taps": [{"name": TAP, "config": {"count": 3}}]}}
-
-
-def elt_in(elt: Elt, toy: ToyProject, *args: str, env: dict[str, str] | None = None) -> Result:
-    return elt("--project", str(toy.root), *args, env=env)
-
-
-def history(elt: Elt, toy: ToyProject) -> list[dict[str, Any]]:
-    result = elt_in(elt, toy, "runs", "list", "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    runs: list[dict[str, Any]] = json.loads(result.stdout)
-    return runs
-
-
-def add_to_project(toy: ToyProject, **keys: Any) -> None:
-    document = json.loads((toy.root / "plugins.yml").read_text())
-    document.update(keys)
-    (toy.root / "plugins.yml").write_text(json.dumps(document))
-
-
-@pytest.fixture
-def webhook() -> Iterator[ApiServer]:
-    server = ApiServer()
-    yield server
-    server.stop()
 
 
 def test_an_override_wins_over_plugins_yml_and_the_environment_and_is_recorded(

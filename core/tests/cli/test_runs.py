@@ -6,41 +6,14 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 
+from core.tests.cli.toyruns import Elt, add_to_project, elt_in, history
 from core.tests.plugins import MAPPER, TAP, TARGET, ToyProject, elt_executable, wait_for
 from tests.fixtures.apiserver import ApiServer, Reply
-
-Elt = Callable[..., Result]
-
-
-def elt_in(elt: Elt, toy: ToyProject, *args: str) -> Result:
-    return elt("--project", str(toy.root), *args)
-
-
-def history(elt: Elt, toy: ToyProject, *args: str) -> list[dict[str, Any]]:
-    result = elt_in(elt, toy, "runs", "list", "--format", "json", *args)
-    assert result.exit_code == 0, result.stderr
-    runs: list[dict[str, Any]] = json.loads(result.stdout)
-    return runs
-
-
-def add_to_project(toy: ToyProject, **keys: Any) -> None:
-    document = json.loads((toy.root / "plugins.yml").read_text())
-    document.update(keys)
-    (toy.root / "plugins.yml").write_text(json.dumps(document))
-
-
-@pytest.fixture
-def webhook() -> Iterator[ApiServer]:
-    server = ApiServer()
-    yield server
-    server.stop()
 
 
 def test_a_successful_run_is_recorded_with_rows_per_stream(elt: Elt, toy: ToyProject) -> None:

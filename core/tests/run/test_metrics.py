@@ -7,8 +7,8 @@ import json
 from elt.run.metrics import RunMetrics, StreamProgress
 
 
-def line(metric: str, value: object, **tags: object) -> str:
-    point = {"type": "counter", "metric": metric, "value": value, "tags": tags}
+def line(metric: str, value: object, kind: str = "counter", **tags: object) -> str:
+    point = {"type": kind, "metric": metric, "value": value, "tags": tags}
     return f"2025-01-01 12:00:00,000 | INFO | singer_sdk.metrics | METRIC: {json.dumps(point)}"
 
 
@@ -55,13 +55,7 @@ class Clock:
 
 
 def timer(seconds: float, stream: str) -> str:
-    point = {
-        "type": "timer",
-        "metric": "sync_duration",
-        "value": seconds,
-        "tags": {"stream": stream},
-    }
-    return f"INFO singer_sdk.metrics METRIC: {json.dumps(point)}"
+    return line("sync_duration", seconds, kind="timer", stream=stream)
 
 
 def test_progress_times_each_stream_from_its_first_line_until_now_or_its_end() -> None:

@@ -6,7 +6,13 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import config_option, env_option, progress_option, run_and_report
+from elt.cli.tasks import (
+    config_option,
+    env_option,
+    progress_option,
+    retry_options,
+    run_and_report,
+)
 from elt.errors import UsageError
 from elt.history import Trigger
 from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
@@ -69,22 +75,7 @@ def remove(session: Session, *, name: str) -> None:
 @click.argument("name")
 @env_option()
 @config_option()
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    metavar="N",
-    help="Retry each task's failure a retry can fix up to N times (as `elt run --retries`).",
-)
-@click.option(
-    "--retry-delay",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Pause before the first retry; doubled for each next one (capped, with jitter).",
-)
+@retry_options("each task's failure a retry can fix (as `elt run --retries`)")
 @progress_option()
 @pass_session
 def run(

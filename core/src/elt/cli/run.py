@@ -7,7 +7,7 @@ import click
 from elt.cli.progress import progress_for, stream_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import config_option, env_option, progress_option
+from elt.cli.tasks import config_option, env_option, progress_option, retry_options
 from elt.errors import UsageError
 from elt.project import PluginKind, parse_overrides
 from elt.run import (
@@ -52,23 +52,7 @@ __all__ = ["run"]
     is_flag=True,
     help="Run even if another run holds the state id (its lock is taken, with a warning).",
 )
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    metavar="N",
-    help="Retry a failure a retry can fix (service unreachable, plugin exit 75 or killed) "
-    "up to N times.",
-)
-@click.option(
-    "--retry-delay",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Pause before the first retry; doubled for each next one (capped, with jitter).",
-)
+@retry_options("a failure a retry can fix (service unreachable, plugin exit 75 or killed)")
 @click.option(
     "--record-lines",
     is_flag=True,

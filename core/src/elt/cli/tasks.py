@@ -18,7 +18,7 @@ from elt.history import Trigger
 from elt.project import NO_OVERRIDES, OVERRIDE_FORM, Overrides, Project
 from elt.run import RetryPolicy, RunResult, run_tasks
 
-__all__ = ["config_option", "env_option", "progress_option", "run_and_report"]
+__all__ = ["config_option", "env_option", "progress_option", "retry_options", "run_and_report"]
 
 FC = TypeVar("FC", bound=Callable[..., object])
 
@@ -43,6 +43,32 @@ def config_option() -> Callable[[FC], FC]:
         help="Set a plugin's setting for this run only, over every other source; VALUE is "
         "read as by `elt config set`. Repeatable.",
     )
+
+
+def retry_options(what: str) -> Callable[[FC], FC]:
+    """``--retries N`` and ``--retry-delay SECONDS`` (passed as ``retries``, ``retry_delay``);
+    ``what`` says what is retried, in the help."""
+    retries = click.option(
+        "--retries",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        metavar="N",
+        help=f"Retry {what} up to N times.",
+    )
+    delay = click.option(
+        "--retry-delay",
+        type=click.FloatRange(min=0),
+        default=10.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Pause before the first retry; doubled for each next one (capped, with jitter).",
+    )
+
+    def decorate(command: FC) -> FC:
+        return retries(delay(command))
+
+    return decorate
 
 
 def progress_option() -> Callable[[FC], FC]:
