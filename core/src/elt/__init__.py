@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("elt")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # looked up on first use: importlib.metadata costs ~50 ms, paid by every elt command
+    # and plugin start otherwise
+    if name != "__version__":
+        raise AttributeError(f"module 'elt' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("elt")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"

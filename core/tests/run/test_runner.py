@@ -294,14 +294,17 @@ def test_without_select_or_metadata_the_tap_runs_on_its_own_catalog(toy: ToyProj
     assert toy.ids() == [1, 2]
 
 
-def test_select_rules_that_match_no_stream_stop_the_run_before_it_starts(
+def test_select_rules_that_match_no_stream_stop_the_run_before_the_tap_starts(
     toy: ToyProject,
 ) -> None:
-    toy.write(select=["users.*"])
+    toy.write(select=["users.*"], tap={"report": str(toy.root / "tap.json")})
     with pytest.raises(ConfigError) as raised:
         run(toy)
     assert "match no stream (the tap offers: items, others)" in str(raised.value)
-    assert not toy.output.exists()
+    assert not (toy.root / "tap.json").exists()  # only --discover ran, which writes no report
+    assert toy.ids() == []
+    log = toy.logs()[0].read_text()
+    assert "stopping toy-target" not in log  # it started with discovery and saw end of input
 
 
 def test_a_failed_discovery_names_the_tap_and_its_last_words(toy: ToyProject) -> None:
@@ -311,6 +314,11 @@ def test_a_failed_discovery_names_the_tap_and_its_last_words(toy: ToyProject) ->
     text = str(raised.value)
     assert text.startswith("toy-tap: discovery (--discover) exited with code 2")
     assert "  INFO toy-tap: ERROR cannot reach the source" in text
+    log = toy.logs()[0].read_text()
+    # the target starts up while the tap discovers, and exits by itself on end of input
+    assert log.index("starting toy-target") < log.index("--discover")
+    assert "stopping toy-target" not in log
+    assert "toy-target | INFO toy-target: done: 0 records" in log
 
 
 def test_a_missing_required_setting_fails_before_any_plugin_starts(toy: ToyProject) -> None:

@@ -22,7 +22,6 @@ from typing import Any
 
 import click
 
-from elt import __version__
 from elt.cli.session import Session
 from elt.errors import EltError
 
@@ -139,7 +138,9 @@ def _configure_logging(level: str) -> None:
     envvar="ELT_LOG_LEVEL",
     help="Log detail on stderr; debug also shows tracebacks.",
 )
-@click.version_option(__version__, "--version", prog_name="elt", message="%(prog)s %(version)s")
+@click.version_option(
+    None, "--version", package_name="elt", prog_name="elt", message="%(prog)s %(version)s"
+)
 @click.pass_context
 def cli(
     ctx: click.Context, project_dir: Path | None, environment: str | None, log_level: str

@@ -1,10 +1,11 @@
 """One run's plugins, pipes and stored states: the part of ``elt run`` between start and exit.
 
 :mod:`elt.run.runner` prepares a run (lock, history, invocations, log) and hands it to a
-:class:`Pipeline`, which discovers the catalog when the tap needs one, starts the target,
-the mappers and the tap joined by OS pipes, stores each state the target commits, stops
-what is left when one fails, and names the plugin at fault (the runner's module docstring
-says why it can be certain).
+:class:`Pipeline`, which starts the target and the mappers, discovers the catalog when the
+tap needs one while they start up (a failed discovery gives them end of input: they exit
+with nothing to commit), starts the tap joined to them by OS pipes, stores each state the
+target commits, stops what is left when one fails, and names the plugin at fault (the
+runner's module docstring says why it can be certain).
 """
 
 from __future__ import annotations
@@ -83,9 +84,8 @@ class Pipeline:
                 raise self._interrupted() from error
             raise
 
-    def _run(self, *, full_refresh: bool) -> tuple[int, int]:
-        stored = self.store.get(self.state_id)
-        self.state = stored
+    def _tap_arguments(self, stored: dict[str, Any] | None, *, full_refresh: bool) -> list[str]:
+        """``--catalog`` (discovered now, when the tap needs one) and ``--state`` files."""
         arguments = []
         if self.tap.plugin.select or self.tap.plugin.metadata:
             catalog = build_catalog(self.supervisor, self.tap, self.workdir)
@@ -100,6 +100,11 @@ class Pipeline:
             state_file = self.workdir / f"{self.tap.name}.state.json"
             write_private(state_file, json.dumps(stored).encode())
             arguments += ["--state", str(state_file)]
+        return arguments
+
+    def _run(self, *, full_refresh: bool) -> tuple[int, int]:
+        stored = self.store.get(self.state_id)
+        self.state = stored
         with contextlib.ExitStack() as held:
             # pipes[i] feeds consumers[i]; downstream starts first, so a plugin that cannot
             # start costs no extraction, and the parent closes each write end once given
@@ -122,6 +127,14 @@ class Pipeline:
                     )
                 finally:
                     pipes[index + 1].close_write_end()
+            # discovery runs while the target and mappers start up (both are mostly imports)
+            try:
+                arguments = self._tap_arguments(stored, full_refresh=full_refresh)
+            except BaseException:
+                pipes[0].close_write_end()  # no input: they exit with nothing to commit
+                for process in (*mappers, target):
+                    process.wait(self.supervisor.stop_timeout)
+                raise
             try:
                 tap = self.supervisor.start(
                     self.tap,
