@@ -48,6 +48,10 @@ def test_a_job_runs_its_tasks_in_order_printing_a_line_and_table_for_each(
     assert lines[4].startswith(f"{TAP} -> {MAPPER} -> {TARGET}: done in ")
     shown = elt("--project", str(toy.root), "runs", "show", rows[0].run_id).stdout
     assert "trigger:     cli, attempt 1, job nightly" in shown
+    listed = elt("--project", str(toy.root), "runs", "list", "--job", "nightly", "--format", "json")
+    assert [r["run_id"] for r in json.loads(listed.stdout)] == [rows[1].run_id, rows[0].run_id]
+    other = elt("--project", str(toy.root), "runs", "list", "--job", "other", "--format", "json")
+    assert json.loads(other.stdout) == []
 
 
 def test_a_job_stops_at_the_first_failing_task_and_exits_with_its_error(

@@ -86,6 +86,18 @@ def test_list_is_newest_first_and_filters_by_state_id_and_status(history: Histor
     assert [r.run_id for r in history.list_runs(status=RunStatus.RUNNING)] == ["r3"]
 
 
+def test_list_filters_by_schedule_and_job(history: HistoryStore) -> None:
+    history.add(record("cli"))
+    history.add(record("s1", minutes=1, origin=RunOrigin(Trigger.SCHEDULE, schedule="nightly")))
+    nightly_job = RunOrigin(Trigger.SCHEDULE, schedule="nightly", job="load")
+    history.add(record("s2", minutes=2, origin=nightly_job))
+    history.add(record("j1", minutes=3, origin=RunOrigin(job="load")))
+    assert [r.run_id for r in history.list_runs(schedule="nightly")] == ["s2", "s1"]
+    assert [r.run_id for r in history.list_runs(job="load")] == ["j1", "s2"]
+    assert [r.run_id for r in history.list_runs(schedule="nightly", job="load")] == ["s2"]
+    assert history.list_runs(job="other") == []
+
+
 def test_a_retry_keeps_its_trigger_attempt_and_first_run(history: HistoryStore) -> None:
     history.add(record("r2", origin=RunOrigin(Trigger.RETRY, 2, "r1")))
     got = history.get("r2")

@@ -59,10 +59,19 @@ def runs() -> None:
     type=click.Choice([s.value for s in RunStatus]),
     help="Only the runs in this status.",
 )
+@click.option("--schedule", metavar="NAME", help="Only the runs of this schedule.")
+@click.option("--job", metavar="NAME", help="Only the runs of this job's tasks.")
 @format_option("table")
 @pass_session
 def list_runs(
-    session: Session, limit: int, state_id: str | None, status: str | None, output: str
+    session: Session,
+    *,
+    limit: int,
+    state_id: str | None,
+    status: str | None,
+    schedule: str | None,
+    job: str | None,
+    output: str,
 ) -> None:
     """List the latest runs, newest first.
 
@@ -70,10 +79,15 @@ def list_runs(
     Examples:
       elt runs list
       elt runs list --state-id dev:tap-csv-to-target-postgres --format json
+      elt runs list --schedule nightly --status failed
     """
     with _history(session) as history:
         found = history.list_runs(
-            limit=limit, state_id=state_id, status=RunStatus(status) if status else None
+            limit=limit,
+            state_id=state_id,
+            status=RunStatus(status) if status else None,
+            schedule=schedule,
+            job=job,
         )
     if output == "json":
         click.echo(json_text([record.as_dict() for record in found]))

@@ -116,16 +116,19 @@ class HistoryStore(abc.ABC):
         limit: int | None = 20,
         state_id: str | None = None,
         status: RunStatus | None = None,
+        schedule: str | None = None,
+        job: str | None = None,
     ) -> list[RunRecord]:
-        """The latest runs first, optionally of one state id and/or in one status."""
+        """The latest runs first; only those of the state id, status, schedule and job given."""
         self.mark_stale()
-        where, parameters = [], {}
-        if state_id is not None:
-            where.append("state_id = :state_id")
-            parameters["state_id"] = state_id
-        if status is not None:
-            where.append("status = :status")
-            parameters["status"] = status.value
+        wanted = {
+            "state_id": state_id,
+            "status": None if status is None else status.value,
+            "schedule": schedule,
+            "job": job,
+        }
+        parameters = {column: value for column, value in wanted.items() if value is not None}
+        where = [f"{column} = :{column}" for column in parameters]
         query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         query += " ORDER BY started_at DESC, run_id DESC"
         if limit is not None:
