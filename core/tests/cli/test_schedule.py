@@ -97,10 +97,30 @@ def test_schedule_run_runs_it_now_as_a_cli_run_of_the_schedule(elt: Elt, toy: To
         ).exit_code
         == 0
     )
+    (never,) = json.loads(elt(*at, "schedule", "list", "--format", "json").stdout)
+    assert never["last_run"] is None
     result = elt(*at, "schedule", "run", "now")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"{TAP} -> {TARGET}: done in ")
     with open_history(toy.root, None) as history:
         (row,) = history.list_runs()
     assert (row.origin.trigger, row.origin.schedule) == (Trigger.CLI, "now")
+    (listed,) = json.loads(elt(*at, "schedule", "list", "--format", "json").stdout)
+    assert (listed["last_run"]["run_id"], listed["last_run"]["status"]) == (row.run_id, "success")
+    assert f"success {listed['last_run']['started_at']}" in elt(*at, "schedule", "list").stdout
     assert elt(*at, "schedule", "run", "nope").exit_code == 2
+
+
+def test_schedules_are_listed_when_the_history_cannot_be_read(elt: Elt, project: Path) -> None:
+    path = project / "plugins.yml"
+    path.write_text(path.read_text() + "system_database: postgresql://postgres@127.0.0.1:1/none\n")
+    at = ("--project", str(project))
+    added = elt(
+        *at, "schedule", "add", "s", "--run", "tap-csv target-postgres", "--interval", "@daily"
+    )
+    assert added.exit_code == 0, added.stderr
+    listed = elt(*at, "schedule", "list")
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines()[1].split()[0] == "s"
+    assert listed.stdout.splitlines()[1].endswith("-")
+    assert "note: no last runs shown: " in listed.stderr

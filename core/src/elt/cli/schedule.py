@@ -9,10 +9,10 @@ import click
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
 from elt.cli.tasks import progress_option, run_and_report
-from elt.errors import UsageError
-from elt.history import Trigger
+from elt.errors import EltError, UsageError
+from elt.history import RunRecord, Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
-from elt.run import RetryPolicy
+from elt.run import RetryPolicy, project_history
 from elt.schedule import next_fire
 
 __all__ = ["schedule"]
@@ -87,17 +87,25 @@ def add(
 @format_option("text")
 @pass_session
 def list_schedules(session: Session, *, output: str) -> None:
-    """List the schedules and when each fires next (if no run is missed or still going)."""
+    """List the schedules, when each fires next (if no run is missed or still going) and how
+    its latest run went (from the run history)."""
     schedules = load_project(session.root(), interpolate=False).manifest.schedules
     now = datetime.now(UTC)
-    entries = [_as_dict(spec, next_fire(spec.interval, now, spec.timezone)) for spec in schedules]
+    last = _last_runs(session, [spec.name for spec in schedules]) if schedules else {}
+    entries = [
+        _as_dict(spec, next_fire(spec.interval, now, spec.timezone), last.get(spec.name))
+        for spec in schedules
+    ]
     if output == "json":
         click.echo(json_text(entries))
     elif entries:
         headers = ("schedule", "runs", "interval", "zone", "env", "retries", "catch up", "next")
         keys = ("name", "runs", "interval", "timezone", "env", "retries", "catch_up", "next_at")
-        rows = [[str(e[k] if e[k] is not None else "") for k in keys] for e in entries]
-        click.echo(table(headers, rows))
+        rows = [
+            [*(str(e[k] if e[k] is not None else "") for k in keys), _last_text(e["last_run"])]
+            for e in entries
+        ]
+        click.echo(table((*headers, "last run"), rows))
     else:
         click.echo("no schedules; add one with: elt schedule add NAME ...", err=True)
 
@@ -151,7 +159,28 @@ def run(session: Session, *, name: str, trigger: str, progress_interval: float) 
     )
 
 
-def _as_dict(spec: ScheduleSpec, next_at: datetime) -> dict[str, object]:
+def _last_runs(session: Session, names: list[str]) -> dict[str, RunRecord]:
+    """The latest run of each schedule; none (with a note) when the history cannot be read,
+    so the list still shows what plugins.yml says."""
+    found: dict[str, RunRecord] = {}
+    try:
+        with project_history(session.project()) as history:
+            for name in names:
+                record = history.last_of_schedule(name)
+                if record is not None:
+                    found[name] = record
+    except EltError as error:
+        click.echo(f"note: no last runs shown: {error}", err=True)
+    return found
+
+
+def _last_text(last: object) -> str:
+    if not isinstance(last, dict):
+        return "-"
+    return f"{last['status']} {last['started_at']}"
+
+
+def _as_dict(spec: ScheduleSpec, next_at: datetime, last: RunRecord | None) -> dict[str, object]:
     return {
         "name": spec.name,
         "runs": f"job {spec.job}" if spec.job is not None else spec.run,
@@ -164,4 +193,10 @@ def _as_dict(spec: ScheduleSpec, next_at: datetime) -> dict[str, object]:
         "retry_delay": spec.retry_delay,
         "catch_up": spec.catch_up.value,
         "next_at": next_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "last_run": None if last is None else _last_dict(last),
     }
+
+
+def _last_dict(last: RunRecord) -> dict[str, object]:
+    shown = last.as_dict()
+    return {k: shown[k] for k in ("run_id", "status", "started_at", "ended_at", "trigger", "error")}
