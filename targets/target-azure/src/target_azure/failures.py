@@ -1,21 +1,16 @@
 """azure-core's exceptions, sorted once into one-paragraph :class:`ServiceError` messages.
 
 Only the HTTP status and Azure's error code are quoted for refused requests: the service's
-own text for a failed signature repeats the request's signature. Everything else goes through
-:func:`redact`, which removes the configured key, SAS token or connection string and any
-signed-URL parameter.
+own text for a failed signature repeats the request's signature. Everything else goes
+through :func:`~elt.sdk.lake.objectstore.redact`, which removes the configured key, SAS
+token or connection string and any signed-URL parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from azure.core import exceptions as core
 
-from elt.errors import ServiceError
-from elt.sdk.lake.objectstore import redact
-
-__all__ = ["CREDENTIALS_HINT", "service_error"]
+__all__ = ["CREDENTIALS_HINT", "explain"]
 
 CREDENTIALS_HINT = (
     "check `connection_string`, `account_key` or `sas_token` (not expired, with read, add, "
@@ -25,15 +20,7 @@ CREDENTIALS_HINT = (
 REFUSED_CODES = {"AuthenticationFailed", "InvalidAuthenticationInfo", "NoAuthenticationInformation"}
 
 
-def service_error(
-    exc: Exception, *, where: str, doing: str, secrets: Iterable[str | None] = ()
-) -> ServiceError:
-    """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
-    message, hint = _explain(exc)
-    return ServiceError(f"{doing} failed: {redact(message, secrets)}", where=where, hint=hint)
-
-
-def _explain(exc: Exception) -> tuple[str, str]:
+def explain(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, core.HttpResponseError) and exc.status_code is not None:
         error_code = getattr(exc, "error_code", None)  # an enum member or a plain string
         code = str(getattr(error_code, "value", error_code) or exc.reason or "")

@@ -18,8 +18,14 @@ from urllib.parse import urlsplit
 
 from azure.storage.blob import BlobBlock, ContainerClient
 
-from elt.sdk.lake.objectstore import PartBuffer, listing_prefix, object_key, relative_key
-from target_azure.failures import service_error
+from elt.sdk.lake.objectstore import (
+    PartBuffer,
+    guarded_call,
+    listing_prefix,
+    object_key,
+    relative_key,
+)
+from target_azure.failures import explain
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "AzureStore", "AzureUpload"]
 
@@ -57,10 +63,7 @@ class AzureStore:
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
         """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
-        try:
-            return request()
-        except Exception as exc:
-            raise service_error(exc, where=where, doing=doing, secrets=self.secrets) from exc
+        return guarded_call(request, explain, where=where, doing=doing, secrets=self.secrets)
 
     def check(self) -> None:
         where = f"{self._base}/{self.prefix}"

@@ -2,8 +2,9 @@
 
 The JSON API, the resumable-upload protocol and the credential refresh each raise their own
 exception types; a person reading the message needs only which object, what GCS (or the
-token endpoint) said, and what to change. Texts go through :func:`redact` so no signed-URL
-parameter or token reaches a message (the key file's contents never enter one).
+token endpoint) said, and what to change. Texts go through
+:func:`~elt.sdk.lake.objectstore.redact` so no signed-URL parameter or token reaches a
+message (the key file's contents never enter one).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from google.api_core import exceptions as api
 from google.auth import exceptions as auth
 from google.resumable_media import common as media
 
-from elt.errors import ServiceError
-from elt.sdk.lake.objectstore import redact
-
-__all__ = ["service_error"]
+__all__ = ["explain"]
 
 CREDENTIALS_HINT = (
     "check `credentials_path` (a service-account key file), or the application default "
@@ -30,12 +28,6 @@ PERMISSION_HINT = (
 )
 
 
-def service_error(exc: Exception, *, where: str, doing: str) -> ServiceError:
-    """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
-    message, hint = _explain(exc)
-    return ServiceError(f"{doing} failed: {redact(message)}", where=where, hint=hint)
-
-
 def _status(exc: Exception) -> int | None:
     if isinstance(exc, api.GoogleAPICallError):
         return exc.code
@@ -44,7 +36,7 @@ def _status(exc: Exception) -> int | None:
     return None
 
 
-def _explain(exc: Exception) -> tuple[str, str]:
+def explain(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, api.RetryError) and isinstance(exc.cause, Exception):
         exc = exc.cause  # retried until the budget ran out: what failed is what matters
     status = _status(exc)

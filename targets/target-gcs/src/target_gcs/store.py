@@ -27,8 +27,8 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from google.resumable_media import RetryStrategy
 from google.resumable_media.requests import ResumableUpload
 
-from elt.sdk.lake.objectstore import listing_prefix, object_key, relative_key
-from target_gcs.failures import service_error
+from elt.sdk.lake.objectstore import guarded_call, listing_prefix, object_key, relative_key
+from target_gcs.failures import explain
 
 __all__ = ["CHUNK_MULTIPLE", "DEFAULT_CHUNK_SIZE", "GcsStore", "GcsUpload"]
 
@@ -75,10 +75,7 @@ class GcsStore:
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
         """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
-        try:
-            return request()
-        except Exception as exc:
-            raise service_error(exc, where=where, doing=doing) from exc
+        return guarded_call(request, explain, where=where, doing=doing)
 
     def check(self) -> None:
         where = f"gs://{self.bucket.name}/{self.prefix}"

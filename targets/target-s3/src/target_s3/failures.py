@@ -1,13 +1,12 @@
 """botocore's exceptions, sorted once into one-paragraph :class:`ServiceError` messages.
 
 A person reading the message should know which object, what S3 said, and what to change —
-and never see a key: botocore's texts carry no credentials, and :func:`redact` removes any
-configured secret and signed-URL parameter in case one slipped in.
+and never see a key: botocore's texts carry no credentials, and
+:func:`~elt.sdk.lake.objectstore.redact` removes any configured secret and signed-URL
+parameter in case one slipped in.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -20,10 +19,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from elt.errors import ServiceError
-from elt.sdk.lake.objectstore import redact
-
-__all__ = ["service_error"]
+__all__ = ["explain"]
 
 CREDENTIALS_HINT = (
     "check aws_access_key_id, aws_secret_access_key and aws_session_token, or the AWS "
@@ -45,15 +41,7 @@ UNREACHABLE = (
 )
 
 
-def service_error(
-    exc: Exception, *, where: str, doing: str, secrets: Iterable[str | None] = ()
-) -> ServiceError:
-    """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
-    message, hint = _explain(exc)
-    return ServiceError(f"{doing} failed: {redact(message, secrets)}", where=where, hint=hint)
-
-
-def _explain(exc: Exception) -> tuple[str, str]:
+def explain(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "?"))

@@ -14,8 +14,15 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from elt.sdk.lake.objectstore import PartBuffer, listing_prefix, object_key, relative_key
-from target_s3.failures import service_error
+from elt.sdk.lake.objectstore import (
+    PartBuffer,
+    client_failure,
+    guarded_call,
+    listing_prefix,
+    object_key,
+    relative_key,
+)
+from target_s3.failures import explain
 
 __all__ = ["DEFAULT_PART_SIZE", "MIN_PART_SIZE", "S3Store", "S3Upload"]
 
@@ -57,10 +64,7 @@ class S3Store:
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
         """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
-        try:
-            return request()
-        except Exception as exc:
-            raise service_error(exc, where=where, doing=doing, secrets=self.secrets) from exc
+        return guarded_call(request, explain, where=where, doing=doing, secrets=self.secrets)
 
     def check(self) -> None:
         where = f"s3://{self.bucket}/{self.prefix}"
@@ -161,7 +165,9 @@ class S3Upload:
                 "a lifecycle rule (AbortIncompleteMultipartUpload) removes them",
                 self.where,
                 upload_id,
-                service_error(exc, where=self.where, doing="aborting", secrets=self.store.secrets),
+                client_failure(
+                    exc, explain, where=self.where, doing="aborting", secrets=self.store.secrets
+                ),
             )
 
     def _send(self, part: bytes) -> None:

@@ -8,17 +8,35 @@ that are the same whatever the client live here, so the three cannot drift apart
   refuses, before any request, a key that is absolute or walks out with ``..``.
 - :class:`PartBuffer` cuts a stream of writes of any size into parts of one size, as S3
   multipart uploads and Azure staged blocks want, holding at most one part plus one write.
-- :func:`redact` takes secrets out of a client's error text before it reaches a message.
+- :func:`redact` takes secrets out of a client's error text before it reaches a message;
+  :func:`guarded_call` runs one client request and turns whatever it raises into a
+  :class:`ServiceError` through the store's own ``explain`` (what the client said, and what
+  to change), redacted.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
-from elt.errors import ConfigError
+from elt.errors import ConfigError, ServiceError
 
-__all__ = ["PartBuffer", "listing_prefix", "object_key", "redact", "relative_key", "store_prefix"]
+__all__ = [
+    "Explain",
+    "PartBuffer",
+    "client_failure",
+    "guarded_call",
+    "listing_prefix",
+    "object_key",
+    "redact",
+    "relative_key",
+    "store_prefix",
+]
+
+T = TypeVar("T")
+# a client's exception -> (what happened, what to do)
+Explain = Callable[[Exception], tuple[str, str]]
 
 # A SAS signature or a credential in a query string, however the client quotes a URL.
 _SECRET_PARAMS = re.compile(r"(?i)\b(sig|signature|x-amz-signature|access_token|token)=[^&\s'\"]+")
@@ -78,6 +96,29 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+def client_failure(
+    exc: Exception, explain: Explain, *, where: str, doing: str, secrets: Iterable[str | None] = ()
+) -> ServiceError:
+    """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
+    message, hint = explain(exc)
+    return ServiceError(f"{doing} failed: {redact(message, secrets)}", where=where, hint=hint)
+
+
+def guarded_call(
+    request: Callable[[], T],
+    explain: Explain,
+    *,
+    where: str,
+    doing: str,
+    secrets: Iterable[str | None] = (),
+) -> T:
+    """Run one client request; any failure becomes :func:`client_failure`'s ServiceError."""
+    try:
+        return request()
+    except Exception as exc:
+        raise client_failure(exc, explain, where=where, doing=doing, secrets=secrets) from exc
 
 
 class PartBuffer:
