@@ -27,15 +27,19 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
+from singer_sdk import Stream
 from singer_sdk import typing as th
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, SDKBatchMessage
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
+from elt.sdk.io import OrjsonWriter
 
 __all__ = [
     "CSV_BATCH",
     "DEFAULT_BATCH_SIZE",
     "CsvBatchSettings",
+    "CsvBatchStream",
     "EltCapabilities",
     "batch_config_property",
     "csv_batch_settings",
@@ -83,6 +87,39 @@ class CsvBatchSettings:
     def new_path(self, tap: str, stream: str) -> Path:
         """A fresh file in the folder for one batch of ``stream``."""
         return self.folder / (self.stem(tap, stream) + self.suffix)
+
+
+class CsvBatchStream(Stream):
+    """A stream that writes these csv files when ``batch_config`` asks for ``format: csv``
+    (singer-sdk's own batcher otherwise); a subclass writes them in ``_sync_csv_batches``
+    and names each finished one with :meth:`_announce`."""
+
+    def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
+        settings = csv_batch_settings(self.config, self._tap.name)
+        if settings is None:
+            super()._sync_batches(batch_config, context=context)
+        else:
+            self._sync_csv_batches(settings)
+
+    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+        raise NotImplementedError
+
+    def _announce(self, url: str | None, settings: CsvBatchSettings) -> None:
+        """Send the BATCH message naming a finished file (nothing for None).
+
+        The message is flushed at once: the target loads this file while the next one is
+        written, instead of finding every BATCH message in the buffer at the end.
+        """
+        if url is None:
+            return
+        encoding = BaseBatchFileEncoding(**settings.encoding)
+        message = SDKBatchMessage(
+            stream=self.name, encoding=encoding, manifest=[url], version=self._stream_version
+        )
+        self._tap.write_message(message)
+        writer = self._tap.message_writer
+        if isinstance(writer, OrjsonWriter):
+            writer.flush()
 
 
 def batch_config_property(csv: str, batch_size: str) -> th.Property[Any]:

@@ -33,9 +33,6 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from singer_sdk import Stream
-from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
-
 from elt.errors import ConfigError, ProtocolError
 from elt.sdk import (
     MeteredStream,
@@ -44,7 +41,7 @@ from elt.sdk import (
     maps_are_identity,
     record_prefix,
 )
-from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
+from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
 from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks
 from tap_csv.columns import Encoding, Kind, Nulls
@@ -57,7 +54,6 @@ from tap_csv.settings import EntitySettings
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
-    from singer_sdk.helpers._batch import BatchConfig
 
 __all__ = ["BATCH_ROWS", "STATE_INTERVAL", "CsvStream"]
 
@@ -81,7 +77,7 @@ class _Chunk:
     end_of_file: bool = False
 
 
-class CsvStream(MeteredStream, Stream):
+class CsvStream(MeteredStream, CsvBatchStream):
     """The records of an entity's CSV files, typed as its columns were discovered."""
 
     is_sorted = False  # files are not ordered by the replication key
@@ -157,13 +153,6 @@ class CsvStream(MeteredStream, Stream):
             # flush the stream's records before the next stream or the end of the process.
             writer.flush()
 
-    def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
-        settings = csv_batch_settings(self.config, self._tap.name)
-        if settings is None:
-            super()._sync_batches(batch_config, context=context)
-        else:
-            self._sync_csv_batches(settings)
-
     def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
         """Write the rows to csv BATCH files, each announced before the messages after it.
 
@@ -232,23 +221,6 @@ class CsvStream(MeteredStream, Stream):
                 where=f"catalog stream {self.name!r}",
                 hint="Select a column in the catalog, or deselect the stream",
             )
-
-    def _announce(self, url: str | None, settings: CsvBatchSettings) -> None:
-        """Send the BATCH message naming a finished file (nothing for None).
-
-        The message is flushed at once: the target loads this file while the next one is
-        written, instead of finding every BATCH message in the buffer at the end.
-        """
-        if url is None:
-            return
-        encoding = BaseBatchFileEncoding(**settings.encoding)
-        message = SDKBatchMessage(
-            stream=self.name, encoding=encoding, manifest=[url], version=self._stream_version
-        )
-        self._tap.write_message(message)
-        writer = self._tap.message_writer
-        if isinstance(writer, OrjsonWriter):
-            writer.flush()
 
     def _bookmarks(self, columns: Sequence[Column]) -> Bookmarks:
         key_kind = next((c.kind for c in columns if c.name == self.replication_key), None)

@@ -34,13 +34,11 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
-from singer_sdk import Stream
-from singer_sdk.helpers._batch import BaseBatchFileEncoding, SDKBatchMessage
 
 from elt.errors import ConfigError
 from elt.protocol import loads_exact
 from elt.sdk import MeteredStream, OrjsonWriter, maps_are_identity, record_prefix
-from elt.sdk.csvbatch import CsvBatchSettings, csv_batch_settings
+from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
 from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
 from tap_postgres.bookmarks import Bookmarks
@@ -51,7 +49,6 @@ from tap_postgres.types import Column
 
 if TYPE_CHECKING:
     from singer_sdk import singerlib as singer
-    from singer_sdk.helpers._batch import BatchConfig
 
     from tap_postgres.tap import TapPostgres
 
@@ -65,7 +62,7 @@ DEFAULT_STATE_INTERVAL_ROWS: Final = 10_000
 _first = itemgetter(0)
 
 
-class PostgresStream(MeteredStream, Stream):
+class PostgresStream(MeteredStream, CsvBatchStream):
     """The rows of one relation, typed as discovery found its columns."""
 
     def __init__(self, tap: TapPostgres, table: Table) -> None:
@@ -165,13 +162,6 @@ class PostgresStream(MeteredStream, Stream):
         if isinstance(writer, OrjsonWriter):
             writer.flush()
 
-    def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
-        settings = csv_batch_settings(self.config, self._tap.name)
-        if settings is None:
-            super()._sync_batches(batch_config, context=context)
-        else:
-            self._sync_csv_batches(settings)
-
     def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
         """One ``COPY … TO STDOUT`` per chunk of ``batch_size`` rows, one file each; the
         BATCH message precedes the STATE whose bookmark covers the file."""
@@ -209,15 +199,6 @@ class PostgresStream(MeteredStream, Stream):
                     failures += 1
                     self._recover(conn, exc, failures, resumable=bool(keys) or not sent)
         self._finish(bookmarks, write_messages=True)
-
-    def _announce(self, url: str, settings: CsvBatchSettings) -> None:
-        message = SDKBatchMessage(
-            stream=self.name,
-            encoding=BaseBatchFileEncoding(**settings.encoding),
-            manifest=[url],
-            version=self._stream_version,
-        )
-        self._tap.write_message(message)
 
     def _batches(
         self, columns: Sequence[Column], keys: Sequence[Column], start: Bounds
