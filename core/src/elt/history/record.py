@@ -13,6 +13,10 @@ from typing import Any
 __all__ = ["RunOrigin", "RunRecord", "RunStatus", "Trigger", "headline", "now", "pid_alive"]
 
 _ERROR_CHARS = 4000
+# as_dict's fields a history row does not keep (they follow from the others), and its
+# JSON-valued ones
+_NOT_COLUMNS = frozenset({"blocks", "duration_seconds"})
+_JSON_COLUMNS = ("mappers", "overrides", "rows")
 
 
 class RunStatus(StrEnum):
@@ -152,31 +156,12 @@ class RunRecord:
         }
 
     def columns(self) -> dict[str, Any]:
-        """The record as the values of a history row (JSON as text, times as ISO text)."""
-        return {
-            "run_id": self.run_id,
-            "state_id": self.state_id,
-            "tap": self.tap,
-            "mappers": json.dumps(list(self.mappers)),
-            "target": self.target,
-            "environment": self.environment,
-            "trigger": self.origin.trigger.value,
-            "attempt": self.origin.attempt,
-            "retry_of": self.origin.retry_of,
-            "schedule": self.origin.schedule,
-            "job": self.origin.job,
-            "overrides": json.dumps(_plain(self.overrides)),
-            "status": self.status.value,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at) if self.ended_at else None,
-            "rows": json.dumps(dict(self.rows)),
-            "bytes": self.bytes,
-            "exit_code": self.exit_code,
-            "error": self.error,
-            "log_path": self.log_path,
-            "pid": self.pid,
-            "host": self.host,
-        }
+        """The record as the values of a history row (JSON as text, times as ISO text): the
+        fields of :meth:`as_dict` the table has, the structured ones as JSON text."""
+        row = {k: v for k, v in self.as_dict().items() if k not in _NOT_COLUMNS}
+        for name in _JSON_COLUMNS:
+            row[name] = json.dumps(row[name])
+        return row
 
     @classmethod
     def from_columns(cls, row: Mapping[str, Any]) -> RunRecord:
