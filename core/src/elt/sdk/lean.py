@@ -23,6 +23,7 @@ from types import FrameType
 from typing import IO, Any, ClassVar, Protocol
 
 from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from elt.errors import Interrupted
 from elt.protocol import dumps
@@ -30,7 +31,17 @@ from elt.sdk.io import OrjsonReader, StdoutSink
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Target
 
-__all__ = ["LeanTarget", "Load"]
+__all__ = ["LEAN_TARGET_CAPABILITIES", "LeanTarget", "Load"]
+
+#: what every target on LeanTarget supports; a target lists these plus its own
+LEAN_TARGET_CAPABILITIES: tuple[CapabilitiesEnum, ...] = (
+    PluginCapabilities.ABOUT,
+    PluginCapabilities.STRUCTURED_LOGGING,
+    PluginCapabilities.ACTIVATE_VERSION,
+    PluginCapabilities.BATCH,
+    PluginCapabilities.STREAM_MAPS,
+    PluginCapabilities.FLATTENING,
+)
 
 logger = logging.getLogger(__name__)
 

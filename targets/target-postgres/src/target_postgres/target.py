@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Final
 
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
-    PluginCapabilities,
     TargetCapabilities,
 )
 
@@ -27,6 +26,7 @@ from elt.errors import ConfigError, ProtocolError
 from elt.sdk import LeanTarget, OrjsonReader
 from elt.sdk.batch import batch_files, batch_records
 from elt.sdk.csvbatch import CSV_BATCH
+from elt.sdk.lean import LEAN_TARGET_CAPABILITIES
 from target_postgres.connection import connect
 from target_postgres.loader import Loader
 from target_postgres.settings import CONFIG_SCHEMA, Settings
@@ -44,12 +44,7 @@ class TargetPostgres(LeanTarget):
     aborted_note = "the open batch was rolled back"
     config_jsonschema = CONFIG_SCHEMA
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
-        PluginCapabilities.ABOUT,
-        PluginCapabilities.STRUCTURED_LOGGING,
-        PluginCapabilities.ACTIVATE_VERSION,
-        PluginCapabilities.BATCH,
-        PluginCapabilities.STREAM_MAPS,
-        PluginCapabilities.FLATTENING,
+        *LEAN_TARGET_CAPABILITIES,
         TargetCapabilities.TARGET_SCHEMA,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,

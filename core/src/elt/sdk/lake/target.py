@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
+from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ProtocolError
 from elt.sdk.batch import batch_records
@@ -34,7 +34,7 @@ from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
 from elt.sdk.lake.writer import LakeWriter
-from elt.sdk.lean import LeanTarget
+from elt.sdk.lean import LEAN_TARGET_CAPABILITIES, LeanTarget
 
 __all__ = ["LakeTarget"]
 
@@ -48,14 +48,7 @@ class LakeTarget(LeanTarget):
     aborted_note = "open files were aborted"
     store_settings: ClassVar[dict[str, Any]] = {}
     config_jsonschema: ClassVar[dict[str, Any]] = config_schema({})
-    capabilities: ClassVar[list[CapabilitiesEnum]] = [
-        PluginCapabilities.ABOUT,
-        PluginCapabilities.STRUCTURED_LOGGING,
-        PluginCapabilities.ACTIVATE_VERSION,
-        PluginCapabilities.BATCH,
-        PluginCapabilities.STREAM_MAPS,
-        PluginCapabilities.FLATTENING,
-    ]
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*LEAN_TARGET_CAPABILITIES]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
