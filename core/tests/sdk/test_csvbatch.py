@@ -8,36 +8,26 @@ import pytest
 from elt.errors import ConfigError
 from elt.sdk.csvbatch import CsvBatchSettings
 from elt.sdk.csvbatch import csv_batch_settings as settings_of
+from tests.fixtures.taps import csv_batch_config
 
 
 def csv_batch_settings(config: dict[str, Any]) -> CsvBatchSettings | None:
     return settings_of(config, "tap-x")
 
 
-def batch_config(root: Any, **settings: Any) -> dict[str, Any]:
-    compression = settings.pop("compression", "none")
-    return {
-        "batch_config": {
-            "encoding": {"format": "csv", "compression": compression},
-            "storage": {"root": root, **settings.pop("storage", {})},
-            **settings,
-        }
-    }
-
-
 def test_settings_take_a_file_url_or_a_path_and_create_the_folder(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
-    settings = csv_batch_settings(batch_config(folder.as_uri(), batch_size=7))
+    settings = csv_batch_settings(csv_batch_config(folder.as_uri(), batch_size=7))
     assert settings == CsvBatchSettings(folder, "", "none", 7)
     assert folder.is_dir()
-    assert csv_batch_settings(batch_config(str(folder))) == CsvBatchSettings(
+    assert csv_batch_settings(csv_batch_config(str(folder))) == CsvBatchSettings(
         folder, "", "none", 100_000
     )
 
 
 def test_other_formats_and_no_batch_config_are_not_csv_batches(tmp_path: Path) -> None:
     assert csv_batch_settings({}) is None
-    jsonl = batch_config(str(tmp_path))
+    jsonl = csv_batch_config(str(tmp_path))
     jsonl["batch_config"]["encoding"]["format"] = "jsonl"
     assert csv_batch_settings(jsonl) is None
 
@@ -45,12 +35,12 @@ def test_other_formats_and_no_batch_config_are_not_csv_batches(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("config", "where"),
     [
-        (batch_config("s3://bucket/batches"), "batch_config.storage.root"),
-        (batch_config(""), "batch_config.storage.root"),
-        (batch_config("/tmp", compression="zstd"), "batch_config.encoding.compression"),
-        (batch_config("/tmp", storage={"prefix": "../up"}), "batch_config.storage.prefix"),
-        (batch_config("/tmp", batch_size=0), "batch_config.batch_size"),
-        (batch_config("/tmp", batch_size="10"), "batch_config.batch_size"),
+        (csv_batch_config("s3://bucket/batches"), "batch_config.storage.root"),
+        (csv_batch_config(""), "batch_config.storage.root"),
+        (csv_batch_config("/tmp", compression="zstd"), "batch_config.encoding.compression"),
+        (csv_batch_config("/tmp", storage={"prefix": "../up"}), "batch_config.storage.prefix"),
+        (csv_batch_config("/tmp", batch_size=0), "batch_config.batch_size"),
+        (csv_batch_config("/tmp", batch_size="10"), "batch_config.batch_size"),
     ],
 )
 def test_bad_batch_settings_are_config_errors_naming_the_setting(

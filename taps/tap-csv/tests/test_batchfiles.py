@@ -2,23 +2,11 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from tap_csv.batchfiles import BatchFiles
 
 from elt.sdk.csvbatch import CsvBatchSettings
-
-
-def batch_config(root: Any, **settings: Any) -> dict[str, Any]:
-    compression = settings.pop("compression", "none")
-    return {
-        "batch_config": {
-            "encoding": {"format": "csv", "compression": compression},
-            "storage": {"root": root, **settings.pop("storage", {})},
-            **settings,
-        }
-    }
 
 
 def local(url: str) -> Path:
