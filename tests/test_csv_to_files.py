@@ -10,13 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from tests.fixtures.cli import run_elt
-
-HEADER = "id,name,amount,updated_at\n"
-ROWS = [
-    '1,"Zoë ""Z"" Müller",10.50,2026-01-01T00:00:00Z\n',
-    '2,"two, with comma",123456789012.123456789,2026-01-02T00:00:00Z\n',
-    '3,"line one\nline two",0.10,2026-01-03T00:00:00Z\n',
-]
+from tests.fixtures.orders import HEADER, ROWS
 
 
 def make_project(root: Path, lake: Path, **target: object) -> Path:

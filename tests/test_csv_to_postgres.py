@@ -13,14 +13,9 @@ import psycopg
 import pytest
 
 from tests.fixtures.cli import run_elt
+from tests.fixtures.orders import HEADER, ROWS
 
 BIN = Path(sys.executable).parent
-HEADER = "id,name,amount,updated_at\n"
-ROWS = [
-    '1,"Zoë ""Z"" Müller",10.50,2026-01-01T00:00:00Z\n',
-    '2,"two, with comma",123456789012.123456789,2026-01-02T00:00:00Z\n',
-    '3,"line one\nline two",0.10,2026-01-03T00:00:00Z\n',
-]
 
 
 def make_project(root: Path, pg_database: str, files: list[str]) -> Path:
