@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from elt.errors import ServiceError
+from elt.files import fsync_directory
 from elt.sdk.csvbatch import CsvBatchSettings
 from tap_csv.csvfields import header_line
 
@@ -93,7 +94,7 @@ class BatchFiles:
             os.fsync(file.raw.fileno())
             file.raw.close()
             os.rename(file.temp, final)
-            _fsync_folder(final.parent)
+            fsync_directory(final.parent)
         self._open = None
         return final.as_uri()
 
@@ -118,12 +119,3 @@ def _writing(path: Path) -> Iterator[None]:
             hint="Check that the folder is writable and has free space; the file was not "
             "announced, so nothing downstream reads it",
         ) from exc
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

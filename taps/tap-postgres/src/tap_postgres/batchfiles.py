@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from elt.errors import ServiceError
+from elt.files import fsync_directory
 
 __all__ = ["copy_to_file"]
 
@@ -44,11 +45,7 @@ def copy_to_file(
             raw.flush()
             os.fsync(raw.fileno())
         os.rename(temp, path)
-        descriptor = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        fsync_directory(path.parent)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ServiceError(

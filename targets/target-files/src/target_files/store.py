@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from elt.errors import ServiceError
+from elt.files import fsync_directory
 
 __all__ = ["LocalStore", "LocalUpload"]
 
@@ -54,7 +55,7 @@ class LocalUpload:
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(self._temp, self._path)
-            _fsync_directory(self._path.parent)
+            fsync_directory(self._path.parent)
         except OSError as exc:
             self.abort()
             raise _error("commit", self._describe, exc) from None
@@ -120,14 +121,6 @@ class LocalStore:
         if ".." in Path(key).parts or Path(key).is_absolute() or "\0" in key:
             raise ServiceError(f"refusing key {key!r}: it would leave {self.describe('')}")
         return path
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _error(action: str, where: str, exc: OSError) -> ServiceError:
