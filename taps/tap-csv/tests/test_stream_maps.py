@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.maps import CUSTOMERS
 from tests.fixtures.taps import TapRun
 
 Sync = Callable[..., TapRun]
@@ -14,15 +15,6 @@ RunTap = Callable[..., TapRun]
 Write = Callable[..., Path]
 
 CSV = "id,name,email,age\n1,Ann,ann@x.io,30\n2,Bo,bo@x.io,17\n3,Cy,cy@x.io,45\n"
-CUSTOMERS = {
-    "people": {
-        "__alias__": "customers",
-        "__filter__": "age >= 18",
-        "name": None,
-        "email": "__NULL__",
-        "email_hash": "md5(email)",
-    }
-}
 
 
 def people(path: Path, **settings: Any) -> dict[str, Any]:
