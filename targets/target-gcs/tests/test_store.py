@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from elt.errors import ConfigError
 from tests.fixtures.services import (
     GcsBucket,
     free_port,
-    running_server,
+    gcs_emulator,
     stop_process,
     unique_name,
 )
@@ -94,13 +93,7 @@ class TestGcsStore(ObjectStoreContract):
     ) -> Iterator[tuple[GcsStore, Callable[[], None]]]:
         """A private emulator, stopped under the upload (it will not delete a bucket with an
         upload in progress)."""
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        argv = [
-            sys.executable, "-m", "gcp_storage_emulator", "start",
-            "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-        ]  # fmt: skip
-        with running_server("gcs-doomed", argv, services_log_dir, f"{url}/") as server:
+        with gcs_emulator("gcs-doomed", services_log_dir) as (url, server):
             bucket = GcsBucket(url, unique_name("doomed"))
             emulator_client(url).create_bucket(bucket.name)
             yield open_store(bucket), lambda: stop_process(server.process)

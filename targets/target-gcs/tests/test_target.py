@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,7 @@ from tests.fixtures.laketargets import (
 )
 from tests.fixtures.services import (
     GcsBucket,
-    free_port,
-    running_server,
+    gcs_emulator,
     stop_process,
     unique_name,
 )
@@ -87,13 +85,7 @@ class TestTargetGcs(LakeTargetContract):
         self, services_log_dir: Path
     ) -> Iterator[tuple[dict[str, Any], Callable[[], None]]]:
         """A private emulator, stopped while the target runs."""
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        argv = [
-            sys.executable, "-m", "gcp_storage_emulator", "start",
-            "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-        ]  # fmt: skip
-        with running_server("gcs-doomed", argv, services_log_dir, f"{url}/") as server:
+        with gcs_emulator("gcs-doomed", services_log_dir) as (url, server):
             client = storage.Client(
                 project="test",
                 credentials=AnonymousCredentials(),
