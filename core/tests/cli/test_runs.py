@@ -185,18 +185,9 @@ def test_history_in_postgres_by_url(elt: Elt, toy: ToyProject, pg_database: str)
     assert rows == [(run["run_id"], "success", {"items": 2, "others": 2})]
 
 
-def start_run(toy: ToyProject) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [elt_executable(), "--project", str(toy.root), "run", TAP, TARGET],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_an_interrupted_run_is_recorded_and_followed_to_its_end(elt: Elt, toy: ToyProject) -> None:
     toy.write(tap={"count": 10, "hang_after": 2})
-    run = start_run(toy)
+    run = toy.start_run()
     wait_for(lambda: toy.ids() == [1, 2])
     [running] = history(elt, toy, "--status", "running")
     follower = subprocess.Popen(
@@ -220,7 +211,7 @@ def test_a_run_whose_elt_was_killed_reads_as_unknown(elt: Elt, toy: ToyProject) 
         tap={"count": 10, "hang_after": 2, "report": str(reports["tap"])},
         target={"report": str(reports["target"])},
     )
-    run = start_run(toy)
+    run = toy.start_run()
     wait_for(lambda: toy.ids() == [1, 2])
     assert [r["status"] for r in history(elt, toy)] == ["running"]
     run.kill()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -107,6 +108,15 @@ class ToyProject:
     def state(self, state_id: str = STATE_ID) -> Any:
         """The stored state."""
         return LocalStateStore.in_project(self.root).get(state_id)
+
+    def start_run(self, *options: str) -> subprocess.Popen[str]:
+        """``elt run toy-tap toy-target OPTIONS…`` as a process of its own, output piped."""
+        return subprocess.Popen(
+            [elt_executable(), "--project", str(self.root), "run", TAP, TARGET, *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def report(self, name: str) -> dict[str, Any]:
         result: dict[str, Any] = json.loads((self.root / name).read_text())

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, elt_executable, wait_for
+from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, wait_for
 from elt.errors import ConfigError, PluginError, ProtocolError, UsageError
 from elt.history import open_history
 from elt.run import run_pipeline
@@ -357,12 +357,7 @@ def test_a_second_run_of_the_same_state_id_fails_at_once_naming_the_first(
     toy: ToyProject,
 ) -> None:
     toy.write(tap={"count": 10, "hang_after": 2})
-    first = subprocess.Popen(
-        [elt_executable(), "--project", str(toy.root), "run", TAP, TARGET],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = toy.start_run()
     try:
         wait_for(lambda: toy.state() is not None and bookmark(toy) == 2)
         started = time.monotonic()

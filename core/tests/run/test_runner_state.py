@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 
 import pytest
 
-from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, elt_executable, wait_for
+from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, wait_for
 from core.tests.state.backends import NAMES, Backend, make_backend
 from elt.errors import UsageError
 from elt.run import run_pipeline
@@ -50,12 +49,7 @@ def test_a_second_run_is_refused_while_the_first_renews_its_lease_and_force_runs
     store = backend.open()
     toy.write(tap={"count": 10, "hang_after": 2})
     backend.configure(toy.root)
-    first = subprocess.Popen(
-        [elt_executable(), "--project", str(toy.root), "run", TAP, TARGET],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = toy.start_run()
     try:
         wait_for(lambda: store.get(STATE_ID) == {"bookmarks": {"items": {"id": 2}}})
         with pytest.raises(UsageError) as raised:

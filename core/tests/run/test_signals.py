@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 
 import pytest
 
-from core.tests.plugins import TAP, TARGET, ToyProject, elt_executable, is_alive, wait_for
-
-
-def start_run(toy: ToyProject, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [elt_executable(), "--project", str(toy.root), "run", TAP, TARGET, *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+from core.tests.plugins import ToyProject, is_alive, wait_for
 
 
 def bookmark_is(toy: ToyProject, value: int) -> bool:
@@ -35,7 +25,7 @@ def test_a_signal_to_elt_stops_both_plugins_keeps_the_state_and_exits_128_plus_i
         tap={"count": 10, "hang_after": 3, "report": str(toy.root / "tap.json")},
         target={"report": str(toy.root / "target.json")},
     )
-    elt = start_run(toy)
+    elt = toy.start_run()
     wait_for(lambda: bookmark_is(toy, 3))
     pids = [toy.report("tap.json")["pid"], toy.report("target.json")["pid"]]
     elt.send_signal(signal_number)
@@ -58,7 +48,7 @@ def test_plugins_that_ignore_sigterm_are_killed_after_the_stop_timeout(toy: ToyP
         tap={"count": 10, "hang_after": 2, "ignore_sigterm": True, "report": str(toy.root / "t")},
         target={"ignore_sigterm": True, "report": str(toy.root / "u")},
     )
-    elt = start_run(toy, "--stop-timeout", "0.5")
+    elt = toy.start_run("--stop-timeout", "0.5")
     wait_for(lambda: bookmark_is(toy, 2))
     pids = [toy.report("t")["pid"], toy.report("u")["pid"]]
     started = time.monotonic()
@@ -78,7 +68,7 @@ def test_a_second_ctrl_c_kills_the_plugins_at_once(toy: ToyProject) -> None:
         tap={"count": 10, "hang_after": 2, "ignore_sigterm": True, "report": str(toy.root / "t")},
         target={"ignore_sigterm": True},
     )
-    elt = start_run(toy, "--stop-timeout", "60")
+    elt = toy.start_run("--stop-timeout", "60")
     wait_for(lambda: bookmark_is(toy, 2))
     started = time.monotonic()
     elt.send_signal(signal.SIGINT)
