@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
@@ -31,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 from csvdata import DDL, write_csv  # noqa: E402
-from postgres import pg_env, psql, timed  # noqa: E402
+from postgres import median_run, pg_env, psql  # noqa: E402
 
 OUT = HERE / "out"
 SOURCE = "elt_bench_pgsrc"
@@ -76,16 +75,6 @@ def project(work: Path, table: str, schema: str) -> Path:
     }
     (root / "plugins.yml").write_text(json.dumps(plugins))  # JSON is YAML
     return root
-
-
-def median_run(
-    repeat: int, reset: Callable[[], None], command: str, cwd: Path | None = None
-) -> tuple[float, float]:
-    runs = []
-    for _ in range(repeat):
-        reset()
-        runs.append(timed(command, cwd=cwd))
-    return statistics.median(s for s, _ in runs), max(r for _, r in runs)
 
 
 def reset_schema(schema: str, ddl: str = "") -> Callable[[], None]:
