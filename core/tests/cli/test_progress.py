@@ -158,3 +158,13 @@ def test_on_a_terminal_elt_run_draws_the_live_table_and_ends_with_the_final_one(
     assert "toy-tap -> toy-target" in screen
     assert re.search(r"items\s+\d+\s+\S+\s+\d+ s", screen), screen
     assert re.search(r"^items\s+15\s", stdout, re.MULTILINE), stdout
+
+
+def test_a_negative_progress_interval_is_refused_before_anything_runs(
+    elt: Elt, toy: ToyProject
+) -> None:
+    toy.write(tap={"count": 1})
+    result = elt("--project", str(toy.root), "run", TAP, TARGET, "--progress-interval", "-1")
+    assert result.exit_code == 2
+    assert "--progress-interval" in result.stderr
+    assert toy.logs() == []
