@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Final
 
 from elt.errors import ServiceError
-from elt.files import fsync_directory
 from elt.sdk.csvbatch import CsvBatchSettings
+from elt.sdk.durable import fsync_directory
 from tap_csv.csvfields import header_line
 
 __all__ = ["BatchFiles"]

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from elt.errors import ServiceError
-from elt.files import fsync_directory
+from elt.sdk.durable import fsync_directory
 
 __all__ = ["copy_to_file"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from elt.errors import ServiceError
-from elt.files import fsync_directory
+from elt.sdk.durable import fsync_directory
 
 __all__ = ["LocalStore", "LocalUpload"]
 
