@@ -9,7 +9,7 @@ from elt.sdk.io import OrjsonReader, OrjsonWriter, StdoutSink
 from elt.sdk.lean import LeanTarget, Load
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Tap, Target
-from elt.sdk.progress import MeteredStream, metric_interval
+from elt.sdk.progress import MeteredStream, log_committed, metric_interval
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Target",
     "add_map_settings",
     "encode_records",
+    "log_committed",
     "maps_are_identity",
     "maps_configured",
     "metric_interval",

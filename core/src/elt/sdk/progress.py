@@ -5,6 +5,11 @@ minute. :class:`MeteredStream` (a mixin placed before singer-sdk's stream class)
 every ``ELT_METRIC_INTERVAL`` seconds when that is set (``elt run`` sets it) and a zero
 count when the stream first starts, so the run shows it at once and times it from its
 real start. The zero is logged once per stream, not for each partition of a child stream.
+
+Targets report what they *committed* with :func:`log_committed`: a ``record_count`` counter
+tagged ``"committed": true``, logged right after the commit that made those rows durable
+(before the STATE that covers them). ``elt run`` takes a run's rows from these when the
+target logs them and labels the tap's counts "extracted" otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from singer_sdk.streams import Stream
 
 from elt.protocol import METRIC_INTERVAL_ENV
 
-__all__ = ["MeteredStream", "metric_interval"]
+__all__ = ["COMMITTED_TAG", "MeteredStream", "log_committed", "metric_interval"]
+
+#: the tag that marks a target's record_count counter as rows it committed
+COMMITTED_TAG = "committed"
 
 _MIN_INTERVAL = 0.1
 
@@ -55,3 +63,18 @@ class MeteredStream(Stream):
             tags: dict[str, Any] = dict(counter.tags)
             metrics.log(counter.logger, metrics.Point("counter", counter.metric, 0, tags))
         return counter
+
+
+def log_committed(stream: str, rows: int) -> None:
+    """Log ``rows`` of ``stream`` as committed: call it once per commit, after it succeeded.
+
+    Counters add up, so each call reports the rows of that commit only; a commit of no rows
+    of a stream logs nothing for it.
+    """
+    if rows <= 0:
+        return
+    tags: dict[str, Any] = {"stream": stream, COMMITTED_TAG: True}
+    metrics.log(
+        metrics.get_metrics_logger(),
+        metrics.Point("counter", metrics.Metric.RECORD_COUNT, rows, tags),
+    )
