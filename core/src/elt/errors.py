@@ -9,9 +9,12 @@ an exit code there; a scheduler reads the exit code to decide whether a retry ma
     ├── UsageError          bad command-line arguments                          (exit 2)
     ├── ProjectError        plugins.yml, .env, interpolation, unknown plugin    (exit 78)
     ├── ConfigError         a plugin's settings are missing or of the wrong kind (exit 78)
+    │   └── AccessError     credentials refused or missing, access denied, no such
+    │                       bucket/database/container: retrying cannot help     (exit 78)
     ├── ProtocolError       a Singer stream that breaks the protocol            (exit 65)
     ├── PluginError         a plugin failed, could not start, or is not installed (exit 70)
-    ├── ServiceError        a database or object store refused or is unreachable (exit 75)
+    ├── ServiceError        a service is unreachable, timed out, overloaded (5xx,
+    │                       throttling): a retry may succeed                    (exit 75)
     └── Interrupted         a run was stopped by SIGINT or SIGTERM           (exit 130, 143)
 
 Exit codes follow sysexits(3): 65 data error, 70 software error, 75 temporary failure (a
@@ -20,11 +23,18 @@ a process killed by the signal, 128 + its number. Anything else escaping is a bu
 ``retriable`` says whether running the same thing again may succeed: a ServiceError, or a
 PluginError whose plugin exited 75 (EX_TEMPFAIL, its own way of saying so) or was killed
 by a signal elt did not send (the OOM killer, an operator).
+
+Failures of a service are classified here, once, for every plugin and store: what a retry
+may fix (unreachable, timeouts, 5xx, throttling) is a :class:`ServiceError`; what it cannot
+(refused or missing credentials, access denied, a missing bucket or database) an
+:class:`AccessError`. :func:`http_status_error` sorts HTTP status codes that way; the
+Postgres plugins sort SQLSTATEs in :mod:`elt.sdk.postgres`.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessError",
     "ConfigError",
     "EltError",
     "Interrupted",
@@ -33,6 +43,7 @@ __all__ = [
     "ProtocolError",
     "ServiceError",
     "UsageError",
+    "http_status_error",
 ]
 
 
@@ -77,6 +88,14 @@ class ConfigError(EltError):
     exit_code = 78
 
 
+class AccessError(ConfigError):
+    """A service refused our credentials or lacks what we asked for; retrying cannot help.
+
+    Wrong or missing password, key or token, access denied, a bucket, container or
+    database that does not exist: a person must change the configuration or the grants.
+    """
+
+
 class ProtocolError(EltError):
     """A Singer message stream is malformed: bad JSON, unknown type, missing keys, bad bytes."""
 
@@ -110,7 +129,8 @@ class PluginError(EltError):
 
 
 class ServiceError(EltError):
-    """An external service (database, object store, API) refused us or could not be reached."""
+    """An external service (database, object store, API) could not be reached, timed out or
+    failed on its side (5xx, throttling): the same request may succeed later."""
 
     exit_code = 75
 
@@ -135,3 +155,19 @@ class Interrupted(EltError):
         super().__init__(message, where=where, hint=hint)
         self.signal_number = signal_number
         self.exit_code = 128 + signal_number
+
+
+#: HTTP statuses a later attempt may get past: timeout, too early, throttled
+_TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+def http_status_error(status: int) -> type[EltError]:
+    """The error class for a failed HTTP response of ``status``: the one rule every client
+    of elt's follows. 5xx and 408/425/429 → :class:`ServiceError` (75, retried); 401, 403
+    and 404 (a missing bucket, container or endpoint) → :class:`AccessError` (78); any
+    other 4xx is a request our configuration made wrong → :class:`ConfigError` (78)."""
+    if status >= 500 or status in _TRANSIENT_STATUSES:
+        return ServiceError
+    if status in (401, 403, 404):
+        return AccessError
+    return ConfigError
