@@ -26,12 +26,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import ParseResult, parse_qsl, urlunparse
 
+import backoff
 import requests
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import ConfigError, EltError, ServiceError
 from elt.sdk import (
     MeteredStream,
     OrjsonWriter,
@@ -45,17 +45,15 @@ from tap_http.pagination import HttpPaginator, make_paginator
 from tap_http.retries import wait_times
 from tap_http.settings import StreamSettings, path_fields
 from tap_http.shape import RecordShape
-from tap_http.urls import redact_url
+from tap_http.transport import TransientError
 
 if TYPE_CHECKING:
+    from backoff.types import Details
     from singer_sdk.authenticators import APIAuthenticatorBase
 
     from tap_http.tap import TapHttp
 
 __all__ = ["HttpStream", "stream_class"]
-
-# How much of an error response's body an error message quotes.
-BODY_EXCERPT: Final = 300
 
 # Records written together on the lean path: a typical page, so per-batch costs vanish.
 CHUNK_RECORDS: Final = 1000
@@ -77,8 +75,6 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         self.http_tap = tap
         self.primary_keys = list(self.settings.primary_keys)
         self.replication_key = self.settings.replication_key
-        verify = bool(self.config.get("verify_ssl", True))
-        self.requests_session.verify = (verify and self.config.get("ca_bundle")) or verify
         self._reader = self._new_reader()
         self._bookmark: Any = None
         self._is_new: Callable[[Any], bool] = newer_than(None)
@@ -89,7 +85,12 @@ class HttpStream(MeteredStream, RESTStream[Any]):
 
     @property
     def timeout(self) -> float:  # type: ignore[override]
-        return float(self.config.get("timeout", 300))
+        return self.http_tap.transport.timeout
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The tap's one session, so connections are reused across streams."""
+        return self.http_tap.transport.session
 
     @property
     def authenticator(self) -> APIAuthenticatorBase:
@@ -159,25 +160,21 @@ class HttpStream(MeteredStream, RESTStream[Any]):
 
     @contextmanager
     def _reported_failures(self, context: Mapping[str, Any] | None) -> Iterator[None]:
-        """singer-sdk's request failures as elt errors naming the stream and the URL."""
+        """Request failures as elt errors naming the stream; retries exhausted say so."""
+        where = f"stream {self.name!r}"
         try:
             yield
-        except FatalAPIError as exc:
-            raise ConfigError(str(exc), where=f"stream {self.name!r}", hint=_hint(exc)) from exc
-        except RetriableAPIError as exc:
+        except TransientError as exc:
+            tries = self.backoff_max_tries()
             raise ServiceError(
-                f"gave up after {self.backoff_max_tries()} tries: {exc}",
-                where=f"stream {self.name!r}",
-                hint="The API is failing or rate limiting; rerun later, the bookmark is kept.",
+                f"gave up after {tries} {'try' if tries == 1 else 'tries'}: {exc.message}",
+                where=f"{where}, {exc.where}" if exc.where else where,
+                hint=exc.hint,
             ) from exc
-        except requests.RequestException as exc:
-            url = exc.request.url if exc.request is not None else self.get_url(context)
-            problem, hint = _describe(exc, self.timeout)
-            raise ServiceError(
-                f"gave up after {self.backoff_max_tries()} tries: {problem}",
-                where=f"stream {self.name!r}, {redact_url(str(url), self._reader.secret_params)}",
-                hint=hint,
-            ) from exc
+        except EltError as exc:
+            if not (exc.where or "").startswith("stream "):
+                exc.where = f"{where}, {exc.where}" if exc.where else where
+            raise
 
     def post_process(
         self, row: dict[str, Any], context: Mapping[str, Any] | None = None
@@ -278,12 +275,6 @@ class HttpStream(MeteredStream, RESTStream[Any]):
                 child_context[name] = record[field]
         return child_context
 
-    def response_error_message(self, response: requests.Response) -> str:
-        url = redact_url(response.url, self._reader.secret_params)
-        text = response.text
-        excerpt = text[:BODY_EXCERPT] + ("..." if len(text) > BODY_EXCERPT else "")
-        return f"HTTP {response.status_code} {response.reason} from {url}; body: {excerpt!r}"
-
     def backoff_wait_generator(self) -> Any:
         return wait_times(
             float(self.config.get("backoff_factor", 1.0)),
@@ -297,11 +288,43 @@ class HttpStream(MeteredStream, RESTStream[Any]):
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_tries", 5))
 
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Retry what :mod:`tap_http.transport` calls transient, and nothing else."""
+        decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = backoff.on_exception(
+            self.backoff_wait_generator,
+            TransientError,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
+
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        self.logger.warning(
+            "Try %d of %d failed (%s); retrying in %.1fs",
+            details["tries"],
+            self.backoff_max_tries(),
+            exc,
+            details.get("wait") or 0.0,
+        )
+
+    def build_prepared_request(self, *args: Any, **kwargs: Any) -> requests.PreparedRequest:
+        """The request unsigned: :meth:`Transport.send` signs what may carry credentials."""
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
     ) -> requests.Response:
         self.http_tap.rate_limiter.wait()
-        return super()._request(prepared_request, context)
+        response = self.http_tap.transport.send(prepared_request, authenticate=self.authenticator)
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=context, extra_tags=None
+        )
+        return response
 
     def _starting_bookmark(self, context: Mapping[str, Any] | None) -> Any:
         if not self.settings.replication_key:
@@ -328,27 +351,3 @@ def stream_class(
 
 def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _hint(exc: FatalAPIError) -> str:
-    text = str(exc)
-    if text.startswith(("HTTP 401", "HTTP 403")):
-        return "Check the auth settings: the credentials were refused."
-    if text.startswith("HTTP 404"):
-        return "Check api_url and the stream's path."
-    return "Check the stream's path, params and body."
-
-
-def _describe(exc: requests.RequestException, timeout: float) -> tuple[str, str]:
-    """What went wrong with a request that got no response, and what to do about it."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return (
-            "the server's TLS certificate was not accepted",
-            "Set ca_bundle to the CA file that signed it, or verify_ssl to false for a "
-            "server you trust without it.",
-        )
-    if isinstance(exc, requests.Timeout):
-        problem = f"no response within the timeout of {timeout:g}s"
-    else:
-        problem = f"could not connect ({type(exc).__name__})"
-    return problem, "Check api_url, the network, and the timeout setting."

@@ -21,6 +21,7 @@ from tap_http.inference import infer_schema
 from tap_http.retries import RateLimiter
 from tap_http.settings import StreamSettings, load_streams
 from tap_http.streams import HttpStream, stream_class
+from tap_http.transport import Transport
 
 __all__ = ["TapHttp"]
 
@@ -48,6 +49,16 @@ class TapHttp(Tap):
     @cached_property
     def secret_params(self) -> list[str]:
         return secret_query_params(self.config.get("auth"))
+
+    @cached_property
+    def transport(self) -> Transport:
+        """Sends every request of the tap; see :mod:`tap_http.transport`."""
+        verify = bool(self.config.get("verify_ssl", True))
+        return Transport(
+            timeout=float(self.config.get("timeout", 300)),
+            verify=(verify and self.config.get("ca_bundle")) or verify,
+            secret_params=self.secret_params,
+        )
 
     def discover_streams(self) -> list[HttpStream]:
         classes: dict[str, type[HttpStream]] = {}
