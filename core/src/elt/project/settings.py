@@ -16,8 +16,12 @@ contributed. An override or a variable replaces the whole value and is coerced t
 declared kind (plugins.yml's, else the plugin's own), so ``TAP_CSV_PORT=5433`` is the
 integer 5433. An empty variable or a YAML ``null`` sets nothing.
 The settings listed are the declared ones, the keys of every config layer, and any other
-``<PLUGIN>_*`` variable in the environment or ``.env`` (so a secret that ``elt config set``
-put in ``.env`` shows up), named by the lower-cased rest of the variable name.
+``<PLUGIN>_*`` variable in ``.env`` (so a secret that ``elt config set`` put there shows up)
+or in the process environment, named by the lower-cased rest of the variable name. A process
+environment variable is ambient, not written for elt: when the plugin declares its settings
+(``--about``) and none is called so, the variable is not a setting — it is listed in
+:attr:`PluginConfig.ignored_variables` (unless plugins.yml refers to it as ``${VAR}``, its
+evident purpose), so a typo is still reported, and it never reaches the plugin.
 """
 
 from __future__ import annotations
@@ -162,6 +166,8 @@ class PluginConfig:
     plugin: str
     environment: str | None
     settings: tuple[ResolvedSetting, ...]
+    #: ``<PLUGIN>_*`` process variables naming no setting the plugin declares (not passed)
+    ignored_variables: tuple[str, ...] = ()
 
     def values(self) -> dict[str, object]:
         """The config the plugin receives: every setting that has a value."""
@@ -197,12 +203,18 @@ def resolve_config(
     names = dict.fromkeys(s.name for s in plugin.settings)
     for _, _, layer in layers:
         names.update(dict.fromkeys(layer))
-    names.update(dict.fromkeys(_variable_names(project, plugin, names)))
+    ignored: list[str] = []
+    for name, variable in _variable_names(project, plugin, names):
+        if extra and name not in extra and variable not in project.dotenv:
+            if variable not in project.referenced_variables:
+                ignored.append(variable)
+            continue
+        names[name] = None
     names.update(dict.fromkeys(own))
     settings = tuple(
         _resolve(project, plugin, name, layers, extra, overrides=own) for name in names
     )
-    return PluginConfig(plugin.name, active.name if active else None, settings)
+    return PluginConfig(plugin.name, active.name if active else None, settings, tuple(ignored))
 
 
 def resolve_setting(
@@ -216,8 +228,10 @@ def resolve_setting(
 _Layer = tuple[SettingSource, str, Mapping[str, Any]]
 
 
-def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> list[str]:
-    """Setting names of ``<PLUGIN>_*`` variables that no known name accounts for.
+def _variable_names(
+    project: Project, plugin: Plugin, known: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(setting name, variable) of ``<PLUGIN>_*`` variables that no known name accounts for.
 
     A variable that belongs to another plugin with a longer prefix (``TAP_CSV_X`` when
     both ``tap`` and ``tap-csv`` exist) is not taken as ``csv_x`` of ``tap``.
@@ -229,8 +243,8 @@ def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> l
         if other.env_prefix.startswith(prefix) and other.env_prefix + "_" != prefix
     ]
     accounted = {setting_variable(plugin.name, name) for name in known}
-    found: list[str] = []
-    for variables in (project.environ, project.dotenv):
+    found: list[tuple[str, str]] = []
+    for variables in (project.dotenv, project.environ):
         for variable in variables:
             if (
                 variable.startswith(prefix)
@@ -239,7 +253,7 @@ def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> l
                 and not any(variable.startswith(other) for other in others)
             ):
                 accounted.add(variable)
-                found.append(variable[len(prefix) :].lower())
+                found.append((variable[len(prefix) :].lower(), variable))
     return found
 
 

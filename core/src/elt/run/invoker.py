@@ -114,7 +114,11 @@ def prepare(
     settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
     secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
     shown = {s.name: s.shown() for s in settings}
-    warnings = _undeclared(plugin, [s.name for s in settings], declared)
+    warnings = _undeclared(plugin, [s.name for s in settings], declared) + tuple(
+        f"the environment variable {variable} names no setting {plugin.name} declares; "
+        f"not passed to it (a typo? see `{plugin.name} --about`)"
+        for variable in resolved.ignored_variables
+    )
     found = capabilities(executable, env)
     return Invocation(
         plugin, executable, config_file, env, project.root, secrets, shown, warnings, found

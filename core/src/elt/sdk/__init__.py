@@ -11,6 +11,7 @@ from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Tap, Target
 from elt.sdk.progress import MeteredStream, log_committed, metric_interval
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
+from elt.sdk.settings import SettingRule, refused, warned
 
 __all__ = [
     "LeanTarget",
@@ -18,6 +19,7 @@ __all__ = [
     "MeteredStream",
     "OrjsonReader",
     "OrjsonWriter",
+    "SettingRule",
     "StdoutSink",
     "StreamMaps",
     "Tap",
@@ -29,4 +31,6 @@ __all__ = [
     "maps_configured",
     "metric_interval",
     "record_prefix",
+    "refused",
+    "warned",
 ]
