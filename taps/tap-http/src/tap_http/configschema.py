@@ -109,6 +109,13 @@ STREAM = th.ObjectType(
         "timestamps are coarser than their updates; needs an upserting target).",
     ),
     th.Property(
+        "is_sorted",
+        th.BooleanType,
+        description="The API returns records in ascending replication_key order: the "
+        "bookmark then advances during the sync and an interrupted run resumes where it "
+        "stopped. Unset, a warning says so once a run; false silences it.",
+    ),
+    th.Property(
         "schema",
         _ANY_OBJECT,
         description="JSON Schema of the records; inferred from the first page if unset.",

@@ -53,6 +53,7 @@ class StreamSettings:
     replication_key: str | None = None
     bookmark_param: str | None = None
     resend_bookmarked: bool = False
+    is_sorted: bool | None = None
     schema: dict[str, Any] | None = None
     pagination: PaginationSettings = field(default_factory=PaginationSettings)
     parent: str | None = None
@@ -116,6 +117,7 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
             replication_key=raw.get("replication_key"),
             bookmark_param=raw.get("bookmark_param"),
             resend_bookmarked=bool(raw.get("resend_bookmarked", False)),
+            is_sorted=raw.get("is_sorted"),
             schema=raw.get("schema"),
             pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
             parent=raw.get("parent"),

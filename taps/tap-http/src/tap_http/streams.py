@@ -19,6 +19,7 @@ SDK asks for records without messages, for its BATCH files) the SDK's loop runs 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
@@ -29,6 +30,7 @@ from urllib.parse import ParseResult, parse_qsl, urlunparse
 import backoff
 import requests
 from singer_sdk import RESTStream
+from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from elt.errors import ConfigError, EltError, ServiceError
@@ -59,6 +61,18 @@ __all__ = ["HttpStream", "stream_class"]
 CHUNK_RECORDS: Final = 1000
 
 
+class _UnsortedNotice(logging.Filter):
+    """Drops singer-sdk's "Stream is assumed to be unsorted" warning, logged for every
+    partition of every run with no way to act on it; :meth:`HttpStream._say_how_to_resume`
+    says it once a run instead, naming the setting that changes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Stream is assumed to be unsorted")
+
+
+_UNSORTED_NOTICE: Final = _UnsortedNotice()
+
+
 class HttpStream(MeteredStream, RESTStream[Any]):
     """Records of one configured endpoint; ``settings`` says which and how."""
 
@@ -78,6 +92,8 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         self._reader = self._new_reader()
         self._bookmark: Any = None
         self._is_new: Callable[[Any], bool] = newer_than(None)
+        self._told_how_to_resume = False
+        logging.getLogger("singer_sdk").addFilter(_UNSORTED_NOTICE)
 
     @property
     def url_base(self) -> str:
@@ -150,12 +166,14 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         with self._reported_failures(context):
             yield from super().get_records(context)
 
-    def sample_page(self, context: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-        """The records of the first page, without bookmark: what schema inference reads."""
+    def first_page(self, context: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The records of the first page, without bookmark, for schema inference; the
+        response is kept for the sync (:class:`~tap_http.discovery.FirstPages`)."""
         paginator = self.get_new_paginator()
         with self._reported_failures(context):
             request = self._prepare_request(context=context, page=paginator)
             response = self.request_decorator(self._request)(request, context)
+            self.http_tap.first_pages.keep(self.name, request, response)
             return list(self.parse_response(response))
 
     @contextmanager
@@ -184,14 +202,46 @@ class HttpStream(MeteredStream, RESTStream[Any]):
             return None
         return row
 
+    @property
+    def is_sorted(self) -> bool:
+        """The ``is_sorted`` setting: the bookmark advances during the sync (resumable)."""
+        return bool(self.settings.is_sorted)
+
     def _sync_records(
         self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
     ) -> Generator[dict[str, Any], Any, Any]:
+        self._say_how_to_resume()
         writer = self._tap.message_writer
-        if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
-            self._sync_lean(context, writer)
+        try:
+            if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
+                self._sync_lean(context, writer)
+                return
+            yield from super()._sync_records(context, write_messages=write_messages)
+        except InvalidStreamSortException as exc:
+            key = self.replication_key
+            raise ConfigError(
+                f"is_sorted is true but the records are not in ascending {key!r} order ({exc})",
+                where=f"stream {self.name!r}",
+                hint="Set is_sorted to false (the bookmark then advances when the stream "
+                "completes). The bookmark may have passed records that arrived out of order: "
+                "run once with --full-refresh",
+            ) from exc
+
+    def _say_how_to_resume(self) -> None:
+        """Once per stream and run: an incremental stream not declared sorted restarts from
+        its old bookmark when interrupted, and ``is_sorted`` is the one thing to change."""
+        if self._told_how_to_resume or not self.replication_key:
             return
-        yield from super()._sync_records(context, write_messages=write_messages)
+        self._told_how_to_resume = True
+        if self.settings.is_sorted is None:
+            self.logger.warning(
+                "Stream %r is not declared sorted, so its bookmark advances only when the "
+                "stream completes and an interrupted run starts it over. If the API returns "
+                "records in ascending %r order, set the stream's is_sorted to true to make "
+                "progress resumable (is_sorted: false silences this message).",
+                self.name,
+                self.replication_key,
+            )
 
     def _sync_lean(self, context: Mapping[str, Any] | None, writer: OrjsonWriter) -> None:
         """The SDK's record loop for one partition, a page at a time (module docstring)."""
@@ -244,6 +294,8 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         """Advance the stream's bookmark to the newest of ``records`` in one step."""
         valued = [record for record in records if record.get(key) is not None]
         if valued:
+            if self.is_sorted:  # singer-sdk's order check, on the oldest of the batch
+                self._increment_stream_state(min(valued, key=itemgetter(key)), context=context)
             self._increment_stream_state(max(valued, key=itemgetter(key)), context=context)
 
     def _sync_children_of(
@@ -319,6 +371,9 @@ class HttpStream(MeteredStream, RESTStream[Any]):
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
     ) -> requests.Response:
+        kept = self.http_tap.first_pages.take(self.name, prepared_request)
+        if kept is not None:
+            return kept
         self.http_tap.rate_limiter.wait()
         response = self.http_tap.transport.send(prepared_request, authenticate=self.authenticator)
         self._write_request_duration_log(
