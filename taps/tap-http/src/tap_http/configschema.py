@@ -2,18 +2,25 @@
 
 Every secret is marked ``secret=True`` (``writeOnly`` in the schema), which keeps it out of
 --about and singer-sdk's logs. README.md documents each setting with an example.
+
+elt.sdk refuses a top-level key the schema does not declare; :func:`refuse_unknown_nested`
+does the same inside ``auth``, ``pagination`` and each stream, where a typo
+(``record_path``) would otherwise be ignored and the run go on with the default.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk import typing as th
 
+from elt.errors import ConfigError
 from tap_http.auth import AUTH_TYPES
 from tap_http.settings import STYLES
 
-__all__ = ["CONFIG_SCHEMA"]
+__all__ = ["CONFIG_SCHEMA", "refuse_unknown_nested"]
 
 _ANY_OBJECT = th.ObjectType(additional_properties=True)
 
@@ -160,3 +167,40 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("backoff_max", th.NumberType, default=60, description="Longest retry wait."),
     th.Property("streams", th.ArrayType(STREAM), required=True, description="The streams."),
 ).to_dict()
+
+
+def _known(schema: th.ObjectType) -> frozenset[str]:
+    return frozenset(schema.type_dict["properties"])
+
+
+_AUTH_KEYS = _known(AUTH)
+_PAGINATION_KEYS = _known(PAGINATION)
+_STREAM_KEYS = _known(STREAM)
+
+
+def refuse_unknown_nested(config: Mapping[str, Any]) -> None:
+    """A :class:`ConfigError` naming every undeclared key inside ``auth``, ``pagination``
+    and the streams, each with the closest declared name (all in one paragraph)."""
+    problems: list[str] = []
+
+    def check(value: Any, known: frozenset[str], where: str) -> None:
+        if not isinstance(value, Mapping):
+            return
+        for key in sorted(k for k, v in value.items() if k not in known and v is not None):
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown setting {where}.{key}{suggestion}")
+
+    check(config.get("auth"), _AUTH_KEYS, "auth")
+    check(config.get("pagination"), _PAGINATION_KEYS, "pagination")
+    streams = config.get("streams")
+    for index, stream in enumerate(streams if isinstance(streams, list) else []):
+        check(stream, _STREAM_KEYS, f"streams[{index}]")
+        if isinstance(stream, Mapping):
+            check(stream.get("pagination"), _PAGINATION_KEYS, f"streams[{index}].pagination")
+    if problems:
+        raise ConfigError(
+            "; ".join(problems),
+            where="tap-http config",
+            hint="Remove or correct it: `tap-http --about` lists every setting tap-http takes",
+        )

@@ -13,9 +13,10 @@ from typing import Any
 
 from singer_sdk.authenticators import APIAuthenticatorBase
 
+from elt.errors import ConfigError
 from elt.sdk import Tap
 from tap_http.auth import make_authenticator, secret_query_params
-from tap_http.configschema import CONFIG_SCHEMA
+from tap_http.configschema import CONFIG_SCHEMA, refuse_unknown_nested
 from tap_http.discovery import FirstPages, catalog_schema, sample
 from tap_http.inference import infer_schema
 from tap_http.retries import RateLimiter
@@ -31,6 +32,18 @@ class TapHttp(Tap):
 
     name = "tap-http"
     config_jsonschema = CONFIG_SCHEMA
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """elt.sdk's check of the top-level keys, then the same inside nested settings."""
+        errors = super()._validate_config(raise_errors=raise_errors)
+        try:
+            refuse_unknown_nested(self.config)
+        except ConfigError as exc:
+            if raise_errors:
+                raise
+            self.logger.warning("%s", exc)
+            errors.append(str(exc))
+        return errors
 
     @cached_property
     def http_authenticator(self) -> APIAuthenticatorBase:
