@@ -115,8 +115,9 @@ def make_authenticator(auth: Mapping[str, Any] | None) -> APIAuthenticatorBase:
     raise ConfigError(f"auth type {kind!r} is not one of {', '.join(AUTH_TYPES)}", where="auth")
 
 
-def secret_query_params(auth: Mapping[str, Any] | None) -> list[str]:
-    """Query parameter names that carry a secret, to redact from URLs in logs and errors."""
+def secret_query_params(auth: Mapping[str, Any] | None) -> dict[str, str]:
+    """The query parameters the authenticator adds (name -> secret value): redacted from
+    URLs in messages, and never sent to an untrusted origin."""
     if auth and auth.get("type") == "api_key" and auth.get("location") == "query":
-        return [str(auth["name"])]
-    return []
+        return {str(auth["name"]): str(auth.get("api_key") or "")}
+    return {}

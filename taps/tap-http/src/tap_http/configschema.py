@@ -151,6 +151,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("user_agent", th.StringType, description="User-Agent header."),
     th.Property("start_date", th.DateTimeType, description="First bookmark of a first run."),
     th.Property("auth", AUTH, description="How requests authenticate."),
+    th.Property(
+        "allowed_hosts",
+        th.ArrayType(th.StringType),
+        description="Origins (https://host[:port]) or hosts besides api_url's that may receive "
+        "auth, headers, params and body; links and redirects elsewhere get none of them.",
+    ),
     th.Property("pagination", PAGINATION, description="Default pagination of every stream."),
     th.Property(
         "max_requests_per_second",

@@ -124,10 +124,23 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         return path if "://" in path else f"{self.url_base}/{path.lstrip('/')}"
 
     def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
-        """The request for one page: configured params, the bookmark, then the page token."""
+        """The request for one page: configured params, the bookmark, then the page token.
+
+        A next link (``next_url``, ``link_header``) to an origin not trusted with the
+        configuration gets none of it: no headers, params or body (:mod:`tap_http.origins`).
+        """
         context = page.stream_context
         token = page.next_page_token
         url = self.get_url(context)
+        link: list[tuple[str, str]] = []
+        if isinstance(token, ParseResult):
+            url = urlunparse(token._replace(query=""))
+            link = parse_qsl(token.query, keep_blank_values=True)
+        if not self.http_tap.origins.trusts(url):
+            transport = self.http_tap.transport
+            return HTTPRequest(
+                url=url, method=self.http_method, params=dict(transport.untrusted_params(link))
+            )
         params: dict[str, Any] = {**(self.config.get("params") or {}), **self.settings.params}
         if self.settings.bookmark_param and self._bookmark is not None:
             name, _, template = self.settings.bookmark_param.partition("=")
@@ -142,9 +155,7 @@ class HttpStream(MeteredStream, RESTStream[Any]):
             params[pagination.limit_param] = pagination.page_size
         elif pagination.style == "cursor" and token is not None:
             params[pagination.cursor_param] = token
-        elif isinstance(token, ParseResult):
-            url = urlunparse(token._replace(query=""))
-            params.update(parse_qsl(token.query, keep_blank_values=True))
+        params.update(link)
         return HTTPRequest(
             url=url,
             method=self.http_method,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIAuthenticatorBase
 
@@ -19,8 +20,9 @@ from tap_http.auth import make_authenticator, secret_query_params
 from tap_http.configschema import CONFIG_SCHEMA, refuse_unknown_nested
 from tap_http.discovery import FirstPages, catalog_schema, sample
 from tap_http.inference import infer_schema
+from tap_http.origins import Origins
 from tap_http.retries import RateLimiter
-from tap_http.settings import load_streams
+from tap_http.settings import StreamSettings, load_streams
 from tap_http.streams import HttpStream, stream_class
 from tap_http.transport import Transport
 
@@ -56,17 +58,32 @@ class TapHttp(Tap):
 
     @cached_property
     def secret_params(self) -> list[str]:
-        return secret_query_params(self.config.get("auth"))
+        return list(secret_query_params(self.config.get("auth")))
+
+    @cached_property
+    def origins(self) -> Origins:
+        """Where the configuration's credentials may go (:mod:`tap_http.origins`)."""
+        return Origins(str(self.config["api_url"]), self.config.get("allowed_hosts") or ())
 
     @cached_property
     def transport(self) -> Transport:
         """Sends every request of the tap; see :mod:`tap_http.transport`."""
         verify = bool(self.config.get("verify_ssl", True))
         return Transport(
+            origins=self.origins,
             timeout=float(self.config.get("timeout", 300)),
             verify=(verify and self.config.get("ca_bundle")) or verify,
             secret_params=self.secret_params,
+            private_params=self._private_params(),
         )
+
+    def _private_params(self) -> list[tuple[str, str]]:
+        """Query pairs of the configuration (``params`` at any level, the API key): a link
+        to an untrusted origin that repeats one loses it (:mod:`tap_http.origins`)."""
+        pairs = list(secret_query_params(self.config.get("auth")).items())
+        for params in [self.config.get("params"), *(s.params for s in load_streams(self.config))]:
+            pairs += [(str(name), str(value)) for name, value in (params or {}).items()]
+        return pairs
 
     @cached_property
     def first_pages(self) -> FirstPages:
@@ -78,6 +95,7 @@ class TapHttp(Tap):
         samples: dict[str, list[dict[str, Any]]] = {}
         streams: list[HttpStream] = []
         for settings in load_streams(self.config):
+            self._say_if_elsewhere(settings)
             parent = classes.get(settings.parent) if settings.parent else None
             cls = classes[settings.name] = stream_class(settings, parent)
             schema = settings.schema or catalog_schema(self.input_catalog, settings.name)
@@ -86,3 +104,15 @@ class TapHttp(Tap):
                 schema = infer_schema(samples[settings.name])
             streams.append(cls(self, schema))
         return streams
+
+    def _say_if_elsewhere(self, settings: StreamSettings) -> None:
+        """A stream whose path is a URL on another origin gets nothing of the configuration
+        (:mod:`tap_http.origins`); say so once, since it is configured that way."""
+        path = settings.path.split("{", 1)[0]
+        if "://" in path and urlsplit(path).netloc and not self.origins.trusts(path):
+            self.logger.warning(
+                "Stream %r is on %s, not api_url's origin: its requests carry no auth, "
+                "headers, params or body. Add the origin to allowed_hosts to send them.",
+                settings.name,
+                self.origins.describe(path),
+            )

@@ -12,6 +12,11 @@ client follows (:func:`elt.errors.http_status_error`):
 - any other 4xx: a :class:`~elt.errors.ConfigError` (exit 78): the request our settings
   made is wrong.
 
+Redirects are followed here, one hop at a time, because requests would carry headers such
+as an API key to whatever host a redirect names: each hop is signed only when its origin is
+trusted (:mod:`tap_http.origins`); elsewhere it goes bare, and a 307/308, which must resend
+the request's body, is refused.
+
 Messages name the URL with its secrets redacted and quote the start of an error body.
 """
 
@@ -19,17 +24,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Final
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from elt.errors import EltError, ServiceError, http_status_error
+from elt.errors import ConfigError, EltError, ServiceError, http_status_error
+from tap_http.origins import Origins
 from tap_http.urls import redact_url
 
 __all__ = ["Authenticate", "TransientError", "Transport"]
 
 # How much of an error response's body a message quotes.
 BODY_EXCERPT: Final = 300
+
+# Redirects followed for one request, as requests and browsers allow.
+MAX_REDIRECTS: Final = 30
+
+# Headers that describe a body, dropped when a redirect turns the request into a GET.
+_BODY_HEADERS: Final = ("Content-Length", "Content-Type", "Transfer-Encoding")
 
 Authenticate = Callable[[requests.PreparedRequest], requests.PreparedRequest]
 
@@ -56,10 +69,20 @@ class Transport:
     """Sends the tap's requests on one session (connections are reused across streams)."""
 
     def __init__(
-        self, *, timeout: float, verify: bool | str, secret_params: Iterable[str] = ()
+        self,
+        *,
+        origins: Origins,
+        timeout: float,
+        verify: bool | str,
+        secret_params: Iterable[str] = (),
+        private_params: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """``private_params`` are the query pairs of the configuration (its params, an API
+        key in the query): never sent to an untrusted origin, even when a link repeats them."""
+        self.origins = origins
         self.timeout = timeout
         self.secret_params = tuple(secret_params)
+        self.private_params = frozenset(private_params)
         self.session = requests.Session()
         self.session.verify = verify
 
@@ -70,15 +93,74 @@ class Transport:
     def send(
         self, request: requests.PreparedRequest, *, authenticate: Authenticate | None = None
     ) -> requests.Response:
-        """The response to ``request``, signed by ``authenticate``; an elt error if it failed."""
-        outgoing = authenticate(request.copy()) if authenticate is not None else request
-        try:
-            response = self.session.send(outgoing, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise self._failure(exc, request.url) from exc
+        """The response to ``request``, following redirects; each hop is signed by
+        ``authenticate`` when its origin is trusted. An elt error if it failed."""
+        visited: set[tuple[str | None, str | None]] = set()
+        current = request
+        while True:
+            visited.add((current.method, current.url))
+            outgoing = current
+            if authenticate is not None and self.origins.trusts(current.url or ""):
+                outgoing = authenticate(current.copy())
+            try:
+                response = self.session.send(outgoing, timeout=self.timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                raise self._failure(exc, current.url) from exc
+            if not response.is_redirect:
+                break
+            response.close()
+            current = self._redirected(current, response)
+            if (current.method, current.url) in visited or len(visited) > MAX_REDIRECTS:
+                raise TransientError(
+                    f"the redirects loop or go on past {MAX_REDIRECTS} hops",
+                    where=self.show(request.url),
+                    hint="Check api_url and the stream's path.",
+                )
         if response.status_code >= 400:
             raise self.status_error(response)
         return response
+
+    def untrusted_params(self, params: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``params`` of a link to an untrusted origin, without the configuration's own."""
+        return [pair for pair in params if pair not in self.private_params]
+
+    def _redirected(
+        self, previous: requests.PreparedRequest, response: requests.Response
+    ) -> requests.PreparedRequest:
+        """The next hop of a redirect: the request as it was for a trusted origin (its
+        method changed as browsers do), a bare one elsewhere (see module docstring)."""
+        location = urljoin(response.url, response.headers["Location"])
+        status = response.status_code
+        method = str(previous.method)
+        if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+            method = "GET"
+        keeps_body = method == previous.method and previous.body is not None
+        if self.origins.trusts(location):
+            following = previous.copy()
+            following.prepare_url(location, None)
+            if method != previous.method:
+                following.method, following.body = method, None
+                for name in _BODY_HEADERS:
+                    following.headers.pop(name, None)
+            following.headers.pop("Cookie", None)
+            following.prepare_cookies(self.session.cookies)
+            return following
+        if keeps_body:
+            raise ConfigError(
+                f"the API answered HTTP {status}, asking to send the request's body to "
+                f"{self.origins.describe(location)}, which is not api_url's origin; "
+                "tap-http sends nothing of its configuration there",
+                where=self.show(response.url),
+                hint="Add that origin to allowed_hosts if it should receive the request.",
+            )
+        parts = urlsplit(location)
+        query = urlencode(self.untrusted_params(parse_qsl(parts.query, keep_blank_values=True)))
+        bare = requests.Request(
+            method,
+            urlunsplit(parts._replace(query=query)),
+            headers={"User-Agent": previous.headers.get("User-Agent", "")},
+        )
+        return self.session.prepare_request(bare)
 
     def status_error(self, response: requests.Response) -> EltError:
         """The error for a response with a failing status, by the one rule (module doc)."""
@@ -90,7 +172,13 @@ class Transport:
                 hint="The API is failing or rate limiting; rerun later, the bookmark is kept.",
                 response=response,
             )
-        return kind(message, hint=_status_hint(response.status_code))
+        hint = _status_hint(response.status_code)
+        if response.status_code in (401, 403) and not self.origins.trusts(response.url):
+            hint = (
+                f"tap-http sends no credentials to {self.origins.describe(response.url)}, "
+                "which is not api_url's origin; add it to allowed_hosts if it should get them."
+            )
+        return kind(message, hint=hint)
 
     def describe(self, response: requests.Response) -> str:
         """``HTTP <status> <reason> from <url>; body: '<start of the body>'``."""
