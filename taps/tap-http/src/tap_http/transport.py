@@ -17,11 +17,16 @@ as an API key to whatever host a redirect names: each hop is signed only when it
 trusted (:mod:`tap_http.origins`); elsewhere it goes bare, and a 307/308, which must resend
 the request's body, is refused.
 
+``timeout`` bounds a whole request — redirects, connection, headers and the last byte of
+the body — through a :class:`~tap_http.deadline.Watchdog`, not each socket read as
+requests' own timeout does.
+
 Messages name the URL with its secrets redacted and quote the start of an error body.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -30,6 +35,7 @@ import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from elt.errors import ConfigError, EltError, ServiceError, http_status_error
+from tap_http.deadline import Watchdog, WatchedAdapter
 from tap_http.origins import Origins
 from tap_http.urls import redact_url
 
@@ -85,6 +91,9 @@ class Transport:
         self.private_params = frozenset(private_params)
         self.session = requests.Session()
         self.session.verify = verify
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, WatchedAdapter())
+        self.watchdog = Watchdog()
 
     def show(self, url: str | None) -> str:
         """``url`` fit for a message: user-info and secret query values redacted."""
@@ -96,16 +105,14 @@ class Transport:
         """The response to ``request``, following redirects; each hop is signed by
         ``authenticate`` when its origin is trusted. An elt error if it failed."""
         visited: set[tuple[str | None, str | None]] = set()
+        deadline = time.monotonic() + self.timeout
         current = request
         while True:
             visited.add((current.method, current.url))
             outgoing = current
             if authenticate is not None and self.origins.trusts(current.url or ""):
                 outgoing = authenticate(current.copy())
-            try:
-                response = self.session.send(outgoing, timeout=self.timeout, allow_redirects=False)
-            except requests.RequestException as exc:
-                raise self._failure(exc, current.url) from exc
+            response = self._exchange(outgoing, deadline)
             if not response.is_redirect:
                 break
             response.close()
@@ -119,6 +126,26 @@ class Transport:
         if response.status_code >= 400:
             raise self.status_error(response)
         return response
+
+    def _exchange(self, request: requests.PreparedRequest, deadline: float) -> requests.Response:
+        """One hop, headers and body, done by ``deadline`` or cut off."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out(request.url)
+        with self.watchdog.limit(remaining) as exchange:
+            try:
+                return self.session.send(request, timeout=remaining, allow_redirects=False)
+            except requests.RequestException as exc:
+                if exchange.expired:
+                    raise self._timed_out(request.url) from exc
+                raise self._failure(exc, request.url) from exc
+
+    def _timed_out(self, url: str | None) -> TransientError:
+        return TransientError(
+            f"no complete response within the timeout of {self.timeout:g}s",
+            where=self.show(url),
+            hint="The API is slow or stalled; rerun later, or raise timeout.",
+        )
 
     def untrusted_params(self, params: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """``params`` of a link to an untrusted origin, without the configuration's own."""
@@ -202,7 +229,7 @@ class Transport:
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             problem = f"could not connect within the timeout of {self.timeout:g}s"
         elif isinstance(exc, requests.Timeout):
-            problem = f"no response within the timeout of {self.timeout:g}s"
+            return self._timed_out(url)
         elif _caused_by(exc, NameResolutionError):
             problem = "could not resolve the host name"
         elif _caused_by(exc, NewConnectionError):
