@@ -141,7 +141,19 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("api_url", th.StringType, required=True, description="Base URL of the API."),
     th.Property("headers", _ANY_OBJECT, description="Headers sent with every request."),
     th.Property("params", _ANY_OBJECT, description="Query params sent with every request."),
-    th.Property("timeout", th.NumberType, default=300, description="Seconds per request."),
+    th.Property(
+        "timeout",
+        th.NumberType,
+        default=300,
+        description="Seconds one request may take in all, to the last byte of the body.",
+    ),
+    th.Property(
+        "max_response_bytes",
+        th.IntegerType,
+        default=268435456,
+        description="Largest body of one response, decompressed (256 MiB); a larger one "
+        "stops the run (exit 75) naming the URL.",
+    ),
     th.Property("verify_ssl", th.BooleanType, default=True, description="Check TLS certs."),
     th.Property(
         "ca_bundle",

@@ -40,7 +40,7 @@ class HttpPaginator(BaseAPIPaginator[Any]):
         self.records_seen = 0
 
     def has_more(self, response: requests.Response) -> bool:
-        self.records_seen += len(self.reader.records(response))
+        self.records_seen += self.reader.count(response)
         if self.settings.total_path:
             totals = self.reader.values(response, self.settings.total_path)
             if totals and self.records_seen >= int(totals[0]):
@@ -81,7 +81,7 @@ class OffsetPaginator(HttpPaginator):
     """``?offset=0&limit=N``; the next offset adds the records actually received."""
 
     def get_next(self, response: requests.Response) -> int:
-        return int(self._value) + len(self.reader.records(response))
+        return int(self._value) + self.reader.count(response)
 
 
 class CursorPaginator(HttpPaginator):

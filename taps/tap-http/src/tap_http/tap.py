@@ -24,7 +24,7 @@ from tap_http.origins import Origins
 from tap_http.retries import RateLimiter
 from tap_http.settings import StreamSettings, load_streams
 from tap_http.streams import HttpStream, stream_class
-from tap_http.transport import Transport
+from tap_http.transport import MAX_RESPONSE_BYTES, Transport
 
 __all__ = ["TapHttp"]
 
@@ -72,6 +72,7 @@ class TapHttp(Tap):
         return Transport(
             origins=self.origins,
             timeout=float(self.config.get("timeout", 300)),
+            max_bytes=int(self.config.get("max_response_bytes") or MAX_RESPONSE_BYTES),
             verify=(verify and self.config.get("ca_bundle")) or verify,
             secret_params=self.secret_params,
             private_params=self._private_params(),

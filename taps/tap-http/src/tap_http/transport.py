@@ -19,7 +19,8 @@ the request's body, is refused.
 
 ``timeout`` bounds a whole request — redirects, connection, headers and the last byte of
 the body — through a :class:`~tap_http.deadline.Watchdog`, not each socket read as
-requests' own timeout does.
+requests' own timeout does. Bodies are read by :func:`tap_http.bodies.read_body`, within
+``max_response_bytes`` once decompressed (an error body only as far as a message quotes).
 
 Messages name the URL with its secrets redacted and quote the start of an error body.
 """
@@ -32,9 +33,10 @@ from typing import Final
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError
 
 from elt.errors import ConfigError, EltError, ServiceError, http_status_error
+from tap_http.bodies import TooLarge, read_body
 from tap_http.deadline import Watchdog, WatchedAdapter
 from tap_http.origins import Origins
 from tap_http.urls import redact_url
@@ -46,6 +48,12 @@ BODY_EXCERPT: Final = 300
 
 # Redirects followed for one request, as requests and browsers allow.
 MAX_REDIRECTS: Final = 30
+
+# Bytes of an error response read: what a message quotes, with room for a prefix.
+ERROR_BODY_LIMIT: Final = 64 << 10
+
+# The default of max_response_bytes: no real page comes near it.
+MAX_RESPONSE_BYTES: Final = 256 << 20
 
 # Headers that describe a body, dropped when a redirect turns the request into a GET.
 _BODY_HEADERS: Final = ("Content-Length", "Content-Type", "Transfer-Encoding")
@@ -80,6 +88,7 @@ class Transport:
         origins: Origins,
         timeout: float,
         verify: bool | str,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         secret_params: Iterable[str] = (),
         private_params: Iterable[tuple[str, str]] = (),
     ) -> None:
@@ -87,6 +96,7 @@ class Transport:
         key in the query): never sent to an untrusted origin, even when a link repeats them."""
         self.origins = origins
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.secret_params = tuple(secret_params)
         self.private_params = frozenset(private_params)
         self.session = requests.Session()
@@ -134,8 +144,25 @@ class Transport:
             raise self._timed_out(request.url)
         with self.watchdog.limit(remaining) as exchange:
             try:
-                return self.session.send(request, timeout=remaining, allow_redirects=False)
-            except requests.RequestException as exc:
+                response = self.session.send(
+                    request, timeout=remaining, allow_redirects=False, stream=True
+                )
+                if response.is_redirect:
+                    return response
+                if response.status_code >= 400:
+                    read_body(response, ERROR_BODY_LIMIT, truncate=True)
+                else:
+                    read_body(response, self.max_bytes)
+                return response
+            except TooLarge as exc:
+                raise ServiceError(
+                    f"the response is larger than max_response_bytes ({self.max_bytes:,} "
+                    "bytes) once decompressed; reading stopped there",
+                    where=self.show(request.url),
+                    hint="Ask for smaller pages (page_size), or raise max_response_bytes if "
+                    "the API really sends pages this large.",
+                ) from exc
+            except (requests.RequestException, HTTPError, OSError) as exc:
                 if exchange.expired:
                     raise self._timed_out(request.url) from exc
                 raise self._failure(exc, request.url) from exc
@@ -216,7 +243,7 @@ class Transport:
             f"body: {excerpt!r}"
         )
 
-    def _failure(self, exc: requests.RequestException, url: str | None) -> EltError:
+    def _failure(self, exc: Exception, url: str | None) -> EltError:
         """The error for a request that got no response."""
         where = self.show(url)
         if isinstance(exc, requests.exceptions.SSLError):
