@@ -70,7 +70,7 @@ def test_fast_responses_on_a_reused_connection_are_never_cut(api: ApiServer, syn
 
     def pages(request: Any) -> Reply:
         number = int(request.query["page"])
-        return Reply(body=ROWS[:2] if number <= 12 else [], delay=0.1)
+        return Reply(body=ROWS[number : number + 2] if number <= 12 else [], delay=0.1)
 
     api.routes["/items"] = pages
     run = sync(_config(api.url, timeout=0.5, max_tries=1, pagination={"style": "page"}))

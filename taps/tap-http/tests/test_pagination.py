@@ -145,9 +145,11 @@ def test_global_pagination_applies_to_every_stream(api: ApiServer, sync) -> None
 
 
 def test_a_cursor_repeated_twice_in_a_row_is_an_error_not_a_loop(api: ApiServer, sync) -> None:
-    api.routes["/items"] = lambda r: Reply(body={"items": ROWS[:1], "next": "same"})
+    api.routes["/items"] = lambda r: Reply(
+        body={"items": [{"id": r.query.get("cursor", "-")}], "next": "same"}
+    )
     pagination = {"style": "cursor", "cursor_path": "$.next"}
-    with pytest.raises(ServiceError, match=r"same pagination token twice.*same"):
+    with pytest.raises(ServiceError, match=r"sent the pagination token 'same' again"):
         sync(_config(api, records_path="$.items[*]", pagination=pagination))
     assert len(api.hits("/items")) == 2  # the first page, the page repeating the token
 
@@ -155,3 +157,85 @@ def test_a_cursor_repeated_twice_in_a_row_is_an_error_not_a_loop(api: ApiServer,
 def test_offset_pagination_without_page_size_is_a_config_error(api: ApiServer, sync) -> None:
     with pytest.raises(ConfigError, match="page_size"):
         sync(_config(api, pagination={"style": "offset"}))
+
+
+def _cycling_cursor(request: Request) -> Reply:
+    """First page, then A -> B -> A -> ...: a loop no two consecutive tokens show."""
+    cursor = request.query.get("cursor")
+    following = {None: "A", "A": "B", "B": "A"}[cursor]
+    return Reply(body={"items": [{"id": f"after {cursor}"}], "next": following})
+
+
+def test_a_cursor_cycle_a_b_a_is_an_error_not_a_loop(api: ApiServer, sync) -> None:
+    api.routes["/items"] = _cycling_cursor
+    pagination = {"style": "cursor", "cursor_path": "$.next"}
+    with pytest.raises(
+        ServiceError, match=r"after page 3 .* token 'A' again \(it came with page 1"
+    ):
+        sync(_config(api, records_path="$.items[*]", pagination=pagination))
+    assert [r.query.get("cursor") for r in api.hits("/items")] == [None, "A", "B"]
+
+
+def _cycling_links(api: ApiServer) -> None:
+    """/items -> /b -> /items -> ...; every body differs, so only the links show the loop."""
+    hits = iter(range(1, 100))
+
+    def page(following: str) -> Any:
+        def route(request: Request) -> Reply:
+            body = {"data": [{"id": next(hits)}], "next": following}
+            return Reply(body=body, headers={"Link": f'<{api.url}{following}>; rel="next"'})
+
+        return route
+
+    api.routes["/items"] = page("/b")
+    api.routes["/b"] = page("/items")
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"style": "next_url", "next_url_path": "$.next"}, {"style": "link_header"}],
+    ids=["next_url", "link_header"],
+)
+def test_next_links_cycling_a_b_a_are_an_error_not_a_loop(
+    api: ApiServer, sync, pagination: dict[str, Any]
+) -> None:
+    _cycling_links(api)
+    with pytest.raises(ServiceError, match=r"sent the pagination token '.*/b' again"):
+        sync(_config(api, records_path="$.data[*]", pagination=pagination))
+    assert [r.path for r in api.requests] == ["/items", "/b", "/items"]
+
+
+@pytest.mark.parametrize(
+    ("pagination", "parameter"),
+    [({"style": "page"}, "'page'"), ({"style": "offset", "page_size": 2}, "'offset'")],
+    ids=["page", "offset"],
+)
+def test_an_api_that_ignores_the_page_parameter_is_an_error_not_a_loop(
+    api: ApiServer, sync, pagination: dict[str, Any], parameter: str
+) -> None:
+    api.routes["/items"] = lambda r: Reply(body=ROWS[:2])
+    with pytest.raises(
+        ServiceError,
+        match=f"page 2 is identical to page 1: the API seems to ignore the {parameter}",
+    ):
+        sync(_config(api, pagination=pagination))
+    assert len(api.hits("/items")) == 2
+
+
+def test_max_pages_caps_a_walk(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body=[{"id": int(r.query["page"])}])
+    with pytest.raises(ServiceError, match=r"more pages after max_pages \(3\)"):
+        sync(_config(api, pagination={"style": "page", "max_pages": 3}))
+    assert len(api.hits("/items")) == 3
+
+
+def test_max_pages_lets_a_walk_that_ends_in_time_finish(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body={"total": 4, "rows": ROWS[:4]})
+    pagination = {"style": "offset", "page_size": 4, "total_path": "$.total", "max_pages": 1}
+    run = sync(_config(api, records_path="$.rows[*]", pagination=pagination))
+    assert run.records() == ROWS[:4]
+
+
+def test_max_pages_below_one_is_a_config_error(api: ApiServer, sync) -> None:
+    with pytest.raises(ConfigError, match="max_pages must be at least 1"):
+        sync(_config(api, pagination={"style": "page", "max_pages": 0}))

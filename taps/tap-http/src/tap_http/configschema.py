@@ -50,6 +50,12 @@ PAGINATION = th.ObjectType(
         description="JSONPath of a total record count; the walk stops once that many records "
         "were read. Without it, it stops at the first empty page.",
     ),
+    th.Property(
+        "max_pages",
+        th.IntegerType,
+        description="Most pages one walk may take; an API with more stops the run (exit "
+        "75). Unset: no cap (loops are caught either way).",
+    ),
 )
 
 AUTH = th.ObjectType(

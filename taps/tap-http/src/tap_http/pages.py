@@ -15,9 +15,10 @@ digit of an amount or an id is lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, Final
 
 import requests
@@ -25,7 +26,7 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from elt.errors import ServiceError
 from elt.protocol import loads_exact
-from tap_http.bodies import spooled
+from tap_http.bodies import CHUNK, spooled
 from tap_http.urls import redact_url
 
 __all__ = ["PageReader", "compile_path"]
@@ -84,6 +85,16 @@ class PageReader:
         records = self.records(response)
         assert isinstance(records, list)
         return len(records)
+
+    def fingerprint(self, response: requests.Response) -> Hashable:
+        """A hash of the body as it came, to tell a page already read from a new one."""
+        spool = spooled(response)
+        if spool is None:
+            return hash(response.content)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: spool.read(CHUNK), b""):
+            digest.update(chunk)
+        return digest.digest()
 
     def values(self, response: requests.Response, path: str) -> list[Any]:
         """The values at JSONPath ``path`` in the body of ``response``."""

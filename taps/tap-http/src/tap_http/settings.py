@@ -35,6 +35,7 @@ class PaginationSettings:
     cursor_param: str = "cursor"
     next_url_path: str | None = None
     total_path: str | None = None
+    max_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _pagination(
         raise ConfigError(
             "offset pagination needs page_size (the limit sent with each request)", where=where
         )
+    if settings.max_pages is not None and settings.max_pages < 1:
+        raise ConfigError("max_pages must be at least 1 (unset it for no cap)", where=where)
     if settings.style == "cursor" and not settings.cursor_path:
         raise ConfigError("cursor pagination needs cursor_path (a JSONPath)", where=where)
     if settings.style == "next_url" and not settings.next_url_path:
