@@ -34,13 +34,16 @@ def _config(api: ApiServer, **settings: Any) -> dict[str, Any]:
     }
 
 
-def test_an_unknown_certificate_is_refused_by_default(https_api: ApiServer, run_tap) -> None:
+def test_an_unknown_certificate_is_refused_as_configuration_never_retried(
+    https_api: ApiServer, run_tap
+) -> None:
     assert https_api.url.startswith("https://")
-    run = run_tap(_config(https_api))
-    assert run.code == 75
-    assert "TLS certificate was not accepted" in run.stderr
+    run = run_tap(_config(https_api, max_tries=3))
+    assert run.code == 78, run.stderr
+    assert "TLS certificate was not accepted (self-signed certificate)" in run.stderr
     assert "ca_bundle" in run.stderr
     assert "Traceback" not in run.stderr
+    assert https_api.connections == 1
 
 
 def test_a_private_ca_given_as_ca_bundle_is_trusted(

@@ -87,3 +87,27 @@ def test_a_timeout_exits_75(api: ApiServer, run_tap) -> None:
     run = run_tap(_config(api.url, timeout=0.2, max_tries=1))
     assert run.code == 75, run.stderr
     assert "timeout of 0.2s" in run.stderr
+
+
+def test_a_connection_broken_mid_body_is_not_could_not_connect(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(raw=b'[{"id": 1}', headers={"Content-Length": "900"})
+    with pytest.raises(ServiceError, match="connection broke before the whole response") as caught:
+        sync(_config(api.url, max_tries=1))
+    assert "could not connect" not in str(caught.value)
+
+
+def test_a_body_that_stalls_past_the_timeout_is_not_could_not_connect(
+    api: ApiServer, run_tap
+) -> None:
+    api.routes["/items"] = lambda r: Reply(body=[{"id": i} for i in range(50)], trickle=0.05)
+    run = run_tap(_config(api.url, timeout=1, max_tries=1))
+    assert run.code == 75, run.stderr
+    assert "no complete response within the timeout of 1s" in run.stderr
+    assert "could not connect" not in run.stderr
+
+
+def test_headers_cut_short_are_a_broken_response_not_an_empty_page(api: ApiServer, sync) -> None:
+    """http.client parses headers that end early as a complete, empty 200 response."""
+    api.routes["/items"] = lambda r: Reply(raw=b"", headers={"Content-Ty": "x\r\nbroken"})
+    with pytest.raises(ServiceError, match="headers were cut short or malformed"):
+        sync(_config(api.url, max_tries=1))

@@ -50,7 +50,7 @@ class TapHttp(Tap):
     @cached_property
     def http_authenticator(self) -> APIAuthenticatorBase:
         """One authenticator for all streams, so an OAuth2 token is shared."""
-        return make_authenticator(self.config.get("auth"))
+        return make_authenticator(self.config.get("auth"), self.transport)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -27,9 +27,11 @@ Messages name the URL with its secrets redacted and quote the start of an error 
 
 from __future__ import annotations
 
+import logging
+import ssl
 import time
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -38,7 +40,7 @@ from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionErro
 from elt.errors import ConfigError, EltError, ServiceError, http_status_error
 from tap_http.bodies import TooLarge, read_body
 from tap_http.deadline import Watchdog, WatchedAdapter
-from tap_http.origins import Origins
+from tap_http.origins import Origins, origin_of
 from tap_http.urls import redact_url
 
 __all__ = ["Authenticate", "TransientError", "Transport"]
@@ -59,6 +61,19 @@ MAX_RESPONSE_BYTES: Final = 256 << 20
 _BODY_HEADERS: Final = ("Content-Length", "Content-Type", "Transfer-Encoding")
 
 Authenticate = Callable[[requests.PreparedRequest], requests.PreparedRequest]
+
+
+class _HeaderDefects(logging.Filter):
+    """urllib3 logs malformed response headers with a traceback; the request's own error
+    (one paragraph) says what went wrong, so the warning keeps its first line only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+_HEADER_DEFECTS: Final = _HeaderDefects()
 
 
 class TransientError(ServiceError):
@@ -101,6 +116,7 @@ class Transport:
         self.private_params = frozenset(private_params)
         self.session = requests.Session()
         self.session.verify = verify
+        logging.getLogger("urllib3.connection").addFilter(_HEADER_DEFECTS)
         for prefix in ("http://", "https://"):
             self.session.mount(prefix, WatchedAdapter())
         self.watchdog = Watchdog()
@@ -110,10 +126,16 @@ class Transport:
         return redact_url(url or "", self.secret_params)
 
     def send(
-        self, request: requests.PreparedRequest, *, authenticate: Authenticate | None = None
+        self,
+        request: requests.PreparedRequest,
+        *,
+        authenticate: Authenticate | None = None,
+        own_origin: bool = False,
     ) -> requests.Response:
         """The response to ``request``, following redirects; each hop is signed by
-        ``authenticate`` when its origin is trusted. An elt error if it failed."""
+        ``authenticate`` when its origin is trusted. ``own_origin`` trusts the request's own
+        origin with its redirects too (the OAuth2 token endpoint's, for its form body).
+        An elt error if it failed."""
         visited: set[tuple[str | None, str | None]] = set()
         deadline = time.monotonic() + self.timeout
         current = request
@@ -126,7 +148,7 @@ class Transport:
             if not response.is_redirect:
                 break
             response.close()
-            current = self._redirected(current, response)
+            current = self._redirected(current, response, request.url if own_origin else None)
             if (current.method, current.url) in visited or len(visited) > MAX_REDIRECTS:
                 raise TransientError(
                     f"the redirects loop or go on past {MAX_REDIRECTS} hops",
@@ -147,13 +169,9 @@ class Transport:
                 response = self.session.send(
                     request, timeout=remaining, allow_redirects=False, stream=True
                 )
-                if response.is_redirect:
-                    return response
-                if response.status_code >= 400:
-                    read_body(response, ERROR_BODY_LIMIT, truncate=True)
-                else:
-                    read_body(response, self.max_bytes)
-                return response
+                if not response.is_redirect:
+                    limit = ERROR_BODY_LIMIT if response.status_code >= 400 else self.max_bytes
+                    read_body(response, limit, truncate=response.status_code >= 400)
             except TooLarge as exc:
                 raise ServiceError(
                     f"the response is larger than max_response_bytes ({self.max_bytes:,} "
@@ -166,6 +184,17 @@ class Transport:
                 if exchange.expired:
                     raise self._timed_out(request.url) from exc
                 raise self._failure(exc, request.url) from exc
+        if exchange.expired:
+            # Cut off, whatever arrived may look complete: headers cut short parse as a
+            # response with no body, which would read as an empty page.
+            raise self._timed_out(request.url)
+        if _header_defects(response):
+            raise TransientError(
+                "the response's headers were cut short or malformed",
+                where=self.show(request.url),
+                hint="The API or a proxy on the way broke the response; rerun later.",
+            )
+        return response
 
     def _timed_out(self, url: str | None) -> TransientError:
         return TransientError(
@@ -179,7 +208,7 @@ class Transport:
         return [pair for pair in params if pair not in self.private_params]
 
     def _redirected(
-        self, previous: requests.PreparedRequest, response: requests.Response
+        self, previous: requests.PreparedRequest, response: requests.Response, home: str | None
     ) -> requests.PreparedRequest:
         """The next hop of a redirect: the request as it was for a trusted origin (its
         method changed as browsers do), a bare one elsewhere (see module docstring)."""
@@ -189,7 +218,9 @@ class Transport:
         if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
             method = "GET"
         keeps_body = method == previous.method and previous.body is not None
-        if self.origins.trusts(location):
+        if self.origins.trusts(location) or (
+            home is not None and origin_of(home) == origin_of(location)
+        ):
             following = previous.copy()
             following.prepare_url(location, None)
             if method != previous.method:
@@ -244,11 +275,14 @@ class Transport:
         )
 
     def _failure(self, exc: Exception, url: str | None) -> EltError:
-        """The error for a request that got no response."""
+        """The error for a request that got no (complete) response: a TLS certificate
+        refused is configuration (78, not retried); the rest may pass on a later try."""
         where = self.show(url)
         if isinstance(exc, requests.exceptions.SSLError):
-            return TransientError(
-                "the server's TLS certificate was not accepted",
+            verify = _cause(exc, ssl.SSLCertVerificationError)
+            reason = getattr(verify, "verify_message", None) or "the TLS handshake failed"
+            return ConfigError(
+                f"the server's TLS certificate was not accepted ({reason})",
                 where=where,
                 hint="Set ca_bundle to the CA file that signed it, or verify_ssl to false for "
                 "a server you trust without it.",
@@ -257,19 +291,27 @@ class Transport:
             problem = f"could not connect within the timeout of {self.timeout:g}s"
         elif isinstance(exc, requests.Timeout):
             return self._timed_out(url)
-        elif _caused_by(exc, NameResolutionError):
+        elif _cause(exc, NameResolutionError):
             problem = "could not resolve the host name"
-        elif _caused_by(exc, NewConnectionError):
+        elif _cause(exc, NewConnectionError):
             problem = "could not connect (the connection was refused or the host is unreachable)"
+        elif isinstance(exc, requests.exceptions.ContentDecodingError):
+            problem = "the response body could not be decompressed as its Content-Encoding says"
         else:
-            problem = f"the connection failed ({type(exc).__name__})"
+            problem = "the connection broke before the whole response arrived"
         return TransientError(
             problem, where=where, hint="Check api_url, the network, and the timeout setting."
         )
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    """Whether ``kind`` is among the exceptions ``exc`` wraps (requests nests urllib3's)."""
+def _header_defects(response: requests.Response) -> list[Any]:
+    """What http.client found wrong in the response's headers (urllib3 only logs it)."""
+    original = getattr(response.raw, "_original_response", None)
+    return list(getattr(getattr(original, "msg", None), "defects", None) or [])
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The exception of ``kind`` among those ``exc`` wraps (requests nests urllib3's)."""
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:
@@ -278,7 +320,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
             continue
         seen.add(id(current))
         if isinstance(current, kind):
-            return True
+            return current
         pending += [arg for arg in current.args if isinstance(arg, BaseException)]
         reason = getattr(current, "reason", None)
         if isinstance(reason, BaseException):
@@ -287,7 +329,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
             pending.append(current.__cause__)
         if current.__context__ is not None:
             pending.append(current.__context__)
-    return False
+    return None
 
 
 def _status_hint(status: int) -> str:
