@@ -93,6 +93,7 @@ class ClientCredentials(OAuthAuthenticator):
             exc.hint = "Check auth.token_url, auth.client_id, auth.client_secret and auth.scopes."
             raise
         token, expires_in = _token_of(response, where)
+        self.transport.redactor.add(token)
         self.access_token = token
         self.expires_in = expires_in
         self.last_refreshed = requested

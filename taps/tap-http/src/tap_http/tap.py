@@ -21,6 +21,7 @@ from tap_http.configschema import CONFIG_SCHEMA, refuse_unknown_nested
 from tap_http.discovery import FirstPages, catalog_schema, sample
 from tap_http.inference import infer_schema
 from tap_http.origins import Origins
+from tap_http.redaction import Redactor, config_secrets
 from tap_http.retries import RateLimiter
 from tap_http.settings import StreamSettings, load_streams
 from tap_http.streams import HttpStream, stream_class
@@ -76,7 +77,21 @@ class TapHttp(Tap):
             verify=(verify and self.config.get("ca_bundle")) or verify,
             secret_params=self.secret_params,
             private_params=self._private_params(),
+            redactor=self.redactor,
         )
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Every secret of this tap, redacted from its errors and the process's logs."""
+        redactor = Redactor()
+        for secret in config_secrets(self.config):
+            redactor.add(secret)
+        redactor.install()
+        return redactor
+
+    def sync_all(self) -> None:
+        with self.redactor.scrubbing():
+            super().sync_all()
 
     def _private_params(self) -> list[tuple[str, str]]:
         """Query pairs of the configuration (``params`` at any level, the API key): a link
@@ -92,6 +107,10 @@ class TapHttp(Tap):
         return FirstPages()
 
     def discover_streams(self) -> list[HttpStream]:
+        with self.redactor.scrubbing():
+            return self._discover()
+
+    def _discover(self) -> list[HttpStream]:
         classes: dict[str, type[HttpStream]] = {}
         samples: dict[str, list[dict[str, Any]]] = {}
         streams: list[HttpStream] = []

@@ -41,6 +41,7 @@ from elt.errors import ConfigError, EltError, ServiceError, http_status_error
 from tap_http.bodies import TooLarge, read_body
 from tap_http.deadline import Watchdog, WatchedAdapter
 from tap_http.origins import Origins, origin_of
+from tap_http.redaction import Redactor
 from tap_http.urls import redact_url
 
 __all__ = ["Authenticate", "TransientError", "Transport"]
@@ -106,6 +107,7 @@ class Transport:
         max_bytes: int = MAX_RESPONSE_BYTES,
         secret_params: Iterable[str] = (),
         private_params: Iterable[tuple[str, str]] = (),
+        redactor: Redactor | None = None,
     ) -> None:
         """``private_params`` are the query pairs of the configuration (its params, an API
         key in the query): never sent to an untrusted origin, even when a link repeats them."""
@@ -114,6 +116,7 @@ class Transport:
         self.max_bytes = max_bytes
         self.secret_params = tuple(secret_params)
         self.private_params = frozenset(private_params)
+        self.redactor = redactor if redactor is not None else Redactor()
         self.session = requests.Session()
         self.session.verify = verify
         logging.getLogger("urllib3.connection").addFilter(_HEADER_DEFECTS)
@@ -123,7 +126,7 @@ class Transport:
 
     def show(self, url: str | None) -> str:
         """``url`` fit for a message: user-info and secret query values redacted."""
-        return redact_url(url or "", self.secret_params)
+        return self.redactor(redact_url(url or "", self.secret_params))
 
     def send(
         self,
@@ -266,8 +269,9 @@ class Transport:
         return kind(message, hint=hint)
 
     def describe(self, response: requests.Response) -> str:
-        """``HTTP <status> <reason> from <url>; body: '<start of the body>'``."""
-        text = response.text
+        """``HTTP <status> <reason> from <url>; body: '<start of the body>'``, secrets
+        redacted before the body is cut, so no part of one shows."""
+        text = self.redactor(response.text)
         excerpt = text[:BODY_EXCERPT] + ("..." if len(text) > BODY_EXCERPT else "")
         return (
             f"HTTP {response.status_code} {response.reason} from {self.show(response.url)}; "
