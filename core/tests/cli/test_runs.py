@@ -79,11 +79,14 @@ def test_a_transient_failure_is_retried_and_the_retry_continues_from_the_bookmar
     toy.write(tap={"count": 4, "fail_once_marker": str(marker), "fail_once_after": 2})
     result = elt_in(elt, toy, "run", TAP, TARGET, "--retries", "2", "--retry-delay", "0")
     assert result.exit_code == 0, result.stderr
-    assert "failed (tap toy-tap exited with code 75); retry 1 of 2 in 0.0 s" in result.stderr
+    assert "failed (tap toy-tap exited with code 75: toy-tap: the source is unavailable" in (
+        result.stderr
+    )
+    assert "retry 1 of 2 in 0.0 s" in result.stderr
     assert toy.ids() == [1, 2, 3, 4]
     retry, first = history(elt, toy)
     assert (first["status"], first["trigger"], first["attempt"]) == ("failed", "cli", 1)
-    assert first["error"].startswith("tap toy-tap exited with code 75.")
+    assert first["error"].startswith("tap toy-tap exited with code 75: toy-tap: the source is")
     assert (retry["status"], retry["trigger"], retry["attempt"]) == ("success", "retry", 2)
     assert retry["retry_of"] == first["run_id"]
     assert retry["rows"] == {"items": 2, "others": 2}

@@ -66,6 +66,11 @@ def log(text: str) -> None:
     sys.stderr.flush()
 
 
+def log_error(text: str) -> None:
+    sys.stderr.write(f"ERROR toy-tap: {text}\n")
+    sys.stderr.flush()
+
+
 def metric(stream: str, count: int) -> None:
     point = {
         "type": "counter",
@@ -169,7 +174,7 @@ def main() -> None:
     if args.discover:
         log("discovering")
         if config.get("discover_fails"):
-            log("ERROR cannot reach the source")
+            log_error("cannot reach the source")
             sys.exit(2)
         json.dump(CATALOG, sys.stdout)
         return
@@ -217,7 +222,7 @@ def sync_items(config: dict, props: list[str], start: int, counter: Counter) -> 
         if marker and not os.path.exists(marker) and written >= config.get("fail_once_after", 0):
             open(marker, "w").close()
             sys.stdout.flush()
-            log("ERROR the source is unavailable right now (a retry may succeed)")
+            log_error("the source is unavailable right now (a retry may succeed)")
             sys.exit(75)
         if "hang_after" in config and written >= config["hang_after"]:
             sys.stdout.flush()

@@ -10,6 +10,7 @@ Config keys (all optional but ``path``):
   truncated_stdout_after  after echoing N states, write half a state line and exit 5
   ignore_sigterm          log SIGTERM and go on
   api_token               logged to stderr, to prove the runner redacts it
+  log_error               logged to stderr as an ERROR line, though the target succeeds
   report                  a file where it writes its pid and the mode of its config file
 """
 
@@ -28,6 +29,11 @@ def log(text: str) -> None:
     sys.stderr.flush()
 
 
+def log_error(text: str) -> None:
+    sys.stderr.write(f"ERROR toy-target: {text}\n")
+    sys.stderr.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
@@ -42,6 +48,8 @@ def main() -> None:
             json.dump({"pid": os.getpid(), "config": args.config, "config_mode": mode}, out)
     if "api_token" in config:
         log(f"using token {config['api_token']}")
+    if "log_error" in config:
+        log_error(config["log_error"])
     received = states = 0
     pending: list[dict] = []
     with open(config["path"], "a") as output:
@@ -57,7 +65,7 @@ def main() -> None:
             try:
                 message = json.loads(line)
             except ValueError:
-                log(f"ERROR line {number} is not JSON: {line[:40]!r}")
+                log_error(f"line {number} is not JSON: {line[:40]!r}")
                 sys.exit(6)
             if message["type"] == "RECORD":
                 received += 1
