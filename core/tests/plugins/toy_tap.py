@@ -17,6 +17,7 @@ Config keys (all optional):
   fail_once_marker  a file: when it does not exist yet, create it and exit 75 (a transient
                     failure: a retry succeeds) after writing ``fail_once_after`` items (0)
   password          logged to stderr, to prove the runner redacts it
+  echo_state        first send the state it was given as a STATE (some taps do)
   report            a file where a run writes its pid, arguments, the mode of its config file
                     and directory, the state and catalog it got
 """
@@ -191,6 +192,8 @@ def main() -> None:
         log(f"connecting with password {config['password']}")
     start = ((state or {}).get("bookmarks", {}).get("items", {}).get("id") or 0) + 1
     log(f"starting at item {start}")
+    if config.get("echo_state") and state is not None:
+        emit({"type": "STATE", "value": state})
     streams = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
     for name in ("items", "others"):
         entry = streams.get(name)

@@ -182,7 +182,12 @@ class Pipeline:
                 return _BadLine(number, line, f"not valid JSON ({error})")
             if not isinstance(value, dict):
                 return _BadLine(number, line, f"a state must be a JSON object, not {_kind(value)}")
-            current = merge_state(current, value)
+            merged = merge_state(current, value)
+            if merged == current:
+                # the state the run started from, echoed (a target does so before it has
+                # committed anything): nothing new to store or to count
+                continue
+            current = merged
             self.store.set(self.state_id, current)
             self.state = current
             self.states += 1
