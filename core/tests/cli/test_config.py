@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shlex
 import stat
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -343,3 +346,29 @@ def test_a_plugin_that_is_not_installed_is_not_checked_and_says_so(elt: Elt, pro
     result = elt(*p, "config", "set", "tap-nowhere", "anything", "1")
     assert result.exit_code == 0
     assert result.stderr.startswith("note: tap-nowhere is not installed, so the value was not")
+
+
+def test_every_config_set_help_example_works_and_the_plugin_takes_the_value(
+    elt: Elt, project: Path
+) -> None:
+    help_text = elt("config", "set", "--help").stdout
+    examples = [
+        line.strip().removeprefix("elt ")
+        for line in help_text[help_text.index("Examples:") :].splitlines()[1:]
+        if line.strip().startswith("elt ")
+    ]
+    assert len(examples) == 4
+    for example in examples:
+        words = shlex.split(example.partition("#")[0])
+        result = elt("--project", str(project), *words, input="s3cret\n")
+        assert result.exit_code == 0, f"{example}: {result.stderr}"
+    (project / "data").mkdir()
+    (project / "data" / "users.csv").write_text("id;name\n1;Ada\n")
+    tap = subprocess.run(
+        [Path(sys.executable).parent / "elt", "--project", str(project), "invoke", "tap-csv"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tap.returncode == 0, tap.stderr
+    assert '"record":{"id":1,"name":"Ada"}' in tap.stdout.replace(" ", "")
