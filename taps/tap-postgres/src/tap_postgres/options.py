@@ -20,6 +20,7 @@ __all__ = [
     "LOG_BASED_REFUSAL",
     "REPLICATION_METHODS",
     "check_default_method",
+    "chosen_methods",
     "max_record_count",
     "stream_clauses",
 ]
@@ -39,6 +40,23 @@ def check_default_method(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             "LOG_BASED is not supported", where="default_replication_method", hint=LOG_BASED_REFUSAL
         )
+
+
+def chosen_methods(catalog: Any) -> dict[str, str]:
+    """Each stream's Singer ``replication-method`` metadata in a catalog given as a dict
+    (singer-sdk drops that key when it parses a catalog)."""
+    if not isinstance(catalog, Mapping):
+        return {}
+    chosen: dict[str, str] = {}
+    for stream in catalog.get("streams") or []:
+        if not isinstance(stream, Mapping):
+            continue
+        for entry in stream.get("metadata") or []:
+            if isinstance(entry, Mapping) and entry.get("breadcrumb") == []:
+                method = (entry.get("metadata") or {}).get("replication-method")
+                if isinstance(method, str) and method:
+                    chosen[str(stream.get("tap_stream_id"))] = method
+    return chosen
 
 
 def max_record_count(config: Mapping[str, Any]) -> int | None:

@@ -12,9 +12,9 @@ risk missing one.
 Every query also holds the stream's ``custom_where_clauses`` (MeltanoLabs'
 ``stream_options.<stream>.custom_where_clauses``), each in parentheses and ANDed: the rows
 of the stream, its chunks and its bookmarks are those of the rows they let through. The
-relation is not aliased, so a clause may name columns bare (``amount > 0``) or qualified
-(``orders.amount``, ``public.orders.amount``). They are SQL as written, run in the tap's
-read-only session.
+relation is not aliased where they apply, so a clause may name columns bare
+(``amount > 0``) or qualified (``orders.amount``, ``public.orders.amount``). They are SQL
+as written, run in the tap's read-only session.
 
 Bookmark values travel as text (``to_json(key) #>> '{}'``: ISO 8601 for date-times, every
 digit for numerics) and are cast back to the column's type, so no value is rounded through
@@ -35,6 +35,7 @@ from tap_postgres.types import Column, Representation, csv_expression, json_expr
 __all__ = ["Bounds", "Scan", "copy_query", "probe_query", "rows_query"]
 
 _JSON: Final = "_elt_row"
+_SOURCE: Final = "_elt_source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +67,32 @@ class Scan:
 
 
 def rows_query(scan: Scan, bounds: Bounds) -> tuple[sql.Composed, list[str]]:
-    """Each row as its JSON text, then the text of its key values, in key order."""
-    rel = scan.relation
+    """Each row as its JSON text, then the text of its key values, in key order.
+
+    The rows are filtered in a subquery on the relation itself, so the WHERE clauses see
+    the table's columns only (not the JSON expressions' names, which would make a bare
+    column name ambiguous); Postgres flattens it into the same index range scan.
+    """
+    src = sql.Identifier(_SOURCE)
     fields = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(json_expression(c, rel, scan.rep), sql.Identifier(c.name))
+        sql.SQL("{} AS {}").format(json_expression(c, src, scan.rep), sql.Identifier(c.name))
         for c in scan.columns
     )
     key_texts = [
-        sql.SQL("to_json({}.{}) #>> '{{}}'").format(rel, sql.Identifier(k.name)) for k in scan.keys
+        sql.SQL("to_json({}.{}) #>> '{{}}'").format(src, sql.Identifier(k.name)) for k in scan.keys
     ]
     where, params = _where(scan, bounds)
     query = sql.SQL(
-        "SELECT row_to_json({j}.*)::text{keys} FROM {rel} "
-        "CROSS JOIN LATERAL (SELECT {fields}) AS {j}{where}{order}"
+        "SELECT row_to_json({j}.*)::text{keys} FROM (SELECT * FROM {rel}{where}) AS {src} "
+        "CROSS JOIN LATERAL (SELECT {fields}) AS {j}{order}"
     ).format(
         j=sql.Identifier(_JSON),
         keys=sql.SQL("").join(sql.SQL(", ") + k for k in key_texts),
-        rel=rel,
-        fields=fields,
+        rel=scan.relation,
         where=where,
-        order=_order(scan),
+        src=src,
+        fields=fields,
+        order=_order(scan, relation=src),
     )
     return query, params
 
@@ -131,12 +138,14 @@ def copy_query(
     return query, params
 
 
-def _order(scan: Scan, *, descending: bool = False) -> sql.Composable:
+def _order(
+    scan: Scan, *, descending: bool = False, relation: sql.Identifier | None = None
+) -> sql.Composable:
     if not scan.keys:
         return sql.SQL("")
     direction = sql.SQL(" DESC" if descending else "")
     return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
-        sql.SQL("{}.{}").format(scan.relation, sql.Identifier(k.name)) + direction
+        sql.SQL("{}.{}").format(relation or scan.relation, sql.Identifier(k.name)) + direction
         for k in scan.keys
     )
 

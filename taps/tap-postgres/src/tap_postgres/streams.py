@@ -103,6 +103,28 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         return metadata
 
     @property
+    def _singer_catalog_entry(self) -> singer.CatalogEntry:
+        """Discovery names a replication method only where one was chosen: a discovered
+        catalog would otherwise pin every stream to FULL_TABLE, over
+        ``default_replication_method`` and over a method set later in its metadata."""
+        entry = super()._singer_catalog_entry
+        if not self.forced_replication_method:
+            entry.replication_method = None
+        return entry
+
+    def apply_catalog(self, catalog: singer.Catalog) -> None:
+        """singer-sdk's, with the stream's metadata deciding its replication method: the
+        Singer ``replication-method`` (which singer-sdk does not read), else
+        ``forced-replication-method``, else the entry's ``replication_method``."""
+        super().apply_catalog(catalog)
+        entry = catalog.get_stream(self.name)
+        if entry is not None:
+            chosen = self._pg_tap.chosen_methods.get(self.name)
+            chosen = chosen or entry.metadata.root.forced_replication_method
+            if chosen:
+                self.forced_replication_method = chosen
+
+    @property
     def replication_method(self) -> str:
         """The catalog's method, else INCREMENTAL for a catalog replication key, else
         ``default_replication_method``."""

@@ -28,6 +28,7 @@ from tap_postgres.options import (
     LOG_BASED_REFUSAL,
     REPLICATION_METHODS,
     check_default_method,
+    chosen_methods,
     max_record_count,
     stream_clauses,
 )
@@ -144,9 +145,15 @@ class TapPostgres(Tap):
 
     _connection: psycopg.Connection[Any] | None = None
 
+    def __init__(self, **kwargs: Any) -> None:
+        #: each stream's ``replication-method`` metadata in the input catalog
+        self.chosen_methods = chosen_methods(kwargs.get("catalog"))
+        super().__init__(**kwargs)
+
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """LOG_BASED as the default method is refused with what to use instead, before the
-        schema check would only say it is not an allowed value."""
+        schema check would only say it is not an allowed value. (``--discover`` validates
+        without raising: :meth:`discover_streams` checks again.)"""
         try:
             check_default_method(self._config)
             max_record_count(self._config)
@@ -172,6 +179,8 @@ class TapPostgres(Tap):
         return self._connection
 
     def discover_streams(self) -> list[PostgresStream]:
+        check_default_method(self.config)
+        max_record_count(self.config)
         try:
             tables = discover_tables(
                 self.connection,
