@@ -174,6 +174,22 @@ def test_a_missing_role_is_an_access_error(pg_url: str) -> None:
     assert type(error) is AccessError
 
 
+def test_a_role_that_may_not_log_in_is_an_access_error_saying_so(pg_url: str) -> None:
+    import psycopg
+
+    role = f"nologin_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} NOLOGIN")
+    try:
+        error = connect_error(real_config(pg_url, user=role))
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")
+
+    assert type(error) is AccessError
+    assert "ALTER ROLE … LOGIN" in str(error)
+
+
 def test_a_port_nothing_listens_on_is_a_service_error_a_retry_may_fix() -> None:
     error = connect_error({"host": "127.0.0.1", "port": free_port(), "user": "postgres"})
 

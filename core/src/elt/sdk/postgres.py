@@ -65,6 +65,8 @@ _HINTS: Final = (
     ("password authentication failed", "check user and password"),
     ("no password supplied", "set password (or put it in sqlalchemy_url or ~/.pgpass)"),
     ("does not exist", "check database and user; the database must exist already"),
+    ("not permitted to log in", "the role needs the LOGIN attribute: ALTER ROLE … LOGIN"),
+    ("permission denied for database", "grant it: GRANT CONNECT ON DATABASE … TO …"),
     ("no pg_hba.conf entry", "the server does not accept this user/database from this host; "
      "its pg_hba.conf must allow it"),
     ("ssl", "check ssl_enable, ssl_mode and the ssl_* certificate settings"),
@@ -96,6 +98,7 @@ _UNREACHABLE_HINT: Final = (
     "check host and port, and that the server is running and accepts TCP connections from "
     "here; the run can be retried once it is reachable"
 )
+_ACCESS_HINT: Final = "check user, password and database, and the server's pg_hba.conf"
 
 
 def connection_properties(database: str) -> list[th.Property[Any]]:
@@ -241,8 +244,10 @@ def connect(
         why = reason(exc)
         if mark is not None and (said := mark.new_output()):
             why = f"{why} (the ssh tunnel says: {said})"
-        raise error_class(exc)(
-            f"could not connect to Postgres at {describe(config)}: {why}", hint=_hint(why)
+        kind = error_class(exc)
+        raise kind(
+            f"could not connect to Postgres at {describe(config)}: {why}",
+            hint=_hint(why, access=issubclass(kind, AccessError)),
         ) from None
     for statement in session:
         conn.execute(statement)
@@ -301,23 +306,25 @@ def _through_tunnel(
 
     params = conninfo_to_dict(info)
     host = str(params.get("hostaddr") or params.get("host") or "")
-    if not host or host.startswith("/") or "," in host:
+    port = str(params.get("port") or 5432)
+    if not host or host.startswith("/") or "," in host or not port.isdigit():
         raise ConfigError(
-            "ssh_tunnel needs the database server's host name or address as the bastion "
-            f"sees it, got {host or 'none'!r}",
+            "ssh_tunnel needs the database server's host and port as the bastion sees them, "
+            f"got {host or 'no host'!r} and {port!r}",
             where="ssh_tunnel",
-            hint="set host (or the host of sqlalchemy_url) to one TCP host, e.g. the "
-            "server's private address",
+            hint="set host and port (or those of sqlalchemy_url) to one TCP host and port, "
+            "e.g. the server's private address",
         )
-    tunnel = sshtunnel.open_tunnel(settings, host, int(params.get("port") or 5432))
+    tunnel = sshtunnel.open_tunnel(settings, host, int(port))
     params.update(hostaddr="127.0.0.1", port=tunnel.local_port)
     params.setdefault("host", host)
     return make_conninfo("", **params), tunnel.mark()
 
 
-def _hint(why: str) -> str:
+def _hint(why: str, *, access: bool) -> str:
     lowered = why.lower()
-    return next((hint for needle, hint in _HINTS if needle in lowered), _UNREACHABLE_HINT)
+    otherwise = _ACCESS_HINT if access else _UNREACHABLE_HINT
+    return next((hint for needle, hint in _HINTS if needle in lowered), otherwise)
 
 
 def _redact_url(url: str) -> str:
