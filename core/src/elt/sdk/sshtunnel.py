@@ -92,6 +92,23 @@ _HOST_KEY_HINT: Final = (
     "ssh_tunnel.known_hosts must hold the bastion's host key as `ssh-keyscan -p PORT HOST` "
     "prints it"
 )
+# ssh's options besides the host key's: the key alone (no agent, password or prompt), a
+# forward that must listen, a dead bastion noticed, and the ready signal (LocalCommand).
+_OPTIONS: Final = {
+    "IdentitiesOnly": "yes",
+    "IdentityAgent": "none",
+    "PreferredAuthentications": "publickey",
+    "PasswordAuthentication": "no",
+    "KbdInteractiveAuthentication": "no",
+    "GlobalKnownHostsFile": "/dev/null",
+    "ExitOnForwardFailure": "yes",
+    "ConnectTimeout": str(CONNECT_TIMEOUT_S),
+    "ServerAliveInterval": "15",
+    "ServerAliveCountMax": "3",
+    "LogLevel": "INFO",  # INFO: says why a forwarded connection failed
+    "PermitLocalCommand": "yes",
+    "LocalCommand": f"echo {_READY.decode()}",
+}
 _UNREACHABLE_HINT: Final = (
     "check ssh_tunnel.host and ssh_tunnel.port, and that the bastion accepts SSH from here; "
     "the run can be retried once it is reachable"
@@ -309,41 +326,16 @@ def _argv(
     ssh: str, settings: TunnelSettings, *, files: Path, local_port: int, host: str, port: int
 ) -> list[str]:
     known = _known_hosts(files, settings)
-    target = f"[{host}]" if ":" in host else host
     options = {
-        "IdentitiesOnly": "yes",
-        "IdentityAgent": "none",
-        "PreferredAuthentications": "publickey",
-        "PasswordAuthentication": "no",
-        "KbdInteractiveAuthentication": "no",
+        **_OPTIONS,
         "StrictHostKeyChecking": "yes" if known else "no",
         "UserKnownHostsFile": str(known) if known else "/dev/null",
-        "GlobalKnownHostsFile": "/dev/null",
-        "ExitOnForwardFailure": "yes",
-        "ConnectTimeout": str(CONNECT_TIMEOUT_S),
-        "ServerAliveInterval": "15",
-        "ServerAliveCountMax": "3",
-        "LogLevel": "INFO",  # INFO: says why a forwarded connection failed
-        "PermitLocalCommand": "yes",
-        "LocalCommand": f"echo {_READY.decode()}",
     }
-    return [
-        ssh,
-        "-F",
-        "/dev/null",
-        "-N",
-        "-p",
-        str(settings.port),
-        "-l",
-        settings.username,
-        "-i",
-        str(_key_file(files, settings)),
-        *(arg for name, value in options.items() for arg in ("-o", f"{name}={value}")),
-        "-L",
-        f"127.0.0.1:{local_port}:{target}:{port}",
-        "--",
-        settings.host,
-    ]
+    target = f"[{host}]" if ":" in host else host
+    return [ssh, "-F", "/dev/null", "-N", "-p", str(settings.port), "-l", settings.username,
+            "-i", str(_key_file(files, settings)),
+            *(arg for name, value in options.items() for arg in ("-o", f"{name}={value}")),
+            "-L", f"127.0.0.1:{local_port}:{target}:{port}", "--", settings.host]  # fmt: skip
 
 
 def _ready(tunnel: Tunnel, settings: TunnelSettings) -> bool:
