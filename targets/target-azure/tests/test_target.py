@@ -49,6 +49,14 @@ class TestTargetAzure(LakeTargetContract):
         return connect(config)
 
     @pytest.fixture
+    def minimal_config(
+        self, azure_container: AzureContainer
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """`container` and the one way to authenticate it needs, `connection_string`."""
+        conn_str, name = azure_container
+        return {"container": name, "connection_string": conn_str}, {}
+
+    @pytest.fixture
     def missing_bucket_config(self, azure_conn_str: str) -> dict[str, Any]:
         return target_config(azure_conn_str, unique_name("missing"))
 

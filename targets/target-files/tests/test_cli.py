@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from target_files import LocalStore
+from target_files import LocalStore, TargetFiles
 
-from tests.fixtures.lake import data_keys, manifests
+from elt.sdk.lake import LAKE_SETTINGS
+from tests.fixtures.lake import data_keys, manifests, read_records
 
 TARGET = Path(sys.executable).with_name("target-files")
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
@@ -135,3 +137,38 @@ def test_a_path_traversal_stream_name_stays_inside_the_folder(
     assert not (tmp_path / "escaped").exists()
     (key,) = data_keys(LocalStore(folder))
     assert key.startswith("raw/%2E.%2F..%2Fescaped/dt=")  # one segment: no "/" left
+
+
+def test_only_the_path_setting_loads_with_every_documented_default(tmp_path: Path) -> None:
+    """The README's own example: inline JSON config, files at the folder's root, gzip JSONL
+    in Hive dt= partitions, and a complete manifest."""
+    from tests.fixtures.lake import lines
+
+    messages = [schema(), record(1), record(2), state(2)]
+    done = subprocess.run(
+        [str(TARGET), "--config", '{"path": "lake"}'],
+        input=lines(messages),
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x) for x in done.stdout.splitlines()] == [state(2)["value"]]
+    store = LocalStore(tmp_path / "lake")
+    (manifest,) = manifests(store)
+    run_id = manifest["run_id"]
+    (key,) = data_keys(store)
+    assert re.fullmatch(rf"orders/dt=\d{{4}}-\d{{2}}-\d{{2}}/part-{run_id}-00000\.jsonl\.gz", key)
+    assert read_records(store, key) == [m["record"] for m in messages[1:3]]
+    assert manifest["status"] == "complete"
+    assert manifest["settings"]["prefix"] == ""
+
+
+def test_the_readme_documents_every_setting_and_its_default() -> None:
+    """Every lake setting (shared by the four lake targets) and `path`, with the default
+    the code applies."""
+    from tests.fixtures.laketargets import readme_mismatches
+
+    readme = Path(__file__).parents[1] / "README.md"
+    names = [*TargetFiles.store_settings, *LAKE_SETTINGS]
+    assert readme_mismatches(readme, TargetFiles.config_jsonschema, names) == []

@@ -127,3 +127,11 @@ class TestGcsStore(ObjectStoreContract):
         missing = tmp_path / "nope.json"
         with pytest.raises(ConfigError, match=r"nope\.json"):
             open_store(gcs_bucket, anonymous=False, credentials_path=str(missing))
+
+    def test_without_endpoint_the_store_talks_to_the_public_api(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The README's default for `endpoint` (no request is sent)."""
+        monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+        store = connect({"bucket": "any", "anonymous": True})
+        assert store.upload_url().startswith("https://storage.googleapis.com/upload/")

@@ -69,6 +69,11 @@ class TestTargetGcs(LakeTargetContract):
         return connect(config)
 
     @pytest.fixture
+    def minimal_config(self, gcs_bucket: GcsBucket) -> tuple[dict[str, Any], dict[str, str]]:
+        """Only `bucket`: STORAGE_EMULATOR_HOST points the client at the emulator."""
+        return {"bucket": gcs_bucket.name}, {"STORAGE_EMULATOR_HOST": gcs_bucket.endpoint_url}
+
+    @pytest.fixture
     def missing_bucket_config(self, gcs_endpoint: str) -> dict[str, Any]:
         return target_config(gcs_endpoint, unique_name("missing"))
 

@@ -7,6 +7,7 @@ import pytest
 from elt.errors import ConfigError
 from elt.sdk.lake.objectstore import (
     PartBuffer,
+    described_key,
     listing_prefix,
     object_key,
     redact,
@@ -20,6 +21,15 @@ from elt.sdk.lake.objectstore import (
 )
 def test_a_prefix_loses_its_outer_slashes(given: str | None, expected: str) -> None:
     assert store_prefix(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key", "shown"), [("", "", ""), ("raw", "", "raw"), ("raw", "a/b", "raw/a/b")]
+)
+def test_a_message_may_name_the_root_or_prefix_folder_as_well_as_a_key(
+    prefix: str, key: str, shown: str
+) -> None:
+    assert described_key(prefix, key) == shown
 
 
 @pytest.mark.parametrize("prefix", ["a/../b", "a//b", "./a", "a\\b"])

@@ -26,6 +26,7 @@ __all__ = [
     "Explain",
     "PartBuffer",
     "client_failure",
+    "described_key",
     "guarded_call",
     "listing_prefix",
     "object_key",
@@ -71,6 +72,15 @@ def object_key(prefix: str, key: str) -> str:
             hint="check the path template and stream names; keys are relative paths",
         )
     return f"{prefix}/{key}" if prefix else key
+
+
+def described_key(prefix: str, key: str) -> str:
+    """The key to show in a message for ``key``: ``""`` is the store's root, the prefix.
+
+    Messages name folders as well as objects (the target's start-up line names where its
+    files go, which is the bucket's root when ``prefix`` is left at its default ``""``).
+    """
+    return object_key(prefix, key) if key else prefix
 
 
 def listing_prefix(prefix: str, under: str) -> str:

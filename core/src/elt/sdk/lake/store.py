@@ -52,7 +52,8 @@ class ObjectStore(Protocol):
     """
 
     def describe(self, key: str) -> str:
-        """A URL for messages and manifests (``s3://bucket/key``), without secrets."""
+        """A URL for messages and manifests (``s3://bucket/key``), without secrets; ``""``
+        names the store's root (``s3://bucket/``)."""
         ...
 
     def check(self) -> None:
