@@ -94,14 +94,15 @@ def test_a_wrong_codec_for_the_format_exits_78(cli: Callable[..., Any]) -> None:
     assert "compression" in done.stderr
 
 
-def test_a_folder_that_cannot_be_created_exits_75(tmp_path: Path) -> None:
+def test_a_path_through_a_file_exits_78_as_no_retry_can_fix_it(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"path": str(tmp_path / "file" / "lake")}))
     done = subprocess.run([str(TARGET), "--config", str(config)], input=json.dumps(schema()).encode() + b"\n",
                           capture_output=True, check=False)  # fmt: skip
-    assert done.returncode == 75
+    assert done.returncode == 78
     assert b"could not write to" in done.stderr
+    assert b"Traceback" not in done.stderr
 
 
 def test_a_good_run_prints_the_last_state_after_writing_the_manifest(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from target_files import LocalStore
 
-from elt.errors import ServiceError
+from elt.errors import ConfigError, ServiceError
 
 
 def visible(root: Path) -> list[str]:
@@ -62,7 +62,7 @@ def test_describe_gives_a_file_url(tmp_path: Path) -> None:
     assert LocalStore(tmp_path).describe("a b/c") == (tmp_path / "a b/c").as_uri()
 
 
-def test_a_folder_under_a_file_fails_the_check_with_a_service_error(tmp_path: Path) -> None:
+def test_a_folder_under_a_file_fails_the_check_with_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ServiceError, match="could not write to"):
+    with pytest.raises(ConfigError, match="could not write to"):
         LocalStore(tmp_path / "file" / "lake").check()

@@ -80,6 +80,10 @@ class TestGcsStore(ObjectStoreContract):
         return open_store(GcsBucket(f"http://127.0.0.1:{free_port()}", "nowhere"))
 
     @pytest.fixture
+    def overloaded_store(self, overloaded_endpoint: str) -> GcsStore:
+        return open_store(GcsBucket(overloaded_endpoint, "busy"))
+
+    @pytest.fixture
     def refused_secret(self, refused_key_line: str) -> str:
         return refused_key_line
 

@@ -24,6 +24,7 @@ from tests.fixtures.laketargets import (
 )
 from tests.fixtures.services import (
     GcsBucket,
+    free_port,
     gcs_emulator,
     stop_process,
     unique_name,
@@ -76,6 +77,14 @@ class TestTargetGcs(LakeTargetContract):
     @pytest.fixture
     def missing_bucket_config(self, gcs_endpoint: str) -> dict[str, Any]:
         return target_config(gcs_endpoint, unique_name("missing"))
+
+    @pytest.fixture
+    def unreachable_config(self) -> dict[str, Any]:
+        return target_config(f"http://127.0.0.1:{free_port()}", "nowhere")
+
+    @pytest.fixture
+    def overloaded_config(self, overloaded_endpoint: str) -> dict[str, Any]:
+        return target_config(overloaded_endpoint, "busy")
 
     @pytest.fixture
     def refused_secret(self, refused_key_line: str) -> str:

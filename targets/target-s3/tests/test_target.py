@@ -66,6 +66,14 @@ class TestTargetS3(LakeTargetContract):
         return target_config(s3_endpoint, unique_name("missing"))
 
     @pytest.fixture
+    def unreachable_config(self) -> dict[str, Any]:
+        return target_config(f"http://127.0.0.1:{free_port()}", "nowhere")
+
+    @pytest.fixture
+    def overloaded_config(self, overloaded_endpoint: str) -> dict[str, Any]:
+        return target_config(overloaded_endpoint, "busy")
+
+    @pytest.fixture
     def refused_secret(self) -> str:
         return SECRET
 

@@ -63,7 +63,7 @@ class AzureStore:
         return f"{self._base}/{described_key(self.prefix, key)}"
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
-        """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
+        """Run one client request; a failure becomes the error `explain` sorts it into."""
         return guarded_call(request, explain, where=where, doing=doing, secrets=self.secrets)
 
     def check(self) -> None:

@@ -10,12 +10,13 @@ not at all; :meth:`LocalUpload.abort` (or a crash) leaves at most a hidden tempo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from pathlib import Path
 from typing import IO
 
-from elt.errors import ServiceError
+from elt.errors import AccessError, ConfigError, EltError, ServiceError
 from elt.sdk.durable import fsync_directory
 
 __all__ = ["LocalStore", "LocalUpload"]
@@ -123,8 +124,19 @@ class LocalStore:
         return path
 
 
-def _error(action: str, where: str, exc: OSError) -> ServiceError:
-    return ServiceError(
-        f"could not {action} {where}: {exc.strerror or exc}",
-        hint="check that the folder exists, is writable and the disk has space",
-    )
+# What retrying cannot fix: the folder refuses us, or `path` names something that is no folder.
+_REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+_MISCONFIGURED = frozenset({errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP})
+
+
+def _error(action: str, where: str, exc: OSError) -> EltError:
+    """The error for a failed file operation, sorted as :mod:`elt.errors` sorts a store's:
+    permission denied or a read-only file system is an AccessError (78), a `path` through a
+    file a ConfigError (78), anything else — a full disk, an I/O error — a ServiceError (75),
+    which a retry may get past once space is freed."""
+    message = f"could not {action} {where}: {exc.strerror or exc}"
+    if exc.errno in _REFUSED:
+        return AccessError(message, hint="give the target's user write access to the folder")
+    if exc.errno in _MISCONFIGURED:
+        return ConfigError(message, hint="set `path` to a folder (or where one may be created)")
+    return ServiceError(message, hint="check that the disk has space and the folder is healthy")

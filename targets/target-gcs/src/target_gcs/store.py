@@ -80,7 +80,7 @@ class GcsStore:
         return f"gs://{self.bucket.name}/{described_key(self.prefix, key)}"
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
-        """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
+        """Run one client request; a failure becomes the error `explain` sorts it into."""
         return guarded_call(request, explain, where=where, doing=doing)
 
     def check(self) -> None:
