@@ -12,6 +12,7 @@ from typing import Any
 
 from target_files import LocalStore, TargetFiles
 
+from elt.protocol import parse_metric
 from elt.sdk.lake import LAKE_SETTINGS
 from tests.fixtures.lake import data_keys, manifests, read_records
 
@@ -173,3 +174,20 @@ def test_the_readme_documents_every_setting_and_its_default() -> None:
     readme = Path(__file__).parents[1] / "README.md"
     names = [*TargetFiles.store_settings, *LAKE_SETTINGS]
     assert readme_mismatches(readme, TargetFiles.config_jsonschema, names) == []
+
+
+def test_the_committed_rows_it_logs_add_up_to_the_records_it_wrote(
+    cli: Callable[..., Any], folder: Path
+) -> None:
+    """What `elt run` reports as the run's rows (METRIC record_count tagged committed)."""
+    messages = [schema()] + [record(i) for i in range(1, 12)] + [state(11)]
+    done = cli(messages, max_rows=4)
+    assert done.code == 0, done.stderr
+    points = [parse_metric(line) for line in done.stderr.splitlines() if "committed" in line]
+    assert [(p.stream, p.value) for p in points if p] == [
+        ("orders", 4),
+        ("orders", 4),
+        ("orders", 3),
+    ]
+    store = LocalStore(folder)
+    assert sum(len(read_records(store, key)) for key in data_keys(store)) == 11

@@ -15,6 +15,9 @@ One writer serves one run of a lake target. What it guarantees, and how:
 - **A failure commits nothing more.** Any error aborts every open upload (nothing of them
   becomes visible) and drops every held STATE; files committed before stay, complete, and
   the manifest lists exactly those the emitted STATEs cover.
+- **Committed rows are reported** (:func:`elt.sdk.log_committed`) as each file's upload
+  commits, before the STATE that covers it: ``elt run`` counts a run's rows from these, so
+  an aborted file's rows are never counted.
 
 Records are handed to the file's encoder as they come; the hot path is a dict lookup, a
 key check when the stream has key properties, and the encoder's append. The size of a file
@@ -42,6 +45,7 @@ from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
 from elt.sdk.lake.manifest import FileEntry, Manifest
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.progress import log_committed
 
 __all__ = ["LakeFile", "LakeWriter"]
 
@@ -325,6 +329,7 @@ class LakeWriter:
             )
         )
         logger.debug("Committed %s (%d rows, %d bytes)", file.key, file.rows, size)
+        log_committed(stream.name, file.rows)  # before any STATE it lets go
         self._checkpoints.committed(file.id)
 
     def _where(self) -> str:
