@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from target_files import LocalStore, TargetFiles
 
 from elt.protocol import parse_metric
@@ -191,3 +192,71 @@ def test_the_committed_rows_it_logs_add_up_to_the_records_it_wrote(
     ]
     store = LocalStore(folder)
     assert sum(len(read_records(store, key)) for key in data_keys(store)) == 11
+
+
+def the_error(stderr: str) -> str:
+    """The one paragraph target-files logged as its error."""
+    (line,) = [line for line in stderr.splitlines() if "| ERROR " in line]
+    return line.split(" | ", 3)[3]
+
+
+def stream_x(properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    props = properties or {"id": {"type": "integer"}, "n": {"type": ["integer", "null"]}}
+    return {"type": "SCHEMA", "stream": "x", "schema": {"properties": props},
+            "key_properties": ["id"]}  # fmt: skip
+
+
+def rec(record: dict[str, Any], stream: str = "x") -> dict[str, Any]:
+    return {"type": "RECORD", "stream": stream, "record": record}
+
+
+FILLER = [rec({"id": i, "n": i}, "orders") for i in range(50)]  # lines after the bad one
+
+BAD_INPUTS = {
+    # name: (messages, settings, line, property)
+    "missing key, raw jsonl": ([stream_x(), rec({"id": 1}), rec({"n": 2})], {}, 3, None),
+    "missing key, parsed": (
+        [stream_x(), rec({"id": 1}), rec({"n": 2})], {"date_field": "d"}, 3, None,
+    ),
+    "missing key, raw parquet, found later": (
+        [schema(), stream_x(), rec({"id": 1}), rec({"n": 2}), *FILLER],
+        {"format": "parquet"}, 4, None,
+    ),
+    "missing key, csv": ([stream_x(), rec({"n": 2})], {"format": "csv"}, 2, None),
+    "record before schema": ([schema(), rec({"id": 1}, "orders"), rec({"id": 1})], {}, 3, None),
+    "wrong type, parquet": (
+        [schema(), stream_x(), rec({"id": 1, "n": "five"}), *FILLER],
+        {"format": "parquet"}, 3, "n",
+    ),
+    "undeclared property, csv": (
+        [stream_x(), rec({"id": 1, "zz": 1})], {"format": "csv"}, 2, "zz",
+    ),
+    "bad date_field": (
+        [stream_x({"id": {"type": "integer"}, "d": {"type": "string"}}), rec({"id": 1, "d": "soon"})],
+        {"date_field": "d"}, 2, "d",
+    ),
+    "schema without properties": (
+        [{"type": "SCHEMA", "stream": "x", "schema": {}, "key_properties": []}], {}, 1, None,
+    ),
+    "batch of another format": (
+        [stream_x(), {"type": "BATCH", "stream": "x", "encoding": {"format": "parquet"},
+                      "manifest": []}],
+        {}, 2, None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_a_bad_input_error_names_its_line_stream_and_property_exactly_once(
+    cli: Callable[..., Any], case: str
+) -> None:
+    messages, settings, line, prop = BAD_INPUTS[case]
+    done = cli(messages, **settings)
+    assert done.code == 65, done.stderr
+    error = the_error(done.stderr)
+    assert error.startswith(f"<stdin> line {line}, stream 'x'"), error
+    assert error.count(" line ") == 1, error
+    assert error.count("'x'") == 1, error
+    if prop is not None:
+        assert error.count(f"property {prop!r}") == 1, error
+    assert "Traceback" not in done.stderr

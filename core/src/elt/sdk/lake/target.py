@@ -30,6 +30,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum
 from elt.errors import ProtocolError
 from elt.sdk.batch import batch_records
 from elt.sdk.io import OrjsonReader
+from elt.sdk.lake.badinput import location, record_before_schema
 from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
@@ -84,11 +85,22 @@ class LakeTarget(LeanTarget):
         )
         return writer
 
+    def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
+        raise record_before_schema(self._where(message_dict.get("stream")))
+
+    def _where(self, stream: object) -> str:
+        """The input line being processed, and its stream (for errors found here)."""
+        reader = self.message_reader
+        if not isinstance(reader, OrjsonReader):
+            return f"stream {stream!r}"
+        return location(reader.messages.name, reader.messages.line_number, str(stream))
+
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
         kind = (message_dict.get("encoding") or {}).get("format")
         if kind != "jsonl":
             raise ProtocolError(
-                f"BATCH for stream {message_dict['stream']!r} has format {kind!r}",
+                f"the BATCH has format {kind!r}",
+                where=self._where(message_dict["stream"]),
                 hint="lake targets read BATCH files of format jsonl, gzip or uncompressed",
             )
         _ = self.load  # opened first, so the record callback below is the writer's

@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
-
 from elt.errors import ProtocolError
 from elt.protocol import record_line_prefix
 from elt.sdk.io import OrjsonReader
+from elt.sdk.lake.badinput import location, missing_key, record_before_schema
 from elt.sdk.lake.checkpoints import Checkpoints
 from elt.sdk.lake.formats import Encoder, Output, encoder_for, takes_raw_lines
 from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
@@ -121,14 +120,14 @@ class LakeWriter:
         """Register a stream's schema; a changed one commits the stream's open files."""
         name = message["stream"]
         schema = message["schema"]
-        if not isinstance(schema.get("properties"), dict):
-            raise ProtocolError(
-                f"the SCHEMA of stream {name!r} has no properties",
-                where=self._where(),
-                hint='a stream\'s schema must be {"type": "object", "properties": {...}}',
-            )
         if not name:
             raise ProtocolError("a SCHEMA names the empty stream ''", where=self._where())
+        if not isinstance(schema.get("properties"), dict):
+            raise ProtocolError(
+                "the SCHEMA has no properties",
+                where=self._where(name),
+                hint='a stream\'s schema must be {"type": "object", "properties": {...}}',
+            )
         keys = tuple(message.get("key_properties") or ())
         stream = self._streams.get(name)
         if stream is not None and stream.schema == schema:
@@ -149,17 +148,11 @@ class LakeWriter:
         """Hand one record to its file; the hot path."""
         stream = self._streams.get(message["stream"])
         if stream is None:
-            raise RecordsWithoutSchemaException(
-                f"{self._where()}: a RECORD for stream {message['stream']!r} arrived before "
-                "its SCHEMA message (the tap must send a stream's SCHEMA before its records)"
-            )
+            raise record_before_schema(self._where(message["stream"]))
         record = message["record"]
         for key in stream.keys:
             if key not in record:
-                raise MissingKeyPropertiesError(
-                    f"{self._where()}: a record of stream {stream.name!r} lacks its key "
-                    f"property {key!r} (key properties: {list(stream.keys)})"
-                )
+                raise missing_key(self._where(stream.name), key, stream.keys)
         file = stream.current
         if file is None:
             file = self._file_for(stream, record)
@@ -258,8 +251,8 @@ class LakeWriter:
             day = record_date(value)
         except ValueError as exc:
             raise ProtocolError(
-                f"date_field value {value!r} is not a date or date-time ({exc})",
-                where=f"{self._where()}, stream {stream.name!r}, property {self._date_field!r}",
+                f"the date_field value {value!r} is not a date or date-time ({exc})",
+                where=self._where(stream.name, self._date_field),
                 hint="date_field must name a date or date-time property of every stream",
             ) from None
         return _partition(day)
@@ -281,7 +274,7 @@ class LakeWriter:
         source = self._reader.messages.name
 
         def where(line: int, path: str) -> str:
-            return f"{source} line {line}, stream {name!r}, property {path!r}"
+            return location(source, line, name, path)
 
         try:
             encoder = encoder_for(
@@ -332,9 +325,12 @@ class LakeWriter:
         log_committed(stream.name, file.rows)  # before any STATE it lets go
         self._checkpoints.committed(file.id)
 
-    def _where(self) -> str:
+    def _where(self, stream: str | None = None, prop: str | None = None) -> str:
+        """The current input line, and the stream and property it is about."""
         messages = self._reader.messages
-        return f"{messages.name} line {messages.line_number}"
+        if stream is None:
+            return f"{messages.name} line {messages.line_number}"
+        return location(messages.name, messages.line_number, stream, prop)
 
 
 _PARTITIONS: dict[date | None, Partition] = {}
