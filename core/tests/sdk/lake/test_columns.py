@@ -8,6 +8,9 @@ import pytest
 
 import elt.sdk.lake
 from elt.errors import ProtocolError
+from elt.sdk.lake.columns import plan
+from elt.sdk.lake.formats import takes_raw_lines
+from elt.sdk.lake.settings import LakeSettings
 from tests.fixtures.lake import MemoryStore, MemoryTarget, data_keys, read_records, run_in_process
 
 
@@ -88,6 +91,33 @@ def test_a_property_missing_from_the_schema_is_an_error_in_parquet() -> None:
     assert isinstance(done.error, ProtocolError)
     assert "'zz'" in str(done.error)
     assert "line 2" in str(done.error)
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ({"type": ["object", "null"]}, "json"),
+        ({"type": "array", "items": {"type": "integer"}}, "json"),
+        ({"type": ["string", "object"]}, "json"),  # may hold an object: every value as JSON
+        ({"anyOf": [{"type": "array"}, {"type": "null"}]}, "json"),
+        ({"type": ["string", "integer"]}, "text"),
+        ({}, "text"),
+    ],
+)
+def test_a_property_that_may_hold_an_object_or_array_is_a_nested_json_column(
+    spec: dict[str, Any], kind: str
+) -> None:
+    for text_only in (True, False):  # csv, and parquet with nested: json
+        (col,) = plan({"v": spec}, text_only=text_only, number="double", scale=9, struct=False)
+        assert col.kind == kind
+
+
+def test_a_struct_holding_a_nested_json_column_is_not_read_from_raw_lines() -> None:
+    settings = LakeSettings.from_config({"format": "parquet", "nested": "struct"})
+    typed = {"properties": {"d": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+    untyped = {"properties": {"d": {"type": "object", "properties": {"m": {"type": "object"}}}}}
+    assert takes_raw_lines(settings, typed)
+    assert not takes_raw_lines(settings, untyped)
 
 
 def test_the_public_api_is_what_all_lists() -> None:

@@ -8,6 +8,15 @@ line of its record and the property's name. pyarrow silently truncates a float p
 integer column and drops undeclared keys of a struct, so those two cases are checked
 before conversion: neither may lose data without a word.
 
+A **nested column** — a property that declares ``object`` or ``array`` among its types and
+is not laid out as a struct/list — holds the **JSON text of its value**, whatever kind the
+value arrives as: the array ``[]`` as ``[]``, the string ``"[]"`` (CDC taps send json
+columns as strings) as ``"[]"`` with its quotes, the number 5 as ``5``; so every cell is
+valid JSON and no two values share a cell. The encoder converts values to that text as
+records arrive (:func:`json_text`, :func:`json_leaves`), so the columns here are given text.
+A column of several other types (``["string", "integer"]``) or of none holds strings as
+they are and any other value as JSON.
+
 pyarrow is imported here (and in :mod:`elt.sdk.lake.formats`) only, on first use, so the
 rest of ``elt`` never pays for it (see tests/test_layers.py).
 """
@@ -22,7 +31,7 @@ from typing import Any, Final
 
 from elt.protocol import dumps
 
-__all__ = ["BadValue", "Column", "plan", "to_arrays"]
+__all__ = ["BadValue", "Column", "holds_text", "json_leaves", "json_text", "plan", "to_arrays"]
 
 # Column kinds. "text" is CSV's only kind: strings as they are, anything else as JSON.
 INTEGER: Final = "integer"
@@ -83,10 +92,53 @@ class Column:
 def plan(
     properties: Mapping[str, Any], *, text_only: bool, number: str, scale: int, struct: bool
 ) -> list[Column]:
-    """The columns of a SCHEMA's properties, in order (CSV: ``text_only``, all TEXT)."""
+    """The columns of a SCHEMA's properties, in order (CSV: ``text_only``, nested columns
+    JSON and the rest TEXT)."""
     if text_only:
-        return [Column(name, TEXT) for name in properties]
+        return [Column(name, JSON if _nested(spec) else TEXT) for name, spec in properties.items()]
     return [_column(name, spec, number, scale, struct) for name, spec in properties.items()]
+
+
+def _nested(spec: Any) -> bool:
+    return bool(_types(spec) & {"object", "array"})
+
+
+def holds_text(column: Column) -> bool:
+    """Whether any value of the column, at any depth, is kept as text (JSON or TEXT)."""
+    return column.kind in (JSON, TEXT) or any(holds_text(c) for c in column.children)
+
+
+def json_text(value: Any) -> str:
+    """A nested column's cell: the JSON text of ``value``, whatever its kind."""
+    return dumps(value).decode()
+
+
+def json_leaves(column: Column) -> Callable[[Any], Any] | None:
+    """For a struct or list column with nested (JSON) columns inside: a function returning a
+    value with each of those replaced by its :func:`json_text`; None when there are none.
+
+    A value not shaped as the column declares is returned as it is, for the conversion to
+    refuse it by name (:class:`BadValue`).
+    """
+    if column.kind == JSON:
+        return lambda value: None if value is None else json_text(value)
+    if column.kind == STRUCT:
+        inner = {c.name: f for c in column.children if (f := json_leaves(c)) is not None}
+        if not inner:
+            return None
+
+        def struct(value: Any) -> Any:
+            if type(value) is not dict:
+                return value
+            return {k: (inner[k](v) if k in inner else v) for k, v in value.items()}
+
+        return struct
+    if column.kind == LIST:
+        item = json_leaves(column.children[0])
+        if item is None:
+            return None
+        return lambda value: [item(v) for v in value] if type(value) is list else value
+    return None
 
 
 def _column(name: str, spec: Any, number: str, scale: int, struct: bool) -> Column:
@@ -111,7 +163,7 @@ def _column(name: str, spec: Any, number: str, scale: int, struct: bool) -> Colu
         item = _column("item", spec["items"], number, scale, struct)
         if item.kind not in (TEXT,):
             return Column(name, LIST, children=(item,))
-    if types <= {"object", "array"} and types:
+    if types & {"object", "array"}:
         return Column(name, JSON)
     return Column(name, TEXT)  # several types, or none declared
 
@@ -142,7 +194,9 @@ def _scale(spec: Mapping[str, Any], default: int) -> int:
 
 
 def to_arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> list[Any]:
-    """One Arrow array per column of ``rows``; raises :class:`BadValue` for a bad value."""
+    """One Arrow array per column of ``rows``; raises :class:`BadValue` for a bad value.
+
+    The values of nested (JSON) columns are their :func:`json_text` already."""
     return [_array([row.get(c.name) for row in rows], c) for c in columns]
 
 
@@ -173,7 +227,8 @@ def _array(values: list[Any], column: Column) -> Any:
 
 
 def _text(value: Any) -> str | None:
-    """A JSON or text column's value: a string as it is, anything else as JSON."""
+    """A text column's value: a string as it is, anything else as JSON. (A JSON column's
+    values arrive as their JSON text already, strings: they pass unchanged.)"""
     if value is None or type(value) is str:
         return value
     return dumps(value).decode()

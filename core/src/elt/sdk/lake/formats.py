@@ -29,7 +29,17 @@ import orjson
 
 from elt.errors import ProtocolError
 from elt.protocol import dumps, json_default, record_line_prefix
-from elt.sdk.lake.columns import DATE, JSON, TEXT, BadValue, Column, plan, to_arrays
+from elt.sdk.lake.columns import (
+    DATE,
+    JSON,
+    TEXT,
+    BadValue,
+    Column,
+    holds_text,
+    json_leaves,
+    plan,
+    to_arrays,
+)
 from elt.sdk.lake.rawrecords import line_schema, record_table, records_of
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import Upload
@@ -50,6 +60,15 @@ _orjson_dumps: Final = orjson.dumps
 _orjson_loads: Final = orjson.loads
 _encode_error: Final = orjson.JSONEncodeError
 _decode_error: Final = orjson.JSONDecodeError
+
+
+def _json_text(value: Any) -> str:
+    """A value's JSON text (orjson; elt's dumps for what it refuses: >64-bit integers)."""
+    try:
+        return _orjson_dumps(value, default=json_default).decode()
+    except _encode_error:
+        return dumps(value).decode()
+
 
 # (input line, property path) -> "where" text of an error
 Where = Callable[[int, str], str]
@@ -255,7 +274,14 @@ class ColumnarEncoder:
         self._stream = stream
         self._source = source
         self._columns: Sequence[Column] = _plan(settings, schema)
-        self._as_text = tuple(c.name for c in self._columns if c.kind in (JSON, TEXT))
+        # converted to text as records arrive: pyarrow's JSON reader types no value as text
+        self._as_json = tuple(c.name for c in self._columns if c.kind == JSON)
+        self._as_text = tuple(c.name for c in self._columns if c.kind == TEXT)
+        self._json_inside = tuple(
+            (c.name, leaves)
+            for c in self._columns
+            if c.kind not in (JSON, TEXT) and (leaves := json_leaves(c)) is not None
+        )
         self._dates = [i for i, c in enumerate(self._columns) if c.kind == DATE]
         fields = [pa.field(c.name, c.arrow_type()) for c in self._columns]
         self._schema = pa.schema(fields, metadata={"elt.singer_schema": dumps(schema)})
@@ -314,10 +340,18 @@ class ColumnarEncoder:
     def add(self, record: dict[str, Any], line: int) -> bool:
         if self._raw:
             self._flush_raw()
+        for name in self._as_json:  # a nested column holds the JSON text of any value
+            value = record.get(name)
+            if value is not None:
+                record[name] = _json_text(value)
         for name in self._as_text:
             value = record.get(name)
             if value is not None and type(value) is not str:
-                record[name] = dumps(value).decode()
+                record[name] = _json_text(value)
+        for name, leaves in self._json_inside:  # parquet structs holding nested columns
+            value = record.get(name)
+            if value is not None:
+                record[name] = leaves(value)
         try:
             self._buffer += _orjson_dumps(record, default=json_default, option=_NEWLINE)
         except _encode_error:
@@ -440,10 +474,10 @@ def _exact_json(line: bytes | bytearray) -> dict[str, Any]:
 
 def takes_raw_lines(settings: LakeSettings, schema: Mapping[str, Any]) -> bool:
     """Whether a stream's whole RECORD lines may skip parsing (``add_raw``): JSONL files,
-    and Parquet files with no column that must become text first (nested kept as JSON)."""
+    and Parquet files with no value, at any depth, that must become text first."""
     if settings.format != "parquet":
         return settings.format == "jsonl"
-    return not any(column.kind in (JSON, TEXT) for column in _plan(settings, schema))
+    return not any(holds_text(column) for column in _plan(settings, schema))
 
 
 def _plan(settings: LakeSettings, schema: Mapping[str, Any]) -> list[Column]:

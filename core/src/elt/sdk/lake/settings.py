@@ -49,7 +49,9 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "description": (
             "File format. jsonl: one JSON record per line, numbers exactly as received, any "
             "schema. csv: a header row of the SCHEMA's properties; every value quoted, null "
-            'an empty unquoted field (so null and "" differ), nested values as JSON. parquet: '
+            'an empty unquoted field (so null and "" differ); a property declaring object or '
+            "array holds the JSON text of its value, whatever its kind (a string with its "
+            "quotes). parquet: "
             "typed columns from the SCHEMA (see parquet_number, nested), written in row "
             "groups of about buffer_size."
         ),
@@ -169,10 +171,11 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "enum": ["json", "struct", None],
         "default": "json",
         "description": (
-            "Parquet type of objects and arrays. json: a string column holding the value as "
-            "JSON (keeps everything). struct: struct/list columns from the SCHEMA's "
-            "properties and items (a key the SCHEMA does not declare is an error); objects "
-            "without properties and arrays without items stay JSON strings."
+            "Parquet type of objects and arrays. json: a string column holding the JSON "
+            "text of each value, whatever its kind (a string with its quotes; keeps "
+            "everything). struct: struct/list columns from the SCHEMA's properties and items "
+            "(a key the SCHEMA does not declare, or a value that is no object/array, is an "
+            "error); objects without properties and arrays without items stay JSON text."
         ),
     },
 }
