@@ -392,3 +392,34 @@ def test_no_rows_are_logged_for_a_file_that_was_aborted() -> None:
     done, events = run_recorded(messages, max_rows=2)
     assert isinstance(done.error, MissingKeyPropertiesError)
     assert events == [("METRIC", "s", 2), ("STATE", {"at": 2})]
+
+
+def activate(version: int, stream: str = "s") -> dict[str, Any]:
+    return {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
+
+
+def test_an_activate_version_before_its_schema_is_recorded_once_the_schema_arrives() -> None:
+    store = MemoryStore()
+    messages = [activate(6), activate(7), schema(), record(1), state(1)]
+    done = run(store, messages)
+    assert done.error is None
+    assert done.states == [{"at": 1}]
+    (manifest,) = manifests(store)
+    assert manifest["streams"]["s"]["activate_version"] == 7
+    assert manifest["streams"]["s"]["rows"] == 1
+
+
+def test_an_activate_version_for_a_stream_that_never_gets_a_schema_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryStore()
+    with caplog.at_level(logging.WARNING):
+        done = run(store, [activate(7, "ghost"), schema(), record(1), state(1)])
+    assert done.error is None
+    assert done.states == [{"at": 1}]
+    (manifest,) = manifests(store)
+    assert set(manifest["streams"]) == {"s"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'ghost'" in warnings[0]
+    assert "ACTIVATE_VERSION" in warnings[0]

@@ -105,6 +105,7 @@ class LakeWriter:
         self._emit_state = emit_state
         self._checkpoints = Checkpoints(self._emit_after_manifest)
         self._streams: dict[str, _Stream] = {}
+        self._early_versions: dict[str, int] = {}  # ACTIVATE_VERSIONs before their SCHEMA
         self._open: dict[int, LakeFile] = {}  # in the order they were opened
         self._next_id = 0
         self._date_field = settings.date_field
@@ -140,6 +141,8 @@ class LakeWriter:
         index = self._manifest.schema(name, schema, keys)
         if stream is None:
             stream = self._streams[name] = _Stream(name, schema, keys, index)
+            if name in self._early_versions:
+                self._manifest.activate_version(name, self._early_versions.pop(name))
         else:
             stream.schema, stream.keys, stream.schema_index = schema, keys, index
         self._route(stream)
@@ -181,17 +184,28 @@ class LakeWriter:
         self._checkpoints.state(value, self._open.keys())
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Note the stream's active table version in the manifest (readers act on it)."""
+        """Note the stream's active table version in the manifest (readers act on it).
+
+        Some taps send it before the stream's SCHEMA: it is then held and recorded when the
+        SCHEMA arrives (the newest version wins); one that no SCHEMA ever follows has
+        nothing to activate and is dropped at the end with one warning.
+        """
         name = message["stream"]
-        if name not in self._streams:
-            raise ProtocolError(
-                f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
-                where=self._where(),
-            )
-        self._manifest.activate_version(name, int(message["version"]))
+        version = int(message["version"])
+        if name in self._streams:
+            self._manifest.activate_version(name, version)
+        else:
+            self._early_versions[name] = version
 
     def finish(self) -> Manifest:
         """Commit every open file, write the manifest, then emit the last STATE."""
+        for name, version in self._early_versions.items():
+            logger.warning(
+                "ACTIVATE_VERSION %d for stream %r was ignored: no SCHEMA for the stream "
+                "arrived, so there is nothing to activate",
+                version,
+                name,
+            )
         for file in list(self._open.values()):
             self._commit(file)
         key = self._layout.manifest_key(self.run_id)
