@@ -260,3 +260,11 @@ def test_a_bad_input_error_names_its_line_stream_and_property_exactly_once(
     if prop is not None:
         assert error.count(f"property {prop!r}") == 1, error
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_the_closing_summary_counts_every_record(cli: Callable[..., Any], fmt: str) -> None:
+    messages = [schema(), *(record(i) for i in range(1, 8)), state(7)]
+    done = cli(messages, format=fmt)
+    assert done.code == 0, done.stderr
+    assert "completed processing 9 lines of input (1 schemas, 7 records," in done.stderr

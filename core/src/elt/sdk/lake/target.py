@@ -23,11 +23,12 @@ never logged and never reach a manifest: only ``ObjectStore.describe`` output is
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ProtocolError
+from elt.protocol import RECORD
 from elt.sdk.batch import batch_records
 from elt.sdk.io import OrjsonReader
 from elt.sdk.lake.badinput import location, record_before_schema
@@ -84,6 +85,14 @@ class LakeTarget(LeanTarget):
             store.describe(self.lake_settings.prefix),
         )
         return writer
+
+    def process_lines(self, file_input: IO[str] | None = None) -> Any:  # type: ignore[misc]
+        """Read every message; the count singer-sdk logs at the end includes the RECORD
+        lines the writer took unparsed (the reader hands them over without counting)."""
+        counter = super().process_lines(file_input)
+        if isinstance(self._load, LakeWriter):
+            counter[RECORD] += self._load.raw_lines
+        return counter
 
     def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
         raise record_before_schema(self._where(message_dict.get("stream")))

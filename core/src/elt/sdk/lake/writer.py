@@ -114,6 +114,7 @@ class LakeWriter:
         self._done = False
         # whole RECORD lines of elt's spelling skip parsing where the file format allows
         self._raw_records = raw_records and not settings.date_field
+        self.raw_lines = 0  # RECORD lines taken unparsed, which the reader does not count
 
     # --- messages ------------------------------------------------------------------------
 
@@ -170,6 +171,7 @@ class LakeWriter:
         file = stream.current or self._open_file(stream, self._run_partition)
         flushed = file.encoder.add_raw(line, number)
         file.rows += 1
+        self.raw_lines += 1
         if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
             self._commit(file)
             self._checkpoints.emit_ready()
