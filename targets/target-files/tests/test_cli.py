@@ -268,3 +268,32 @@ def test_the_closing_summary_counts_every_record(cli: Callable[..., Any], fmt: s
     done = cli(messages, format=fmt)
     assert done.code == 0, done.stderr
     assert "completed processing 9 lines of input (1 schemas, 7 records," in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("validate_records", "not validated"),
+        ("batch_size_rows", "use max_rows"),
+        ("load_method", "only append"),
+        ("add_record_metadata", "no _sdc_ columns"),
+        ("fromat", "did you mean 'format'"),
+    ],
+)
+def test_a_setting_the_lake_does_not_implement_is_refused_saying_what_to_use(
+    cli: Callable[..., Any], setting: str, says: str
+) -> None:
+    done = cli([schema(), record(1)], **{setting: True})
+    assert done.code == 78
+    assert says in the_error(done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_a_setting_that_cannot_change_the_data_is_accepted_with_one_warning(
+    cli: Callable[..., Any],
+) -> None:
+    done = cli([schema(), record(1), state(1)], process_activate_version_messages=False)
+    assert done.code == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "| WARNING " in line]
+    assert len(warnings) == 1
+    assert "process_activate_version_messages" in warnings[0]
