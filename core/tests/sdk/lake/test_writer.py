@@ -423,3 +423,13 @@ def test_an_activate_version_for_a_stream_that_never_gets_a_schema_is_ignored_wi
     assert len(warnings) == 1
     assert "'ghost'" in warnings[0]
     assert "ACTIVATE_VERSION" in warnings[0]
+
+
+def test_a_stream_named_manifests_gets_a_folder_of_its_own_readers_do_not_skip() -> None:
+    store = MemoryStore()
+    done = run(store, [schema("_manifests"), record(1, "_manifests"), state(1)])
+    assert done.error is None
+    (key,) = data_keys(store)
+    assert key.startswith("%5Fmanifests/dt=")
+    (manifest,) = manifests(store)
+    assert [f["key"] for f in manifest["files"]] == [key]
