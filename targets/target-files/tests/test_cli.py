@@ -297,3 +297,18 @@ def test_a_setting_that_cannot_change_the_data_is_accepted_with_one_warning(
     warnings = [line for line in done.stderr.splitlines() if "| WARNING " in line]
     assert len(warnings) == 1
     assert "process_activate_version_messages" in warnings[0]
+
+
+@pytest.mark.parametrize("link", ["orders", "_manifests"])
+def test_a_symlinked_folder_inside_path_exits_78_and_writes_nothing_outside(
+    cli: Callable[..., Any], folder: Path, tmp_path: Path, link: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder.mkdir()
+    (folder / link).symlink_to(outside, target_is_directory=True)
+    done = cli([schema(), record(1), state(1)])
+    assert done.code == 78, done.stderr
+    assert "symbolic link" in the_error(done.stderr)
+    assert done.states == []
+    assert list(outside.rglob("*")) == []
