@@ -31,12 +31,16 @@ from elt.errors import ProtocolError
 from elt.protocol import dumps, json_default, record_line_prefix
 from elt.sdk.lake.columns import (
     DATE,
+    DOUBLE,
     JSON,
     TEXT,
     BadValue,
     Column,
+    has_tiny_number,
+    holds_numbers,
     holds_text,
     json_leaves,
+    number_leaves,
     plan,
     to_arrays,
 )
@@ -283,6 +287,7 @@ class ColumnarEncoder:
             if c.kind not in (JSON, TEXT) and (leaves := json_leaves(c)) is not None
         )
         self._dates = [i for i, c in enumerate(self._columns) if c.kind == DATE]
+        self._number_columns = [(i, c) for i, c in enumerate(self._columns) if holds_numbers(c)]
         fields = [pa.field(c.name, c.arrow_type()) for c in self._columns]
         self._schema = pa.schema(fields, metadata={"elt.singer_schema": dumps(schema)})
         # pyarrow's JSON reader reads a date from a string only as a string: cast after
@@ -397,7 +402,9 @@ class ColumnarEncoder:
         table = record_table(data, self._line_options, self._keys)
         if table is not None:
             try:
-                return self._typed(table)
+                typed = self._typed(table)
+                if self._numbers_exact(typed, data):
+                    return typed
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 pass
         rows = records_of(data, lines, self._keys, self._source, self._stream)
@@ -413,10 +420,33 @@ class ColumnarEncoder:
                 read_options=json.ReadOptions(block_size=max(1 << 20, len(data) // 2 + 1)),
                 parse_options=self._parse_options,
             )
-            return self._typed(table)
+            typed = self._typed(table)
+            if self._numbers_exact(typed, data):
+                return typed
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            rows = [_exact_json(line) for line in data.splitlines()]
-            return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+            pass
+        rows = [_exact_json(line) for line in data.splitlines()]
+        return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+
+    def _numbers_exact(self, table: Any, data: bytes | bytearray) -> bool:
+        """Whether pyarrow's JSON reader kept every number of the buffer: it reads a number
+        beyond a double's range as infinity or 0, and one with a very small exponent into a
+        decimal column as 0, without a word. Infinities are looked for in the columns (in
+        C); the buffer's text is searched for a tiny number only when a number column holds
+        a 0. False sends the buffer to the exact conversion, which names the value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        zero = False
+        for index, column in self._number_columns:
+            for chunk in table.column(index).chunks:
+                for kind, leaf in number_leaves(chunk, column):
+                    if kind == DOUBLE and pc.any(pc.is_inf(leaf)).as_py():
+                        return False
+                    if not zero:
+                        nothing = pa.scalar(0.0 if kind == DOUBLE else Decimal(0), leaf.type)
+                        zero = bool(pc.any(pc.equal(leaf, nothing)).as_py())
+        return not (zero and has_tiny_number(data))
 
     def _typed(self, table: Any) -> Any:
         """A table as pyarrow read it (dates as text) in the file's schema."""

@@ -153,10 +153,11 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "enum": ["double", "decimal", None],
         "default": "double",
         "description": (
-            "Parquet type of JSON Schema 'number'. double: float64 (a value a double cannot "
-            "hold exactly is rounded, with a warning). decimal: decimal128(38, scale), scale "
-            "from the property's multipleOf or decimal_scale; a value that does not fit is "
-            "an error, never rounded."
+            "Parquet type of JSON Schema 'number'. double: float64 (a value is rounded to "
+            "the nearest double; one beyond a double's range, which would become 0 or "
+            "infinity, is an error). decimal: decimal128(38, scale), scale from the "
+            "property's multipleOf or decimal_scale; a value that does not fit is an error, "
+            "never rounded."
         ),
     },
     "decimal_scale": {
