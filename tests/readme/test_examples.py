@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme import root_examples  # noqa: F401  (registers its scenarios)
+from tests.readme import lake_examples, root_examples  # noqa: F401  (register their scenarios)
 from tests.readme.examples import Example, all_examples
 from tests.readme.scenarios import SCENARIOS
 
