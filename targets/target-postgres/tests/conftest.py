@@ -160,6 +160,24 @@ def password_pg() -> Iterator[str]:
         yield url
 
 
+def committed_counts(stderr: str) -> dict[str, list[int]]:
+    """Per stream, the rows of each ``record_count`` METRIC tagged committed, in order."""
+    counts: dict[str, list[int]] = {}
+    for line in stderr.splitlines():
+        _, mark, text = line.partition("METRIC: ")
+        point = json.loads(text) if mark else {}
+        tags = point.get("tags") or {}
+        if point.get("metric") == "record_count" and tags.get("committed"):
+            counts.setdefault(tags["stream"], []).append(point["value"])
+    return counts
+
+
+@pytest.fixture
+def committed() -> Callable[[str], dict[str, list[int]]]:
+    """``committed(stderr)``: the committed row counts a target logged, per stream."""
+    return committed_counts
+
+
 @pytest.fixture
 def unused_port() -> int:
     return free_port()

@@ -307,3 +307,25 @@ def test_versioned_files_copy_straight_in_and_the_version_default_is_gone_after(
         "SELECT column_default FROM information_schema.columns "
         "WHERE table_name = 't' AND column_name = '_sdc_table_version'"
     ) == [(None,)]
+
+
+def test_committed_rows_of_csv_files_are_reported_per_commit(
+    cli: Cli, db: Any, m: Any, csv_file: Callable[..., Path], committed: Any
+) -> None:
+    run = cli(
+        [
+            m.schema("t", ITEMS),
+            batch("t", csv_file("id,name\n1,a\n2,b\n"), csv_file("id,name\n3,c\n")),
+            m.state({"at": 1}),
+            batch("t", csv_file("id,name\n4,d\n")),
+            m.state({"at": 2}),
+            batch("t", csv_file("id,name\n5,e\nnot a number,f\n")),
+            m.state({"at": 3}),
+        ],
+        max_batch_age_seconds=0,
+    )
+
+    assert run.code == 65
+    assert committed(run.stderr) == {"t": [3, 1]}  # the failed file's batch reports nothing
+    assert db.rows("SELECT count(*) FROM t") == [(4,)]
+    assert run.states == [{"at": 1}, {"at": 2}]

@@ -302,3 +302,51 @@ def test_old_batches_commit_at_the_next_state(load: Load, m: Any) -> None:
         messages += [*items(m, (n, str(n))), m.state({"at": n})]
 
     assert load(messages, max_batch_age_seconds=0).states == [{"at": 1}, {"at": 2}, {"at": 3}]
+
+
+def test_each_commit_reports_the_rows_it_committed_per_stream(
+    cli: Any, db: Any, m: Any, committed: Any
+) -> None:
+    messages = [m.schema("items", ITEMS), m.schema("other", ITEMS)]
+    for n in range(1, 7):
+        messages += [*items(m, (n, "a")), m.record("other", {"id": n}), m.state({"at": n})]
+    run = cli(messages, max_batch_age_seconds=0)
+
+    assert run.code == 0, run.stderr
+    counts = committed(run.stderr)
+    assert counts == {"items": [1] * 6, "other": [1] * 6}  # one commit per STATE
+    assert db.rows("SELECT count(*) FROM items") == [(sum(counts["items"]),)]
+    assert db.rows("SELECT count(*) FROM other") == [(sum(counts["other"]),)]
+
+
+def test_a_rolled_back_batch_reports_no_committed_rows(
+    cli: Any, db: Any, m: Any, committed: Any
+) -> None:
+    messages = [m.schema("items", ITEMS), *items(m, (1, "a"), (2, "b")), m.state({"at": 2})]
+    messages += [*items(m, (3, "c")), m.record("items", {"id": "x"}), m.state({"at": 4})]
+    run = cli(messages, max_batch_age_seconds=0)
+
+    assert run.code == 65
+    assert committed(run.stderr) == {"items": [2]}
+    assert db.rows("SELECT count(*) FROM items") == [(2,)]
+    assert run.states == [{"at": 2}]
+
+
+def test_rows_after_the_last_state_are_never_committed_at_the_default_batch_size(
+    cli: Any, db: Any, m: Any
+) -> None:
+    """A full batch commits at the next STATE, not mid-stream: whatever is committed is
+    covered by a written STATE, so a rerun from it duplicates nothing (append-only)."""
+    messages = [m.schema("events", ITEMS, keys=[])]
+    for n in range(1, 150_001):
+        messages.append(m.record("events", {"id": n}))
+        if n % 10_000 == 0:
+            messages.append(m.state({"events": n}))
+    messages.append(m.record("events", {"id": "not a number"}))
+    run = cli(messages)
+
+    assert run.code == 65
+    assert "nothing after the last emitted STATE was committed" in run.stderr
+    # 100,000 rows fill the default batch; it commits at the STATE that follows them
+    assert run.states == [{"events": 100_000}]
+    assert db.rows("SELECT count(*), max(id) FROM events") == [(100_000, 100_000)]

@@ -2,12 +2,16 @@
 
 Design, and why:
 
-- **One connection, one transaction per batch.** Everything since the last commit — rows of
-  every stream, the DDL their SCHEMA messages needed, ACTIVATE_VERSION deletes — commits
-  together, and only then is the latest STATE received written to stdout. A failure rolls
-  all of it back and no STATE is written, so a bookmark never covers uncommitted rows. A
-  batch ends after ``batch_size_rows`` rows, at the end of the input, or at a STATE when
-  the batch is older than ``max_batch_age_seconds``.
+- **One connection, one transaction per batch, commits only at a STATE.** Everything since
+  the last commit — rows of every stream, the DDL their SCHEMA messages needed,
+  ACTIVATE_VERSION deletes — commits together, right where a STATE arrived, and that STATE
+  is written to stdout at once. So whatever is committed is covered by a written STATE: a
+  failure rolls back exactly what came after the last one, and a rerun from it neither
+  loses nor duplicates a row. A batch ends at a STATE once it holds ``batch_size_rows``
+  rows or is older than ``max_batch_age_seconds``, and at the end of the input. Past
+  ``batch_size_rows`` rows without a STATE the open COPY is ended and staged rows merged
+  (a *checkpoint*, inside the transaction), so memory stays bounded however long a tap
+  goes without a STATE.
 - **COPY stays open while records arrive.** Each record becomes one CSV line
   (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`); every :data:`CHUNK_ROWS`
   lines go to the open COPY as one block. Postgres parses and checks them on its own core
@@ -45,7 +49,7 @@ from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchem
 
 from elt.errors import EltError, ProtocolError
 from elt.protocol import json_default
-from elt.sdk import OrjsonReader
+from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
 from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
 from target_postgres.csvbatch import BatchFile, copy_file
@@ -125,7 +129,10 @@ class Loader:
         self._copy_lines = array("q")
         self._retained: list[bytes] | None = None
         # the open batch
-        self._uncommitted = 0
+        self._uncommitted = 0  # rows sent since the last commit
+        self._since_checkpoint = 0  # rows sent since the last checkpoint
+        self._committing: dict[str, int] = {}  # rows sent since the last commit, by stream
+        self._changed = False  # deletes or a TRUNCATE since the last commit
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
@@ -179,11 +186,15 @@ class Loader:
             raise
 
     def state(self, value: Mapping[str, Any]) -> None:
-        """Remember a STATE; it is written once everything before it is committed."""
+        """Commit what came before the STATE and write it, if the batch is full or old enough
+        (or holds nothing to wait for); else remember it for the next commit."""
         self._state = value
-        waiting = self._uncommitted or any(s.parts for s in self._streams.values())
-        if not waiting or (
-            time.monotonic() - self._last_commit >= self._settings.max_batch_age_seconds
+        rows = self._uncommitted + sum(len(s.parts) for s in self._streams.values())
+        settings = self._settings
+        if (
+            not (rows or self._changed)
+            or rows >= settings.batch_size_rows
+            or time.monotonic() - self._last_commit >= settings.max_batch_age_seconds
         ):
             with self._aborting_on_error():
                 self._flush()
@@ -206,6 +217,7 @@ class Loader:
             if not stream.versioned:
                 stream = self._add_version_columns(stream)
             hard = self._settings.hard_delete
+            self._changed = True
             try:
                 retired = activate_version(
                     self._cur, stream.table, message["version"], hard_delete=hard
@@ -242,8 +254,8 @@ class Loader:
                 self._close_copy()
             for path in paths:
                 self._copy_file(self._streams[name], path, compression, version)
-                if self._uncommitted >= self._settings.batch_size_rows:
-                    self._flush()
+                if self._since_checkpoint >= self._settings.batch_size_rows:
+                    self._checkpoint()
 
     def file_loaded(self, path: Path) -> None:
         """Note that the rows of a BATCH file are in the open batch (see delete_batch_files)."""
@@ -275,19 +287,30 @@ class Loader:
             self._send(stream)
         elif self._active is None or len(stream.parts) >= self._switch_rows:
             self._switch_copy(stream)
-        if self._uncommitted >= self._settings.batch_size_rows:
-            self._flush()
+        if self._since_checkpoint >= self._settings.batch_size_rows:
+            self._checkpoint()
 
-    def _flush(self) -> None:
-        """Send every queued line, merge the staged ones, commit, then write the STATE."""
+    def _checkpoint(self) -> None:
+        """End the open COPY and merge staged rows, without committing: bounds memory (the
+        blocks a DIRECT COPY keeps for a replay) when a tap sends no STATE for long."""
         self._close_copy()
         for stream in self._streams.values():
             self._settle(stream)
+        self._since_checkpoint = 0
+
+    def _flush(self) -> None:
+        """Send every queued line, merge the staged ones, commit, report the committed rows
+        (:func:`elt.sdk.log_committed`), then write the STATE."""
+        self._checkpoint()
         try:
             self._conn.commit()
         except psycopg.Error as exc:
             raise database_failure(exc, "committing the batch") from None
         self._uncommitted = 0
+        self._changed = False
+        committed, self._committing = self._committing, {}
+        for name, rows in committed.items():
+            log_committed(name, rows)
         self._last_commit = time.monotonic()
         self._clock.iso = _now_iso()
         committed, self._batch_files = self._batch_files, []
@@ -297,6 +320,12 @@ class Loader:
         if state is not None and state != self._last_emitted:
             self._emit_state(state)
             self._last_emitted = state
+
+    def _count(self, stream: Stream, rows: int) -> None:
+        """Note ``rows`` of ``stream`` sent into the open transaction."""
+        self._uncommitted += rows
+        self._since_checkpoint += rows
+        self._committing[stream.name] = self._committing.get(stream.name, 0) + rows
 
     def _settle(self, stream: Stream) -> None:
         """Bring all of a stream's rows of this batch into its table (no COPY may be open)."""
@@ -330,7 +359,7 @@ class Loader:
         except psycopg.Error as exc:
             raise database_failure(exc, f"sending rows of stream {stream.name!r}") from None
         self._copy_lines.extend(lines)
-        self._uncommitted += len(lines)
+        self._count(stream, len(lines))
 
     def _open_copy(self, stream: Stream) -> None:
         self._truncate_first(stream)
@@ -411,6 +440,7 @@ class Loader:
         """Empty the table the first time an ``overwrite`` stream loads in this run."""
         if stream.truncate_first:
             stream.truncate_first = False
+            self._changed = True
             self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
 
     # --- csv BATCH files -----------------------------------------------------------------
@@ -421,8 +451,12 @@ class Loader:
         """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
         file = BatchFile.open(stream, path, compression)
         extra = {f.column for f in stream.fields if f.source is not Source.RECORD}
-        if extra == {TABLE_VERSION} and version is not None and stream.mode is not Mode.STAGED:
-            self._version_default(stream, version)
+        if (
+            extra == {TABLE_VERSION}
+            and version is not None
+            and stream.mode is not Mode.STAGED
+            and self._version_default(stream, version)
+        ):
             extra = set()
         self._truncate_first(stream)
         if extra or stream.mode is Mode.STAGED:
@@ -452,29 +486,37 @@ class Loader:
                 rows = copy_file(self._cur, stream.table.sql(), file)
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
-        self._uncommitted += rows
+        self._count(stream, rows)
         self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
         self.file_loaded(path)
 
-    def _version_default(self, stream: Stream, version: int) -> None:
+    def _version_default(self, stream: Stream, version: int) -> bool:
         """Give the table's version column the BATCH's version as its DEFAULT, so a csv file
-        (which cannot carry it) COPYs straight into the table instead of through staging.
+        (which cannot carry it) COPYs straight into the table instead of through staging;
+        False when that cannot be done now.
 
-        The open batch is committed first and the change committed at once: ``ALTER TABLE``
-        locks out readers, but only for that moment, not for a whole batch. The default is
-        dropped at the end of the run; a killed run leaves it, which only matters to other
-        writers that omit the column (elt's loads always name it).
+        The change is committed at once: ``ALTER TABLE`` locks out readers, but only for
+        that moment, not for a whole batch. So it is made only while the open transaction
+        holds no data (commits happen only at a STATE, see the module docstring); a tap
+        sends a snapshot's files with one version, so that is at its first file. The
+        default is dropped at the end of the run; a killed run leaves it, which only
+        matters to other writers that omit the column (elt's loads always name it).
         """
         table = stream.table.sql()
         if self._version_defaults.get(table) == version:
-            return
-        self._flush()
+            return True
+        if self._changed or self._uncommitted or any(s.parts for s in self._streams.values()):
+            return False
         self._execute(
             f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} SET DEFAULT {int(version)}",
             f"setting the {TABLE_VERSION} default of {table}",
         )
-        self._conn.commit()
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"setting the {TABLE_VERSION} default of {table}") from None
         self._version_defaults[table] = version
+        return True
 
     def _stage_file(self, stream: Stream, file: BatchFile, version: int | None) -> int:
         """COPY a file into the stream's staging table; return the number of rows.

@@ -86,8 +86,9 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_BATCH_SIZE_ROWS,
         description=(
-            "Rows (over all streams) loaded per transaction; each commit is followed by "
-            "the latest STATE it covers."
+            "A STATE commits the open batch once it holds this many rows (over all "
+            "streams); commits happen only at a STATE and at the end of the input, so "
+            "every committed row is covered by a written STATE."
         ),
     ),
     th.Property(
