@@ -139,6 +139,8 @@ class Loader:
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
+        # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
+        self._deferred: dict[str, Mapping[str, Any]] = {}
         # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
         self._version_defaults: dict[str, int] = {}
 
@@ -155,6 +157,9 @@ class Loader:
             if existing is not None:
                 self._settle(existing)
             self._streams[name] = self._setup(name, message, existing)
+        deferred = self._deferred.pop(name, None)
+        if deferred is not None:
+            self.activate_version(deferred)
 
     def record(self, message: dict[str, Any]) -> None:
         """Turn one record into a COPY line and queue it; the hot path, so it is terse."""
@@ -200,7 +205,12 @@ class Loader:
                 self._flush()
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Retire the stream's rows that did not come with this version (full-table replace)."""
+        """Retire the stream's rows that did not come with this version (full-table replace).
+
+        One that arrives before the stream's SCHEMA (some taps send it first) is applied
+        when the SCHEMA arrives, if the stream's table exists; if none does, there is
+        nothing to retire and it is ignored with a warning.
+        """
         name = message["stream"]
         if not self._settings.activate_version:
             self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
@@ -208,10 +218,8 @@ class Loader:
         with self._aborting_on_error():
             stream = self._streams.get(name)
             if stream is None:
-                raise ProtocolError(
-                    f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
-                    where=self._where(),
-                )
+                self._defer(message)
+                return
             self._close_copy()
             self._settle(stream)
             if not stream.versioned:
@@ -230,6 +238,32 @@ class Loader:
                 message["version"],
                 retired,
                 "deleted" if hard else "marked deleted",
+            )
+
+    def _defer(self, activation: Mapping[str, Any]) -> None:
+        """Keep an ACTIVATE_VERSION that came before its stream's SCHEMA, if it can matter."""
+        name = activation["stream"]
+        table = table_for_stream(name, self._settings.default_target_schema)
+        try:
+            exists = describe(self._cur, table) is not None
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"looking up table {table}") from None
+        if exists:
+            self._deferred[name] = activation
+            logger.info(
+                "Stream %r: ACTIVATE_VERSION %s arrived before its SCHEMA; it is applied to "
+                "%s when the SCHEMA arrives",
+                name,
+                activation["version"],
+                table,
+            )
+        else:
+            self._warn_once(
+                name,
+                "early-activate",
+                f"ACTIVATE_VERSION {activation['version']} arrived before the stream's SCHEMA "
+                f"and table {table} does not exist, so there are no older rows to retire: "
+                "ignored",
             )
 
     def csv_batch(self, message: Mapping[str, Any]) -> None:
@@ -273,6 +307,13 @@ class Loader:
             self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
+        for name, activation in self._deferred.items():
+            logger.warning(
+                "Stream %r: ACTIVATE_VERSION %s arrived before the stream's SCHEMA and no "
+                "SCHEMA followed: it was not applied, the stream's table is as it was",
+                name,
+                activation["version"],
+            )
         self._conn.close()
 
     def abort(self) -> None:
