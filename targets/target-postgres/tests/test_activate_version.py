@@ -119,3 +119,20 @@ def test_an_activate_version_whose_schema_never_comes_is_reported_and_changes_no
 
     assert "was not applied" in caplog.text
     assert db.rows("SELECT code, _sdc_deleted_at FROM countries") == [("AF", None)]
+
+
+def test_an_undeclared_sdc_deleted_at_is_not_loaded_into_a_versioned_table(
+    load: Load, db: Any, m: Any
+) -> None:
+    load(full_sync(m, 1, "AF"))  # the table now has the version columns
+    load([
+        m.schema("countries", PROPERTIES, keys=["code"]),
+        m.record("countries", {"code": "EU", "_sdc_deleted_at": "not a date"}),
+        m.record("countries", {"code": "NA", "_sdc_deleted_at": "2026-01-01T00:00:00Z"}),
+    ])  # fmt: skip
+
+    assert db.rows("SELECT code, _sdc_deleted_at FROM countries ORDER BY code") == [
+        ("AF", None),
+        ("EU", None),
+        ("NA", None),
+    ]

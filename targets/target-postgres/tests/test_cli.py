@@ -248,3 +248,19 @@ def test_about_lists_every_setting_without_a_database(target_executable: Path) -
     assert {"activate-version", "batch", "stream-maps", "schema-flattening"} <= set(
         about["capabilities"]
     )
+
+
+def test_a_bad_sdc_deleted_at_from_record_metadata_is_blamed_on_the_record_not_the_schema(
+    cli: Cli, db: Any, m: Any, users: Any
+) -> None:
+    run = cli(
+        [users, m.record("users", {"id": 1, "_sdc_deleted_at": "yesterday-ish"})],
+        add_record_metadata=True,
+    )
+
+    assert run.code == 65
+    assert "line 2, stream 'users', property '_sdc_deleted_at'" in run.stderr
+    assert "add_record_metadata" in run.stderr
+    assert "SCHEMA declared" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert db.tables() == []

@@ -14,7 +14,7 @@ anything else a bug in this target (70).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Final
 
 import psycopg
@@ -69,12 +69,14 @@ def copy_failure(
     properties: Sequence[str],
     lines: Sequence[int],
     source: str,
+    metadata: Collection[str] = (),
 ) -> EltError:
     """The elt error for a COPY that Postgres rejected, pointing at the record that broke it.
 
     ``relation`` is the table name as Postgres prints it in the error context, ``columns``
     and ``properties`` map the COPY's columns back to property names, and ``lines`` holds the
-    input line of each row of that COPY.
+    input line of each row of that COPY. ``metadata`` names the columns no SCHEMA declared
+    (record metadata): a bad value there is the record's, not its SCHEMA's.
     """
     state = exc.sqlstate or ""
     if state[:2] not in _DATA_CLASSES:
@@ -85,9 +87,17 @@ def copy_failure(
         where = f"{source} line {lines[row - 1]}, {where}"
     elif row is not None:
         where = f"{where}, row {row} of the batch"
+    hint = _data_hint(state)
     if column is not None:
-        where += f", property {properties[columns.index(column)]!r}"
-    return ProtocolError(_reason(exc), where=where, hint=_data_hint(state))
+        prop = properties[columns.index(column)]
+        where += f", property {prop!r}"
+        if column in metadata:
+            hint = (
+                f"{prop} is record metadata (add_record_metadata), which the SCHEMA does not "
+                f"declare: the tap sent a value that does not fit it; fix the tap, or turn "
+                f"add_record_metadata off; {NOTHING_COMMITTED}"
+            )
+    return ProtocolError(_reason(exc), where=where, hint=hint)
 
 
 def batch_file_failure(

@@ -32,6 +32,7 @@ Design, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from array import array
@@ -778,6 +779,7 @@ class Loader:
             properties=[f.name or f.column for f in stream.fields],
             lines=lines,
             source=self._reader.messages.name,
+            metadata={f.column for f in stream.fields if not f.declared},
         )
 
     def _no_schema(self, message: Mapping[str, Any]) -> Exception:
@@ -857,7 +859,7 @@ def _converted(field: Field, type_name: str | None) -> Field:
     convert = conversion(type_name)
     if convert is Convert.NONE:
         return field
-    return Field(field.column, field.name, field.source, convert, field.key, field.value)
+    return dataclasses.replace(field, convert=convert)
 
 
 def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

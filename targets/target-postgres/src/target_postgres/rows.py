@@ -87,7 +87,11 @@ class Convert(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One COPY column: its Postgres name, where its value comes from, and its conversion."""
+    """One COPY column: its Postgres name, where its value comes from, and its conversion.
+
+    ``declared`` is False for the columns the target adds (record metadata, the table
+    version), which no SCHEMA declared: errors about them must not blame the SCHEMA.
+    """
 
     column: str
     name: str
@@ -95,6 +99,7 @@ class Field:
     convert: Convert = Convert.NONE
     key: bool = False
     value: object = None
+    declared: bool = True
 
 
 class Clock:

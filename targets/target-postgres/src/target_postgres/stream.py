@@ -108,8 +108,13 @@ def layout(
     for column, pg_type, source, key in extra:
         if column in properties:
             continue
+        # Without add_record_metadata, _sdc_deleted_at is only ACTIVATE_VERSION's column: a
+        # row loaded now is live, whatever undeclared _sdc_deleted_at its record holds.
+        live = column == DELETED_AT and not metadata
         value = sync_started_ms if column == SYNC_STARTED_AT else None
-        fields.append(Field(column, key, source, value=value))
+        fields.append(
+            Field(column, key, Source.CONSTANT if live else source, value=value, declared=False)
+        )
         types.append((column, pg_type))
     columns = [f.column for f in fields]
     if len(set(columns)) != len(columns):
