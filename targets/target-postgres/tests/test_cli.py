@@ -264,3 +264,69 @@ def test_a_bad_sdc_deleted_at_from_record_metadata_is_blamed_on_the_record_not_t
     assert "SCHEMA declared" not in run.stderr
     assert "Traceback" not in run.stderr
     assert db.tables() == []
+
+
+def _error_paragraph(stderr: str) -> str:
+    """The one ERROR paragraph the target logged."""
+    errors = [line for line in stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, stderr
+    return errors[0].split("| ", 3)[-1]
+
+
+def _schema(stream: str, properties: Any, keys: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    schema = {"type": "object"} if properties is None else {"properties": properties}
+    return {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": list(keys)}
+
+
+ID = {"id": {"type": "integer"}}
+BAD_SCHEMAS = {
+    "no properties": ([_schema("tbl", None, keys=())], "line 2, stream 'tbl':", None),
+    "unknown type": ([_schema("tbl", {**ID, "p": {"type": "strang"}})], "line 2", "p"),
+    "property schema not an object": ([_schema("tbl", {**ID, "p": 5})], "line 2", "p"),
+    "undeclared key property": ([_schema("tbl", ID, keys=("p",))], "line 2", "p"),
+    "empty property name": ([_schema("tbl", {**ID, "": {"type": "string"}})], "line 2", ""),
+    "NUL in a property name": ([_schema("tbl", {**ID, "a\0b": {"type": "string"}})], "line 2", "a\0b"),
+    "NUL in a stream name": ([_schema("t\0b", ID)], "line 2, stream 't\\x00b':", None),
+    "empty stream name": ([_schema("", ID)], "line 2, stream '':", None),
+    "two streams, one table": (
+        [_schema("public-tbl", ID), _schema("tbl", ID)],
+        "line 3, stream 'tbl':",
+        None,
+    ),
+    "BATCH before SCHEMA": (
+        [{"type": "BATCH", "stream": "tbl", "encoding": {"format": "csv"}, "manifest": []}],
+        "line 2, stream 'tbl':",
+        None,
+    ),
+    "BATCH of an unknown format": (
+        [_schema("tbl", ID), {"type": "BATCH", "stream": "tbl", "encoding": {"format": "xml"},
+                              "manifest": []}],
+        "line 3, stream 'tbl':",
+        None,
+    ),
+    "RECORD before SCHEMA": (
+        [{"type": "RECORD", "stream": "tbl", "record": {"id": 1}}],
+        "line 2, stream 'tbl':",
+        None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_SCHEMAS.values(), ids=BAD_SCHEMAS)
+def test_an_error_about_input_names_its_line_stream_and_property_once(
+    cli: Cli, db: Any, m: Any, case: tuple[list[dict[str, Any]], str, str | None]
+) -> None:
+    messages, where, prop = case
+    run = cli([m.state({"first": True}), *messages])
+
+    assert run.code == 65, run.stderr
+    paragraph = _error_paragraph(run.stderr)
+    assert where in paragraph
+    stream = messages[-1]["stream"]
+    assert paragraph.count(f"stream {stream!r}") == 1, paragraph
+    assert paragraph.count(repr(stream)) == 1, paragraph
+    if prop is not None:
+        assert f"line 2, stream 'tbl', property {prop!r}:" in paragraph
+        assert paragraph.count(repr(prop)) == 1, paragraph
+    assert "Traceback" not in run.stderr
+    assert db.tables() == []

@@ -193,28 +193,30 @@ def test_files_are_deleted_after_their_commit_only_when_asked(
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "expected"),
     [
-        ("id,nickname\n1,x\n", "'nickname', which is not a property"),
-        ("name\nx\n", "lacks key property 'id'"),
-        ("", "no header row"),
-        ("id,id\n1,1\n", "names 'id' twice"),
+        ("id,nickname\n1,x\n", ("SCHEMA does not declare", ", stream 't', property 'nickname'")),
+        ("name\nx\n", ("lacks this key property", ", stream 't', property 'id'")),
+        ("", ("no header row", "")),
+        ("id,id\n1,1\n", ("names 'id' twice", "")),
     ],
 )
 def test_a_header_that_does_not_fit_the_schema_names_the_file(
-    load: Load, m: Any, csv_file: Callable[..., Path], text: str, message: str
+    load: Load, m: Any, csv_file: Callable[..., Path], text: str, expected: tuple[str, str]
 ) -> None:
+    message, where = expected
     path = csv_file(text)
     with pytest.raises(ProtocolError, match=message) as raised:
         load([m.schema("t", ITEMS), batch("t", path)])
-    assert raised.value.where == f"{path} line 1"
+    assert raised.value.where == f"{path} line 1{where}"
 
 
 def test_a_batch_before_its_schema_is_a_protocol_error(
     load: Load, m: Any, csv_file: Callable[..., Path]
 ) -> None:
-    with pytest.raises(ProtocolError, match="before its SCHEMA"):
+    with pytest.raises(ProtocolError, match="before the stream's SCHEMA") as raised:
         load([batch("t", csv_file("id\n1\n"))])
+    assert raised.value.where == "<input> line 1, stream 't'"
 
 
 def test_a_bad_value_names_file_line_and_property_and_commits_nothing_of_the_batch(

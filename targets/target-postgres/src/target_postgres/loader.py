@@ -244,9 +244,10 @@ class Loader:
     def _defer(self, activation: Mapping[str, Any]) -> None:
         """Keep an ACTIVATE_VERSION that came before its stream's SCHEMA, if it can matter."""
         name = activation["stream"]
-        table = table_for_stream(name, self._settings.default_target_schema)
+        where = self.where(stream=name)
+        table = table_for_stream(name, self._settings.default_target_schema, where)
         try:
-            exists = describe(self._cur, table) is not None
+            exists = describe(self._cur, table, where=where) is not None
         except psycopg.Error as exc:
             raise database_failure(exc, f"looking up table {table}") from None
         if exists:
@@ -274,8 +275,8 @@ class Loader:
             stream = self._streams.get(name)
             if stream is None:
                 raise ProtocolError(
-                    f"BATCH for stream {name!r} arrived before its SCHEMA message",
-                    where=self._where(),
+                    "a BATCH arrived before the stream's SCHEMA message",
+                    where=self.where(stream=name),
                     hint="the tap must send a stream's SCHEMA before its records",
                 )
             compression = batch_compression(message)
@@ -492,7 +493,13 @@ class Loader:
     ) -> None:
         """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
         file = BatchFile.open(stream, path, compression)
-        extra = {f.column for f in stream.fields if f.source is not Source.RECORD}
+        # columns a file cannot carry that must not be NULL (a COPY leaves them NULL)
+        extra = {
+            f.column
+            for f in stream.fields
+            if f.source is not Source.RECORD
+            and not (f.source is Source.CONSTANT and f.value is None)
+        }
         if (
             extra == {TABLE_VERSION}
             and version is not None
@@ -598,17 +605,17 @@ class Loader:
     ) -> Stream:
         """Make the stream's table fit its SCHEMA and compile its row function."""
         settings = self._settings
-        table = table_for_stream(name, settings.default_target_schema)
+        table = table_for_stream(name, settings.default_target_schema, self.where(stream=name))
         owner = self._tables.setdefault(table, name)
         if owner != name:
             raise ProtocolError(
-                f"streams {owner!r} and {name!r} would both load into table {table}",
-                where=self._where(),
+                f"stream {owner!r} already loads into table {table}",
+                where=self.where(stream=name),
                 hint="rename one of them (a stream map), or set default_target_schema",
             )
         try:
             ensure_schema(self._cur, table.schema)
-            info = describe(self._cur, table)
+            info = describe(self._cur, table, where=self.where(stream=name))
             versioned = (
                 versioned
                 or settings.add_record_metadata
@@ -618,11 +625,11 @@ class Loader:
                 )
             )
             plan = layout(
-                name,
                 message,
                 metadata=settings.add_record_metadata,
                 versioned=versioned,
                 sync_started_ms=self._sync_started_ms,
+                where=lambda prop: self.where(stream=name, prop=prop),
             )
             appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
             if info is None:
@@ -676,9 +683,9 @@ class Loader:
             return Mode.APPEND
         if info.primary_key and set(info.primary_key) != set(keys):
             raise ProtocolError(
-                f"table {table} has primary key ({', '.join(info.primary_key)}) but stream "
-                f"{name!r} has key properties ({', '.join(keys)})",
-                where=self._where(),
+                f"table {table} has primary key ({', '.join(info.primary_key)}) but the "
+                f"stream's key properties are ({', '.join(keys)})",
+                where=self.where(stream=name),
                 hint="upserts need the table's key and the stream's to match: change the "
                 "table's primary key, or the tap's key_properties",
             )
@@ -730,7 +737,7 @@ class Loader:
             raise ProtocolError(
                 "text value holds an unpaired surrogate (\\ud800-\\udfff), which is not "
                 "valid Unicode",
-                where=self._where(stream=stream.name, prop=bad),
+                where=self.where(stream=stream.name, prop=bad),
                 hint=f"fix the tap's encoding; {NOTHING_COMMITTED}",
             ) from None
 
@@ -759,7 +766,7 @@ class Loader:
             culprit = next((k for k, v in message["record"].items() if contains_nul(v)), None)
             raise ProtocolError(
                 "value holds a NUL (\\u0000) character, which Postgres cannot store",
-                where=self._where(stream=stream.name, prop=culprit),
+                where=self.where(stream=stream.name, prop=culprit),
                 hint=_NUL_HINT,
             )
         self._warn_once(stream.name, "nul", "NUL characters removed from values")
@@ -784,12 +791,15 @@ class Loader:
 
     def _no_schema(self, message: Mapping[str, Any]) -> Exception:
         self._abort()
+        # the reader's note names the line and the stream (see elt.sdk.io)
         return RecordsWithoutSchemaException(
-            f"a RECORD for stream {message['stream']!r} arrived before its SCHEMA message "
-            "(the tap must send a stream's SCHEMA before its records)"
+            "a RECORD arrived before its stream's SCHEMA message (the tap must send a "
+            "stream's SCHEMA before its records)"
         )
 
-    def _where(self, *, stream: str | None = None, prop: str | None = None) -> str:
+    def where(self, *, stream: str | None = None, prop: str | None = None) -> str:
+        """Where the message being handled is, for errors: its input line, and the stream
+        and property the error is about (so the message itself names neither)."""
         messages = self._reader.messages
         where = f"{messages.name} line {messages.line_number}"
         if stream is not None:

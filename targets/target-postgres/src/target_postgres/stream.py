@@ -23,7 +23,7 @@ holding the last record of each key.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -75,33 +75,39 @@ class Layout:
 
 
 def layout(
-    stream: str,
     message: Mapping[str, Any],
     *,
     metadata: bool,
     versioned: bool,
     sync_started_ms: int,
+    where: Callable[[str | None], str],
 ) -> Layout:
-    """The columns for a SCHEMA message; conversions are set later from the real table."""
+    """The columns for a SCHEMA message; conversions are set later from the real table.
+
+    ``where(property)`` locates the SCHEMA (and a property of it) in errors: the input
+    line and the stream, so messages name neither.
+    """
     schema = message["schema"]
     properties = schema.get("properties") if isinstance(schema, Mapping) else None
     if not isinstance(properties, Mapping):
         raise ProtocolError(
-            f'SCHEMA for stream {stream!r} has no "properties" object',
+            'the SCHEMA has no "properties" object',
+            where=where(None),
             hint="a stream's schema must be a JSON Schema object with properties",
         )
     key_properties = tuple(message.get("key_properties") or ())
     unknown = [k for k in key_properties if k not in properties]
     if unknown:
         raise ProtocolError(
-            f"stream {stream!r} has key properties {unknown} that its schema does not define",
+            "a key property is not one of the SCHEMA's properties",
+            where=where(unknown[0]),
             hint="each of key_properties must be one of the schema's properties",
         )
     fields: list[Field] = []
     types: list[tuple[str, PgType]] = []
     for name, prop in properties.items():
-        column = pg_name(name, "column")
-        pg_type = column_type(prop, where=f"stream {stream!r} property {name!r}")
+        column = pg_name(name, "column", where(name))
+        pg_type = column_type(prop, where=where(name))
         fields.append(Field(column, name, key=name in key_properties))
         types.append((column, pg_type))
     extra = METADATA if metadata else VERSION_COLUMNS if versioned else ()
@@ -120,7 +126,8 @@ def layout(
     if len(set(columns)) != len(columns):
         duplicate = next(c for c in columns if columns.count(c) > 1)
         raise ProtocolError(
-            f"stream {stream!r} has two properties stored as column {duplicate!r}",
+            f"two properties would be stored as column {duplicate!r}",
+            where=where(None),
             hint="rename one of them in the tap",
         )
     keys = tuple(pg_name(k, "column") for k in key_properties)

@@ -61,14 +61,18 @@ class TableInfo:
         return bool(keys) and frozenset(keys) in self.unique_keys
 
 
-def describe(cur: psycopg.Cursor[Any], table: TableName) -> TableInfo | None:
-    """The table as the catalog has it, or None when there is none."""
+def describe(
+    cur: psycopg.Cursor[Any], table: TableName, *, where: str | None = None
+) -> TableInfo | None:
+    """The table as the catalog has it, or None when there is none; ``where`` locates the
+    stream in the error for a relation that is not a table."""
     rows = cur.execute(_COLUMNS_SQL, (table.schema, table.table)).fetchall()
     if not rows:
         return None
     if rows[0][0] not in _TABLE_KINDS:
         raise ProtocolError(
             f"{table} exists but is not a table (relkind {rows[0][0]!r})",
+            where=where,
             hint="rename or drop it, or load the stream into another schema",
         )
     columns = {name: type_name for _, name, type_name in rows if name is not None}

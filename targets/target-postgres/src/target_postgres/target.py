@@ -78,7 +78,8 @@ class TargetPostgres(LeanTarget):
         try:
             if kind != "jsonl":
                 raise ProtocolError(
-                    f"BATCH for stream {message_dict['stream']!r} has format {kind!r}",
+                    f"the BATCH has format {kind!r}",
+                    where=loader.where(stream=message_dict["stream"]),
                     hint=f"target-postgres reads BATCH files in the {' and '.join(FORMATS)} "
                     "formats",
                 )

@@ -93,9 +93,13 @@ def known_type(name: str) -> PgType | None:
 
 
 def column_type(prop: Mapping[str, Any], *, where: str) -> PgType:
-    """The column type for one JSON Schema property; ``where`` names it in errors."""
+    """The column type for one JSON Schema property; ``where`` locates it in errors."""
     if not isinstance(prop, Mapping):
-        raise ProtocolError(f"the schema of {where} is not a JSON object")
+        raise ProtocolError(
+            "the property's schema is not a JSON object",
+            where=where,
+            hint='each property of a SCHEMA is a JSON Schema object, e.g. {"type": "string"}',
+        )
     alternatives = prop.get("anyOf") or prop.get("oneOf")
     if alternatives:
         found = [column_type(alt, where=where) for alt in alternatives if not _only_null(alt)]
@@ -125,7 +129,8 @@ def _single_type(name: object, prop: Mapping[str, Any], where: str) -> PgType:
     if name in ("object", "array"):
         return PgType.JSONB
     raise ProtocolError(
-        f'{where} has unknown JSON Schema type "{name}"',
+        f'unknown JSON Schema type "{name}"',
+        where=where,
         hint="expected string, integer, number, boolean, object, array or null",
     )
 
