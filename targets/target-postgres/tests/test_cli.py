@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.targets import run_executable
+
 Cli = Callable[..., Any]
 
 USERS_PROPERTIES = {"id": {"type": "integer"}, "age": {"type": ["integer", "null"]}}
@@ -330,3 +332,23 @@ def test_an_error_about_input_names_its_line_stream_and_property_once(
         assert paragraph.count(repr(prop)) == 1, paragraph
     assert "Traceback" not in run.stderr
     assert db.tables() == []
+
+
+@pytest.mark.parametrize("table_exists", [False, True], ids=["create table", "insert"])
+def test_a_missing_privilege_is_configuration_not_retried(
+    unprivileged_url: str, tmp_path: Path, db: Any, m: Any, table_exists: bool
+) -> None:
+    users = m.schema("users", USERS_PROPERTIES)
+    if table_exists:
+        db.execute("CREATE TABLE users (id bigint PRIMARY KEY, age bigint)")
+    run = run_executable(
+        "target-postgres",
+        {"sqlalchemy_url": unprivileged_url},
+        m.lines([users, m.record("users", {"id": 1, "age": 2})]),
+        tmp_path,
+    )
+
+    assert run.code == 78, run.stderr  # AccessError: a retry cannot help, a GRANT can
+    paragraph = _error_paragraph(run.stderr)
+    assert "permission denied" in paragraph
+    assert "grant" in paragraph.lower()

@@ -7,9 +7,11 @@ the current COPY, so the message points at the Singer line the tap wrote, and at
 property rather than the (possibly shortened) column.
 
 Exit codes follow :mod:`elt.errors`: a value that does not fit its column is a data error
-(65), an unreachable, full or overloaded server a temporary one (75), a missing privilege a
-configuration problem on the server side (75 as well: a retry after the grant works), and
-anything else a bug in this target (70).
+(65); a missing privilege, refused credentials or a database that is gone are configuration
+(:class:`~elt.errors.AccessError`, 78: a person must grant or fix something, so ``elt run
+--retries`` does not retry it); an unreachable, full or overloaded server, a lost
+connection or a deadlock a temporary failure (75, retried); anything else a bug in this
+target (70).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Final
 
 import psycopg
 
-from elt.errors import EltError, PluginError, ProtocolError, ServiceError
+from elt.errors import AccessError, EltError, PluginError, ProtocolError, ServiceError
 
 __all__ = ["NOTHING_COMMITTED", "batch_file_failure", "copy_failure", "database_failure"]
 
@@ -29,7 +31,9 @@ NOTHING_COMMITTED: Final = (
 _DATA_CLASSES: Final = ("22", "23")
 _SERVICE_CLASSES: Final = ("08", "40", "53", "57", "58")
 _SERVICE_STATES: Final = frozenset({"55P03", "55006"})
-_PRIVILEGE: Final = "42501"
+# credentials refused (class 28), no such database, database dropped, permission denied
+_ACCESS_CLASSES: Final = ("28",)
+_ACCESS_STATES: Final = frozenset({"3D000", "57P04", "42501"})
 _UNIQUE: Final = "23505"
 
 
@@ -37,11 +41,12 @@ def database_failure(exc: psycopg.Error, doing: str) -> EltError:
     """The elt error for a failed statement that is not about one row."""
     state = exc.sqlstate or ""
     reason = _reason(exc)
-    if state == _PRIVILEGE:
-        return ServiceError(
+    if state[:2] in _ACCESS_CLASSES or state in _ACCESS_STATES:
+        return AccessError(
             f"Postgres refused {doing}: {reason}",
-            hint="grant the target's user the privilege (CREATE on the database or schema, "
-            f"and INSERT/UPDATE/DELETE on its tables); {NOTHING_COMMITTED}",
+            hint="grant the target's user what it needs (CONNECT on the database, CREATE on "
+            "it or on the schema, INSERT/UPDATE/DELETE/TRUNCATE on its tables) or fix its "
+            f"credentials, then rerun; {NOTHING_COMMITTED}",
         )
     if (
         (isinstance(exc, psycopg.OperationalError) and not state)
