@@ -131,7 +131,7 @@ def evolve(
         if target is not known:
             changes.append(
                 f"ALTER COLUMN {quote(name)} TYPE {target.value} "
-                f"USING {quote(name)}::{target.value}"
+                f"USING {_converted(quote(name), known, target)}"
             )
     if not changes:
         return info
@@ -141,3 +141,18 @@ def evolve(
     if evolved is None:  # pragma: no cover - altered a moment ago
         raise ProtocolError(f"{table} vanished while being altered")
     return evolved
+
+
+def _converted(column: str, current: PgType, target: PgType) -> str:
+    """The expression that turns a value of ``current`` into the same value as ``target``.
+
+    Postgres has no cast from numbers or booleans to ``jsonb``: ``to_jsonb`` makes the JSON
+    value (``5``, ``true``). A ``jsonb`` value widened to ``text`` becomes what a text
+    column holds for the same record value: a string's text without JSON quotes, anything
+    else its JSON text.
+    """
+    if target is PgType.JSONB:
+        return f"to_jsonb({column})"
+    if current is PgType.JSONB:
+        return f"{column} #>> '{{}}'"
+    return f"{column}::{target.value}"
