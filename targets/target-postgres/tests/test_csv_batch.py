@@ -331,3 +331,20 @@ def test_committed_rows_of_csv_files_are_reported_per_commit(
     assert committed(run.stderr) == {"t": [3, 1]}  # the failed file's batch reports nothing
     assert db.rows("SELECT count(*) FROM t") == [(4,)]
     assert run.states == [{"at": 1}, {"at": 2}]
+
+
+def test_a_nested_column_of_a_csv_file_holds_the_json_text_it_carries(
+    load: Load, db: Any, m: Any, csv_file: Callable[..., Path]
+) -> None:
+    """The file carries JSON text (the csv BATCH contract): a JSON string stays a string."""
+    nested = {"type": ["object", "array", "null"]}
+    path = csv_file('id,v\n1,"""[]"""\n2,[]\n3,5\n4,"{""a"": 1}"\n5,\n')
+    load([m.schema("j", {"id": {"type": "integer"}, "v": nested}), batch("j", path)])
+
+    assert db.rows("SELECT v::text, jsonb_typeof(v) FROM j ORDER BY id") == [
+        ('"[]"', "string"),
+        ("[]", "array"),
+        ("5", "number"),
+        ('{"a": 1}', "object"),
+        (None, None),
+    ]

@@ -184,6 +184,29 @@ def test_json_columns_hold_any_json_value(load: Load, db: Any, m: Any) -> None:
     assert [v for _, v in db.rows("SELECT id, v FROM j ORDER BY id")] == values
 
 
+def test_a_nested_column_holds_the_json_of_the_value_even_when_it_is_a_string(
+    load: Load, db: Any, m: Any
+) -> None:
+    """CDC taps send json columns as strings: the string "[]" is stored as the JSON string
+    "[]", never as an array, so the two stay apart (the rule of every elt target)."""
+    nested = {"type": ["object", "array", "null"]}
+    values = ["[]", [], '{"a": 1}', {"a": 1}, 5, "5", None]
+    load([
+        m.schema("j", {"id": {"type": "integer"}, "v": nested}),
+        *[m.record("j", {"id": i, "v": v}) for i, v in enumerate(values)],
+    ])  # fmt: skip
+
+    assert db.rows("SELECT v::text, jsonb_typeof(v) FROM j ORDER BY id") == [
+        ('"[]"', "string"),
+        ("[]", "array"),
+        ('"{\\"a\\": 1}"', "string"),
+        ('{"a": 1}', "object"),
+        ("5", "number"),
+        ('"5"', "string"),
+        (None, None),
+    ]
+
+
 def test_objects_in_a_string_column_are_stored_as_json_text(load: Load, db: Any, m: Any) -> None:
     load(
         [
