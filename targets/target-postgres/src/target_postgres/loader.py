@@ -91,7 +91,8 @@ SWITCH_ROWS: Final = 5_000
 _SAVEPOINT: Final = "elt_copy"
 _dumps: Final = orjson.dumps
 _NUL_HINT: Final = (
-    "set sanitize_null_text_characters: true to drop NUL characters, or remove them in the "
+    "drop sanitize_null_text_characters: false to have NUL characters removed (and counted "
+    "in the log), or remove them in the "
     f"tap; {NOTHING_COMMITTED}"
 )
 
@@ -134,6 +135,7 @@ class Loader:
         self._since_checkpoint = 0  # rows sent since the last checkpoint
         self._committing: dict[str, int] = {}  # rows sent since the last commit, by stream
         self._changed = False  # deletes or a TRUNCATE since the last commit
+        self._sanitized: dict[str, int] = {}  # records whose NULs were removed, by stream
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
@@ -354,6 +356,15 @@ class Loader:
         committed, self._committing = self._committing, {}
         for name, rows in committed.items():
             log_committed(name, rows)
+        sanitized, self._sanitized = self._sanitized, {}
+        for name, records in sanitized.items():
+            logger.warning(
+                "Stream %r: NUL (\\u0000) characters, which Postgres cannot store, were removed "
+                "from %d records of this commit (sanitize_null_text_characters; set it to "
+                "false to refuse such records instead)",
+                name,
+                records,
+            )
         self._last_commit = time.monotonic()
         self._clock.iso = _now_iso()
         committed, self._batch_files = self._batch_files, []
@@ -769,7 +780,7 @@ class Loader:
                 where=self.where(stream=stream.name, prop=culprit),
                 hint=_NUL_HINT,
             )
-        self._warn_once(stream.name, "nul", "NUL characters removed from values")
+        self._sanitized[stream.name] = self._sanitized.get(stream.name, 0) + 1
         cleaned: dict[str, Any] = strip_nul(message)
         return cleaned
 

@@ -103,10 +103,11 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
     th.Property(
         "sanitize_null_text_characters",
         th.BooleanType,
-        default=False,
+        default=True,
         description=(
             "Remove NUL (\\u0000) characters from text and JSON values, which Postgres "
-            "cannot store. Off: such a value is an error naming its record."
+            "cannot store, logging how many records each commit changed. Off: such a "
+            "value is an error naming its record."
         ),
     ),
     th.Property(
@@ -151,11 +152,19 @@ class Settings:
         return cls(
             load_method=LoadMethod(config.get("load_method") or LoadMethod.UPSERT.value),
             default_target_schema=config.get("default_target_schema") or None,
-            add_record_metadata=bool(config.get("add_record_metadata", False)),
-            activate_version=bool(config.get("activate_version", True)),
-            hard_delete=bool(config.get("hard_delete", False)),
+            add_record_metadata=_flag(config, "add_record_metadata", default=False),
+            activate_version=_flag(config, "activate_version", default=True),
+            hard_delete=_flag(config, "hard_delete", default=False),
             batch_size_rows=int(batch_size),
             max_batch_age_seconds=float(max_age),
-            sanitize_null_text_characters=bool(config.get("sanitize_null_text_characters")),
-            delete_batch_files=bool(config.get("delete_batch_files", False)),
+            sanitize_null_text_characters=_flag(
+                config, "sanitize_null_text_characters", default=True
+            ),
+            delete_batch_files=_flag(config, "delete_batch_files", default=False),
         )
+
+
+def _flag(config: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    """A boolean setting; None (what an orchestrator writes for "unset") is the default."""
+    value = config.get(key)
+    return default if value is None else bool(value)
