@@ -70,9 +70,10 @@ def test_versioned_records_after_plain_ones_upgrade_the_stream(load: Load, db: A
     ]
 
 
-def test_activate_version_can_be_turned_off(load: Load, db: Any, m: Any) -> None:
-    load(full_sync(m, 1, "AF"), activate_version=False)
-    load(full_sync(m, 2, "EU"), activate_version=False)
+@pytest.mark.parametrize("setting", ["activate_version", "process_activate_version_messages"])
+def test_activate_version_can_be_turned_off(load: Load, db: Any, m: Any, setting: str) -> None:
+    load(full_sync(m, 1, "AF"), **{setting: False})
+    load(full_sync(m, 2, "EU"), **{setting: False})
 
     assert db.rows("SELECT code FROM countries ORDER BY code") == [("AF",), ("EU",)]
     assert "_sdc_table_version" not in db.columns("public", "countries")

@@ -246,7 +246,7 @@ def test_about_lists_every_setting_without_a_database(target_executable: Path) -
         "ssl_certificate_authority",
     } <= settings
     assert {"stream_maps", "stream_map_config", "faker_config", "flattening_enabled"} <= settings
-    assert "validate_records" not in settings
+    assert {"validate_records", "process_activate_version_messages"} <= settings
     assert {"activate-version", "batch", "stream-maps", "schema-flattening"} <= set(
         about["capabilities"]
     )
@@ -352,3 +352,21 @@ def test_a_missing_privilege_is_configuration_not_retried(
     paragraph = _error_paragraph(run.stderr)
     assert "permission denied" in paragraph
     assert "grant" in paragraph.lower()
+
+
+def test_meltanolabs_settings_that_cannot_change_the_data_are_warned_of_once(
+    cli: Cli, db: Any, m: Any, users: Any
+) -> None:
+    run = cli(
+        [users, m.record("users", {"id": 1, "age": 2})],
+        use_copy=False,
+        **{"dialect+driver": "postgresql+psycopg2"},
+    )
+
+    assert run.code == 0, run.stderr
+    warnings = [line for line in run.stderr.splitlines() if "| WARNING" in line]
+    assert len(warnings) == 2, warnings
+    assert "'use_copy' has no effect" in warnings[1]
+    assert "always loads with COPY" in warnings[1]
+    assert "'dialect+driver' has no effect" in warnings[0]
+    assert db.rows("SELECT id, age FROM users") == [(1, 2)]

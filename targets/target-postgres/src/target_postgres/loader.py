@@ -81,6 +81,7 @@ from target_postgres.rows import (
 from target_postgres.settings import LoadMethod, Settings
 from target_postgres.stream import TABLE_VERSION, Mode, Stream, conversion, layout
 from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
+from target_postgres.validation import RecordValidator
 
 __all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
 
@@ -142,6 +143,11 @@ class Loader:
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
+        # validate_records: the validator of each stream, and the record method that uses it
+        self._validators: dict[str, RecordValidator] = {}
+        self._record = self.record
+        if settings.validate_records:
+            self.record = self._validated_record  # type: ignore[method-assign]
         # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
         self._deferred: dict[str, Mapping[str, Any]] = {}
         # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
@@ -160,9 +166,23 @@ class Loader:
             if existing is not None:
                 self._settle(existing)
             self._streams[name] = self._setup(name, message, existing)
+            if self._settings.validate_records:
+                self._validators[name] = RecordValidator(message["schema"], self.where(stream=name))
         deferred = self._deferred.pop(name, None)
         if deferred is not None:
             self.activate_version(deferred)
+
+    def _validated_record(self, message: dict[str, Any]) -> None:
+        """:meth:`record` after checking the record against its SCHEMA (validate_records)."""
+        name = message["stream"]
+        validator = self._validators.get(name)
+        if validator is not None:
+            try:
+                validator.check(message["record"], lambda p: self.where(stream=name, prop=p))
+            except BaseException:
+                self._abort()
+                raise
+        self._record(message)
 
     def record(self, message: dict[str, Any]) -> None:
         """Turn one record into a COPY line and queue it; the hot path, so it is terse."""

@@ -73,6 +73,15 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "process_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        description=(
+            "singer-sdk's name for activate_version: ACTIVATE_VERSION messages are processed "
+            "only when both are true."
+        ),
+    ),
+    th.Property(
         "hard_delete",
         th.BooleanType,
         default=False,
@@ -111,6 +120,16 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "validate_records",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Check every record against its stream's SCHEMA (enum, minimum, maxLength, "
+            "required…) before loading it, refusing one that breaks it. Off: Postgres checks "
+            "each value against its column type, and undeclared properties are not loaded."
+        ),
+    ),
+    th.Property(
         "delete_batch_files",
         th.BooleanType,
         default=False,
@@ -135,6 +154,7 @@ class Settings:
     max_batch_age_seconds: float
     sanitize_null_text_characters: bool
     delete_batch_files: bool
+    validate_records: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -153,7 +173,8 @@ class Settings:
             load_method=LoadMethod(config.get("load_method") or LoadMethod.UPSERT.value),
             default_target_schema=config.get("default_target_schema") or None,
             add_record_metadata=_flag(config, "add_record_metadata", default=False),
-            activate_version=_flag(config, "activate_version", default=True),
+            activate_version=_flag(config, "activate_version", default=True)
+            and _flag(config, "process_activate_version_messages", default=True),
             hard_delete=_flag(config, "hard_delete", default=False),
             batch_size_rows=int(batch_size),
             max_batch_age_seconds=float(max_age),
@@ -161,6 +182,7 @@ class Settings:
                 config, "sanitize_null_text_characters", default=True
             ),
             delete_batch_files=_flag(config, "delete_batch_files", default=False),
+            validate_records=_flag(config, "validate_records", default=False),
         )
 
 
