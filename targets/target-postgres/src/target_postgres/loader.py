@@ -61,10 +61,12 @@ from target_postgres.merge import (
     activate_version,
     append_staged,
     create_staging,
+    decode_staged,
     merge_staged,
     staging_defaults,
 )
 from target_postgres.rows import (
+    BadEncoding,
     Clock,
     Convert,
     Field,
@@ -79,7 +81,7 @@ from target_postgres.rows import (
     strip_nul,
 )
 from target_postgres.settings import LoadMethod, Settings
-from target_postgres.stream import TABLE_VERSION, Mode, Stream, conversion, layout
+from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
 from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
 from target_postgres.validation import RecordValidator
 
@@ -194,7 +196,14 @@ class Loader:
                 # no default=: Decimals (rare, from the reader's exact-number path) and huge
                 # integers fail here and take the slow path, which knows them
                 data = _dumps(stream.row(message))
-            except (Sparse, KeyMissing, NulCharacter, NeedsVersion, orjson.JSONEncodeError):
+            except (
+                Sparse,
+                KeyMissing,
+                NulCharacter,
+                NeedsVersion,
+                BadEncoding,
+                orjson.JSONEncodeError,
+            ):
                 stream, data = self._encode_slowly(stream, message)
             else:
                 # A brace or a bracket past the first byte (a nested value, maybe) or a
@@ -539,8 +548,13 @@ class Loader:
         ):
             extra = set()
         self._truncate_first(stream)
-        if extra or stream.mode is Mode.STAGED:
-            rows = self._stage_file(stream, file, version)
+        decoded = {
+            f.column: f.convert
+            for f in stream.fields
+            if f.convert in DECODED and f.column in file.columns
+        }
+        if extra or decoded or stream.mode is Mode.STAGED:
+            rows = self._stage_file(stream, file, version, decoded)
         elif stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
             try:
@@ -556,7 +570,7 @@ class Loader:
                     path,
                 )
                 stream.mode = Mode.STAGED
-                rows = self._stage_file(stream, file, version)
+                rows = self._stage_file(stream, file, version, decoded)
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
             else:
@@ -598,12 +612,20 @@ class Loader:
         self._version_defaults[table] = version
         return True
 
-    def _stage_file(self, stream: Stream, file: BatchFile, version: int | None) -> int:
+    def _stage_file(
+        self,
+        stream: Stream,
+        file: BatchFile,
+        version: int | None,
+        decoded: Mapping[str, Convert],
+    ) -> int:
         """COPY a file into the stream's staging table; return the number of rows.
 
         Columns the file cannot carry (record metadata, the table version) are filled by
-        defaults of the staging table. Unless the stream is STAGED (which merges at commit),
-        the rows move into the table at once, so rows sent after them cannot overtake them.
+        defaults of the staging table; ``decoded`` columns hold base16/base64 text, decoded
+        on the way (:func:`~target_postgres.merge.decode_staged`). Unless the stream is
+        STAGED (which merges at commit), the rows move into the table at once, so rows sent
+        after them cannot overtake them.
         """
         staging = self._staging(stream)
         defaults = staging_defaults(
@@ -615,9 +637,19 @@ class Loader:
         if defaults.sequenced:  # _sdc_sequence continues the loader's numbers
             self._execute(f"SELECT setval('{SEQUENCE}', {next(self._sequence)}, false)", doing)
         try:
-            rows = copy_file(self._cur, staging, file)
+            if decoded:
+                rows = decode_staged(
+                    self._cur,
+                    staging,
+                    file.columns,
+                    decoded,
+                    lambda raw: copy_file(self._cur, raw, file),
+                )
+            else:
+                rows = copy_file(self._cur, staging, file)
         except psycopg.Error as exc:
-            raise file.failure(exc, stream.name, _bare(stream)) from None
+            relation = "elt_encoded" if decoded else _bare(stream)
+            raise file.failure(exc, stream.name, relation) from None
         if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
             deque(islice(self._sequence, rows), maxlen=0)
         stream.staged_rows += rows
@@ -661,6 +693,7 @@ class Loader:
                 versioned=versioned,
                 sync_started_ms=self._sync_started_ms,
                 where=lambda prop: self.where(stream=name, prop=prop),
+                encodings=settings.interpret_content_encoding,
             )
             appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
             if info is None:
@@ -788,6 +821,15 @@ class Loader:
                 ) from None
             except NeedsVersion:
                 stream = self._add_version_columns(stream)
+            except BadEncoding as bad:
+                field = stream.fields[bad.index]
+                encoding = field.convert.value
+                raise ProtocolError(
+                    f"the value is not {encoding} text, which its contentEncoding promises",
+                    where=self.where(stream=stream.name, prop=field.name),
+                    hint=f"fix the tap, or turn interpret_content_encoding off to load the "
+                    f"text as it is; {NOTHING_COMMITTED}",
+                ) from None
             except NulCharacter:
                 message = self._without_nul(stream, message)
 
@@ -897,8 +939,10 @@ def _copy_sql(target: str, columns: tuple[str, ...]) -> str:
 def _converted(field: Field, type_name: str | None) -> Field:
     if field.source not in (Source.RECORD, Source.MESSAGE):
         return field
+    if field.convert in DECODED and type_name == "bytea":
+        return field  # an existing text column keeps the encoded text (below)
     convert = conversion(type_name)
-    if convert is Convert.NONE:
+    if convert is field.convert:
         return field
     return dataclasses.replace(field, convert=convert)
 

@@ -120,6 +120,15 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "interpret_content_encoding",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Store strings whose schema has contentEncoding base16 or base64 as bytea, "
+            "decoded. Off: they are text columns holding the encoded text."
+        ),
+    ),
+    th.Property(
         "validate_records",
         th.BooleanType,
         default=False,
@@ -155,6 +164,7 @@ class Settings:
     sanitize_null_text_characters: bool
     delete_batch_files: bool
     validate_records: bool = False
+    interpret_content_encoding: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -183,6 +193,7 @@ class Settings:
             ),
             delete_batch_files=_flag(config, "delete_batch_files", default=False),
             validate_records=_flag(config, "validate_records", default=False),
+            interpret_content_encoding=_flag(config, "interpret_content_encoding", default=False),
         )
 
 

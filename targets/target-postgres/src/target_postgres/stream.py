@@ -31,9 +31,18 @@ from typing import Any, Final
 from elt.errors import ProtocolError
 from target_postgres.identifiers import TableName, pg_name
 from target_postgres.rows import Convert, Field, RowFunction, Source
-from target_postgres.types import PgType, column_type
+from target_postgres.types import PgType, column_type, content_encoding
 
-__all__ = ["METADATA", "VERSION_COLUMNS", "Layout", "Mode", "Stream", "conversion", "layout"]
+__all__ = [
+    "DECODED",
+    "METADATA",
+    "VERSION_COLUMNS",
+    "Layout",
+    "Mode",
+    "Stream",
+    "conversion",
+    "layout",
+]
 
 
 class Mode(Enum):
@@ -81,11 +90,14 @@ def layout(
     versioned: bool,
     sync_started_ms: int,
     where: Callable[[str | None], str],
+    encodings: bool = False,
 ) -> Layout:
     """The columns for a SCHEMA message; conversions are set later from the real table.
 
     ``where(property)`` locates the SCHEMA (and a property of it) in errors: the input
-    line and the stream, so messages name neither.
+    line and the stream, so messages name neither. ``encodings``
+    (interpret_content_encoding) makes strings with a base16/base64 ``contentEncoding``
+    ``bytea`` columns whose values are decoded.
     """
     schema = message["schema"]
     properties = schema.get("properties") if isinstance(schema, Mapping) else None
@@ -107,8 +119,9 @@ def layout(
     types: list[tuple[str, PgType]] = []
     for name, prop in properties.items():
         column = pg_name(name, "column", where(name))
-        pg_type = column_type(prop, where=where(name))
-        fields.append(Field(column, name, key=name in key_properties))
+        pg_type = column_type(prop, where=where(name), encodings=encodings)
+        convert = Convert(content_encoding(prop)) if pg_type is PgType.BYTEA else Convert.NONE
+        fields.append(Field(column, name, convert=convert, key=name in key_properties))
         types.append((column, pg_type))
     extra = METADATA if metadata else VERSION_COLUMNS if versioned else ()
     for column, pg_type, source, key in extra:
@@ -134,8 +147,12 @@ def layout(
     return Layout(tuple(fields), tuple(types), keys)
 
 
+DECODED: Final = frozenset({Convert.BASE16, Convert.BASE64})
+
+
 def conversion(type_name: str | None) -> Convert:
-    """The conversion a value needs for a column of this catalog type."""
+    """The conversion a value needs for a column of this catalog type (bytea's comes from
+    the SCHEMA's contentEncoding, see :func:`layout`)."""
     if type_name in _INTEGER_TYPES:
         return Convert.INTEGER
     if type_name in _JSON_TYPES:

@@ -149,10 +149,12 @@ def _converted(column: str, current: PgType, target: PgType) -> str:
     Postgres has no cast from numbers or booleans to ``jsonb``: ``to_jsonb`` makes the JSON
     value (``5``, ``true``). A ``jsonb`` value widened to ``text`` becomes what a text
     column holds for the same record value: a string's text without JSON quotes, anything
-    else its JSON text.
+    else its JSON text. Bytes become their hex text.
     """
     if target is PgType.JSONB:
         return f"to_jsonb({column})"
     if current is PgType.JSONB:
         return f"{column} #>> '{{}}'"
+    if current is PgType.BYTEA:
+        return f"encode({column}, 'hex')"
     return f"{column}::{target.value}"
