@@ -82,6 +82,19 @@ def test_float_that_a_double_holds_exactly_stays_a_float() -> None:
     assert amount == 0.30000000000000004
 
 
+@pytest.mark.parametrize("token", [b"1e-400", b"4.9E-324", b"-1.23456e-320", b"7e-1000"])
+def test_a_number_too_small_for_a_double_keeps_every_digit(token: bytes) -> None:
+    data = b'{"type":"RECORD","stream":"users","record":{"id":1,"amount":' + token + b"}}\n"
+    amount = read_all(data)[0]["record"]["amount"]  # type: ignore[index]
+    assert amount == Decimal(token.decode())  # a double holds 0.0 or a rounded subnormal
+
+
+def test_small_exponents_a_double_holds_stay_floats() -> None:
+    data = b'{"type":"RECORD","stream":"users","record":{"id":1,"amount":1.5e-300}}\n'
+    amount = read_all(data)[0]["record"]["amount"]  # type: ignore[index]
+    assert type(amount) is float
+
+
 def test_long_digit_string_is_not_mistaken_for_a_number() -> None:
     data = (
         SCHEMA

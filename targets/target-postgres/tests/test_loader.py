@@ -140,6 +140,19 @@ def test_numbers_keep_every_digit(load: Load, db: Any, m: Any) -> None:
     ]
 
 
+def test_numbers_below_a_doubles_range_are_stored_exactly(load: Load, db: Any) -> None:
+    lines = (
+        b'{"type":"SCHEMA","stream":"n","schema":{"properties":{"id":{"type":"integer"},'
+        b'"x":{"type":"number"},"j":{}}},"key_properties":["id"]}\n'
+        b'{"type":"RECORD","stream":"n","record":{"id":1,"x":1e-400,"j":[4.9E-324]}}\n'
+    )
+    load(lines)
+
+    assert db.rows("SELECT x, (j->>0)::numeric FROM n") == [
+        (Decimal("1E-400"), Decimal("4.9E-324"))  # not 0.0 and 5e-324, as doubles would hold
+    ]
+
+
 def test_tricky_text_round_trips_exactly(load: Load, db: Any, m: Any) -> None:
     texts = [
         "",
