@@ -175,6 +175,30 @@ def test_resolve_config_includes_plugin_variables_from_dotenv_and_environment(
     assert resolve_config(project, "tap").values() == {"region": "eu"}
 
 
+def test_process_variables_naming_no_setting_the_plugin_declares_are_not_passed(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        """\
+        plugins:
+          taps:
+            - name: tap-http
+              config: {auth: {token: "${TAP_HTTP_AUTH_TOKEN}"}}
+        """,
+        dotenv="TAP_HTTP_API_KEY=k\n",
+    )
+    environ = {"TAP_HTTP_AUTH_TOKEN": "t", "TAP_HTTP_TIMEOUT": "5", "TAP_HTTP_TIMEOUTT": "6"}
+    project = load_project(root, environ=environ)
+    declared = [SettingSpec(name="timeout", kind=SettingKind.INTEGER)]
+    resolved = resolve_config(project, "tap-http", declared=declared)
+    # declared: typed and passed; in .env (elt config set's store): passed; referenced by
+    # ${...} in plugins.yml: neither passed nor reported; anything else: reported, not passed
+    assert resolved.values() == {"auth": {"token": "t"}, "timeout": 5, "api_key": "k"}
+    assert resolved.ignored_variables == ("TAP_HTTP_TIMEOUTT",)
+    # a plugin that declares nothing (no --about) gets every variable, as before
+    assert resolve_config(project, "tap-http").values()["timeoutt"] == "6"
+
+
 def test_undeclared_settings_take_variables_as_text(write_project: WriteProject) -> None:
     root = write_project("plugins:\n  taps:\n    - name: tap-csv\n")
     project = load_project(root, environ={"TAP_CSV_LIMIT": "10"})

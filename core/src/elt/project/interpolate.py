@@ -19,7 +19,14 @@ from collections.abc import Callable, Mapping
 
 from elt.project.problems import Loc, Problem
 
-__all__ = ["Lookup", "MissingVariableError", "interpolate", "interpolate_tree", "lookup_in"]
+__all__ = [
+    "Lookup",
+    "MissingVariableError",
+    "interpolate",
+    "interpolate_tree",
+    "lookup_in",
+    "referenced_variables",
+]
 
 Lookup = Callable[[str], str | None]
 
@@ -113,3 +120,19 @@ def interpolate_tree(tree: object, lookup: Lookup, loc: Loc = ()) -> tuple[objec
     except ValueError as invalid:
         problems.append(Problem(loc, str(invalid)))
     return tree, problems
+
+
+def referenced_variables(tree: object) -> frozenset[str]:
+    """The names of the variables that string values anywhere in ``tree`` refer to."""
+    if isinstance(tree, dict):
+        return frozenset().union(*(referenced_variables(v) for v in tree.values()))
+    if isinstance(tree, list):
+        return frozenset().union(*(referenced_variables(v) for v in tree))
+    if not isinstance(tree, str):
+        return frozenset()
+    names = set()
+    for match in _TOKEN.finditer(tree):
+        reference = _REFERENCE.fullmatch(match.group("body") or "")
+        if reference is not None:
+            names.add(reference.group("name"))
+    return frozenset(names)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from elt.errors import ProjectError
 from elt.project.checks import check_references, coerce_config
-from elt.project.interpolate import interpolate_tree, lookup_in
+from elt.project.interpolate import interpolate_tree, lookup_in, referenced_variables
 from elt.project.kinds import describe
 from elt.project.model import Manifest
 from elt.project.problems import Problem, from_validation_error, project_error
@@ -81,11 +81,9 @@ def load_project(
     environ = dict(os.environ if environ is None else environ)
     dotenv = read_dotenv(root)
     text = _read(root / PROJECT_FILE)
-    manifest = validate_document(
-        parse(text, label=PROJECT_FILE),
-        lookup_from=(environ, dotenv) if interpolate else None,
-    )
-    return Project(root, manifest, dotenv, environ)
+    document = parse(text, label=PROJECT_FILE)
+    manifest = validate_document(document, lookup_from=(environ, dotenv) if interpolate else None)
+    return Project(root, manifest, dotenv, environ, referenced_variables(to_plain(document)))
 
 
 def validate_document(

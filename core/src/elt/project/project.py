@@ -113,6 +113,8 @@ class Project:
     manifest: Manifest
     dotenv: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
+    #: variables plugins.yml refers to as ``${VAR}`` (so they are not meant as settings)
+    referenced_variables: frozenset[str] = frozenset()
     plugins: tuple[Plugin, ...] = field(init=False)
 
     def __post_init__(self) -> None:

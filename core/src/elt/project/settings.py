@@ -16,8 +16,13 @@ contributed. An override or a variable replaces the whole value and is coerced t
 declared kind (plugins.yml's, else the plugin's own), so ``TAP_CSV_PORT=5433`` is the
 integer 5433. An empty variable or a YAML ``null`` sets nothing.
 The settings listed are the declared ones, the keys of every config layer, and any other
-``<PLUGIN>_*`` variable in the environment or ``.env`` (so a secret that ``elt config set``
-put in ``.env`` shows up), named by the lower-cased rest of the variable name.
+``<PLUGIN>_*`` variable in ``.env`` (so a secret that ``elt config set`` put there shows up)
+or in the process environment, named by the lower-cased rest of the variable name — except
+a variable that plugins.yml refers to as ``${VAR}`` (its evident purpose; ``elt config set``
+stores secrets found inside a value that way). A process environment variable is ambient,
+not written for elt: when the plugin declares its settings (``--about``) and none is called
+so, the variable is not a setting — it is listed in :attr:`PluginConfig.ignored_variables`,
+so a typo is still reported, and it never reaches the plugin.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ __all__ = [
     "resolve_config",
     "resolve_setting",
     "secret_texts",
+    "url_password",
 ]
 
 REDACTED = "********"
@@ -55,6 +61,9 @@ _SECRET_NAME = re.compile(
 )
 # Where a secret is, not what it is: token_url, credentials_path, api_key_param.
 _LOCATOR_NAME = re.compile(r"_(?:url|uri|path|file|location|param|name|type)$")
+# scheme://user:password@host — the password is what lies between the first ":" of the
+# authority and its last "@"
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*:(?P<password>[^/\s]*)@")
 
 Overrides = Mapping[str, Mapping[str, object]]
 """A run's config overrides: plugin name -> setting name -> value."""
@@ -92,16 +101,28 @@ def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
     return _SECRET_NAME.search(normalized) is not None
 
 
+def url_password(value: object) -> str | None:
+    """The password of a URL with one (``postgresql://u:PASSWORD@h/db``), as written."""
+    if not isinstance(value, str) or "://" not in value or "@" not in value:
+        return None
+    match = _URL_PASSWORD.match(value)
+    return match.group("password") if match else None
+
+
 def redact(value: object, *, secret: bool, reveal: bool = False) -> object:
     """``********`` in place of a secret value (None stays None, so "unset" shows).
 
     Inside a value that is not secret as a whole (an ``auth`` object, a ``headers`` map),
-    each entry whose key looks secret (:func:`is_secret`) is redacted on its own.
+    each entry whose key looks secret (:func:`is_secret`) is redacted on its own, and so is
+    the password of a URL (``postgresql://u:********@h/db``).
     """
     if reveal or value is None:
         return value
     if secret:
         return REDACTED
+    if (password := url_password(value)) is not None:
+        assert isinstance(value, str)
+        return value.replace(f":{password}@", f":{REDACTED}@", 1)
     if isinstance(value, Mapping):
         return {
             key: redact(item, secret=is_secret(str(key)), reveal=False)
@@ -124,6 +145,8 @@ def secret_texts(value: object, *, secret: bool) -> Iterator[str]:
             yield from secret_texts(item, secret=secret)
     elif secret and (text := str(value)):
         yield text
+    elif (password := url_password(value)) is not None:
+        yield password
 
 
 @dataclass(frozen=True)
@@ -162,6 +185,8 @@ class PluginConfig:
     plugin: str
     environment: str | None
     settings: tuple[ResolvedSetting, ...]
+    #: ``<PLUGIN>_*`` process variables naming no setting the plugin declares (not passed)
+    ignored_variables: tuple[str, ...] = ()
 
     def values(self) -> dict[str, object]:
         """The config the plugin receives: every setting that has a value."""
@@ -197,12 +222,20 @@ def resolve_config(
     names = dict.fromkeys(s.name for s in plugin.settings)
     for _, _, layer in layers:
         names.update(dict.fromkeys(layer))
-    names.update(dict.fromkeys(_variable_names(project, plugin, names)))
+    ignored: list[str] = []
+    for name, variable in _variable_names(project, plugin, names):
+        if name not in extra:
+            if variable in project.referenced_variables:
+                continue  # a ${VAR} of plugins.yml (a secret config set moved to .env)
+            if extra and variable not in project.dotenv:
+                ignored.append(variable)
+                continue
+        names[name] = None
     names.update(dict.fromkeys(own))
     settings = tuple(
         _resolve(project, plugin, name, layers, extra, overrides=own) for name in names
     )
-    return PluginConfig(plugin.name, active.name if active else None, settings)
+    return PluginConfig(plugin.name, active.name if active else None, settings, tuple(ignored))
 
 
 def resolve_setting(
@@ -216,8 +249,10 @@ def resolve_setting(
 _Layer = tuple[SettingSource, str, Mapping[str, Any]]
 
 
-def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> list[str]:
-    """Setting names of ``<PLUGIN>_*`` variables that no known name accounts for.
+def _variable_names(
+    project: Project, plugin: Plugin, known: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(setting name, variable) of ``<PLUGIN>_*`` variables that no known name accounts for.
 
     A variable that belongs to another plugin with a longer prefix (``TAP_CSV_X`` when
     both ``tap`` and ``tap-csv`` exist) is not taken as ``csv_x`` of ``tap``.
@@ -229,7 +264,7 @@ def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> l
         if other.env_prefix.startswith(prefix) and other.env_prefix + "_" != prefix
     ]
     accounted = {setting_variable(plugin.name, name) for name in known}
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     for variables in (project.environ, project.dotenv):
         for variable in variables:
             if (
@@ -239,7 +274,7 @@ def _variable_names(project: Project, plugin: Plugin, known: Iterable[str]) -> l
                 and not any(variable.startswith(other) for other in others)
             ):
                 accounted.add(variable)
-                found.append(variable[len(prefix) :].lower())
+                found.append((variable[len(prefix) :].lower(), variable))
     return found
 
 

@@ -135,6 +135,13 @@ class TapCsv(Tap):
             description="Add _sdc_source_file, _sdc_source_file_mtime and _sdc_source_lineno "
             "to every record.",
         ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            description="Send ACTIVATE_VERSION after a full read of a stream (FULL_TABLE), so a "
+            "target can retire rows the files no longer hold.",
+        ),
         _BATCH_CONFIG,
         *_dialect_properties(),
     ).to_dict()
