@@ -46,15 +46,15 @@ from typing import Any, Final
 
 import orjson
 import psycopg
-from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+from singer_sdk.exceptions import RecordsWithoutSchemaException
 
 from elt.errors import EltError, ProtocolError
-from elt.protocol import json_default
 from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
-from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
+from target_postgres.careful import CarefulEncoder
+from target_postgres.copydata import COPY_OPTIONS, csv_safe
 from target_postgres.csvbatch import BatchFile, copy_file
-from target_postgres.failures import NOTHING_COMMITTED, copy_failure, database_failure
+from target_postgres.failures import copy_failure, database_failure
 from target_postgres.identifiers import TableName, quote, table_for_stream
 from target_postgres.merge import (
     SEQUENCE,
@@ -76,9 +76,7 @@ from target_postgres.rows import (
     Source,
     Sparse,
     compile_row,
-    contains_nul,
     sequence_from,
-    strip_nul,
 )
 from target_postgres.settings import LoadMethod, Settings
 from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
@@ -93,11 +91,6 @@ CHUNK_ROWS: Final = 256
 SWITCH_ROWS: Final = 5_000
 _SAVEPOINT: Final = "elt_copy"
 _dumps: Final = orjson.dumps
-_NUL_HINT: Final = (
-    "drop sanitize_null_text_characters: false to have NUL characters removed (and counted "
-    "in the log), or remove them in the "
-    f"tap; {NOTHING_COMMITTED}"
-)
 
 
 class Loader:
@@ -138,13 +131,18 @@ class Loader:
         self._since_checkpoint = 0  # rows sent since the last checkpoint
         self._committing: dict[str, int] = {}  # rows sent since the last commit, by stream
         self._changed = False  # deletes or a TRUNCATE since the last commit
-        self._sanitized: dict[str, int] = {}  # records whose NULs were removed, by stream
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
+        # records the fast path flags (see target_postgres.careful)
+        self._careful = CarefulEncoder(
+            sanitize=settings.sanitize_null_text_characters,
+            where=self.where,
+            upgrade=self._add_version_columns,
+        )
         # validate_records: the validator of each stream, and the record method that uses it
         self._validators: dict[str, RecordValidator] = {}
         self._record = self.record
@@ -204,13 +202,13 @@ class Loader:
                 BadEncoding,
                 orjson.JSONEncodeError,
             ):
-                stream, data = self._encode_slowly(stream, message)
+                stream, data = self._careful.encode(stream, message)
             else:
                 # A brace or a bracket past the first byte (a nested value, maybe) or a
                 # JSON escape CSV does not read needs a closer look; 1-byte searches are
                 # memchr-fast, and most rows have no backslash at all.
                 if 123 in data or data.rfind(91) or (92 in data and not csv_safe(data)):
-                    stream, data = self._encode_slowly(stream, message, data)
+                    stream, data = self._careful.encode(stream, message, data)
                 else:
                     data = data[1:-1]
             parts = stream.parts
@@ -385,7 +383,7 @@ class Loader:
         committed, self._committing = self._committing, {}
         for name, rows in committed.items():
             log_committed(name, rows)
-        sanitized, self._sanitized = self._sanitized, {}
+        sanitized, self._careful.sanitized = self._careful.sanitized, {}
         for name, records in sanitized.items():
             logger.warning(
                 "Stream %r: NUL (\\u0000) characters, which Postgres cannot store, were removed "
@@ -769,83 +767,6 @@ class Loader:
         self._streams[stream.name] = upgraded
         return upgraded
 
-    # --- records that need a second look -------------------------------------------------
-
-    def _encode_slowly(
-        self, stream: Stream, message: dict[str, Any], data: bytes | None = None
-    ) -> tuple[Stream, bytes]:
-        """The careful path for a record the fast one flagged; returns (stream, CSV line).
-
-        ``data`` is the record's orjson encoding when that worked but may hold a nested
-        value or an escape CSV does not read.
-        """
-        row = None
-        if data is None:
-            stream, row = self._checked_row(stream, message)
-            try:
-                data = _dumps(row, default=json_default)
-            except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate
-                data = None
-        try:
-            if data is not None and is_flat(data):
-                if 92 not in data or csv_safe(data):
-                    return stream, data[1:-1]
-                return stream, line_from_json(data)
-            if row is None:
-                stream, row = self._checked_row(stream, message)
-            return stream, csv_line(row)
-        except NulCharacter:
-            return self._encode_slowly(stream, self._without_nul(stream, message))
-        except UnicodeEncodeError:
-            bad = next((k for k, v in message["record"].items() if _not_unicode(v)), None)
-            raise ProtocolError(
-                "text value holds an unpaired surrogate (\\ud800-\\udfff), which is not "
-                "valid Unicode",
-                where=self.where(stream=stream.name, prop=bad),
-                hint=f"fix the tap's encoding; {NOTHING_COMMITTED}",
-            ) from None
-
-    def _checked_row(
-        self, stream: Stream, message: dict[str, Any]
-    ) -> tuple[Stream, tuple[Any, ...]]:
-        """The record's row, after handling what the row function signals (once each)."""
-        while True:
-            try:
-                return stream, stream.row(message)
-            except Sparse:
-                stream.row = stream.lenient_row
-            except KeyMissing as missing:
-                key = stream.fields[missing.index].name
-                raise MissingKeyPropertiesError(
-                    f"the record has no value for its key property {key!r}"
-                ) from None
-            except NeedsVersion:
-                stream = self._add_version_columns(stream)
-            except BadEncoding as bad:
-                field = stream.fields[bad.index]
-                encoding = field.convert.value
-                raise ProtocolError(
-                    f"the value is not {encoding} text, which its contentEncoding promises",
-                    where=self.where(stream=stream.name, prop=field.name),
-                    hint=f"fix the tap, or turn interpret_content_encoding off to load the "
-                    f"text as it is; {NOTHING_COMMITTED}",
-                ) from None
-            except NulCharacter:
-                message = self._without_nul(stream, message)
-
-    def _without_nul(self, stream: Stream, message: dict[str, Any]) -> dict[str, Any]:
-        """The message with NUL characters removed, if the settings allow; else an error."""
-        if not self._settings.sanitize_null_text_characters:
-            culprit = next((k for k, v in message["record"].items() if contains_nul(v)), None)
-            raise ProtocolError(
-                "value holds a NUL (\\u0000) character, which Postgres cannot store",
-                where=self.where(stream=stream.name, prop=culprit),
-                hint=_NUL_HINT,
-            )
-        self._sanitized[stream.name] = self._sanitized.get(stream.name, 0) + 1
-        cleaned: dict[str, Any] = strip_nul(message)
-        return cleaned
-
     # --- errors --------------------------------------------------------------------------
 
     def _copy_error(
@@ -957,16 +878,6 @@ def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 def _bare(stream: Stream) -> str:
     """The staging table's name as Postgres prints it in error contexts."""
     return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
-
-
-def _not_unicode(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _now_iso() -> str:
