@@ -380,8 +380,8 @@ class Loader:
             raise database_failure(exc, "committing the batch") from None
         self._uncommitted = 0
         self._changed = False
-        committed, self._committing = self._committing, {}
-        for name, rows in committed.items():
+        rows_by_stream, self._committing = self._committing, {}
+        for name, rows in rows_by_stream.items():
             log_committed(name, rows)
         sanitized, self._careful.sanitized = self._careful.sanitized, {}
         for name, records in sanitized.items():

@@ -264,9 +264,8 @@ def base16_bytea(value: Any, index: int) -> str:
     """
     if value.__class__ is not str:
         raise BadEncoding(index)
-    if value[:2] in ("0x", "0X", "\\x"):
-        value = value[2:]
-    return ("\\x0" if len(value) % 2 else "\\x") + value
+    digits: str = value[2:] if value[:2] in ("0x", "0X", "\\x") else value
+    return ("\\x0" if len(digits) % 2 else "\\x") + digits
 
 
 def base64_bytea(value: Any, index: int) -> str:
