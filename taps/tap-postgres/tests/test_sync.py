@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+
+import pytest
+
+from tests.fixtures.taps import csv_batch_config
 
 ORDERS = """
 create table orders (id bigint primary key, amount numeric(30, 9), updated_at timestamptz, note text);
@@ -150,3 +155,26 @@ def test_table_without_primary_key_is_read_in_one_pass(source, sync):
     )
     run = sync(source.config(chunk_rows=7))
     assert sorted(r["line"] for r in run.records()) == sorted(f"l{i}" for i in range(1, 31))
+
+
+def _counted(stderr: str, stream: str) -> int:
+    """The rows the tap's record_count METRIC lines add up to for ``stream``."""
+    total = 0
+    for line in stderr.splitlines():
+        if "METRIC: " in line:
+            point = json.loads(line.split("METRIC: ", 1)[1])
+            if point["metric"] == "record_count" and point["tags"].get("stream") == stream:
+                total += point["value"]
+    return total
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["records", "csv-batches"])
+def test_rows_sent_are_logged_as_record_count_on_either_path(source, run_tap, tmp_path, batch):
+    source.execute(ORDERS)
+    config = source.config(**(csv_batch_config(str(tmp_path), batch_size=100) if batch else {}))
+
+    run = run_tap(config)
+
+    assert run.code == 0
+    assert ("BATCH" in run.types()) is batch
+    assert _counted(run.stderr, "public-orders") == 250
