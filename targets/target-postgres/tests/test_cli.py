@@ -143,7 +143,7 @@ def test_missing_key_property_is_a_protocol_error(cli: Cli, db: Any, m: Any, use
     assert "line 2" in run.stderr
 
 
-def test_wrong_password_is_a_service_error_without_the_password(
+def test_wrong_password_is_configuration_without_the_password(
     password_pg: str, tmp_path: Path, target_executable: Path, m: Any, users: Any
 ) -> None:
     config = tmp_path / "config.json"
@@ -158,7 +158,7 @@ def test_wrong_password_is_a_service_error_without_the_password(
     )
     stderr = done.stderr.decode()
 
-    assert done.returncode == 75
+    assert done.returncode == 78  # AccessError: retrying cannot fix a password
     assert "password authentication failed" in stderr
     assert "loader@127.0.0.1" in stderr
     assert "not-the-password" not in stderr

@@ -7,11 +7,12 @@ the current COPY, so the message points at the Singer line the tap wrote, and at
 property rather than the (possibly shortened) column.
 
 Exit codes follow :mod:`elt.errors`: a value that does not fit its column is a data error
-(65); a missing privilege, refused credentials or a database that is gone are configuration
+(65); otherwise :func:`elt.sdk.postgres.error_class`, shared with tap-postgres, decides: a
+missing privilege, refused credentials or a database that is gone are configuration
 (:class:`~elt.errors.AccessError`, 78: a person must grant or fix something, so ``elt run
 --retries`` does not retry it); an unreachable, full or overloaded server, a lost
-connection or a deadlock a temporary failure (75, retried); anything else a bug in this
-target (70).
+connection or a deadlock a temporary failure (75, retried); anything else is a statement of
+this target's own that Postgres refused, a bug in this target (70).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Final
 import psycopg
 
 from elt.errors import AccessError, EltError, PluginError, ProtocolError, ServiceError
+from elt.sdk.postgres import error_class
 
 __all__ = ["NOTHING_COMMITTED", "batch_file_failure", "copy_failure", "database_failure"]
 
@@ -29,36 +31,33 @@ NOTHING_COMMITTED: Final = (
     "nothing after the last emitted STATE was committed, so a rerun resumes from it"
 )
 _DATA_CLASSES: Final = ("22", "23")
-_SERVICE_CLASSES: Final = ("08", "40", "53", "57", "58")
-_SERVICE_STATES: Final = frozenset({"55P03", "55006"})
-# credentials refused (class 28), no such database, database dropped, permission denied
-_ACCESS_CLASSES: Final = ("28",)
-_ACCESS_STATES: Final = frozenset({"3D000", "57P04", "42501"})
 _UNIQUE: Final = "23505"
 
 
 def database_failure(exc: psycopg.Error, doing: str) -> EltError:
-    """The elt error for a failed statement that is not about one row."""
+    """The elt error for a failed statement that is not about one row.
+
+    A value that does not fit is data; otherwise :func:`elt.sdk.postgres.error_class`, the
+    rule both Postgres plugins follow, tells configuration from a temporary failure, and
+    anything else is a statement of this target's own that Postgres refused: a bug.
+    """
     state = exc.sqlstate or ""
     reason = _reason(exc)
-    if state[:2] in _ACCESS_CLASSES or state in _ACCESS_STATES:
+    if state[:2] in _DATA_CLASSES:
+        return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
+    kind = error_class(exc)
+    if issubclass(kind, AccessError):
         return AccessError(
             f"Postgres refused {doing}: {reason}",
             hint="grant the target's user what it needs (CONNECT on the database, CREATE on "
             "it or on the schema, INSERT/UPDATE/DELETE/TRUNCATE on its tables) or fix its "
             f"credentials, then rerun; {NOTHING_COMMITTED}",
         )
-    if (
-        (isinstance(exc, psycopg.OperationalError) and not state)
-        or state[:2] in _SERVICE_CLASSES
-        or state in _SERVICE_STATES
-    ):
+    if issubclass(kind, ServiceError):
         return ServiceError(
             f"Postgres failed while {doing}: {reason}",
             hint=f"{NOTHING_COMMITTED}; rerun once the server is reachable and healthy",
         )
-    if state[:2] in _DATA_CLASSES:
-        return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
     return PluginError(
         f"unexpected Postgres error while {doing}: {reason}",
         hint=f"{NOTHING_COMMITTED}; please report this with the log",
