@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme import (
-    root_examples,  # noqa: F401  (registers its scenarios)
-    target_postgres_examples,  # noqa: F401
+from tests.readme import (  # noqa: F401  (register their scenarios)
+    plugin_examples,
+    root_examples,
+    target_postgres_examples,
 )
 from tests.readme.examples import Example, all_examples
 from tests.readme.scenarios import SCENARIOS
