@@ -12,13 +12,15 @@ an integer beyond 64 bits into a double as well. So each line is scanned (one C-
 exactly, the line is parsed again with the standard library into ``Decimal``/``int``, so no
 digit is lost, and this package's writers serialise ``Decimal`` back to the same JSON
 number. Long runs of digits inside strings (ids, phone numbers) cost a look, not a re-parse.
-The same translated line shows a number too small for a double (``1e-400``, which orjson
-reads as ``0.0``) by its exponent: one more C-level search per line.
+So does a number too small for a double (``1e-400``, which orjson reads as ``0.0``): the
+same translation marks a negative exponent of 3+ digits. (One too large for a
+double, ``1e999``, orjson refuses, and the standard library reads exactly.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any, Final
@@ -31,15 +33,16 @@ from elt.protocol.messages import MESSAGE_TYPES, RECORD, RECORD_HEAD, REQUIRED_K
 DEFAULT_MAX_LINE_BYTES: Final = 16 * 1024 * 1024
 _CHUNK_BYTES: Final = 1024 * 1024
 
-# Digits and '.' map to '0', 'e' and 'E' to 'e', '-' to itself, everything else to ' ': a
-# run of 17 '0's in the translated line marks a number (or a string) of 16+ digits, and
-# '0e-000' a number with a negative exponent of 3+ digits (1e-400) — the kinds orjson may
-# round.
+# Digits and '.' map to '0', 'e'/'E' to 'e', '-' to itself, everything else to ' ': a run of
+# 17 '0's in the translated line marks a number (or a string) of 16+ digits, and "e-000" a
+# negative exponent of 3+ digits (which may underflow a double): the only numbers orjson
+# may round.
 _DIGIT_MARKS: Final = bytes(
     48 if c in b"0123456789." else 101 if c in b"eE" else 45 if c == 45 else 32 for c in range(256)
 )
 _LONG_RUN: Final = b"0" * 17
-_TINY_MARK: Final = b"0e-000"
+_SMALL_EXPONENT_MARK: Final = b"e-000"
+_SMALL_EXPONENT: Final = re.compile(rb"[eE]-[0-9]{3,}")
 # orjson returns integers outside this range as doubles
 _INT64_MIN: Final = -(2**63)
 _UINT64_MAX: Final = 2**64 - 1
@@ -242,22 +245,20 @@ def loads_exact(data: bytes | str) -> Any:
 
 
 def _rounds_a_number(line: bytes | str) -> bool:
-    """True if a number token in ``line`` has digits a double cannot hold exactly.
+    """True if a number token in ``line`` has digits a double cannot hold exactly, or is too
+    small for one (``1e-400`` would become ``0.0``).
 
     Runs of 16+ digits inside strings (ids, phone numbers) are skipped: a number token
     follows ``:``, ``,`` or ``[`` (after optional blanks and sign), a string follows ``"``.
-    A short number below a double's range (``1e-400``, which orjson reads as ``0.0``) is
-    found by its exponent in the same translated line; a regular expression looks only at
-    the rare line that has one.
     """
     raw = line.encode() if isinstance(line, str) else line
     marked = raw.translate(_DIGIT_MARKS)
-    if marked.find(_TINY_MARK) != -1 and _has_tiny_number(raw, marked):
+    if marked.find(_SMALL_EXPONENT_MARK) != -1 and _underflows(raw):
         return True
     start = marked.find(_LONG_RUN)
     while start != -1:
-        rest = marked[start:]
-        end = start + len(rest) - len(rest.lstrip(b"0"))
+        run = marked[start:]
+        end = start + len(run) - len(run.lstrip(b"0"))
         before = start - 1
         while before >= 0 and raw[before] in b" \t-":
             before -= 1
@@ -287,37 +288,23 @@ def _rounds_a_number(line: bytes | str) -> bool:
     return False
 
 
-def _has_tiny_number(raw: bytes, marked: bytes) -> bool:
-    """Whether a number token with an exponent of -100 or below (each ``0e-000`` of
-    ``marked``) is one a double does not hold: ``1e-400`` becomes ``0.0``, ``4.9e-324``
-    ``5e-324``. A token follows ``:``, ``,``, ``[`` or a blank; text like ``a31e-4170`` in
-    a string is not one."""
-    at = marked.find(_TINY_MARK)
-    while at != -1:
-        start = at
-        while start > 0 and marked[start - 1] == 48:  # the mantissa's digits and '.'
+def _underflows(raw: bytes) -> bool:
+    """True if a number with a negative exponent of 3+ digits loses digits as a double
+    (underflows to zero, or to a subnormal of fewer digits): only such a token can, and
+    only lines the translation marked as holding one are searched."""
+    for match in _SMALL_EXPONENT.finditer(raw):
+        start = match.start()
+        while start and raw[start - 1] in b"0123456789.":
             start -= 1
-        if start > 0 and raw[start - 1] == 45:  # its sign
-            start -= 1
-        end = at + len(_TINY_MARK)
-        while end < len(raw) and marked[end] == 48:
-            end += 1
-        if (start == 0 or raw[start - 1] in b":,[ \t") and (
-            end == len(raw) or raw[end] in b",]} \t\r"
-        ):
-            try:
-                if _inexact(raw[start:end]):
-                    return True
-            except (ValueError, ArithmeticError):
-                return True  # not a number after all: let the careful parser decide
-        at = marked.find(_TINY_MARK, at + 1)
+        if start == match.start():
+            continue  # not after a number: text such as "Re-300"
+        token = raw[start - (start > 0 and raw[start - 1] == 45) : match.end()]
+        try:
+            if Decimal(repr(float(token))) != Decimal(token.decode()):
+                return True
+        except (ValueError, ArithmeticError):
+            return True  # not a number after all: let the careful parser decide
     return False
-
-
-def _inexact(token: bytes) -> bool:
-    """Whether the double nearest ``token`` is not the number it spells."""
-    shortest = repr(float(token)).encode()
-    return shortest != token and Decimal(shortest.decode()) != Decimal(token.decode())
 
 
 def _reject_constant(name: str) -> Any:
