@@ -17,7 +17,7 @@ BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup pg-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop bench clean
+.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +38,14 @@ pg-bins: # Debian's PostgreSQL server and client, when the machine has none
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15; \
 	fi
 
-test-deps: setup $(AZURITE) pg-bins ## what the tests need besides Python packages
+ssh-bins: # OpenSSH's server and client, for the ssh_tunnel tests' bastion host (sshd on a free port)
+	@if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then \
+	  echo "installing OpenSSH (sshd for the ssh_tunnel tests, ssh for the tunnels)"; \
+	  apt-get update -qq -o DPkg::Lock::Timeout=300 && \
+	  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 openssh-server openssh-client; \
+	fi
+
+test-deps: setup $(AZURITE) pg-bins ssh-bins ## what the tests need besides Python packages
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .

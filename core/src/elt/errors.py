@@ -12,7 +12,8 @@ an exit code there; a scheduler reads the exit code to decide whether a retry ma
     │   └── AccessError     credentials refused or missing, access denied, no such
     │                       bucket/database/container: retrying cannot help     (exit 78)
     ├── ProtocolError       a Singer stream that breaks the protocol            (exit 65)
-    ├── PluginError         a plugin failed, could not start, or is not installed (exit 70)
+    ├── PluginError         a plugin failed, could not start, or is not installed (exit 70;
+    │                       a plugin's own 65, 75 or 78 is passed on)
     ├── ServiceError        a service is unreachable, timed out, overloaded (5xx,
     │                       throttling): a retry may succeed                    (exit 75)
     └── Interrupted         a run was stopped by SIGINT or SIGTERM           (exit 130, 143)
@@ -106,10 +107,15 @@ class PluginError(EltError):
     """A plugin could not be found, started, or exited with an error.
 
     ``returncode`` is the failed plugin's exit code when it exited on its own (negative: the
-    signal that killed it), None when it never ran or failed some other way.
+    signal that killed it), None when it never ran or failed some other way. A plugin that
+    classified its failure itself — 65 bad data, 75 temporary, 78 configuration or
+    credentials — passes its code on: elt exits with it, so a scheduler (and ``--retries``)
+    reads the same class whether the plugin runs alone or under elt. Anything else is 70.
     """
 
     exit_code = 70
+    #: plugin exit codes elt passes on as its own
+    PASSED_ON = frozenset({65, 75, 78})
 
     def __init__(
         self,
@@ -121,6 +127,8 @@ class PluginError(EltError):
     ) -> None:
         super().__init__(message, where=where, hint=hint)
         self.returncode = returncode
+        if returncode in self.PASSED_ON:
+            self.exit_code = returncode
 
     @property
     def retriable(self) -> bool:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shlex
 import stat
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -99,7 +102,7 @@ def test_list_shows_secrets_only_when_asked(project: Path, elt: Elt) -> None:
 def test_list_as_json_has_values_sources_and_secrecy(project: Path, elt: Elt) -> None:
     p = ("--project", str(project))
     elt(*p, "config", "set", "target-postgres", "port", "5432")
-    elt(*p, "config", "set", "target-postgres", "api_token", "t0k")
+    elt(*p, "config", "set", "target-postgres", "password", "t0k")
     result = elt(*p, "config", "list", "target-postgres", "--format", "json")
     assert orjson.loads(result.stdout) == {
         "plugin": "target-postgres",
@@ -113,10 +116,10 @@ def test_list_as_json_has_values_sources_and_secrecy(project: Path, elt: Elt) ->
                 "secret": False,
             },
             {
-                "name": "api_token",
+                "name": "password",
                 "value": "********",
                 "source": "dotenv",
-                "origin": "TARGET_POSTGRES_API_TOKEN",
+                "origin": "TARGET_POSTGRES_PASSWORD",
                 "secret": True,
             },
         ],
@@ -133,9 +136,9 @@ def test_get_prints_the_value_for_shell_use(project: Path, elt: Elt) -> None:
 
 def test_get_redacts_a_secret_unless_asked(project: Path, elt: Elt) -> None:
     p = ("--project", str(project))
-    elt(*p, "config", "set", "tap-csv", "password", "hunter2")
-    assert elt(*p, "config", "get", "tap-csv", "password").stdout == "********\n"
-    shown = elt(*p, "config", "get", "tap-csv", "password", "--show-secrets")
+    elt(*p, "config", "set", "target-postgres", "password", "hunter2")
+    assert elt(*p, "config", "get", "target-postgres", "password").stdout == "********\n"
+    shown = elt(*p, "config", "get", "target-postgres", "password", "--show-secrets")
     assert shown.stdout == "hunter2\n"
 
 
@@ -153,14 +156,14 @@ def test_set_preserves_comments_in_plugins_yml(project: Path, elt: Elt) -> None:
         "    - name: tap-csv\n", "    - name: tap-csv   # our CSVs\n"
     )
     plugins.write_text(original)
-    result = elt("--project", str(project), "config", "set", "tap-csv", "port", "5432")
+    result = elt("--project", str(project), "config", "set", "tap-csv", "delimiter", "|")
     assert (result.exit_code, result.stdout) == (
         0,
-        "set tap-csv.port = 5432 in plugins.yml plugins.taps[0].config.port\n",
+        "set tap-csv.delimiter = | in plugins.yml plugins.taps[0].config.delimiter\n",
     )
     assert plugins.read_text() == original.replace(
         "      pip_url: tap-csv\n  targets:\n",
-        "      pip_url: tap-csv\n      config:\n        port: 5432\n  targets:\n",
+        "      pip_url: tap-csv\n      config:\n        delimiter: '|'\n  targets:\n",
     )
 
 
@@ -186,10 +189,10 @@ def test_set_without_value_prompts_with_hidden_input(project: Path, elt: Elt) ->
 
 def test_set_with_an_explicit_store(project: Path, elt: Elt) -> None:
     p = ("--project", str(project))
-    result = elt(*p, "config", "set", "tap-csv", "password", "x", "--store", "yml")
-    assert (
-        result.stdout
-        == "set tap-csv.password = ******** in plugins.yml plugins.taps[0].config.password\n"
+    result = elt(*p, "config", "set", "target-postgres", "password", "x", "--store", "yml")
+    assert result.stdout == (
+        "set target-postgres.password = ******** in plugins.yml "
+        "plugins.targets[0].config.password\n"
     )
     result = elt(
         *p, "-e", "prod", "config", "set", "tap-csv", "delimiter", ";", "--store", "environment"
@@ -226,12 +229,14 @@ def test_set_on_an_unknown_plugin_suggests_the_known_ones(project: Path, elt: El
 def test_unset_removes_the_value(project: Path, elt: Elt) -> None:
     p = ("--project", str(project))
     before = (project / "plugins.yml").read_text()
-    elt(*p, "config", "set", "tap-csv", "port", "1")
-    result = elt(*p, "config", "unset", "tap-csv", "port")
-    assert result.stdout == "removed tap-csv.port from plugins.yml plugins.taps[0].config.port\n"
+    elt(*p, "config", "set", "tap-csv", "delimiter", "|")
+    result = elt(*p, "config", "unset", "tap-csv", "delimiter")
+    assert result.stdout == (
+        "removed tap-csv.delimiter from plugins.yml plugins.taps[0].config.delimiter\n"
+    )
     assert (project / "plugins.yml").read_text() == before
-    again = elt(*p, "config", "unset", "tap-csv", "port")
-    assert again.stdout == "tap-csv.port was not set in plugins.yml or .env; nothing to do\n"
+    again = elt(*p, "config", "unset", "tap-csv", "delimiter")
+    assert again.stdout == "tap-csv.delimiter was not set in plugins.yml or .env; nothing to do\n"
 
 
 def test_a_setting_the_plugin_declares_secret_is_redacted_whatever_its_name(
@@ -248,3 +253,122 @@ def test_a_setting_the_plugin_declares_secret_is_redacted_whatever_its_name(
     got = elt("--project", str(project), "config", "get", "target-postgres", "sqlalchemy_url",
               env=env)  # fmt: skip
     assert got.stdout.strip() == "********"
+
+
+def add_plugins(elt: Elt, project: Path, *names: str) -> None:
+    for name in names:
+        kind = "tap" if name.startswith("tap-") else "target"
+        assert elt("--project", str(project), "add", kind, name).exit_code == 0
+
+
+def test_a_setting_the_plugin_marks_secret_goes_to_dotenv_and_is_not_echoed(
+    elt: Elt, project: Path
+) -> None:
+    add_plugins(elt, project, "target-azure")
+    result = elt("--project", str(project), "config", "set", "target-azure", "account_key", "K3y=")
+    assert result.exit_code == 0, result.stderr
+    assert "K3y=" not in result.stdout + result.stderr
+    assert "K3y=" not in (project / "plugins.yml").read_text()
+    assert (project / ".env").read_text() == "TARGET_AZURE_ACCOUNT_KEY='K3y='\n"
+
+
+def test_a_url_with_a_password_goes_to_dotenv_whatever_the_setting(elt: Elt, project: Path) -> None:
+    add_plugins(elt, project, "tap-http")
+    p = ("--project", str(project))
+    url = "postgresql://loader:pa55@db/warehouse"
+    result = elt(*p, "config", "set", "target-postgres", "sqlalchemy_url", url)
+    assert result.stdout == (
+        "set target-postgres.sqlalchemy_url = ******** in .env TARGET_POSTGRES_SQLALCHEMY_URL\n"
+    )
+    api = elt(*p, "config", "set", "tap-http", "api_url", "https://me:pa55@api.example.com/v1")
+    assert api.stdout == "set tap-http.api_url = ******** in .env TAP_HTTP_API_URL\n"
+    assert "pa55" not in (project / "plugins.yml").read_text()
+    assert "TAP_HTTP_API_URL='https://me:pa55@api.example.com/v1'" in (project / ".env").read_text()
+
+
+@pytest.mark.parametrize(
+    ("auth", "secret", "variable"),
+    [
+        ('{"type": "bearer", "token": "s3cr3t"}', "s3cr3t", "TAP_HTTP_AUTH_TOKEN"),
+        ('{"type": "basic", "username": "u", "password": "s3cr3t"}', "s3cr3t",
+         "TAP_HTTP_AUTH_PASSWORD"),
+        ('{"type": "api_key", "name": "X-Key", "api_key": "s3cr3t"}', "s3cr3t",
+         "TAP_HTTP_AUTH_API_KEY"),
+        ('{"type": "oauth2", "token_url": "https://a/t", "client_id": "c", '
+         '"client_secret": "s3cr3t"}', "s3cr3t", "TAP_HTTP_AUTH_CLIENT_SECRET"),
+    ],
+)  # fmt: skip
+def test_a_secret_inside_an_object_goes_to_dotenv_as_a_reference(
+    elt: Elt, project: Path, auth: str, secret: str, variable: str
+) -> None:
+    add_plugins(elt, project, "tap-http")
+    p = ("--project", str(project))
+    result = elt(*p, "config", "set", "tap-http", "auth", auth)
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert f"its secrets are in .env: {variable}" in result.stdout
+    assert secret not in (project / "plugins.yml").read_text()
+    assert f"${{{variable}}}" in (project / "plugins.yml").read_text()
+    assert (project / ".env").read_text() == f"{variable}='{secret}'\n"
+    # the plugin still gets the secret, and only as part of auth
+    dumped = elt(*p, "invoke", "--dump", "config", "--unsafe", "tap-http")
+    config = orjson.loads(dumped.stdout)
+    assert secret in orjson.dumps(config["auth"]).decode()
+    assert set(config) == {"auth"}
+
+
+def test_a_value_of_the_wrong_kind_for_the_plugin_is_refused(elt: Elt, project: Path) -> None:
+    before = (project / "plugins.yml").read_text()
+    result = elt("--project", str(project), "config", "set", "target-postgres", "port", "abc")
+    assert result.exit_code == 78
+    assert 'target-postgres.port: expected integer, got "abc"' in result.stderr
+    assert (project / "plugins.yml").read_text() == before
+
+
+def test_a_setting_the_plugin_does_not_declare_is_refused_unless_forced(
+    elt: Elt, project: Path
+) -> None:
+    p = ("--project", str(project))
+    result = elt(*p, "config", "set", "tap-csv", "fles", "[a.csv]")
+    assert result.exit_code == 78
+    assert result.stderr.startswith(
+        "error: tap-csv.fles: tap-csv does not declare a setting 'fles'. Did you mean \"files\"?"
+    )
+    assert "fles" not in (project / "plugins.yml").read_text()
+    forced = elt(*p, "config", "set", "tap-csv", "fles", "[a.csv]", "--force")
+    assert forced.exit_code == 0
+    assert "fles" in (project / "plugins.yml").read_text()
+
+
+def test_a_plugin_that_is_not_installed_is_not_checked_and_says_so(elt: Elt, project: Path) -> None:
+    p = ("--project", str(project))
+    assert elt(*p, "add", "tap", "tap-nowhere").exit_code == 0
+    result = elt(*p, "config", "set", "tap-nowhere", "anything", "1")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("note: tap-nowhere is not installed, so the value was not")
+
+
+def test_every_config_set_help_example_works_and_the_plugin_takes_the_value(
+    elt: Elt, project: Path
+) -> None:
+    help_text = elt("config", "set", "--help").stdout
+    examples = [
+        line.strip().removeprefix("elt ")
+        for line in help_text[help_text.index("Examples:") :].splitlines()[1:]
+        if line.strip().startswith("elt ")
+    ]
+    assert len(examples) == 4
+    for example in examples:
+        words = shlex.split(example.partition("#")[0])
+        result = elt("--project", str(project), *words, input="s3cret\n")
+        assert result.exit_code == 0, f"{example}: {result.stderr}"
+    (project / "data").mkdir()
+    (project / "data" / "users.csv").write_text("id;name\n1;Ada\n")
+    tap = subprocess.run(
+        [Path(sys.executable).parent / "elt", "--project", str(project), "invoke", "tap-csv"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tap.returncode == 0, tap.stderr
+    assert '"record":{"id":1,"name":"Ada"}' in tap.stdout.replace(" ", "")

@@ -120,11 +120,22 @@ def test_a_failed_run_shows_the_rows_counted_after_its_error(elt: Elt, toy: ToyP
     result = elt("--project", str(toy.root), "run", TAP, TARGET, "--progress-interval", "0.2")
     assert result.exit_code == 70
     error, _, after = result.stderr.partition("error: tap toy-tap exited with code 3.")
-    assert "Rows the plugins reported before the end:" not in error
-    table = after.split("Rows the plugins reported before the end:\n", 1)[1]
+    heading = f"Rows {TAP} extracted (not necessarily loaded):\n"
+    assert heading not in error
+    table = after.split(heading, 1)[1]
     header, items = table.splitlines()[:2]
     assert header.split() == ["STREAM", "ROWS", "ROWS/S", "SECONDS"]
     assert 0 < int(items.split()[1]) <= 8
+
+
+def test_a_failed_run_shows_what_the_target_committed_when_it_says(
+    elt: Elt, toy: ToyProject
+) -> None:
+    toy.write(tap={"count": 20}, target={"die_after": 6, "log_committed": True})
+    result = elt("--project", str(toy.root), "run", TAP, TARGET, "--progress-interval", "0")
+    assert result.exit_code == 70
+    table = result.stderr.split(f"Rows {TARGET} committed before the end:\n", 1)[1]
+    assert table.splitlines()[1].split()[:2] == ["items", "5"]
 
 
 def test_on_a_terminal_elt_run_draws_the_live_table_and_ends_with_the_final_one(

@@ -64,6 +64,29 @@ def test_a_failed_plugin_exits_70_with_one_message_naming_it(elt: Elt, toy: ToyP
     assert result.stderr.endswith(f"Full log: {toy.logs()[0]}\n")
 
 
+def test_a_plugins_exit_class_is_elts_and_its_error_is_said_once(
+    elt: Elt, toy: ToyProject, tmp_path: Path
+) -> None:
+    toy.write(tap={"count": 3, "fail_once_marker": str(tmp_path / "failed-once")})
+    result = run(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 75  # the tap's "retry may help", not a generic 70
+    message = "the source is unavailable right now (a retry may succeed)"
+    assert result.stderr.count(message) == 1
+    assert result.stderr.startswith(
+        f"error: tap toy-tap exited with code 75: toy-tap: {message}.\n"
+    )
+    assert "The last lines of its stderr" not in result.stderr
+
+
+def test_a_plugins_error_lines_reach_the_console_when_it_does_not_fail(
+    elt: Elt, toy: ToyProject
+) -> None:
+    toy.write(tap={"count": 1}, target={"log_error": "disk almost full"})
+    result = run(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("disk almost full") == 1
+
+
 def test_a_bad_state_line_exits_65(elt: Elt, toy: ToyProject) -> None:
     toy.write(tap={"count": 3}, target={"bad_stdout_after": 1})
     result = run(elt, toy, "run", TAP, TARGET)

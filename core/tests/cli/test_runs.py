@@ -57,6 +57,53 @@ def test_a_failed_run_is_recorded_with_its_error_and_shown(elt: Elt, toy: ToyPro
     assert history(elt, toy, "--state-id", "other") == []
 
 
+def test_rows_are_what_the_target_committed_when_it_says_so(elt: Elt, toy: ToyProject) -> None:
+    # the tap extracts 5 items, the target commits 2 (a STATE after each) and dies on the 3rd
+    toy.write(tap={"count": 5}, target={"die_after": 3, "log_committed": True})
+    assert elt_in(elt, toy, "run", TAP, TARGET).exit_code == 70
+    [run] = history(elt, toy)
+    assert (run["rows"], run["rows_kind"]) == ({"items": 2}, "committed")
+    assert toy.ids() == [1, 2]
+    listed = elt_in(elt, toy, "runs", "list").stdout.splitlines()[1]
+    assert " failed " in listed
+    assert "(extracted)" not in listed
+    shown = elt_in(elt, toy, "runs", "show", run["run_id"]).stdout
+    assert "rows: (committed)\n  items: 2" in shown
+
+
+def test_rows_a_target_does_not_confirm_are_labelled_extracted(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 3})
+    result = elt_in(elt, toy, "run", TAP, TARGET, "--format", "json")
+    assert json.loads(result.stdout)["rows_kind"] == "extracted"
+    [run] = history(elt, toy)
+    assert (run["rows"], run["rows_kind"]) == ({"items": 3, "others": 2}, "extracted")
+    row = elt_in(elt, toy, "runs", "list").stdout.splitlines()[1]
+    assert "5 (extracted)" in row
+
+
+def test_a_state_the_target_only_echoes_is_not_stored_by_the_run(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 2})
+    assert elt_in(elt, toy, "run", TAP, TARGET).exit_code == 0
+    # the tap sends the state it started from; the target echoes it, then dies on a record
+    toy.write(tap={"count": 4, "echo_state": True}, target={"die_after": 1})
+    result = elt_in(elt, toy, "run", TAP, TARGET)
+    assert result.exit_code == 70
+    assert "no state was stored by this run" in result.stderr
+    assert toy.state() == {"bookmarks": {"items": {"id": 2}}}
+
+
+def test_runs_list_names_the_job_of_each_task(elt: Elt, toy: ToyProject) -> None:
+    toy.write(tap={"count": 1})
+    add_to_project(toy, jobs=[{"name": "nightly", "tasks": [f"{TAP} {TARGET}"]}])
+    assert elt_in(elt, toy, "job", "run", "nightly").exit_code == 0
+    assert elt_in(elt, toy, "run", TAP, TARGET).exit_code == 0
+    header, alone, task = elt_in(elt, toy, "runs", "list").stdout.splitlines()
+    assert "JOB" in header.split()
+    column = header.index("JOB")
+    assert task[column:].startswith("nightly ")
+    assert alone[column:].startswith(" ")
+
+
 def test_logs_prints_the_log_of_a_run_and_an_unknown_run_is_a_usage_error(
     elt: Elt, toy: ToyProject
 ) -> None:
@@ -79,11 +126,14 @@ def test_a_transient_failure_is_retried_and_the_retry_continues_from_the_bookmar
     toy.write(tap={"count": 4, "fail_once_marker": str(marker), "fail_once_after": 2})
     result = elt_in(elt, toy, "run", TAP, TARGET, "--retries", "2", "--retry-delay", "0")
     assert result.exit_code == 0, result.stderr
-    assert "failed (tap toy-tap exited with code 75); retry 1 of 2 in 0.0 s" in result.stderr
+    assert "failed (tap toy-tap exited with code 75: toy-tap: the source is unavailable" in (
+        result.stderr
+    )
+    assert "retry 1 of 2 in 0.0 s" in result.stderr
     assert toy.ids() == [1, 2, 3, 4]
     retry, first = history(elt, toy)
     assert (first["status"], first["trigger"], first["attempt"]) == ("failed", "cli", 1)
-    assert first["error"].startswith("tap toy-tap exited with code 75.")
+    assert first["error"].startswith("tap toy-tap exited with code 75: toy-tap: the source is")
     assert (retry["status"], retry["trigger"], retry["attempt"]) == ("success", "retry", 2)
     assert retry["retry_of"] == first["run_id"]
     assert retry["rows"] == {"items": 2, "others": 2}
@@ -137,6 +187,22 @@ def test_a_failing_run_fires_the_webhook_with_the_plugins_error(
     assert "tap toy-tap exited with code 3." in payload["text"]
     assert "s3cr3t-token" not in result.stderr
     assert "alert 1 (webhook to 127.0.0.1): sent (failure)" in result.stderr
+
+
+def test_an_alert_after_retries_reports_the_duration_of_every_attempt(
+    elt: Elt, toy: ToyProject, webhook: ApiServer, tmp_path: Path
+) -> None:
+    webhook.routes["/hook"] = lambda request: Reply(200, {"ok": True})
+    toy.write(tap={"count": 2, "fail_once_marker": str(tmp_path / "failed")})
+    add_to_project(toy, alerts=[{"on": ["success"], "webhook": webhook.url + "/hook"}])
+    result = elt_in(elt, toy, "run", TAP, TARGET, "--retries", "1", "--retry-delay", "2")
+    assert result.exit_code == 0, result.stderr
+    [hit] = webhook.hits("/hook")
+    payload = hit.json()
+    assert payload["attempt"] == 2
+    # the pause before the retry alone is at least 1 s (half of 2 s is fixed)
+    assert payload["duration_seconds"] >= payload["attempt_duration_seconds"] + 1.0
+    assert f"succeeded in {payload['duration_seconds']:.1f} s" in payload["text"]
 
 
 def test_a_webhook_that_fails_never_fails_the_run_nor_leaks_its_url(

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from core.tests.cli.conftest import Elt
 from core.tests.plugins import TAP, ToyProject
@@ -92,3 +95,28 @@ def test_selecting_on_a_target_is_a_usage_error(elt: Elt, toy: ToyProject) -> No
     result = elt("--project", str(toy.root), "select", "toy-target", "items")
     assert result.exit_code == 2
     assert "only taps" in result.stderr
+
+
+def test_with_no_rules_the_listing_is_what_tap_csv_extracts(elt: Elt, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    assert elt("init", str(root)).exit_code == 0
+    p = ("--project", str(root))
+    assert elt(*p, "add", "tap", "tap-csv").exit_code == 0
+    (root / "people.csv").write_text("id,name,email\n1,Ada,ada@example.com\n")
+    files = '[{"entity": "people", "path": "people.csv", "keys": ["id"]}]'
+    assert elt(*p, "config", "set", "tap-csv", "files", files).exit_code == 0
+    listed = elt(*p, "select", "tap-csv", "--list", "--all", "--format", "json")
+    assert listed.exit_code == 0, listed.stderr
+    chosen = {
+        item["property"]
+        for item in json.loads(listed.stdout)["items"]
+        if item["property"] and item["status"] in ("selected", "automatic")
+    }
+    invoked = subprocess.run(
+        [Path(sys.executable).parent / "elt", *p, "invoke", "tap-csv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    records = [m for m in map(json.loads, invoked.stdout.splitlines()) if m["type"] == "RECORD"]
+    assert chosen == set(records[0]["record"]) == {"id", "name", "email"}

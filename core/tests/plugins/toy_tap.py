@@ -17,6 +17,7 @@ Config keys (all optional):
   fail_once_marker  a file: when it does not exist yet, create it and exit 75 (a transient
                     failure: a retry succeeds) after writing ``fail_once_after`` items (0)
   password          logged to stderr, to prove the runner redacts it
+  echo_state        first send the state it was given as a STATE (some taps do)
   report            a file where a run writes its pid, arguments, the mode of its config file
                     and directory, the state and catalog it got
 """
@@ -63,6 +64,11 @@ CATALOG = {
 
 def log(text: str) -> None:
     sys.stderr.write(f"INFO toy-tap: {text}\n")
+    sys.stderr.flush()
+
+
+def log_error(text: str) -> None:
+    sys.stderr.write(f"ERROR toy-tap: {text}\n")
     sys.stderr.flush()
 
 
@@ -169,7 +175,7 @@ def main() -> None:
     if args.discover:
         log("discovering")
         if config.get("discover_fails"):
-            log("ERROR cannot reach the source")
+            log_error("cannot reach the source")
             sys.exit(2)
         json.dump(CATALOG, sys.stdout)
         return
@@ -186,6 +192,8 @@ def main() -> None:
         log(f"connecting with password {config['password']}")
     start = ((state or {}).get("bookmarks", {}).get("items", {}).get("id") or 0) + 1
     log(f"starting at item {start}")
+    if config.get("echo_state") and state is not None:
+        emit({"type": "STATE", "value": state})
     streams = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
     for name in ("items", "others"):
         entry = streams.get(name)
@@ -217,7 +225,7 @@ def sync_items(config: dict, props: list[str], start: int, counter: Counter) -> 
         if marker and not os.path.exists(marker) and written >= config.get("fail_once_after", 0):
             open(marker, "w").close()
             sys.stdout.flush()
-            log("ERROR the source is unavailable right now (a retry may succeed)")
+            log_error("the source is unavailable right now (a retry may succeed)")
             sys.exit(75)
         if "hang_after" in config and written >= config["hang_after"]:
             sys.stdout.flush()

@@ -10,6 +10,9 @@ Config keys (all optional but ``path``):
   truncated_stdout_after  after echoing N states, write half a state line and exit 5
   ignore_sigterm          log SIGTERM and go on
   api_token               logged to stderr, to prove the runner redacts it
+  log_error               logged to stderr as an ERROR line, though the target succeeds
+  log_committed           log each commit's rows per stream as a METRIC record_count counter
+                          tagged "committed", as elt's own targets do
   report                  a file where it writes its pid and the mode of its config file
 """
 
@@ -28,20 +31,40 @@ def log(text: str) -> None:
     sys.stderr.flush()
 
 
+def log_error(text: str) -> None:
+    sys.stderr.write(f"ERROR toy-target: {text}\n")
+    sys.stderr.flush()
+
+
+def log_committed(records: list[dict]) -> None:
+    """A committed record_count METRIC line per stream, as elt.sdk.log_committed logs."""
+    for stream in sorted({record["stream"] for record in records}):
+        rows = sum(record["stream"] == stream for record in records)
+        point = {"type": "counter", "metric": "record_count", "value": rows}
+        log("METRIC: " + json.dumps({**point, "tags": {"stream": stream, "committed": True}}))
+
+
+def start(config: dict, config_path: str) -> None:
+    """What the config asks for before any input is read."""
+    if config.get("ignore_sigterm"):
+        signal.signal(signal.SIGTERM, lambda number, frame: log("got SIGTERM, ignoring it"))
+    if "report" in config:
+        with open(config["report"], "w") as out:
+            mode = stat.S_IMODE(os.stat(config_path).st_mode)
+            json.dump({"pid": os.getpid(), "config": config_path, "config_mode": mode}, out)
+    if "api_token" in config:
+        log(f"using token {config['api_token']}")
+    if "log_error" in config:
+        log_error(config["log_error"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     args = parser.parse_args()
     with open(args.config) as file:
         config = json.load(file)
-    if config.get("ignore_sigterm"):
-        signal.signal(signal.SIGTERM, lambda number, frame: log("got SIGTERM, ignoring it"))
-    if "report" in config:
-        with open(config["report"], "w") as out:
-            mode = stat.S_IMODE(os.stat(args.config).st_mode)
-            json.dump({"pid": os.getpid(), "config": args.config, "config_mode": mode}, out)
-    if "api_token" in config:
-        log(f"using token {config['api_token']}")
+    start(config, args.config)
     received = states = 0
     pending: list[dict] = []
     with open(config["path"], "a") as output:
@@ -51,13 +74,15 @@ def main() -> None:
                 output.write(json.dumps(record) + "\n")
             output.flush()
             os.fsync(output.fileno())
+            if config.get("log_committed"):
+                log_committed(pending)
             pending.clear()
 
         for number, line in enumerate(sys.stdin, start=1):
             try:
                 message = json.loads(line)
             except ValueError:
-                log(f"ERROR line {number} is not JSON: {line[:40]!r}")
+                log_error(f"line {number} is not JSON: {line[:40]!r}")
                 sys.exit(6)
             if message["type"] == "RECORD":
                 received += 1

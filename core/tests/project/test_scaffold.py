@@ -63,3 +63,19 @@ def test_init_with_force_replaces_plugins_yml_but_keeps_env_example(tmp_path: Pa
     assert "# mine" not in (tmp_path / "plugins.yml").read_text()
     assert (tmp_path / ".env.example").read_text() == "MINE=1\n"
     assert tmp_path / ".env.example" not in created.written
+
+
+def test_the_commented_example_is_a_valid_project_that_installs(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    text = (tmp_path / "plugins.yml").read_text()
+    example = text[text.index("# plugins:") : text.index("\nversion: 1")]
+    (tmp_path / "plugins.yml").write_text(
+        "version: 1\n" + "\n".join(line.removeprefix("# ") for line in example.splitlines())
+    )
+    project = load_project(tmp_path, environ={"PGPASSWORD": "pw"})
+    # elt's own plugins need no pip_url; any other pins a release the install tests
+    # (tests/test_third_party.py) install from PyPI
+    pinned = {p.name: p.spec.pip_url for p in project.plugins if p.spec.pip_url}
+    assert pinned == {"target-jsonl": "target-jsonl==0.1.4"}
+    third_party = (Path(__file__).parents[3] / "tests" / "test_third_party.py").read_text()
+    assert "pip_url: target-jsonl==0.1.4" in third_party

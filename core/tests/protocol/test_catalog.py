@@ -67,6 +67,22 @@ def test_selected_by_default_applies_when_nothing_is_said() -> None:
     assert not CatalogEntry("t", {}).is_selected()
 
 
+def test_a_property_without_selection_metadata_follows_its_stream() -> None:
+    # what singer-sdk taps do: tap-csv and tap-http discover properties with only
+    # "inclusion": "available", and sync them when their stream is selected
+    metadata = {
+        (): {"selected-by-default": True},
+        ("properties", "name"): {"inclusion": "available"},
+        ("properties", "address"): {"inclusion": "available", "selected": False},
+        ("properties", "address", "properties", "city"): {"inclusion": "available"},
+    }
+    entry = CatalogEntry("s", {}, metadata=metadata)
+    assert entry.is_selected(("properties", "name"))
+    assert not entry.is_selected(("properties", "address", "properties", "city"))
+    entry.metadata[()] = {"selected": False}
+    assert not entry.is_selected(("properties", "name"))
+
+
 def test_catalog_without_streams_is_a_clear_error() -> None:
     with pytest.raises(ProtocolError, match='"streams" array'):
         Catalog.from_dict({"stream": []}, where="catalog.json")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from elt.run import Redactor
-from elt.run.logs import RunLog
+from elt.run.logs import RunLog, StderrPump
 
 
 def test_a_secret_and_its_json_escaped_form_are_redacted() -> None:
@@ -26,13 +26,17 @@ def test_no_secrets_leave_text_unchanged() -> None:
     assert Redactor([""])("anything") == "anything"
 
 
-def read_through_a_pipe(log: RunLog, source: str, data: bytes) -> list[str]:
+def pump_through_a_pipe(log: RunLog, source: str, data: bytes) -> StderrPump:
     read_end, write_end = os.pipe()
     with os.fdopen(write_end, "wb") as writer:
         pump = log.pump(source, os.fdopen(read_end, "rb"))
         writer.write(data)
     pump.join(10)
-    return pump.tail()
+    return pump
+
+
+def read_through_a_pipe(log: RunLog, source: str, data: bytes) -> list[str]:
+    return pump_through_a_pipe(log, source, data).tail()
 
 
 def test_stderr_lines_go_to_the_file_tagged_and_redacted(tmp_path: Path) -> None:
@@ -66,10 +70,38 @@ def test_a_line_is_logged_at_the_level_it_names_and_continuations_keep_it(
         b"WARNING: slow\n"
     )
     with caplog.at_level(logging.DEBUG, logger="elt.run"):
-        read_through_a_pipe(log, "tap-x", data)
+        pump = pump_through_a_pipe(log, "tap-x", data)
+        # error lines are held back from the console until the plugin is known not to fail
+        assert [r.levelname for r in caplog.records] == ["INFO", "WARNING"]
+        pump.release()
     assert [(r.levelname, r.getMessage().rsplit("| ", 1)[1]) for r in caplog.records] == [
         ("INFO", "starting"),
+        ("WARNING", "WARNING: slow"),
         ("ERROR", "failed:"),
         ("ERROR", "Traceback (most recent call last):"),
-        ("WARNING", "WARNING: slow"),
     ]
+    log.close()
+    assert len((tmp_path / "run.log").read_text().splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            b"2026-12-07 19:33:19,736 | ERROR    | tap-csv                 | files[0].path: "
+            b"'x.csv' matches no file",
+            "files[0].path: 'x.csv' matches no file",
+        ),
+        (
+            b"CRITICAL Could not connect: timeout | retrying",
+            "Could not connect: timeout | retrying",
+        ),
+        (b"ERROR:root:boom", "root:boom"),
+    ],
+)
+def test_an_error_lines_message_is_kept_without_its_logging_prefix(
+    tmp_path: Path, line: bytes, message: str
+) -> None:
+    log = RunLog(tmp_path / "run.log", Redactor(["x.csv"]))
+    pump = pump_through_a_pipe(log, "tap-x", b"INFO fine\n" + line + b"\n")
+    assert pump.errors() == [message.replace("x.csv", "********")]

@@ -90,3 +90,22 @@ def test_progress_follows_the_target_when_the_tap_counts_nothing() -> None:
     metrics.feed("target", line("record_count", 7, stream="users"))
     assert metrics.progress("tap", "target") == [StreamProgress("users", 7, 0.0, done=False)]
     assert metrics.rows("tap", "target") == {"users": 7}
+
+
+def test_rows_are_the_targets_committed_counts_when_it_reports_them() -> None:
+    metrics = RunMetrics(clock=iter(range(100)).__next__)
+    metrics.feed("tap", line("record_count", 10, stream="orders"))
+    assert metrics.rows("tap", "target") == {"orders": 10}
+    assert metrics.rows_kind("tap", "target") == "extracted"
+    for stream, rows in (("orders", 4), ("orders", 3), ("customers", 1)):
+        metrics.feed("target", line("record_count", rows, stream=stream, committed=True))
+    assert metrics.rows("tap", "target") == {"customers": 1, "orders": 7}
+    assert metrics.rows_kind("tap", "target") == "committed"
+    # live progress follows extraction; the final table what was committed
+    assert [p.rows for p in metrics.progress("tap", "target")] == [10]
+    final = metrics.progress("tap", "target", ended=True)
+    assert [(p.stream, p.rows) for p in final] == [("orders", 7), ("customers", 1)]
+
+
+def test_nothing_counted_has_no_kind() -> None:
+    assert RunMetrics().rows_kind("tap", "target") is None

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.taps import csv_batch_config
+
 RunTap = Callable[..., Any]
 Write = Callable[..., Path]
 
@@ -261,3 +263,67 @@ def test_memory_does_not_grow_with_the_number_of_rows(tmp_path: Path) -> None:
     small, large = peak_rss_kib(10_000), peak_rss_kib(200_000)
     assert large < small + 8 * 1024, (small, large)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_the_meltanolabs_example_with_file_exits_78_without_a_traceback(
+    run_tap: RunTap, write: Write
+) -> None:
+    write("data/alphabet.csv", "col1,col2\na,1\n")
+    entry = {"entity": "alphabet", "file": "alphabet.csv", "path": "data/", "keys": ["col1"]}
+
+    run = run_tap(config(entry))
+
+    assert run.code == 78
+    assert "setting 'file' is not supported" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["records", "csv-batches"])
+def test_rows_read_are_logged_as_record_count_on_either_path(
+    run_tap: RunTap, write: Write, tmp_path: Path, batch: bool
+) -> None:
+    write("big.csv", "id,name\n" + "".join(f"{i},n{i}\n" for i in range(1, 1201)))
+    settings = csv_batch_config(str(tmp_path / "batches"), batch_size=500) if batch else {}
+
+    run = run_tap(config({"entity": "big", "path": "big.csv"}, **settings))
+
+    assert run.code == 0, run.stderr
+    assert ("BATCH" in run.types()) is batch
+    assert run.counted("big") == 1200
+
+
+def test_a_shell_pipe_s_state_file_is_reused_run_after_run(
+    write: Write, tmp_path: Path, pg_database: str
+) -> None:
+    """``tap-csv | target-postgres > state.json`` leaves the target's STATE lines;
+    ``tap-csv --state state.json`` reads only what changed since the last of them."""
+    import psycopg
+
+    write("orders/a.csv", "id,amount\n1,10\n2,20\n")
+    (tmp_path / "tap.json").write_text(
+        json.dumps(config({"entity": "orders", "path": "orders", "keys": ["id"]}))
+    )
+    target = {"sqlalchemy_url": pg_database, "default_target_schema": "raw"}
+    (tmp_path / "target.json").write_text(json.dumps(target))
+    bin_dir = Path(sys.executable).parent
+    pipe = (
+        f"{bin_dir / 'tap-csv'} --config tap.json {{state}}| "
+        f"{bin_dir / 'target-postgres'} --config target.json > {{out}}"
+    )
+
+    def run(state: str, out: str) -> list[str]:
+        subprocess.run(pipe.format(state=state, out=out), shell=True, cwd=tmp_path, check=True)
+        return (tmp_path / out).read_text().splitlines()
+
+    run("", "state.json")
+    write("orders/b.csv", "id,amount\n3,30\n")
+    assert len(run("--state state.json ", "state2.json")) > 1  # the incoming state, then new
+    write("orders/c.csv", "id,amount\n4,40\n")
+    (tmp_path / "orders" / "a.csv").unlink()  # gone from the folder: its rows stay loaded
+    last = json.loads(run("--state state2.json ", "state3.json")[-1])
+
+    with psycopg.connect(pg_database) as conn:
+        loaded = conn.execute("select id, amount from raw.orders order by id").fetchall()
+    assert loaded == [(1, 10), (2, 20), (3, 30), (4, 40)]
+    files = last["bookmarks"]["orders"]["files"]
+    assert sorted(Path(name).name for name in files) == ["b.csv", "c.csv"]

@@ -134,3 +134,16 @@ def test_duplicate_entities_name_both_entries() -> None:
         load_entities({"files": [{"entity": "a", "path": "x"}, {"entity": "a", "path": "y"}]})
     assert error.value.where == "files[1].entity"
     assert "already defined by files[0]" in error.value.message
+
+
+def test_meltanolabs_example_key_file_is_refused_saying_what_to_use() -> None:
+    # MeltanoLabs' meltano.yml: {entity: alphabet, file: alphabet.csv, path: ./tap_csv/tests/data/}
+    entry = {"entity": "alphabet", "file": "alphabet.csv", "path": "data/", "keys": ["col1"]}
+
+    with pytest.raises(ConfigError) as raised:
+        load_entities({"files": [entry]})
+
+    message = str(raised.value)
+    assert message.startswith("files[0].file: setting 'file' is not supported")
+    assert "it reads every .csv file under `path`" in message
+    assert 'For that one file: "path": "data/alphabet.csv"' in message

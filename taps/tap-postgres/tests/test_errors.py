@@ -17,7 +17,7 @@ def guarded_url():
         yield url
 
 
-def test_wrong_password_is_one_paragraph_without_the_secret(guarded_url, run_tap):
+def test_wrong_password_is_one_paragraph_without_the_secret_and_not_retried(guarded_url, run_tap):
     parts = urlsplit(guarded_url)
     config = {
         "host": parts.hostname,
@@ -27,7 +27,7 @@ def test_wrong_password_is_one_paragraph_without_the_secret(guarded_url, run_tap
         "database": "postgres",
     }
     run = run_tap(config, "--discover")
-    assert run.code == 75
+    assert run.code == 78  # AccessError: a retry cannot fix a wrong password
     assert "password authentication failed" in run.stderr
     assert "Check user and password" in run.stderr
     assert "wr0ng-s3cret" not in run.stderr

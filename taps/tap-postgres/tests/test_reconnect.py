@@ -122,7 +122,7 @@ def test_csv_batch_file_interrupted_by_a_lost_session_is_written_again(
         if calls == 2:
             pid = cur.connection.info.backend_pid
             source.execute("select pg_terminate_backend(%s)", [pid])
-        copy_to_file(cur, *args)
+        return copy_to_file(cur, *args)
 
     monkeypatch.setattr(tap_postgres.streams, "copy_to_file", terminate_on_second_file)
     monkeypatch.setattr(tap_postgres.connection, "RECONNECT_DELAYS_S", (0.0, 0.0, 0.0))

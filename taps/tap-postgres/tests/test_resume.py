@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
+from pathlib import Path
 
 from elt.protocol import read_messages
 
 from .conftest import TAP
+
+TARGET_POSTGRES = Path(sys.executable).with_name("target-postgres")
 
 
 def test_killed_snapshot_resumes_without_gaps_or_duplicates(source, tmp_path):
@@ -52,3 +56,29 @@ def test_killed_snapshot_resumes_without_gaps_or_duplicates(source, tmp_path):
     versions = {m["version"] for m in first + second if m["type"] in ("RECORD", "ACTIVATE_VERSION")}
     assert versions == {snapshot["version"]}
     assert second[-1] == {"type": "STATE", "value": {"bookmarks": {"public-big": {}}}}
+
+
+def test_a_shell_pipe_s_state_file_is_reused_run_after_run(source, tmp_path):
+    """``tap | target > state.json`` leaves one JSON line per STATE the target emitted;
+    ``tap --state state.json`` continues from the last one — twice over."""
+    source.execute(
+        "create table big (id bigint primary key, payload text);"
+        "insert into big select i, md5(i::text) from generate_series(1, 250) i"
+    )
+    tap = source.config(max_record_count=100, filter_schemas=["public"])
+    (tmp_path / "tap.json").write_text(json.dumps(tap))
+    target = {"sqlalchemy_url": source.url, "default_target_schema": "copy"}
+    (tmp_path / "target.json").write_text(json.dumps(target))
+    pipe = f"{TAP} --config tap.json {{state}}| {TARGET_POSTGRES} --config target.json > {{out}}"
+
+    def run(state: str, out: str) -> list[str]:
+        subprocess.run(pipe.format(state=state, out=out), shell=True, cwd=tmp_path, check=True)
+        return (tmp_path / out).read_text().splitlines()
+
+    run("", "state.json")
+    assert len(run("--state state.json ", "state2.json")) > 1  # the incoming state, then new
+    last = run("--state state2.json ", "state3.json")[-1]
+
+    loaded = source.query("select id, count(*) from copy.big group by id order by id")
+    assert loaded == [(i, 1) for i in range(1, 251)]
+    assert json.loads(last) == {"bookmarks": {"public-big": {}}}  # the snapshot completed

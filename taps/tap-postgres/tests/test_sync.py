@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from tests.fixtures.taps import csv_batch_config
+
 ORDERS = """
 create table orders (id bigint primary key, amount numeric(30, 9), updated_at timestamptz, note text);
 insert into orders
@@ -150,3 +154,15 @@ def test_table_without_primary_key_is_read_in_one_pass(source, sync):
     )
     run = sync(source.config(chunk_rows=7))
     assert sorted(r["line"] for r in run.records()) == sorted(f"l{i}" for i in range(1, 31))
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["records", "csv-batches"])
+def test_rows_sent_are_logged_as_record_count_on_either_path(source, run_tap, tmp_path, batch):
+    source.execute(ORDERS)
+    config = source.config(**(csv_batch_config(str(tmp_path), batch_size=100) if batch else {}))
+
+    run = run_tap(config)
+
+    assert run.code == 0
+    assert ("BATCH" in run.types()) is batch
+    assert run.counted("public-orders") == 250

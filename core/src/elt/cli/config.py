@@ -7,10 +7,10 @@ import click
 from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
 from elt.errors import ConfigError
-from elt.project import ConfigStore, SettingSource, redact, resolve_setting
+from elt.project import ConfigStore, SettingSource, load_project, redact, resolve_setting
 from elt.project import set_config as set_value
 from elt.project import unset_config as unset_value
-from elt.run.invoker import plugin_config
+from elt.run.invoker import declared_by_plugin, plugin_config
 
 __all__ = ["config"]
 
@@ -125,24 +125,35 @@ def get_setting(session: Session, plugin: str, setting: str, show_secrets: bool)
     help="Where to write: auto (secrets to .env, the rest to plugins.yml), yml, dotenv, "
     "or environment (the active environment's block).",
 )
+@click.option(
+    "--force", is_flag=True, help="Set it even if the plugin declares no setting of that name."
+)
 @pass_session
-def set_setting(session: Session, plugin: str, setting: str, value: str | None, store: str) -> None:
+def set_setting(
+    session: Session, *, plugin: str, setting: str, value: str | None, store: str, force: bool
+) -> None:
     """Set SETTING of PLUGIN to VALUE.
 
     VALUE is read as a YAML scalar, so 5432 is a number and true a boolean (text for
-    string and password settings); write lists as [a, b]. Without VALUE you are prompted
-    with hidden input, which keeps a secret out of your shell history. Comments and order
-    in plugins.yml are preserved.
+    string and password settings); write lists as [a, b] and objects as {k: v} or JSON.
+    It is checked against the kind the plugin declares (plugins.yml `settings`, else the
+    plugin's --about), and a setting neither declares is refused unless --force. Secrets
+    (declared or marked by the plugin, kind password, a secret-like name, a URL with a
+    password, or a secret inside an object) go to .env, never to plugins.yml, and are not
+    echoed. Without VALUE you are prompted with hidden input, which keeps a secret out of
+    your shell history. Comments and order in plugins.yml are preserved.
 
     \b
     Examples:
       elt config set tap-csv delimiter ';'
-      elt config set tap-csv files '[data/users.csv, data/orders.csv]'
+      elt config set tap-csv files '[{entity: users, path: data/users.csv, keys: [id]}]'
       elt config set target-postgres password
       elt -e dev config set target-postgres database dev --store environment
     """
     if value is None:
         value = click.prompt(f"{plugin}.{setting}", hide_input=True)
+    project = load_project(session.root(), interpolate=False)
+    declared = declared_by_plugin(project, project.plugin(plugin), environment=session.environment)
     change = set_value(
         session.root(),
         plugin,
@@ -151,9 +162,20 @@ def set_setting(session: Session, plugin: str, setting: str, value: str | None, 
         store=ConfigStore(store),
         environment=session.environment,
         parse=True,
+        declared=declared,
+        force=force,
     )
     shown = value_text(redact(change.value, secret=change.secret))
     click.echo(f"set {change.plugin}.{change.setting} = {shown} in {change.location}")
+    if change.secret_variables:
+        click.echo(f"  its secrets are in .env: {', '.join(change.secret_variables)}")
+    if not change.checked:
+        click.echo(
+            f"note: {change.plugin} is not installed, so the value was not checked against the "
+            f"settings it declares; after `elt install {change.plugin}`, setting it again "
+            "checks it",
+            err=True,
+        )
     if change.shadowed_by:
         click.echo(f"note: {change.shadowed_by} overrides this value", err=True)
 

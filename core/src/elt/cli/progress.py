@@ -27,7 +27,7 @@ import click
 
 from elt.cli.render import table
 from elt.errors import EltError
-from elt.run.metrics import RunMetrics, StreamProgress
+from elt.run.metrics import COMMITTED, RunMetrics, StreamProgress
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -163,7 +163,11 @@ class Progress:
             streams = self.streams()
             if any(s.rows for s in streams):  # the counts lag by up to a metric interval
                 table = stream_table(streams)
-                error.add_note(f"Rows the plugins reported before the end:\n{table}")
+                if self._metrics.rows_kind(self._tap, self._target) == COMMITTED:
+                    heading = f"Rows {self._target} committed before the end"
+                else:  # extracted: nothing says they were loaded
+                    heading = f"Rows {self._tap} extracted (not necessarily loaded)"
+                error.add_note(f"{heading}:\n{table}")
 
     # live
 

@@ -160,7 +160,7 @@ def run(
     states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
     chain = " -> ".join(blocks)
     rows = sum(result.rows.values())
-    moved = f"{rows} row{'' if rows == 1 else 's'}, " if result.rows else ""
+    moved = f"{rows} row{'' if rows == 1 else 's'} {result.rows_kind}, " if result.rows else ""
     click.echo(
         f"{chain}: done in {result.duration:.1f} s, {moved}{states} stored under {result.state_id}"
     )
@@ -178,6 +178,7 @@ def _as_dict(result: RunResult) -> dict[str, object]:
         "target": {"name": result.target, "exit_code": result.target_exit_code},
         "states_stored": result.states_stored,
         "rows": result.rows,
+        "rows_kind": result.rows_kind,
         "streams": [s.as_dict() for s in result.streams],
         "overrides": {plugin: dict(values) for plugin, values in result.overrides.items()},
         "bytes": result.bytes,

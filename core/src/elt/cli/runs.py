@@ -95,7 +95,9 @@ def list_runs(
     if not found:
         click.echo("no runs recorded", err=True)
         return
-    headers = ("run id", "started", "status", "duration", "rows", "state id", "trigger", "error")
+    headers = (
+        "run id", "started", "status", "duration", "rows", "state id", "job", "trigger", "error"
+    )  # fmt: skip
     click.echo(table(headers, [_row(record) for record in found]))
 
 
@@ -109,12 +111,21 @@ def _row(record: RunRecord) -> list[str]:
         f"{record.started_at:%Y-%m-%d %H:%M:%S}",
         record.status.value,
         "" if duration is None else f"{duration:.1f} s",
-        "" if record.total_rows is None else str(record.total_rows),
+        _rows(record),
         record.state_id,
+        record.origin.job or "",
         record.origin.trigger.value
         + (f" #{record.origin.attempt}" if record.origin.attempt > 1 else ""),
         summary,
     ]
+
+
+def _rows(record: RunRecord) -> str:
+    """Total rows, marked ``(extracted)`` when the target did not report what it committed."""
+    total = record.total_rows
+    if total is None:
+        return ""
+    return str(total) if record.rows_kind != "extracted" else f"{total} (extracted)"
 
 
 @runs.command("show")
@@ -159,7 +170,7 @@ def show_run(session: Session, run_id: str, output: str) -> None:
         f"pid:         {record.pid} on {record.host}",
         f"log:         {record.log_path}",
         f"bytes:       {'-' if record.bytes is None else record.bytes}",
-        "rows:" + ("" if record.rows else "        -"),
+        "rows:" + (f" ({record.rows_kind})" if record.rows else "        -"),
         *(f"  {stream}: {count}" for stream, count in record.rows.items()),
     ]
     if record.error:

@@ -55,10 +55,12 @@ class RunOrigin:
 class RunRecord:
     """A row of the run history.
 
-    ``rows`` maps stream names to the records the plugins counted (see
-    :mod:`elt.run.metrics`); ``bytes`` is None when no plugin reported one. ``overrides``
-    are the run's ``--config`` values (plugin -> setting -> value), secrets already
-    redacted by whoever made the record: the history never holds one. ``error`` is the
+    ``rows`` maps stream names to the records the plugins counted and ``rows_kind`` says
+    how: ``committed`` by the target, or only ``extracted`` by the tap (see
+    :mod:`elt.run.metrics`; None when nothing was counted); ``bytes`` is None when no
+    plugin reported one. ``overrides`` are the run's ``--config`` values (plugin -> setting
+    -> value), secrets already redacted by whoever made the record: the history never holds
+    one. ``error`` is the
     whole one-paragraph message a user saw (the first line is the summary); ``pid`` and
     ``host`` let a reader tell a run that is still going from one whose elt was killed.
     """
@@ -76,6 +78,7 @@ class RunRecord:
     status: RunStatus = RunStatus.RUNNING
     ended_at: datetime | None = None
     rows: Mapping[str, int] = field(default_factory=dict)
+    rows_kind: str | None = None
     bytes: int | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -108,6 +111,7 @@ class RunRecord:
         status: RunStatus,
         *,
         rows: Mapping[str, int],
+        rows_kind: str | None = None,
         bytes: int | None,
         exit_code: int,
         error: str | None,
@@ -120,6 +124,7 @@ class RunRecord:
             status=status,
             ended_at=now(),
             rows=dict(rows),
+            rows_kind=rows_kind,
             bytes=bytes,
             exit_code=exit_code,
             error=error,
@@ -147,6 +152,7 @@ class RunRecord:
             "ended_at": _iso(self.ended_at) if self.ended_at else None,
             "duration_seconds": None if duration is None else round(duration, 3),
             "rows": dict(self.rows),
+            "rows_kind": self.rows_kind,
             "bytes": self.bytes,
             "exit_code": self.exit_code,
             "error": self.error,
@@ -185,6 +191,7 @@ class RunRecord:
             started_at=_time(row["started_at"]),
             ended_at=None if row["ended_at"] is None else _time(row["ended_at"]),
             rows={str(k): int(v) for k, v in _json(row["rows"]).items()},
+            rows_kind=row["rows_kind"],
             bytes=row["bytes"],
             exit_code=row["exit_code"],
             error=row["error"],

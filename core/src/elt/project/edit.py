@@ -10,15 +10,21 @@ Edits load the project without interpolation: setting one value must not require
 
 Where a value goes (:class:`ConfigStore`): ``auto`` puts secrets (see
 :func:`elt.project.settings.is_secret`) in ``.env`` as ``<PLUGIN>_<SETTING>`` and everything
-else in the plugin's ``config`` in plugins.yml; ``yml``, ``dotenv`` and ``environment`` (the
-active environment's block) choose explicitly.
+else in the plugin's ``config`` in plugins.yml, with secrets inside a value (an ``auth``
+object's token, a URL's password) moved to ``.env`` too (:mod:`elt.project.secretvalues`);
+``yml``, ``dotenv`` and ``environment`` (the active environment's block) choose explicitly.
+
+``set_config`` checks a value against what the plugin declares — plugins.yml's ``settings``
+and, when the caller could ask it, the plugin's own ``--about`` — and refuses a setting
+neither declares (a typo would otherwise be passed and ignored) unless forced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,9 +35,16 @@ from elt.files import atomic_write
 from elt.project.envfile import set_variable, unset_variable
 from elt.project.kinds import coerce_setting, parse_value, value_text
 from elt.project.loader import load_project, validate_document
-from elt.project.model import PluginKind, setting_variable, valid_plugin_name, valid_setting_name
+from elt.project.model import (
+    PluginKind,
+    SettingSpec,
+    setting_variable,
+    valid_plugin_name,
+    valid_setting_name,
+)
 from elt.project.problems import did_you_mean, render_loc
 from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
+from elt.project.secretvalues import separate_secrets
 from elt.project.settings import SettingSource, is_secret, resolve_setting
 from elt.project.yamlio import dump, line_of, parse
 from elt.protocol import SelectionRule
@@ -82,7 +95,9 @@ class ConfigChange:
     """A value written by ``set_config``.
 
     ``store`` is never AUTO; ``location`` says exactly where the value went;
-    ``shadowed_by`` names a higher-precedence source that still overrides it, if any.
+    ``shadowed_by`` names a higher-precedence source that still overrides it, if any;
+    ``secret_variables`` the ``.env`` variables that took secrets out of the value;
+    ``checked`` whether the plugin's own declaration was at hand to check it against.
     """
 
     plugin: str
@@ -92,6 +107,8 @@ class ConfigChange:
     store: ConfigStore
     location: str
     shadowed_by: str | None = None
+    secret_variables: tuple[str, ...] = ()
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -202,27 +219,56 @@ def set_config(
     environment: str | None = None,
     environ: Mapping[str, str] | None = None,
     parse: bool = False,
+    declared: Sequence[SettingSpec] | None = None,
+    force: bool = False,
 ) -> ConfigChange:
     """Set one setting of a plugin in the chosen store (see the module docstring).
 
-    The value is checked against the setting's declared kind and coerced; a ``${VAR}``
-    reference is stored as written. With ``parse``, ``value`` is text as typed on a command
-    line and is read as :func:`elt.project.kinds.parse_value` says. ``environment`` is the
-    active environment (None: the project default), used by the environment store and to
-    report shadowing.
+    The value is checked against the setting's declared kind (plugins.yml's declaration,
+    else the plugin's own in ``declared``) and coerced; a ``${VAR}`` reference is stored as
+    written. ``declared`` is what the plugin's ``--about`` declares, None when that is not
+    known; a setting that neither it nor plugins.yml declares is refused unless ``force``.
+    With ``parse``, ``value`` is text as typed on a command line and is read as
+    :func:`elt.project.kinds.parse_value` says. ``environment`` is the active environment
+    (None: the project default), used by the environment store and to report shadowing.
     """
     _check_name(valid_setting_name, setting)
     project = load_project(root, environ=environ, interpolate=False)
     target = project.plugin(plugin)
-    declared = target.setting(setting)
-    secret = is_secret(setting, declared)
+    own = {spec.name: spec for spec in declared or ()}
+    spec = target.setting(setting) or own.get(setting)
+    if spec is None and declared is not None and not force:
+        names = sorted({*own, *(s.name for s in target.settings)})
+        raise ConfigError(
+            f"{target.name} does not declare a setting {setting!r}",
+            where=f"{target.name}.{setting}",
+            hint=" ".join(
+                filter(
+                    None,
+                    [
+                        did_you_mean(setting, names),
+                        f"`elt config list {target.name}` and `{target.name} --about` list "
+                        "its settings; --force sets it anyway",
+                    ],
+                )
+            ),
+        )
+    secret = is_secret(setting, spec)
     if parse:
-        value = parse_value(str(value), declared.kind if declared else None)
-    if declared is not None and not (isinstance(value, str) and "${" in value):
+        value = parse_value(str(value), spec.kind if spec else None)
+    if spec is not None and not (isinstance(value, str) and "${" in value):
         where = f"{target.name}.{setting}"
-        value = coerce_setting(declared.kind, value, where=where, secret=secret)
+        value = coerce_setting(spec.kind, value, where=where, secret=secret)
+    separated = separate_secrets(target.name, setting, value, secret=secret)
+    secret = secret or separated.whole_secret
+    variables: Mapping[str, str] = {}
     if store is ConfigStore.AUTO:
         store = ConfigStore.DOTENV if secret else ConfigStore.YML
+        value, variables = separated.value, separated.variables
+    for variable, text in variables.items():
+        _write_or_fail(
+            root / DOTENV_FILE, partial(set_variable, root / DOTENV_FILE, variable, text)
+        )
     if store is ConfigStore.DOTENV:
         variable = setting_variable(target.name, setting)
         _write_or_fail(
@@ -244,7 +290,17 @@ def set_config(
         environment=environment,
         written=_SOURCE_OF[store],
     )
-    return ConfigChange(target.name, setting, value, secret, store, location, shadow)
+    return ConfigChange(
+        target.name,
+        setting,
+        value,
+        secret,
+        store,
+        location,
+        shadow,
+        secret_variables=tuple(variables),
+        checked=declared is not None or target.setting(setting) is not None,
+    )
 
 
 def unset_config(

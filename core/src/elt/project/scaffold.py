@@ -24,27 +24,29 @@ PLUGINS_TEMPLATE = f"""\
 # yaml-language-server: $schema={SCHEMA_COPY.as_posix()}
 #
 # The plugins of this elt project and their configuration.
-#   elt add tap tap-csv --pip-url tap-csv     append a plugin
+#   elt add tap tap-csv                       append one of elt's own plugins
+#   elt add target target-jsonl --pip-url target-jsonl==0.1.4    or any Singer plugin
 #   elt config set tap-csv delimiter ";"      set a value (secrets go to .env)
 #   elt config list tap-csv                   show every value and where it comes from
 #
-# Example:
+# Example (elt's own plugins need no pip_url):
 #
 # plugins:
 #   taps:
 #     - name: tap-csv
-#       pip_url: tap-csv
 #       config:
 #         files: [{{entity: users, path: data/users.csv, keys: [id]}}]
 #       select: ["users.*", "!users.password"]
 #   targets:
 #     - name: target-postgres
-#       pip_url: ./targets/target-postgres
 #       config:
 #         host: ${{PGHOST:-localhost}}
 #         password: ${{PGPASSWORD}}            # from the environment or .env
 #       settings:
 #         - {{name: port, kind: integer, default: 5432}}
+#     - name: target-jsonl
+#       pip_url: target-jsonl==0.1.4
+#       config: {{destination_path: output}}
 # environments:
 #   - name: dev
 #     plugins:

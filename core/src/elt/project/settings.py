@@ -17,11 +17,12 @@ declared kind (plugins.yml's, else the plugin's own), so ``TAP_CSV_PORT=5433`` i
 integer 5433. An empty variable or a YAML ``null`` sets nothing.
 The settings listed are the declared ones, the keys of every config layer, and any other
 ``<PLUGIN>_*`` variable in ``.env`` (so a secret that ``elt config set`` put there shows up)
-or in the process environment, named by the lower-cased rest of the variable name. A process
-environment variable is ambient, not written for elt: when the plugin declares its settings
-(``--about``) and none is called so, the variable is not a setting — it is listed in
-:attr:`PluginConfig.ignored_variables` (unless plugins.yml refers to it as ``${VAR}``, its
-evident purpose), so a typo is still reported, and it never reaches the plugin.
+or in the process environment, named by the lower-cased rest of the variable name — except
+a variable that plugins.yml refers to as ``${VAR}`` (its evident purpose; ``elt config set``
+stores secrets found inside a value that way). A process environment variable is ambient,
+not written for elt: when the plugin declares its settings (``--about``) and none is called
+so, the variable is not a setting — it is listed in :attr:`PluginConfig.ignored_variables`,
+so a typo is still reported, and it never reaches the plugin.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = [
     "resolve_config",
     "resolve_setting",
     "secret_texts",
+    "url_password",
 ]
 
 REDACTED = "********"
@@ -59,6 +61,9 @@ _SECRET_NAME = re.compile(
 )
 # Where a secret is, not what it is: token_url, credentials_path, api_key_param.
 _LOCATOR_NAME = re.compile(r"_(?:url|uri|path|file|location|param|name|type)$")
+# scheme://user:password@host — the password is what lies between the first ":" of the
+# authority and its last "@"
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*:(?P<password>[^/\s]*)@")
 
 Overrides = Mapping[str, Mapping[str, object]]
 """A run's config overrides: plugin name -> setting name -> value."""
@@ -96,16 +101,28 @@ def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
     return _SECRET_NAME.search(normalized) is not None
 
 
+def url_password(value: object) -> str | None:
+    """The password of a URL with one (``postgresql://u:PASSWORD@h/db``), as written."""
+    if not isinstance(value, str) or "://" not in value or "@" not in value:
+        return None
+    match = _URL_PASSWORD.match(value)
+    return match.group("password") if match else None
+
+
 def redact(value: object, *, secret: bool, reveal: bool = False) -> object:
     """``********`` in place of a secret value (None stays None, so "unset" shows).
 
     Inside a value that is not secret as a whole (an ``auth`` object, a ``headers`` map),
-    each entry whose key looks secret (:func:`is_secret`) is redacted on its own.
+    each entry whose key looks secret (:func:`is_secret`) is redacted on its own, and so is
+    the password of a URL (``postgresql://u:********@h/db``).
     """
     if reveal or value is None:
         return value
     if secret:
         return REDACTED
+    if (password := url_password(value)) is not None:
+        assert isinstance(value, str)
+        return value.replace(f":{password}@", f":{REDACTED}@", 1)
     if isinstance(value, Mapping):
         return {
             key: redact(item, secret=is_secret(str(key)), reveal=False)
@@ -128,6 +145,8 @@ def secret_texts(value: object, *, secret: bool) -> Iterator[str]:
             yield from secret_texts(item, secret=secret)
     elif secret and (text := str(value)):
         yield text
+    elif (password := url_password(value)) is not None:
+        yield password
 
 
 @dataclass(frozen=True)
@@ -205,10 +224,12 @@ def resolve_config(
         names.update(dict.fromkeys(layer))
     ignored: list[str] = []
     for name, variable in _variable_names(project, plugin, names):
-        if extra and name not in extra and variable not in project.dotenv:
-            if variable not in project.referenced_variables:
+        if name not in extra:
+            if variable in project.referenced_variables:
+                continue  # a ${VAR} of plugins.yml (a secret config set moved to .env)
+            if extra and variable not in project.dotenv:
                 ignored.append(variable)
-            continue
+                continue
         names[name] = None
     names.update(dict.fromkeys(own))
     settings = tuple(
@@ -244,7 +265,7 @@ def _variable_names(
     ]
     accounted = {setting_variable(plugin.name, name) for name in known}
     found: list[tuple[str, str]] = []
-    for variables in (project.dotenv, project.environ):
+    for variables in (project.environ, project.dotenv):
         for variable in variables:
             if (
                 variable.startswith(prefix)

@@ -101,7 +101,10 @@ class CatalogEntry:
     def is_selected(self, crumb: Breadcrumb = ()) -> bool:
         """Singer's selection rule: automatic > unsupported > selected > selected-by-default.
 
-        A property is selected only if its stream (and every parent object) is too.
+        A property is selected only if its stream (and every parent object) is too; one
+        whose metadata says neither ``selected`` nor ``selected-by-default`` follows its
+        parent — what singer-sdk taps do when they sync, so a listing matches what a run
+        extracts. A stream whose metadata says neither is not selected.
         """
         if crumb and not self.is_selected(crumb[:-2]):
             return False
@@ -113,7 +116,9 @@ class CatalogEntry:
             return False
         if "selected" in meta:
             return bool(meta["selected"])
-        return bool(meta.get("selected-by-default", False))
+        if "selected-by-default" in meta:
+            return bool(meta["selected-by-default"])
+        return bool(crumb)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,10 @@ of a stream (or of one of its partitions) took, logged when it ends.
 singer-sdk logs a counter every 60 s. A plugin that reads :data:`METRIC_INTERVAL_ENV`
 (elt's own do, :mod:`elt.sdk.progress`) logs every that many seconds instead: ``elt run``
 sets it so that its progress display moves while a stream is being extracted.
+
+A ``record_count`` counter tagged ``"committed": true`` (elt's own targets log one after
+each commit, :func:`elt.sdk.log_committed`) counts rows the target has made durable, not
+rows it has merely seen: ``committed`` says so.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ METRIC_INTERVAL_ENV = "ELT_METRIC_INTERVAL"
 
 @dataclass(frozen=True)
 class MetricPoint:
-    """One measurement: ``kind`` is ``counter`` or ``timer``; ``stream`` None when untagged."""
+    """One measurement: ``kind`` is ``counter`` or ``timer``; ``stream`` None when untagged;
+    ``committed`` when a target counts rows it has committed."""
 
     kind: str
     metric: str
     value: float
     stream: str | None
+    committed: bool = False
 
 
 def parse_metric(line: str) -> MetricPoint | None:
@@ -57,5 +63,13 @@ def parse_metric(line: str) -> MetricPoint | None:
     ):
         return None
     tags = point.get("tags")
-    stream = tags.get("stream") if isinstance(tags, dict) else None
-    return MetricPoint(kind, metric, value, stream if isinstance(stream, str) else None)
+    if not isinstance(tags, dict):
+        tags = {}
+    stream = tags.get("stream")
+    return MetricPoint(
+        kind,
+        metric,
+        value,
+        stream if isinstance(stream, str) else None,
+        committed=tags.get("committed") is True,
+    )

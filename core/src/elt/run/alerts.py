@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,9 +45,14 @@ def send_alerts(
     record: RunRecord,
     history: HistoryStore,
     *,
+    started_at: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Send each alert whose events include how ``record`` ended; never raises."""
+    """Send each alert whose events include how ``record`` ended; never raises.
+
+    ``record`` is the run's last attempt; ``started_at`` the start of its first, when it was
+    retried: the duration alerts report covers every attempt and the pauses between them.
+    """
     median: float | None = None
     if record.status is RunStatus.SUCCESS and any(AlertEvent.SLOW in a.on for a in alerts):
         try:
@@ -62,7 +68,7 @@ def send_alerts(
         event = events_for(alert, record, median)
         if event is None:
             continue
-        body = payload(record, event, median)
+        body = payload(record, event, median, started_at=started_at)
         if alert.webhook is not None:
             _post(number, alert.webhook, body, alert.timeout, sleep)
         if alert.command is not None:
@@ -82,10 +88,23 @@ def events_for(alert: AlertSpec, record: RunRecord, median: float | None) -> Ale
     return AlertEvent.SUCCESS if AlertEvent.SUCCESS in alert.on else None
 
 
-def payload(record: RunRecord, event: AlertEvent, median: float | None = None) -> dict[str, Any]:
-    """What a webhook or command receives: ``text`` for chat tools, then the run's fields."""
+def payload(
+    record: RunRecord,
+    event: AlertEvent,
+    median: float | None = None,
+    *,
+    started_at: datetime | None = None,
+) -> dict[str, Any]:
+    """What a webhook or command receives: ``text`` for chat tools, then the run's fields.
+
+    ``duration_seconds`` runs from ``started_at`` (the first attempt's start) when given;
+    ``attempt_duration_seconds`` is the last attempt's alone.
+    """
     chain = " -> ".join(record.blocks)
-    duration = record.duration or 0.0
+    attempt_duration = record.duration or 0.0
+    duration = attempt_duration
+    if started_at is not None and record.ended_at is not None:
+        duration = (record.ended_at - started_at).total_seconds()
     rows = record.total_rows
     moved = "" if rows is None else f", {rows} rows"
     head = f"elt run {record.run_id} ({chain}, state id {record.state_id})"
@@ -102,6 +121,8 @@ def payload(record: RunRecord, event: AlertEvent, median: float | None = None) -
         "text": text,
         "event": event.value,
         **record.as_dict(),
+        "duration_seconds": round(duration, 3),
+        "attempt_duration_seconds": round(attempt_duration, 3),
         "median_duration_seconds": None if median is None else round(median, 3),
     }
 

@@ -115,13 +115,20 @@ def discover(supervisor: Supervisor, tap: Invocation, workdir: Path) -> Catalog:
     finally:
         os.close(descriptor)
     code = process.finish()
-    if code != 0:
+    if code == 0:
+        process.release_errors()
+    else:
+        errors = process.errors()
         tail = "".join(f"\n  {line}" for line in process.tail())
+        if errors:
+            detail = f": {'; '.join(errors)}"
+        else:
+            detail = f"; the last lines of its stderr:{tail}" if tail else ""
         raise PluginError(
-            f"discovery (--discover) {describe_exit(code)}"
-            + (f"; the last lines of its stderr:{tail}" if tail else "")
+            f"discovery (--discover) {describe_exit(code)}{detail}"
             + f"\nFull log: {supervisor.log.path}",
             where=tap.name,
+            returncode=code,
         )
     where = f"{tap.name} --discover output"
     try:

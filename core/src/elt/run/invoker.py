@@ -43,6 +43,7 @@ from elt.run.about import capabilities, declared_settings
 
 __all__ = [
     "Invocation",
+    "declared_by_plugin",
     "find_executable",
     "plugin_config",
     "plugin_environment",
@@ -180,12 +181,20 @@ def _declared_if_installed(
     project: Project, plugin: Plugin, environment: str | None
 ) -> tuple[SettingSpec, ...]:
     """What the plugin declares of its settings; nothing when it cannot be found or say."""
+    return declared_by_plugin(project, plugin, environment=environment) or ()
+
+
+def declared_by_plugin(
+    project: Project, plugin: Plugin, *, environment: str | None
+) -> tuple[SettingSpec, ...] | None:
+    """The settings the plugin's ``--about`` declares; None when it is not installed (nor
+    on PATH) or cannot say (no ``--about``)."""
     env = plugin_environment(project, environment)
     try:
         executable = find_executable(project, plugin, env.get("PATH"))
-    except PluginError:  # not installed yet: plugins.yml and names alone decide
-        return ()
-    return declared_settings(executable, env) or ()
+    except PluginError:
+        return None
+    return declared_settings(executable, env)
 
 
 def plugin_environment(project: Project, environment: str | None) -> dict[str, str]:

@@ -13,6 +13,11 @@ JSON escapes quotes and backslashes).
 
 Each plugin line is also handed to the run's :class:`~elt.run.metrics.RunMetrics`, which
 counts the rows and bytes of the METRIC lines among them.
+
+A plugin's ERROR (and CRITICAL) lines are held back from the console while it runs: if it
+fails they are the message of the run's one error paragraph (said once, not echoed and
+then quoted again); if it succeeds they are shown when it ends (:meth:`StderrPump.release`).
+The file gets every line at once.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ __all__ = ["Redactor", "RunLog", "StderrPump"]
 logger = logging.getLogger("elt.run")
 
 TAIL_LINES = 10
+ERROR_MESSAGES = 3
+_HELD_LINES = 50
 _LEVEL = re.compile(r"(?<![A-Za-z])(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)(?![A-Za-z])")
 _LEVEL_SCAN = 80
 _LEVELS = {
@@ -80,16 +87,21 @@ class RunLog:
         self._lock = threading.Lock()
         self.metrics = metrics if metrics is not None else RunMetrics()
 
-    def write(self, source: str, text: str, level: int = logging.INFO) -> None:
-        """Record one line from ``source`` (a plugin name, or ``elt`` for the runner)."""
+    def write(
+        self, source: str, text: str, level: int = logging.INFO, *, console: bool = True
+    ) -> str:
+        """Record one line from ``source`` (a plugin name, or ``elt`` for the runner), also
+        on the console unless ``console`` is false; the line as recorded (redacted)."""
         line = self._redact(text)
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         with self._lock:
             if self._file.closed:  # a grandchild kept stderr open past the end of the run
-                return
+                return line
             self._file.write(f"{stamp} {source} | {line}\n")
             self._file.flush()
-        logger.log(level, "%s | %s", source, line)
+        if console:
+            logger.log(level, "%s | %s", source, line)
+        return line
 
     def redact(self, text: str) -> str:
         """``text`` with the run's secrets replaced, for messages that quote plugin output."""
@@ -112,12 +124,25 @@ class StderrPump:
         self._source = source
         self._stream = stream
         self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._errors: deque[str] = deque(maxlen=ERROR_MESSAGES)
+        self._held: deque[tuple[int, str]] = deque(maxlen=_HELD_LINES)
         self._thread = threading.Thread(target=self._run, name=f"stderr {source}", daemon=True)
         self._thread.start()
 
     def tail(self) -> list[str]:
         """The last lines read (redacted), oldest first."""
         return list(self._tail)
+
+    def errors(self) -> list[str]:
+        """The messages of the last ERROR/CRITICAL lines (redacted), oldest first, without
+        the time, level and logger name a logging format puts before them."""
+        return list(dict.fromkeys(self._errors))
+
+    def release(self) -> None:
+        """Show on the console the error lines held back (the plugin did not fail)."""
+        while self._held:
+            level, line = self._held.popleft()
+            logger.log(level, "%s | %s", self._source, line)
 
     def join(self, timeout: float) -> None:
         """Wait for end of file; a grandchild holding stderr open is not waited on forever."""
@@ -132,5 +157,20 @@ class StderrPump:
                 if found:
                     level = _LEVELS[found.group(1)]
                 self._log.metrics.feed(self._source, text)
-                self._log.write(self._source, text, level)
-                self._tail.append(self._log.redact(text))
+                held = level >= logging.ERROR
+                line = self._log.write(self._source, text, level, console=not held)
+                self._tail.append(line)
+                if held:
+                    self._held.append((level, line))
+                    if found:
+                        self._errors.append(_message(line, found.end()))
+
+
+def _message(line: str, after_level: int) -> str:
+    """What an error line says, without the logging format's time, level and logger name:
+    ``2026-… | ERROR    | tap-csv | files[0].path: …`` → ``files[0].path: …``."""
+    rest = line[after_level:].lstrip(" :|-")
+    column = rest.find(" | ")
+    if 0 <= column <= _LEVEL_SCAN and " " not in rest[:column].strip():
+        rest = rest[column + 3 :]
+    return rest.strip() or line.strip()

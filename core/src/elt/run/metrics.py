@@ -1,9 +1,12 @@
 """Rows, bytes and progress of a run, from the METRIC lines plugins log on stderr.
 
-A run's rows per stream are the tap's ``record_count`` counters (what was extracted); when
-the tap logs none (a plain singer-python tap, say), the target's. Bytes are counters named
-``byte_count`` or ``bytes``, when a plugin logs any. See :mod:`elt.protocol.metrics` for the
-lines themselves.
+A run's rows per stream are what the target *committed* when it says so (``record_count``
+counters tagged ``committed``, as elt's own targets log them after each commit): a failed
+run then reports only rows that are really loaded. When the target does not say, they are
+what was *extracted*: the tap's ``record_count`` counters, else the target's (a plain
+singer-python tap logs none) — and :meth:`RunMetrics.rows_kind` labels them so. Bytes are
+counters named ``byte_count`` or ``bytes``, when a plugin logs any. See
+:mod:`elt.protocol.metrics` for the lines themselves.
 
 Progress (:meth:`RunMetrics.progress`) times each stream by when its lines arrive: from
 the first to the last, or the plugin's own ``sync_duration`` timer when that is longer (a
@@ -26,7 +29,11 @@ from typing import Protocol
 
 from elt.protocol import parse_metric
 
-__all__ = ["RunMetrics", "StreamProgress", "Watcher"]
+__all__ = ["COMMITTED", "EXTRACTED", "RunMetrics", "StreamProgress", "Watcher"]
+
+#: how a run's rows were counted (:meth:`RunMetrics.rows_kind`)
+COMMITTED = "committed"
+EXTRACTED = "extracted"
 
 _BYTES = frozenset({"byte_count", "bytes"})
 _UNNAMED = "(unnamed)"
@@ -91,6 +98,7 @@ class RunMetrics:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._streams: dict[str, dict[str, _Track]] = {}
+        self._committed: dict[str, dict[str, int]] = {}
         self._bytes: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -102,7 +110,10 @@ class RunMetrics:
         at = self._clock()
         stream = point.stream or _UNNAMED
         with self._lock:
-            if point.kind == "counter" and point.metric == "record_count":
+            if point.kind == "counter" and point.metric == "record_count" and point.committed:
+                committed = self._committed.setdefault(source, {})
+                committed[stream] = committed.get(stream, 0) + int(point.value)
+            elif point.kind == "counter" and point.metric == "record_count":
                 tracks = self._streams.setdefault(source, {})
                 track = tracks.get(stream)
                 if track is None:
@@ -120,28 +131,48 @@ class RunMetrics:
                 track.done = True
 
     def rows(self, tap: str, target: str) -> dict[str, int]:
-        """Records per stream: the tap's counts, else the target's, else none."""
+        """Records per stream: what the target committed when it reports commits, else the
+        tap's counts, else the target's, else none (:meth:`rows_kind` says which)."""
         with self._lock:
+            if target in self._committed:
+                return dict(sorted(self._committed[target].items()))
             return {s: t.rows for s, t in sorted(self._counted(tap, target).items())}
+
+    def rows_kind(self, tap: str, target: str) -> str | None:
+        """:data:`COMMITTED` or :data:`EXTRACTED` rows (see :meth:`rows`); None: no counts."""
+        with self._lock:
+            if target in self._committed:
+                return COMMITTED
+            return EXTRACTED if self._counted(tap, target) else None
 
     def progress(self, tap: str, target: str, *, ended: bool = False) -> list[StreamProgress]:
         """Each stream's progress, by the tap's counts, else the target's; in order of start.
 
         A stream still running has run until now; with ``ended`` (the run is over) every
-        stream is done and ran until its last line.
+        stream is done and ran until its last line, and its rows are what the target
+        committed when it reports commits (a stream it committed nothing of shows 0).
         """
         now = self._clock()
         with self._lock:
             tracks = sorted(self._counted(tap, target).items(), key=lambda item: item[1].first)
-            return [
+            committed = self._committed.get(target) if ended else None
+            shown = [
                 StreamProgress(
                     stream,
-                    track.rows,
+                    track.rows if committed is None else committed.get(stream, 0),
                     max((track.last if track.done or ended else now) - track.first, track.synced),
                     track.done or ended,
                 )
                 for stream, track in tracks
             ]
+            if committed is not None:
+                seen = {p.stream for p in shown}
+                shown += [
+                    StreamProgress(stream, rows, 0.0, True)
+                    for stream, rows in committed.items()
+                    if stream not in seen
+                ]
+            return shown
 
     def bytes(self, tap: str, target: str) -> int | None:
         """Bytes the tap reported, else the target; None when neither reported any."""

@@ -159,6 +159,9 @@ class Pipeline:
                     if failed or not process.wait(self.supervisor.stop_timeout):
                         self.supervisor.stop(process)
             codes = tap.finish(), *(m.finish() for m in mappers), target.finish()
+        for process in (*upstream, target):
+            if process.returncode == 0:
+                process.release_errors()
         if self.supervisor.interrupted is not None:
             raise self._interrupted()
         if bad is not None and not (bad.truncated and target.returncode != 0):
@@ -179,7 +182,12 @@ class Pipeline:
                 return _BadLine(number, line, f"not valid JSON ({error})")
             if not isinstance(value, dict):
                 return _BadLine(number, line, f"a state must be a JSON object, not {_kind(value)}")
-            current = merge_state(current, value)
+            merged = merge_state(current, value)
+            if merged == current:
+                # the state the run started from, echoed (a target does so before it has
+                # committed anything): nothing new to store or to count
+                continue
+            current = merged
             self.store.set(self.state_id, current)
             self.state = current
             self.states += 1
@@ -213,6 +221,7 @@ class Pipeline:
             what += "finished sending"
         else:
             what = f"{culprit.kind} {culprit.name} {describe_exit(culprit.returncode)}"
+            what += _said(culprit)
         for other in chain:
             if other is culprit:
                 continue
@@ -220,7 +229,10 @@ class Pipeline:
                 what += f"; {other.kind} {other.name} was stopped"
             elif other.returncode != 0:
                 what += f"; {other.kind} {other.name} then {describe_exit(other.returncode)}"
-        tail = culprit.tail()
+                what += _said(other)
+        # the plugin's own error says what happened; without one (a crash, a traceback)
+        # the end of its stderr is the best clue
+        tail = [] if culprit.errors() else culprit.tail()
         lines = [what + (". The last lines of its stderr:" if tail else ".")]
         lines += [f"  {line}" for line in tail]
         lines.append(f"{self._states_note()}; the next run continues from the stored bookmark.")
@@ -274,6 +286,12 @@ class _Pipe:
     def __exit__(self, *exc_info: object) -> None:
         self.close_write_end()
         os.close(self.read_end)
+
+
+def _said(process: PluginProcess) -> str:
+    """``: <its error messages>`` when the plugin logged any, else nothing."""
+    errors = process.errors()
+    return f": {'; '.join(e.rstrip('.') for e in errors)}" if errors else ""
 
 
 def _refuse_constant(name: str) -> Any:

@@ -125,6 +125,14 @@ class PluginProcess:
         """The last lines of its stderr, redacted."""
         return self._pump.tail()
 
+    def errors(self) -> list[str]:
+        """The messages of its last ERROR lines, redacted (held back from the console)."""
+        return self._pump.errors()
+
+    def release_errors(self) -> None:
+        """Show the ERROR lines held back from the console: it did not fail after all."""
+        self._pump.release()
+
     def _watch(self) -> None:
         self.popen.wait()
         self._exited.set()

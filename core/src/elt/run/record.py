@@ -64,6 +64,7 @@ def _finish(
     ended = record.ended(
         status,
         rows=metrics.rows(record.tap, record.target),
+        rows_kind=metrics.rows_kind(record.tap, record.target),
         bytes=metrics.bytes(record.tap, record.target),
         exit_code=exit_code,
         error=message,

@@ -118,7 +118,7 @@ def run_with_retries(
                 )
             except EltError as error:
                 if origin.attempt > policy.retries or not error.retriable:
-                    _alert(project, history, run_id)
+                    _alert(project, history, run_id, first)
                     raise
                 wait = policy.pause(origin.attempt - 1)
                 _log.warning(
@@ -133,7 +133,7 @@ def run_with_retries(
                 origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first, schedule, job)
                 run_id = new_run_id()
                 continue
-            _alert(project, history, run_id)
+            _alert(project, history, run_id, first)
             return result
 
 
@@ -148,14 +148,19 @@ def _pause(seconds: float, sleep: Callable[[float], None], failure: EltError) ->
         ) from None
 
 
-def _alert(project: Project, history: HistoryStore, run_id: str) -> None:
+def _alert(project: Project, history: HistoryStore, run_id: str, first: str) -> None:
+    """Send the alerts for the run's last attempt, ``run_id``; ``first`` is the first
+    attempt's, where the run's duration starts."""
     alerts = project.manifest.alerts
     if not alerts:
         return
     try:
         record = history.get(run_id)
+        started = record
+        if record is not None and first != run_id:
+            started = history.get(first) or record
     except EltError as error:
         _log.warning("alerts not sent: the run history could not be read: %s", error)
         return
-    if record is not None:  # None: the run never started (a held lock, a bad plugin name)
-        send_alerts(alerts, record, history)
+    if record is not None and started is not None:  # None: never started (a held lock)
+        send_alerts(alerts, record, history, started_at=started.started_at)

@@ -95,6 +95,7 @@ class RunResult:
     duration: float
     mappers: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
+    rows_kind: str | None = None
     bytes: int | None = None
     streams: tuple[StreamProgress, ...] = ()
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
@@ -227,6 +228,7 @@ def run_pipeline(
         duration=time.monotonic() - started,
         mappers=tuple(mappers),
         rows=metrics.rows(tap, target),
+        rows_kind=metrics.rows_kind(tap, target),
         bytes=metrics.bytes(tap, target),
         streams=tuple(metrics.progress(tap, target, ended=True)),
         overrides=record.overrides,

@@ -11,9 +11,19 @@ Certificates may be given as PEM text (from a secret store) instead of paths; li
 reads files, so the text goes to ``ssl_storage_directory`` or a private temporary directory
 removed at exit, with mode 0600 (libpq refuses a group-readable key).
 
-A failed connection is one :class:`~elt.errors.ServiceError` with libpq's reason, a hint of
-what to fix, and where (``user@host:port/database``) — never the password. psycopg is the
-plugins' dependency, not elt's: it is imported inside the functions that use it.
+Failures are sorted once, here, for both plugins (:func:`error_class`): what a person must
+fix — credentials refused or missing, a role or database that does not exist, access denied
+— is an :class:`~elt.errors.AccessError` (exit 78, not retried); what a later attempt may
+get past — an unreachable or starting server, a timeout, a lost connection, exhausted
+resources — a :class:`~elt.errors.ServiceError` (exit 75, retried by ``elt run
+--retries``). A failed connection is one such error with libpq's reason, a hint of what to
+fix, and where (``user@host:port/database``) — never the password.
+
+``ssh_tunnel`` (MeltanoLabs' setting) reaches a server behind a bastion host through
+:mod:`elt.sdk.sshtunnel`; :func:`connect` opens the tunnel and connects through it.
+
+psycopg is the plugins' dependency, not elt's: it is imported inside the functions that use
+it.
 """
 
 from __future__ import annotations
@@ -32,12 +42,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 from singer_sdk import typing as th
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import AccessError, ConfigError, EltError, ServiceError
+from elt.sdk import sshtunnel
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["connect", "connection_properties", "conninfo", "describe", "reason"]
+__all__ = [
+    "connect",
+    "connection_properties",
+    "conninfo",
+    "describe",
+    "error_class",
+    "reason",
+]
 
 CONNECT_TIMEOUT_S: Final = 15
 _IGNORED: Final = "Ignored when sqlalchemy_url is set."
@@ -47,15 +65,40 @@ _HINTS: Final = (
     ("password authentication failed", "check user and password"),
     ("no password supplied", "set password (or put it in sqlalchemy_url or ~/.pgpass)"),
     ("does not exist", "check database and user; the database must exist already"),
+    ("not permitted to log in", "the role needs the LOGIN attribute: ALTER ROLE … LOGIN"),
+    ("permission denied for database", "grant it: GRANT CONNECT ON DATABASE … TO …"),
     ("no pg_hba.conf entry", "the server does not accept this user/database from this host; "
      "its pg_hba.conf must allow it"),
     ("ssl", "check ssl_enable, ssl_mode and the ssl_* certificate settings"),
     ("certificate", "check ssl_mode and the ssl_* certificate settings"),
 )  # fmt: skip
+_ACCESS_SQLSTATES: Final = frozenset({"3D000", "57P04", "42501"})
+_SERVICE_CLASSES: Final = frozenset({"08", "53", "57", "58", "40"})
+_NOT_SERVICE: Final = frozenset({"57P04", "40002"})
+# What libpq says when a connection is refused for a reason a retry cannot fix.
+_ACCESS_MESSAGES: Final = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"authentication failed",
+        r"no password supplied",
+        r"password is required",
+        r"no pg_hba\.conf entry",
+        r"pg_hba\.conf rejects",
+        r'role "[^"]*" does not exist',
+        r'database "[^"]*" does not exist',
+        r"is not permitted to log in",
+        r"permission denied for database",
+        r"certificate",
+        r"does not support SSL",
+        r"sslmode value",
+        r"invalid sslmode",
+    )
+)
 _UNREACHABLE_HINT: Final = (
     "check host and port, and that the server is running and accepts TCP connections from "
     "here; the run can be retried once it is reachable"
 )
+_ACCESS_HINT: Final = "check user, password and database, and the server's pg_hba.conf"
 
 
 def connection_properties(database: str) -> list[th.Property[Any]]:
@@ -78,6 +121,7 @@ def connection_properties(database: str) -> list[th.Property[Any]]:
             "SQLAlchemy forms (postgresql+psycopg://, postgresql+psycopg2://) are accepted. "
             "Overrides host, port, user, password, database and the ssl_* settings.",
         ),
+        sshtunnel.ssh_tunnel_property(),
         th.Property(
             "ssl_enable",
             th.BooleanType,
@@ -171,27 +215,76 @@ def describe(config: Mapping[str, Any]) -> str:
     port = params.get("port") or "5432"
     user = params.get("user") or os.environ.get("PGUSER") or "(default user)"
     database = params.get("dbname") or os.environ.get("PGDATABASE") or "(default database)"
-    return f"{user}@{host}:{port}/{database}"
+    where = f"{user}@{host}:{port}/{database}"
+    try:
+        tunnel = sshtunnel.tunnel_settings(config)
+    except ConfigError:
+        return where
+    return f"{where} via ssh {tunnel.describe()}" if tunnel is not None else where
 
 
 def connect(
     config: Mapping[str, Any], *, application: str, session: Iterable[str] = ()
 ) -> psycopg.Connection[Any]:
-    """A session that ran the ``session`` statements (and committed them), or a
-    :class:`ServiceError` saying why there is none. It is left in transaction mode."""
+    """A session that ran the ``session`` statements (and committed them), or the
+    :func:`error_class` error saying why there is none. It is left in transaction mode.
+
+    With ``ssh_tunnel.enable`` the session goes through the bastion host's tunnel (opened
+    on first use, reopened if it died, shared by every session of the process)."""
     import psycopg
 
+    info = conninfo(config, application=application)
+    tunnel = sshtunnel.tunnel_settings(config)
+    mark = None
+    if tunnel is not None:
+        info, mark = _through_tunnel(info, tunnel)
     try:
-        conn = psycopg.connect(conninfo(config, application=application), autocommit=True)
-    except psycopg.OperationalError as exc:
+        conn = psycopg.connect(info, autocommit=True)
+    except psycopg.Error as exc:
         why = reason(exc)
-        raise ServiceError(
-            f"could not connect to Postgres at {describe(config)}: {why}", hint=_hint(why)
+        if mark is not None and (said := mark.new_output()):
+            why = f"{why} (the ssh tunnel says: {said})"
+        kind = error_class(exc)
+        raise kind(
+            f"could not connect to Postgres at {describe(config)}: {why}",
+            hint=_hint(why, access=issubclass(kind, AccessError)),
         ) from None
     for statement in session:
         conn.execute(statement)
     conn.autocommit = False
     return conn
+
+
+def error_class(exc: BaseException) -> type[EltError]:
+    """The error class for a failure of Postgres: the one rule both Postgres plugins follow.
+
+    By SQLSTATE when the server sent one: class 28 (credentials refused, role may not log
+    in), 3D000 (no such database), 57P04 (database dropped) and 42501 (permission denied)
+    → :class:`AccessError`; classes 08 (connection), 53 (out of resources), 57 (shutting
+    down, starting up, statement timeout), 58 (system I/O), 40 (serialization failure,
+    deadlock; not 40002) and 55P03 (lock not available) → :class:`ServiceError`; any other
+    SQLSTATE is a statement the server refused, which a setting made wrong (a
+    ``custom_where_clauses`` entry, a renamed table) → :class:`ConfigError`; a plugin
+    checks the data errors it knows of (a target's bad value) before asking here.
+
+    A failed connection carries no SQLSTATE (libpq keeps only the message), so its
+    message decides: refused or missing credentials, no such role or database, a
+    pg_hba.conf refusal or a certificate problem → :class:`AccessError`, anything else
+    (refused or timed-out TCP, a server starting up, too many clients, a name that does
+    not resolve) → :class:`ServiceError`. A server whose messages are not in English is
+    classified as unreachable: retried, never wrongly given up on.
+    """
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and len(state) == 5:
+        if state.startswith("28") or state in _ACCESS_SQLSTATES:
+            return AccessError
+        if (state[:2] in _SERVICE_CLASSES and state not in _NOT_SERVICE) or state == "55P03":
+            return ServiceError
+        return ConfigError
+    text = str(exc)
+    if any(pattern.search(text) for pattern in _ACCESS_MESSAGES):
+        return AccessError
+    return ServiceError
 
 
 def reason(exc: BaseException) -> str:
@@ -200,9 +293,38 @@ def reason(exc: BaseException) -> str:
     return " ".join(lines) or type(exc).__name__
 
 
-def _hint(why: str) -> str:
+def _through_tunnel(
+    info: str, settings: sshtunnel.TunnelSettings
+) -> tuple[str, sshtunnel.OutputMark]:
+    """The conninfo that reaches the server through its bastion, and a mark in the
+    tunnel's error output (to quote what it says if this connection fails).
+
+    ``host`` stays the server's name (TLS verifies it, ``.pgpass`` is looked up by it);
+    ``hostaddr`` and ``port`` point at the tunnel's local end.
+    """
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(info)
+    host = str(params.get("hostaddr") or params.get("host") or "")
+    port = str(params.get("port") or 5432)
+    if not host or host.startswith("/") or "," in host or not port.isdigit():
+        raise ConfigError(
+            "ssh_tunnel needs the database server's host and port as the bastion sees them, "
+            f"got {host or 'no host'!r} and {port!r}",
+            where="ssh_tunnel",
+            hint="set host and port (or those of sqlalchemy_url) to one TCP host and port, "
+            "e.g. the server's private address",
+        )
+    tunnel = sshtunnel.open_tunnel(settings, host, int(port))
+    params.update(hostaddr="127.0.0.1", port=tunnel.local_port)
+    params.setdefault("host", host)
+    return make_conninfo("", **params), tunnel.mark()
+
+
+def _hint(why: str, *, access: bool) -> str:
     lowered = why.lower()
-    return next((hint for needle, hint in _HINTS if needle in lowered), _UNREACHABLE_HINT)
+    otherwise = _ACCESS_HINT if access else _UNREACHABLE_HINT
+    return next((hint for needle, hint in _HINTS if needle in lowered), otherwise)
 
 
 def _redact_url(url: str) -> str:

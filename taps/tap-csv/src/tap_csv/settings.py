@@ -8,6 +8,11 @@ here and each error names the entry (``files[2].delimiter``) and what was expect
 Settings that shape how a file is read (``encoding``, the CSV dialect, ``null_values``,
 ``infer_sample_rows``) may also be given at the top level of the config, as the default for
 every entry; an entry's own value wins.
+
+An entry key tap-csv does not take is an error; ``ENTRY_RULES`` says what to use instead of
+the ones a MeltanoLabs config may hold: ``file``, which MeltanoLabs' own example sets
+beside a folder ``path`` but its tap never reads (it reads every ``.csv`` under ``path``),
+so whether the user meant that one file or the whole folder cannot be told.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from elt.errors import ConfigError
+from elt.sdk import SettingRule, refused
 
-__all__ = ["DEFAULTABLE", "Dialect", "EntitySettings", "load_entities"]
+__all__ = ["DEFAULTABLE", "ENTRY_RULES", "Dialect", "EntitySettings", "load_entities"]
 
 DEFAULT_SAMPLE_ROWS: Final = 1000
 
@@ -37,6 +43,14 @@ DEFAULTABLE: Final[Mapping[str, Any]] = {
     "strict": False,
     "null_values": [""],
     "infer_sample_rows": DEFAULT_SAMPLE_ROWS,
+}
+# Entry keys of other tap-csv implementations, refused with what to use instead.
+ENTRY_RULES: Final[Mapping[str, SettingRule]] = {
+    "file": refused(
+        "MeltanoLabs' tap-csv does not read it either: it reads every .csv file under `path`. "
+        "Name the file in `path` to read it alone, or remove `file` to read every file of "
+        "the folder"
+    ),
 }
 _ENTRY_ONLY: Final = (
     "entity",
@@ -143,6 +157,13 @@ def _entity(entry: Any, where: str, defaults: Mapping[str, Any]) -> EntitySettin
     if not isinstance(entry, Mapping):
         raise ConfigError(f"expected an object, got {_kind(entry)}", where=where)
     unknown = sorted(set(entry) - set(_ENTRY_ONLY) - set(DEFAULTABLE))
+    for key in unknown:
+        if key in ENTRY_RULES:
+            raise ConfigError(
+                f"setting {key!r} is not supported: {ENTRY_RULES[key].reason}",
+                where=f"{where}.{key}",
+                hint=_refused_hint(key, entry),
+            )
     if unknown:
         raise ConfigError(
             f"unknown setting {unknown[0]!r}",
@@ -268,6 +289,13 @@ class _Getter:
                 value,
             )
         return value
+
+
+def _refused_hint(key: str, entry: Mapping[str, Any]) -> str | None:
+    path, name = entry.get("path"), entry.get(key)
+    if key == "file" and isinstance(path, str) and isinstance(name, str):
+        return f'for that one file: "path": {json.dumps(str(Path(path) / name))}'
+    return None
 
 
 _REQUIRED_HINT: Final = (

@@ -5,7 +5,9 @@ The settings are those of MeltanoLabs' tap-csv (``files`` with ``entity``, ``pat
 ``add_metadata_columns``), so its users can switch without touching their config, plus
 what a file-based tap needs: globs and folders in ``path``, ``.gz`` input, declared
 ``fieldnames`` and ``schema``, a ``replication_key``, ``null_values`` and
-``infer_sample_rows``. README.md documents each one.
+``infer_sample_rows``. ``file``, a key of MeltanoLabs' own example that its tap never
+reads, is refused with what to use instead (:data:`tap_csv.settings.ENTRY_RULES`).
+README.md lists every setting, and a test keeps that list true.
 """
 
 from __future__ import annotations
@@ -134,6 +136,15 @@ class TapCsv(Tap):
             default=False,
             description="Add _sdc_source_file, _sdc_source_file_mtime and _sdc_source_lineno "
             "to every record.",
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            description="Replace each stream without a replication_key whole: its records carry "
+            "a table version that ACTIVATE_VERSION activates after the last one, so the target "
+            "retires the rows of files gone or changed; every file is read on every run. "
+            "Streams with a replication_key are incremental and send none.",
         ),
         _BATCH_CONFIG,
         *_dialect_properties(),

@@ -29,8 +29,9 @@ _WHERE: Final = "batch_config"
 
 def copy_to_file(
     cur: psycopg.Cursor[Any], query: sql.Composed, params: list[str], path: Path, compression: str
-) -> None:
-    """Run a ``COPY … TO STDOUT`` into ``path``, complete and durable when this returns."""
+) -> int:
+    """Run a ``COPY … TO STDOUT`` into ``path``, complete and durable when this returns;
+    the number of rows it holds (the server's count: no row is looked at here)."""
     temp = path.with_name(path.name + ".tmp")
     try:
         with open(temp, "xb") as raw:
@@ -46,6 +47,7 @@ def copy_to_file(
             os.fsync(raw.fileno())
         os.rename(temp, path)
         fsync_directory(path.parent)
+        return cur.rowcount
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ServiceError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import psycopg
@@ -55,30 +55,43 @@ def reconnect(config: Mapping[str, Any]) -> psycopg.Connection[Any]:
     return connect(config)
 
 
-def query_failure(exc: psycopg.Error, *, relation: str, config: Mapping[str, Any]) -> EltError:
-    """The one-paragraph error for a query on ``relation`` that the server refused."""
+def query_failure(
+    exc: psycopg.Error,
+    *,
+    relation: str,
+    config: Mapping[str, Any],
+    stream: str | None = None,
+    clauses: Sequence[str] = (),
+) -> EltError:
+    """The one-paragraph error for a query on ``relation`` that the server refused, of the
+    class :func:`elt.sdk.postgres.error_class` gives it."""
     reason = postgres.reason(exc)
     user = describe(config).split("@", 1)[0]
+    kind = postgres.error_class(exc)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return ConfigError(
+        return kind(
             f"permission denied reading {relation} as {user}: {reason}",
             where=describe(config),
             hint=f"grant it: GRANT USAGE ON SCHEMA … and GRANT SELECT ON {relation} TO {user}; "
             "or deselect the stream",
         )
+    if clauses and kind is ConfigError:
+        return kind(
+            f"Postgres refused the query on {relation} with its custom WHERE clauses: {reason}",
+            where=f"stream_options.{stream}.custom_where_clauses",
+            hint="each clause is a SQL condition on the table's columns, like amount > 0",
+        )
     if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
-        return ConfigError(
+        return kind(
             f"{relation} is not what the catalog says: {reason}",
             where=describe(config),
             hint="the table or a column was dropped or renamed since discovery: run "
             "tap-postgres --discover again, or deselect the stream",
         )
-    if isinstance(exc, psycopg.OperationalError):
-        return ServiceError(
+    if isinstance(exc, psycopg.OperationalError) and kind is ServiceError:
+        return kind(
             f"lost the connection to Postgres at {describe(config)} while reading {relation}: "
             f"{reason}",
             hint="rerun: the sync continues from the last STATE written",
         )
-    return ServiceError(
-        f"Postgres refused the query on {relation}: {reason}", where=describe(config)
-    )
+    return kind(f"Postgres refused the query on {relation}: {reason}", where=describe(config))

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import psycopg
 
-from tap_postgres.types import Column
+from tap_postgres.types import Column, Representation
 
 __all__ = ["CATALOG_QUERY", "Table", "discover_tables", "table_matches"]
 
@@ -73,10 +73,10 @@ class Table:
         """``schema.table``, as the ``tables`` globs and messages name it."""
         return f"{self.schema}.{self.name}"
 
-    def schema_dict(self) -> dict[str, Any]:
+    def schema_dict(self, rep: Representation) -> dict[str, Any]:
         return {
             "type": "object",
-            "properties": {column.name: column.schema() for column in self.columns},
+            "properties": {column.name: column.schema(rep) for column in self.columns},
         }
 
 

@@ -9,6 +9,13 @@ resume exactly where a run stopped. A chunk's first bound may be inclusive (``>=
 an INCREMENTAL bookmark is: rows sharing the bookmarked value are sent again rather than
 risk missing one.
 
+Every query also holds the stream's ``custom_where_clauses`` (MeltanoLabs'
+``stream_options.<stream>.custom_where_clauses``), each in parentheses and ANDed: the rows
+of the stream, its chunks and its bookmarks are those of the rows they let through. The
+relation is not aliased where they apply, so a clause may name columns bare
+(``amount > 0``) or qualified (``orders.amount``, ``public.orders.amount``). They are SQL
+as written, run in the tap's read-only session.
+
 Bookmark values travel as text (``to_json(key) #>> '{}'``: ISO 8601 for date-times, every
 digit for numerics) and are cast back to the column's type, so no value is rounded through
 a Python float on the way.
@@ -17,18 +24,18 @@ a Python float on the way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from psycopg import sql
 
 from tap_postgres.discovery import Table
-from tap_postgres.types import Column, csv_expression, json_expression
+from tap_postgres.types import Column, Representation, csv_expression, json_expression
 
-__all__ = ["Bounds", "copy_query", "probe_query", "rows_query"]
+__all__ = ["Bounds", "Scan", "copy_query", "probe_query", "rows_query"]
 
-_ROW: Final = "r"
-_JSON: Final = "j"
+_JSON: Final = "_elt_row"
+_SOURCE: Final = "_elt_source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,107 +50,128 @@ class Bounds:
     upper: Sequence[str] | None = None
 
 
-def rows_query(
-    table: Table, columns: Sequence[Column], keys: Sequence[Column], bounds: Bounds
-) -> tuple[sql.Composed, list[str]]:
-    """Each row as its JSON text, then the text of its key values, in key order."""
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What a stream reads: its relation, the selected columns, the order key, the rows
+    the custom WHERE clauses let through, and how values are represented."""
+
+    table: Table
+    columns: Sequence[Column]
+    keys: Sequence[Column]
+    clauses: Sequence[str] = ()
+    rep: Representation = field(default_factory=Representation)
+
+    @property
+    def relation(self) -> sql.Identifier:
+        return sql.Identifier(self.table.schema, self.table.name)
+
+
+def rows_query(scan: Scan, bounds: Bounds) -> tuple[sql.Composed, list[str]]:
+    """Each row as its JSON text, then the text of its key values, in key order.
+
+    The rows are filtered in a subquery on the relation itself, so the WHERE clauses see
+    the table's columns only (not the JSON expressions' names, which would make a bare
+    column name ambiguous); Postgres flattens it into the same index range scan.
+    """
+    src = sql.Identifier(_SOURCE)
     fields = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(json_expression(c, _ROW), sql.Identifier(c.name))
-        for c in columns
+        sql.SQL("{} AS {}").format(json_expression(c, src, scan.rep), sql.Identifier(c.name))
+        for c in scan.columns
     )
     key_texts = [
-        sql.SQL("to_json({}.{}) #>> '{{}}'").format(sql.Identifier(_ROW), sql.Identifier(k.name))
-        for k in keys
+        sql.SQL("to_json({}.{}) #>> '{{}}'").format(src, sql.Identifier(k.name)) for k in scan.keys
     ]
-    where, params = _where(keys, bounds)
+    where, params = _where(scan, bounds)
     query = sql.SQL(
-        "SELECT row_to_json({j}.*)::text{keys} FROM {rel} AS {r} "
-        "CROSS JOIN LATERAL (SELECT {fields}) AS {j}{where}{order}"
+        "SELECT row_to_json({j}.*)::text{keys} FROM (SELECT * FROM {rel}{where}) AS {src} "
+        "CROSS JOIN LATERAL (SELECT {fields}) AS {j}{order}"
     ).format(
         j=sql.Identifier(_JSON),
         keys=sql.SQL("").join(sql.SQL(", ") + k for k in key_texts),
-        rel=_relation(table),
-        r=sql.Identifier(_ROW),
-        fields=fields,
+        rel=scan.relation,
         where=where,
-        order=_order(keys),
+        src=src,
+        fields=fields,
+        order=_order(scan, relation=src),
     )
     return query, params
 
 
-def probe_query(
-    table: Table, keys: Sequence[Column], bounds: Bounds, rows: int | None
-) -> tuple[sql.Composed, list[str]]:
+def probe_query(scan: Scan, bounds: Bounds, rows: int | None) -> tuple[sql.Composed, list[str]]:
     """The key values (as text) of the ``rows``-th row of the range (its last row for None):
     the upper end of the next chunk."""
-    where, params = _where(keys, bounds)
-    order = _order(keys, descending=rows is None)
-    query = sql.SQL("SELECT {keys} FROM {rel} AS {r}{where}{order} OFFSET {skip} LIMIT 1").format(
+    rel = scan.relation
+    where, params = _where(scan, bounds)
+    query = sql.SQL("SELECT {keys} FROM {rel}{where}{order} OFFSET {skip} LIMIT 1").format(
         keys=sql.SQL(", ").join(
-            sql.SQL("to_json({}.{}) #>> '{{}}'").format(
-                sql.Identifier(_ROW), sql.Identifier(k.name)
-            )
-            for k in keys
+            sql.SQL("to_json({}.{}) #>> '{{}}'").format(rel, sql.Identifier(k.name))
+            for k in scan.keys
         ),
-        rel=_relation(table),
-        r=sql.Identifier(_ROW),
+        rel=rel,
         where=where,
-        order=order,
+        order=_order(scan, descending=rows is None),
         skip=sql.Literal(0 if rows is None else rows - 1),
     )
     return query, params
 
 
 def copy_query(
-    table: Table, columns: Sequence[Column], keys: Sequence[Column], bounds: Bounds
+    scan: Scan, bounds: Bounds, limit: int | None = None
 ) -> tuple[sql.Composed, list[str]]:
-    """``COPY (SELECT …) TO STDOUT`` of the range as csv with a header of property names."""
+    """``COPY (SELECT …) TO STDOUT`` of the range as csv with a header of property names;
+    at most ``limit`` rows (for a stream without keys, read in one range)."""
+    rel = scan.relation
     fields = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(csv_expression(c, _ROW), sql.Identifier(c.name)) for c in columns
+        sql.SQL("{} AS {}").format(csv_expression(c, rel, scan.rep), sql.Identifier(c.name))
+        for c in scan.columns
     )
-    where, params = _where(keys, bounds)
+    where, params = _where(scan, bounds)
     query = sql.SQL(
-        "COPY (SELECT {fields} FROM {rel} AS {r}{where}{order}) TO STDOUT (FORMAT csv, HEADER true)"
+        "COPY (SELECT {fields} FROM {rel}{where}{order}{limit}) TO STDOUT (FORMAT csv, HEADER true)"
     ).format(
         fields=fields,
-        rel=_relation(table),
-        r=sql.Identifier(_ROW),
+        rel=rel,
         where=where,
-        order=_order(keys),
+        order=_order(scan),
+        limit=sql.SQL("") if limit is None else sql.SQL(" LIMIT {}").format(sql.Literal(limit)),
     )
     return query, params
 
 
-def _relation(table: Table) -> sql.Composable:
-    return sql.Identifier(table.schema, table.name)
-
-
-def _order(keys: Sequence[Column], *, descending: bool = False) -> sql.Composable:
-    if not keys:
+def _order(
+    scan: Scan, *, descending: bool = False, relation: sql.Identifier | None = None
+) -> sql.Composable:
+    if not scan.keys:
         return sql.SQL("")
     direction = sql.SQL(" DESC" if descending else "")
     return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
-        sql.Identifier(_ROW, k.name) + direction for k in keys
+        sql.SQL("{}.{}").format(relation or scan.relation, sql.Identifier(k.name)) + direction
+        for k in scan.keys
     )
 
 
-def _where(keys: Sequence[Column], bounds: Bounds) -> tuple[sql.Composable, list[str]]:
-    """The WHERE clause of a range (row comparisons, so a composite key uses its index)."""
-    if not keys:
-        return sql.SQL(""), []
-    refs = sql.SQL("({})").format(sql.SQL(", ").join(sql.Identifier(_ROW, k.name) for k in keys))
-    values = sql.SQL("({})").format(
-        sql.SQL(", ").join(sql.SQL("%s::") + sql.SQL(k.declared) for k in keys)
-    )
-    clauses: list[sql.Composable] = [
-        sql.SQL("{} IS NOT NULL").format(sql.Identifier(_ROW, k.name)) for k in keys
+def _where(scan: Scan, bounds: Bounds) -> tuple[sql.Composable, list[str]]:
+    """The WHERE clause of a range (row comparisons, so a composite key uses its index),
+    with the stream's custom clauses."""
+    clauses: list[sql.Composable] = [  # "%" is a placeholder's start for psycopg: doubled
+        sql.SQL("({})").format(sql.SQL(clause.replace("%", "%%"))) for clause in scan.clauses
     ]
     params: list[str] = []
-    if bounds.lower is not None:
-        op = sql.SQL(">=" if bounds.inclusive else ">")
-        clauses.append(sql.SQL("{} {} {}").format(refs, op, values))
-        params.extend(bounds.lower)
-    if bounds.upper is not None:
-        clauses.append(sql.SQL("{} <= {}").format(refs, values))
-        params.extend(bounds.upper)
+    keys = scan.keys
+    if keys:
+        columns = [sql.SQL("{}.{}").format(scan.relation, sql.Identifier(k.name)) for k in keys]
+        refs = sql.SQL("({})").format(sql.SQL(", ").join(columns))
+        values = sql.SQL("({})").format(
+            sql.SQL(", ").join(sql.SQL("%s::") + sql.SQL(k.declared) for k in keys)
+        )
+        clauses.extend(sql.SQL("{} IS NOT NULL").format(column) for column in columns)
+        if bounds.lower is not None:
+            op = sql.SQL(">=" if bounds.inclusive else ">")
+            clauses.append(sql.SQL("{} {} {}").format(refs, op, values))
+            params.extend(bounds.lower)
+        if bounds.upper is not None:
+            clauses.append(sql.SQL("{} <= {}").format(refs, values))
+            params.extend(bounds.upper)
+    if not clauses:
+        return sql.SQL(""), []
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params

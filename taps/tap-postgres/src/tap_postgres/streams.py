@@ -22,6 +22,16 @@ A STATE goes out every ``state_interval_rows`` rows (and after each csv file), h
 last key sent (:mod:`tap_postgres.bookmarks`). ACTIVATE_VERSION is sent once, after the
 last record of a complete FULL_TABLE snapshot, never at its start: a target that applied
 it at the start would retire the rows a resumed snapshot already sent.
+
+``max_record_count`` (MeltanoLabs' setting) stops a stream's sync after that many rows.
+The STATE then holds the last key sent, so the next run continues after it (a FULL_TABLE
+snapshot with the same version); a snapshot cut short sends no ACTIVATE_VERSION, which
+would retire the rows it did not reach. Both record paths and the csv path count the rows
+they send as the stream's ``record_count`` metric.
+
+The replication method is the catalog's, else ``INCREMENTAL`` when the catalog names a
+replication key, else ``default_replication_method``; LOG_BASED is refused
+(:mod:`tap_postgres.options`).
 """
 
 from __future__ import annotations
@@ -44,8 +54,9 @@ from tap_postgres.batchfiles import copy_to_file
 from tap_postgres.bookmarks import Bookmarks
 from tap_postgres.connection import RECONNECT_DELAYS_S, query_failure
 from tap_postgres.discovery import Table
-from tap_postgres.queries import Bounds, copy_query, probe_query, rows_query
-from tap_postgres.types import Column
+from tap_postgres.options import LOG_BASED_REFUSAL, max_record_count
+from tap_postgres.queries import Bounds, Scan, copy_query, probe_query, rows_query
+from tap_postgres.types import Column, Representation
 
 if TYPE_CHECKING:
     from singer_sdk import singerlib as singer
@@ -65,10 +76,12 @@ _first = itemgetter(0)
 class PostgresStream(MeteredStream, CsvBatchStream):
     """The rows of one relation, typed as discovery found its columns."""
 
-    def __init__(self, tap: TapPostgres, table: Table) -> None:
-        super().__init__(tap, schema=table.schema_dict(), name=table.stream_id)
+    def __init__(self, tap: TapPostgres, table: Table, clauses: Sequence[str] = ()) -> None:
+        self._rep = Representation.from_config(tap.config)
+        super().__init__(tap, schema=table.schema_dict(self._rep), name=table.stream_id)
         self.table = table
         self.primary_keys = list(table.primary_key)
+        self.clauses = tuple(clauses)
         self._pg_tap = tap
 
     @property
@@ -90,6 +103,56 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         return metadata
 
     @property
+    def _singer_catalog_entry(self) -> singer.CatalogEntry:
+        """Discovery names a replication method only where one was chosen: a discovered
+        catalog would otherwise pin every stream to FULL_TABLE, over
+        ``default_replication_method`` and over a method set later in its metadata."""
+        entry = super()._singer_catalog_entry
+        if not self.forced_replication_method:
+            entry.replication_method = None
+        return entry
+
+    def apply_catalog(self, catalog: singer.Catalog) -> None:
+        """singer-sdk's, with the stream's metadata deciding its replication method: the
+        Singer ``replication-method`` (which singer-sdk does not read), else
+        ``forced-replication-method``, else the entry's ``replication_method``."""
+        super().apply_catalog(catalog)
+        entry = catalog.get_stream(self.name)
+        if entry is not None:
+            chosen = self._pg_tap.chosen_methods.get(self.name)
+            chosen = chosen or entry.metadata.root.forced_replication_method
+            if chosen:
+                self.forced_replication_method = chosen
+
+    @property
+    def replication_method(self) -> str:
+        """The catalog's method, else INCREMENTAL for a catalog replication key, else
+        ``default_replication_method``."""
+        if self.forced_replication_method:
+            return str(self.forced_replication_method)
+        if self.replication_key:
+            return "INCREMENTAL"
+        return str(self.config.get("default_replication_method") or "FULL_TABLE")
+
+    def problems(self) -> list[str]:
+        """Why this stream cannot be synced as the catalog and settings ask (none: it can)."""
+        method = self.replication_method
+        if method == "LOG_BASED":
+            return [f"stream {self.name!r} asks for LOG_BASED replication"]
+        if method == "INCREMENTAL":
+            key = self.replication_key
+            column = next((c for c in self.table.columns if c.name == key), None)
+            if column is None or not column.replication_key_candidate:
+                return [
+                    f"stream {self.name!r} is INCREMENTAL but its replication key {key!r} is "
+                    "not a column that orders rows (choose one of its valid-replication-keys "
+                    "in the catalog metadata, or replication method FULL_TABLE)"
+                ]
+        elif method != "FULL_TABLE":
+            return [f"stream {self.name!r} asks for replication method {method!r}"]
+        return []
+
+    @property
     def emit_activate_version_messages(self) -> bool:
         return bool(self.config.get("emit_activate_version_messages", True))
 
@@ -100,9 +163,7 @@ class PostgresStream(MeteredStream, CsvBatchStream):
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
         """Every row as Python values; the sync does not come through here."""
-        columns = self._columns()
-        keys = self._order_keys()
-        for batch in self._batches(columns, keys, Bounds()):
+        for batch in self._batches(self._scan(), Bounds()):
             for row in batch:
                 yield loads_exact(row[0])
 
@@ -111,7 +172,7 @@ class PostgresStream(MeteredStream, CsvBatchStream):
     ) -> Generator[dict[str, Any], Any, Any]:
         writer = self._tap.message_writer
         lean = write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self)
-        columns, keys = self._columns(), self._order_keys()
+        scan = self._scan()
         bookmarks = self._bookmarks()
         bookmarks.begin_snapshot(self._stream_version)
         prefix = record_prefix(self.name).decode()
@@ -119,13 +180,23 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         glue = end + prefix
         interval = int(self.config.get("state_interval_rows") or DEFAULT_STATE_INTERVAL_ROWS)
         limit = self.ABORT_AT_RECORD_COUNT
+        cap = max_record_count(self.config)
         emitted = since_state = 0
-        with self.get_record_counter() as counter, self.get_sync_timer():
-            for batch in self._batches(columns, keys, bookmarks.start()):
+        cut = False
+        batches = self._batches(scan, bookmarks.start())
+        with (
+            contextlib.closing(batches),
+            self.get_record_counter() as counter,
+            self.get_sync_timer(),
+        ):
+            for batch in batches:
                 rows: Sequence[tuple[Any, ...]] = batch
                 over = limit is not None and emitted + len(rows) > limit
                 if over:
                     rows = rows[: max(0, limit - emitted)]  # type: ignore[operator]
+                if cap is not None and emitted + len(rows) >= cap:
+                    rows = rows[: cap - emitted]
+                    cut = len(rows) < len(batch) or next(batches, None) is not None
                 if lean:
                     lines = prefix + glue.join(map(_first, rows)) + end
                     writer.write_lines(lines.encode())  # type: ignore[attr-defined]
@@ -139,19 +210,29 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                     emitted += len(rows)
                     since_state += len(rows)
                     counter.increment(len(rows))
-                    if keys:
+                    if scan.keys:
                         bookmarks.advance(rows[-1][1:])
                         self.state_manager.is_flushed = False
                 if over:
                     self._check_max_record_limit(emitted)
+                if cap is not None and emitted >= cap:
+                    break
                 if write_messages and since_state >= interval:
                     self._write_state_message()
                     since_state = 0
-        self._finish(bookmarks, write_messages=write_messages)
+        self._finish(bookmarks, write_messages=write_messages, complete=not cut)
 
-    def _finish(self, bookmarks: Bookmarks, *, write_messages: bool) -> None:
-        """After the last record: activate the snapshot's version, then the final STATE."""
-        if self.replication_method == "FULL_TABLE":
+    def _finish(self, bookmarks: Bookmarks, *, write_messages: bool, complete: bool) -> None:
+        """After the last record: activate the snapshot's version (when the whole relation
+        was read), then the final STATE."""
+        if not complete:
+            self.logger.info(
+                "Stream %r stopped after max_record_count=%s rows; the next run continues "
+                "after the last one sent",
+                self.name,
+                self.config.get("max_record_count"),
+            )
+        elif self.replication_method == "FULL_TABLE":
             bookmarks.finish_snapshot()
             self.state_manager.is_flushed = False
             if write_messages and self._stream_version is not None:
@@ -171,42 +252,59 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                 where="stream_maps",
                 hint="remove the map, or drop batch_config (RECORD messages go through maps)",
             )
-        columns, keys = self._columns(), self._order_keys()
+        scan = self._scan()
         bookmarks = self._bookmarks()
         bookmarks.begin_snapshot(self._stream_version)
         resume, failures, sent = bookmarks.start(), 0, False
-        with self.get_sync_timer():
+        remaining = max_record_count(self.config)
+        complete = True
+        with self.get_record_counter() as counter, self.get_sync_timer():
             while True:
                 conn = self._pg_tap.connection
                 try:
-                    for bounds in self._chunks(conn, keys, resume, settings.batch_size):
+                    while True:
+                        if remaining == 0:  # is there more than max_record_count rows?
+                            complete = not scan.keys or self._chunk(conn, scan, resume, 1) is None
+                            break
+                        size = settings.batch_size
+                        if remaining is not None:
+                            size = min(size, remaining)
+                        bounds = self._chunk(conn, scan, resume, size)
+                        if bounds is None:
+                            break
                         path = settings.folder / (
                             settings.stem(self._tap.name, self.name) + settings.suffix
                         )
-                        query, params = copy_query(self.table, columns, keys, bounds)
+                        query, params = copy_query(
+                            scan, bounds, limit=None if scan.keys else remaining
+                        )
                         with conn.cursor() as cur:
-                            copy_to_file(cur, query, params, path, settings.compression)
+                            rows = copy_to_file(cur, query, params, path, settings.compression)
                         conn.commit()
                         self._announce(path.as_uri(), settings)
+                        counter.increment(rows)
                         failures, sent = 0, True
-                        if bounds.upper is not None:
-                            resume = Bounds(bounds.upper)
-                            bookmarks.advance(bounds.upper)
-                            self.state_manager.is_flushed = False
-                            self._write_state_message()
+                        if remaining is not None:
+                            remaining = max(0, remaining - rows)
+                        if bounds.upper is None:
+                            complete = remaining != 0
+                            break
+                        resume = Bounds(bounds.upper)
+                        bookmarks.advance(bounds.upper)
+                        self.state_manager.is_flushed = False
+                        self._write_state_message()
                     break
                 except psycopg.Error as exc:
                     failures += 1
-                    self._recover(conn, exc, failures, resumable=bool(keys) or not sent)
-        self._finish(bookmarks, write_messages=True)
+                    self._recover(conn, exc, failures, resumable=bool(scan.keys) or not sent)
+        self._finish(bookmarks, write_messages=True, complete=complete)
 
-    def _batches(
-        self, columns: Sequence[Column], keys: Sequence[Column], start: Bounds
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    def _batches(self, scan: Scan, start: Bounds) -> Iterator[list[tuple[Any, ...]]]:
         """Batches of rows (JSON text, then key texts) of every chunk, in key order.
 
         A lost connection is reconnected and the read resumes after the last row of the
-        last batch yielded (see :meth:`_recover`): the consumer has sent it by then.
+        last batch yielded (see :meth:`_recover`): the consumer has sent it by then. A
+        consumer that stops early (``max_record_count``) ends the read's transaction.
         """
         chunk_rows = int(self.config.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
         inclusive = self.replication_method == "INCREMENTAL"
@@ -214,36 +312,46 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         while True:
             conn = self._pg_tap.connection
             try:
-                for bounds in self._chunks(conn, keys, resume, chunk_rows):
-                    query, params = rows_query(self.table, columns, keys, bounds)
+                for bounds in self._chunks(conn, scan, resume, chunk_rows):
+                    query, params = rows_query(scan, bounds)
                     with conn.cursor(name="tap_postgres_rows") as cur:
                         cur.execute(query, params)
                         with contextlib.closing(_prefetched(cur)) as batches:
                             for batch in batches:
                                 yield batch
                                 failures, sent = 0, True
-                                if keys:
+                                if scan.keys:
                                     resume = Bounds(batch[-1][1:], inclusive=inclusive)
                     conn.commit()
                     if bounds.upper is not None:
                         resume = Bounds(bounds.upper)
                 return
+            except GeneratorExit:
+                with contextlib.suppress(psycopg.Error):
+                    conn.rollback()
+                raise
             except psycopg.Error as exc:
                 failures += 1
-                self._recover(conn, exc, failures, resumable=bool(keys) or not sent)
+                self._recover(conn, exc, failures, resumable=bool(scan.keys) or not sent)
+
+    def _chunk(
+        self, conn: psycopg.Connection[Any], scan: Scan, start: Bounds, rows: int
+    ) -> Bounds | None:
+        """The first key range of ``rows`` rows from ``start``; None when none is left."""
+        return next(iter(self._chunks(conn, scan, start, rows)), None)
 
     def _chunks(
-        self, conn: psycopg.Connection[Any], keys: Sequence[Column], start: Bounds, rows: int
+        self, conn: psycopg.Connection[Any], scan: Scan, start: Bounds, rows: int
     ) -> Iterator[Bounds]:
         """The key ranges of ``rows`` rows each from ``start``; one open range without keys."""
-        if not keys:
+        if not scan.keys:
             yield start
             return
         lower, inclusive = start.lower, start.inclusive
         while True:
             upper = None
             for size in (rows, None):  # the rows-th key, else the range's last one
-                query, params = probe_query(self.table, keys, Bounds(lower, inclusive), size)
+                query, params = probe_query(scan, Bounds(lower, inclusive), size)
                 with conn.cursor() as cur:
                     found = cur.execute(query, params).fetchone()
                 conn.commit()
@@ -286,26 +394,19 @@ class PostgresStream(MeteredStream, CsvBatchStream):
 
     def _order_keys(self) -> list[Column]:
         """The replication key for INCREMENTAL, the primary key for FULL_TABLE."""
-        by_name = {c.name: c for c in self.table.columns}
-        method = self.replication_method
-        if method == "INCREMENTAL":
-            key = self.replication_key
-            column = by_name.get(key) if key else None
-            if column is None or not column.replication_key_candidate:
-                raise ConfigError(
-                    f"stream {self.name!r} is INCREMENTAL but its replication key {key!r} is "
-                    "not a column that orders rows",
-                    where=f"catalog stream {self.name!r}",
-                    hint="choose one of its valid-replication-keys in the catalog metadata",
-                )
-            return [column]
-        if method != "FULL_TABLE":
+        if problems := self.problems():
             raise ConfigError(
-                f"stream {self.name!r} asks for replication method {method}",
+                problems[0],
                 where=f"catalog stream {self.name!r}",
-                hint="tap-postgres supports FULL_TABLE and INCREMENTAL",
+                hint=LOG_BASED_REFUSAL if self.replication_method == "LOG_BASED" else None,
             )
+        by_name = {c.name: c for c in self.table.columns}
+        if self.replication_method == "INCREMENTAL":
+            return [by_name[str(self.replication_key)]]
         return [by_name[name] for name in self.primary_keys if name in by_name]
+
+    def _scan(self) -> Scan:
+        return Scan(self.table, self._columns(), self._order_keys(), self.clauses, self._rep)
 
     def _bookmarks(self) -> Bookmarks:
         incremental = self.replication_method == "INCREMENTAL"
@@ -313,7 +414,13 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         return Bookmarks(self.stream_state, keys, incremental=incremental)
 
     def _failure(self, exc: psycopg.Error) -> Exception:
-        return query_failure(exc, relation=self.table.qualified, config=self.config)
+        return query_failure(
+            exc,
+            relation=self.table.qualified,
+            config=self.config,
+            stream=self.name,
+            clauses=self.clauses,
+        )
 
 
 def _prefetched(cur: psycopg.ServerCursor[Any]) -> Generator[list[tuple[Any, ...]], None, None]:

@@ -1,13 +1,17 @@
 """``TapPostgres``: the ``tap-postgres`` executable.
 
-Connection settings are MeltanoLabs tap-postgres's (and elt's target-postgres's) names, so
-its users can switch without touching their config; ``tables`` globs, ``chunk_rows``,
-``state_interval_rows`` and the csv ``batch_config`` are this tap's. README.md documents
-each one.
+Every setting of MeltanoLabs tap-postgres is implemented under its name and meaning
+(connection, ``ssh_tunnel``, ``filter_schemas``, ``max_record_count``, ``stream_options``,
+``default_replication_method``, ``dates_as_string``, ``json_as_object``,
+``use_singer_decimal``), so its users can switch without touching their config, except
+those of log-based replication, which ``setting_rules`` refuses with what to use instead.
+``tables`` globs, ``chunk_rows``, ``state_interval_rows`` and the csv ``batch_config`` are
+this tap's. README.md lists each one, and a test keeps that list true.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import psycopg
@@ -15,11 +19,19 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
-from elt.sdk import Tap
+from elt.sdk import SettingRule, Tap, refused
 from elt.sdk.csvbatch import CSV_BATCH, batch_config_property
 from elt.sdk.postgres import connection_properties
 from tap_postgres.connection import connect, query_failure, reconnect
 from tap_postgres.discovery import discover_tables
+from tap_postgres.options import (
+    LOG_BASED_REFUSAL,
+    REPLICATION_METHODS,
+    check_default_method,
+    chosen_methods,
+    max_record_count,
+    stream_clauses,
+)
 from tap_postgres.streams import DEFAULT_CHUNK_ROWS, DEFAULT_STATE_INTERVAL_ROWS, PostgresStream
 
 __all__ = ["TapPostgres"]
@@ -36,6 +48,13 @@ class TapPostgres(Tap):
 
     name = "tap-postgres"
     capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
+    #: MeltanoLabs' settings of log-based replication (replication_slot_name,
+    #: replication_max_run_seconds, replication_idle_exit_seconds,
+    #: log_based_single_connection, auto_bootstrap_log_based)
+    setting_rules: ClassVar[Mapping[str, SettingRule]] = {
+        "replication_*": refused(LOG_BASED_REFUSAL),
+        "*log_based*": refused(LOG_BASED_REFUSAL),
+    }
 
     config_jsonschema = th.PropertiesList(
         *connection_properties("Database to read."),
@@ -65,6 +84,56 @@ class TapPostgres(Tap):
             "stopped run resumes close to where it stopped.",
         ),
         th.Property(
+            "max_record_count",
+            th.IntegerType,
+            description="Rows each stream sends at most per run; the next run continues after "
+            "the last one (a FULL_TABLE snapshot cut short sends no ACTIVATE_VERSION). "
+            "Unset or 0: no limit.",
+        ),
+        th.Property(
+            "default_replication_method",
+            th.StringType,
+            default="FULL_TABLE",
+            allowed_values=list(REPLICATION_METHODS),
+            description="A stream's replication method when the catalog names none (and no "
+            "replication key). LOG_BASED is refused.",
+        ),
+        th.Property(
+            "stream_options",
+            th.ObjectType(
+                additional_properties=th.ObjectType(
+                    th.Property(
+                        "custom_where_clauses",
+                        th.ArrayType(th.StringType),
+                        description="SQL conditions the stream's rows must meet, ANDed.",
+                    ),
+                    additional_properties=False,
+                )
+            ),
+            description='Per stream id (schema-table): {"public-orders": {"custom_where_clauses": '
+            '["amount > 0"]}}. A stream id the tap does not have is an error.',
+        ),
+        th.Property(
+            "dates_as_string",
+            th.BooleanType,
+            default=False,
+            description="date, timestamp and timestamptz columns are strings without a format, "
+            "holding Postgres's text for the value (infinity, BC dates, year 10000+).",
+        ),
+        th.Property(
+            "json_as_object",
+            th.BooleanType,
+            default=False,
+            description="json and jsonb columns are typed object (values are sent as they are).",
+        ),
+        th.Property(
+            "use_singer_decimal",
+            th.BooleanType,
+            default=False,
+            description="numeric, real and double precision columns are strings with format "
+            "x-singer.decimal holding the number's exact text.",
+        ),
+        th.Property(
             "emit_activate_version_messages",
             th.BooleanType,
             default=True,
@@ -75,6 +144,24 @@ class TapPostgres(Tap):
     ).to_dict()
 
     _connection: psycopg.Connection[Any] | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        #: each stream's ``replication-method`` metadata in the input catalog
+        self.chosen_methods = chosen_methods(kwargs.get("catalog"))
+        super().__init__(**kwargs)
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """LOG_BASED as the default method is refused with what to use instead, before the
+        schema check would only say it is not an allowed value. (``--discover`` validates
+        without raising: :meth:`discover_streams` checks again.)"""
+        try:
+            check_default_method(self._config)
+            max_record_count(self._config)
+        except ConfigError as exc:
+            if raise_errors:
+                raise
+            return [str(exc), *super()._validate_config(raise_errors=False)]
+        return super()._validate_config(raise_errors=raise_errors)
 
     @property
     def connection(self) -> psycopg.Connection[Any]:
@@ -92,6 +179,8 @@ class TapPostgres(Tap):
         return self._connection
 
     def discover_streams(self) -> list[PostgresStream]:
+        check_default_method(self.config)
+        max_record_count(self.config)
         try:
             tables = discover_tables(
                 self.connection,
@@ -100,9 +189,30 @@ class TapPostgres(Tap):
             )
         except psycopg.Error as exc:
             raise query_failure(exc, relation="the catalog", config=self.config) from None
-        streams = [PostgresStream(self, table) for table in tables]
+        clauses = stream_clauses(self.config, [table.stream_id for table in tables])
+        streams = [
+            PostgresStream(self, table, clauses.get(table.stream_id, ())) for table in tables
+        ]
         self._check_catalog([s.tap_stream_id for s in streams])
         return streams
+
+    def _set_compatible_replication_methods(self) -> None:
+        """Before the first message: refuse what no selected stream can be synced as (a
+        LOG_BASED stream, an INCREMENTAL one without a usable key), all in one paragraph."""
+        super()._set_compatible_replication_methods()
+        problems = [
+            problem
+            for stream in self.streams.values()
+            if isinstance(stream, PostgresStream) and stream.selected
+            for problem in stream.problems()
+        ]
+        if problems:
+            log_based = any("LOG_BASED" in p for p in problems)
+            raise ConfigError(
+                "; ".join(problems),
+                where="catalog",
+                hint=LOG_BASED_REFUSAL if log_based else None,
+            )
 
     def _check_catalog(self, found: list[str]) -> None:
         """A selected stream of ``--catalog`` whose table is gone is an error, not a skip."""
