@@ -154,3 +154,29 @@ def test_a_refused_token_fails_the_run_and_keeps_the_bookmark(
     state = json.loads(elt(project, "state", "get", "default:tap-http-to-target-postgres").stdout)
     assert state["bookmarks"]["customers"]["replication_key_value"] == "2026-01-03T00:00:00Z"
     assert len(rows(pg_database)) == 3
+
+
+def test_elt_run_exits_with_the_class_of_the_api_failure_and_retries_only_what_can_pass(
+    tmp_path: Path, api: ApiServer, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", api, pg_database)
+    assert elt(project, "run", "tap-http", "target-postgres").returncode == 0
+    api.requests.clear()
+    refused = run_elt(
+        project,
+        *("run", "tap-http", "target-postgres", "--retries", "2", "--retry-delay", "0"),
+        env={"TAP_HTTP_AUTH_TOKEN": "wrong-token"},
+    )
+    assert refused.returncode == 78, refused.stderr
+    assert "HTTP 401" in refused.stderr
+    assert len(api.hits("/v1/customers")) == 1  # a refused credential is never retried
+
+    api.routes["/v1/customers"] = lambda r: Reply(503, {"error": "maintenance"})
+    api.requests.clear()
+    down = run_elt(
+        project,
+        *("run", "tap-http", "target-postgres", "--retries", "1", "--retry-delay", "0"),
+        env={"TAP_HTTP_AUTH_TOKEN": TOKEN, "TAP_HTTP_MAX_TRIES": "1"},
+    )
+    assert down.returncode == 75, down.stderr
+    assert len(api.hits("/v1/customers")) == 2  # one try per attempt, two attempts

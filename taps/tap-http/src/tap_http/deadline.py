@@ -1,7 +1,7 @@
 """A deadline on a whole HTTP exchange — connection, headers and body — not on each read.
 
 requests' ``timeout`` bounds each socket operation, so a server sending one byte a second
-never trips it and holds the tap forever. Here one :class:`Watchdog` thread per tap keeps
+never trips it and holds the tap forever. Here one :class:`Watchdog` thread per process keeps
 the deadline of the exchange in flight and, when it passes, shuts the exchange's socket
 down: the read blocked on it returns at once, the request fails, and
 :attr:`Exchange.expired` tells the transport why.
@@ -24,7 +24,7 @@ from typing import Any, Final
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["Exchange", "Watchdog", "WatchedAdapter"]
+__all__ = ["WATCHDOG", "Exchange", "Watchdog", "WatchedAdapter"]
 
 # How often the watchdog looks again for an expired exchange whose socket is not open yet.
 _RECHECK: Final = 0.05
@@ -101,6 +101,10 @@ class Watchdog:
                         pending = min(pending, exchange.deadline)
                 self._wakes_at = pending
                 self._condition.wait(None if pending == float("inf") else pending - now)
+
+
+#: the process's one watchdog, shared by every transport (it sleeps between deadlines)
+WATCHDOG: Final = Watchdog()
 
 
 def _watched(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:

@@ -39,7 +39,7 @@ from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionErro
 
 from elt.errors import ConfigError, EltError, ServiceError, http_status_error
 from tap_http.bodies import TooLarge, read_body
-from tap_http.deadline import Watchdog, WatchedAdapter
+from tap_http.deadline import WATCHDOG, WatchedAdapter
 from tap_http.origins import Origins, origin_of
 from tap_http.redaction import Redactor
 from tap_http.urls import redact_url
@@ -122,7 +122,7 @@ class Transport:
         logging.getLogger("urllib3.connection").addFilter(_HEADER_DEFECTS)
         for prefix in ("http://", "https://"):
             self.session.mount(prefix, WatchedAdapter())
-        self.watchdog = Watchdog()
+        self.watchdog = WATCHDOG
 
     def show(self, url: str | None) -> str:
         """``url`` fit for a message: user-info and secret query values redacted."""
