@@ -180,12 +180,16 @@ def test_a_refusal_from_another_origin_says_it_got_no_credentials(
 def test_a_stream_configured_on_another_origin_gets_nothing_and_says_so(
     api: ApiServer, other: ApiServer, run_tap
 ) -> None:
-    other.routes["/elsewhere"] = lambda r: Reply(body={"data": [{"id": 2}]})
-    config = _config(api, {"type": "bearer", "token": "bearer-SECRET"}, "none")
+    """Its pages are still walked: the page position is not configuration."""
+    other.routes["/elsewhere"] = lambda r: Reply(
+        body={"data": [{"id": int(r.query["page"])}] if r.query["page"] in ("1", "2") else []}
+    )
+    config = _config(api, {"type": "bearer", "token": "bearer-SECRET"}, "page")
     config["streams"][0]["path"] = f"{other.url}/elsewhere"
     run = run_tap(config)
     assert run.code == 0, run.stderr
-    assert run.records("items") == [{"id": 2}]
+    assert run.records("items") == [{"id": 1}, {"id": 2}]
+    assert [r.query for r in other.requests] == [{"page": "1"}, {"page": "2"}, {"page": "3"}]
     assert "not api_url's origin" in run.stderr
     assert "allowed_hosts" in run.stderr
     assert secrets_seen(other, ["bearer-SECRET", *CONFIGURED]) == []

@@ -126,8 +126,9 @@ class HttpStream(MeteredStream, RESTStream[Any]):
     def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
         """The request for one page: configured params, the bookmark, then the page token.
 
-        A next link (``next_url``, ``link_header``) to an origin not trusted with the
-        configuration gets none of it: no headers, params or body (:mod:`tap_http.origins`).
+        A request to an origin not trusted with the configuration (a next link, a stream
+        path elsewhere) carries none of it: no ``headers``, ``params`` or ``body``, only
+        the page position and the bookmark (:mod:`tap_http.origins`).
         """
         context = page.stream_context
         token = page.next_page_token
@@ -136,12 +137,11 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         if isinstance(token, ParseResult):
             url = urlunparse(token._replace(query=""))
             link = parse_qsl(token.query, keep_blank_values=True)
-        if not self.http_tap.origins.trusts(url):
-            transport = self.http_tap.transport
-            return HTTPRequest(
-                url=url, method=self.http_method, params=dict(transport.untrusted_params(link))
-            )
-        params: dict[str, Any] = {**(self.config.get("params") or {}), **self.settings.params}
+        trusted = self.http_tap.origins.trusts(url)
+        params: dict[str, Any] = {}
+        if trusted:
+            params.update(self.config.get("params") or {})
+            params.update(self.settings.params)
         if self.settings.bookmark_param and self._bookmark is not None:
             name, _, template = self.settings.bookmark_param.partition("=")
             params[name] = template.format(bookmark=_text(self._bookmark))
@@ -155,13 +155,13 @@ class HttpStream(MeteredStream, RESTStream[Any]):
             params[pagination.limit_param] = pagination.page_size
         elif pagination.style == "cursor" and token is not None:
             params[pagination.cursor_param] = token
-        params.update(link)
+        params.update(link if trusted else self.http_tap.transport.untrusted_params(link))
         return HTTPRequest(
             url=url,
             method=self.http_method,
-            headers=self.http_headers,
+            headers=self.http_headers if trusted else {},
             params=params,
-            data=self.settings.body,
+            data=self.settings.body if trusted else None,
         )
 
     def get_new_paginator(self) -> HttpPaginator:
