@@ -54,6 +54,7 @@ from elt.run.fastpath import with_csv_batches
 from elt.run.invoker import Invocation, prepare, shown_overrides, with_metric_interval
 from elt.run.logs import Redactor, RunLog
 from elt.run.metrics import RunMetrics, StreamProgress
+from elt.run.orphans import plugin_guard
 from elt.run.pipeline import Pipeline
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
@@ -175,6 +176,7 @@ def run_pipeline(
     with (
         owned,
         store.lock(state_id, holder=holder, force=force),
+        plugin_guard(project.root, state_id, run_id=run_id, force=force) as guard,
         recording(history, record, metrics),
         tempfile.TemporaryDirectory(prefix="elt-run-") as private,
     ):
@@ -191,8 +193,10 @@ def run_pipeline(
         tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
-            supervisor = Supervisor(log, stop_timeout)
+            supervisor = Supervisor(log, stop_timeout, guard)
             with forward_signals(supervisor.interrupt), supervisor:
+                if guard.warning:
+                    log.write("elt", guard.warning, logging.WARNING)
                 chain = " -> ".join(i.name for i in invocations)
                 log.write("elt", f"run {run_id}: {chain}, state id {state_id!r}")
                 if fast_path:
