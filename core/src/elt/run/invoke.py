@@ -11,13 +11,12 @@ elt (:func:`elt.run.orphans.die_with_elt`).
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from elt.project import Project, SettingSource
 from elt.run.invoker import plugin_config, prepare
 from elt.run.orphans import die_with_elt
+from elt.run.private import private_directory
 
 __all__ = ["dump_config", "invoke_plugin"]
 
@@ -31,8 +30,8 @@ def invoke_plugin(
     cannot be found, before anything starts.
     """
     plugin = project.plugin(name)
-    with tempfile.TemporaryDirectory(prefix="elt-invoke-") as private:
-        invocation = prepare(project, plugin, environment=environment, workdir=Path(private))
+    with private_directory("invoke") as workdir:
+        invocation = prepare(project, plugin, environment=environment, workdir=workdir)
         process = subprocess.Popen(
             invocation.argv(*args),
             cwd=invocation.cwd,

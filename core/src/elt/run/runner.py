@@ -39,7 +39,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from elt.run.logs import Redactor, RunLog
 from elt.run.metrics import RunMetrics, StreamProgress
 from elt.run.orphans import plugin_guard
 from elt.run.pipeline import Pipeline
+from elt.run.private import private_directory
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
 from elt.run.signals import forward_signals
@@ -178,9 +178,8 @@ def run_pipeline(
         store.lock(state_id, holder=holder, force=force),
         plugin_guard(project.root, state_id, run_id=run_id, force=force) as guard,
         recording(history, record, metrics),
-        tempfile.TemporaryDirectory(prefix="elt-run-") as private,
+        private_directory("run") as workdir,
     ):
-        workdir = Path(private)
         invocations, fast_path = _invocations(
             project,
             (tap_plugin, *mapper_plugins, target_plugin),
