@@ -193,3 +193,19 @@ def test_seventeen_digit_float_written_by_python_stays_an_exact_float() -> None:
     amount = read_all(data)[1]["record"]["amount"]  # type: ignore[index]
     assert type(amount) is float
     assert amount == value
+
+
+@pytest.mark.parametrize("depth", [1_025, 100_000])
+def test_nesting_deeper_than_1024_levels_is_refused_naming_the_line(depth: int) -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"x":' + b"[" * depth + b"]" * depth
+    message = error_of(SCHEMA + line + b"}}\n")
+    assert message.startswith(
+        "<stdin> line 2: the message is nested more than 1,024 levels deep (arrays and objects "
+        "within each other)"
+    )
+    assert "RecursionError" not in message
+
+
+def test_nesting_of_1000_levels_is_read() -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"x":' + b"[" * 1000 + b"]" * 1000
+    assert len(read_all(SCHEMA + line + b"}}\n")) == 2

@@ -12,6 +12,11 @@ an integer beyond 64 bits into a double as well. So each line is scanned (one C-
 exactly, the line is parsed again with the standard library into ``Decimal``/``int``, so no
 digit is lost, and this package's writers serialise ``Decimal`` back to the same JSON
 number. Long runs of digits inside strings (ids, phone numbers) cost a look, not a re-parse.
+
+Nesting deeper than orjson's limit of 1,024 levels is refused with the line, not left to
+the standard library's recursion limit. Names are not judged here: an empty property name
+or a NUL in a stream name is valid JSON and valid Singer; a target that cannot hold one
+refuses it (target-postgres), another encodes it (target-files).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ _UINT64_MAX: Final = 2**64 - 1
 _EXPECTED_TYPES: Final = ", ".join(MESSAGE_TYPES)
 
 _RECORD_KEY: Final = b',"record":'
+_MAX_DEPTH: Final = 1024  # orjson's
 
 RawHandler = Callable[[bytes, int], None]
 
@@ -161,6 +167,13 @@ class MessageReader:
                 ) from None
         try:
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except RecursionError:
+            raise self._error(
+                line_no,
+                f"the message is nested more than {_MAX_DEPTH:,} levels deep (arrays and "
+                "objects within each other)",
+                hint="a message this deep is a producer bug; no target can load it",
+            ) from None
         except json.JSONDecodeError as exc:
             if self._ends_unterminated:
                 raise self._error(
@@ -231,7 +244,12 @@ def loads_exact(data: bytes | str) -> Any:
     if not _rounds_a_number(data):
         return orjson.loads(data)
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise json.JSONDecodeError(
+            f"nested more than {_MAX_DEPTH:,} levels deep", text, 0
+        ) from None
 
 
 def _rounds_a_number(line: bytes | str) -> bool:
