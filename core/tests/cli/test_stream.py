@@ -88,3 +88,17 @@ def test_inspect_of_100000_levels_of_nesting_exits_65_naming_the_line(
         "objects within each other). A message this deep is a producer bug; no target can load "
         "it\n"
     )
+
+
+def test_inspect_refuses_a_record_turned_into_a_state_by_a_second_type_key(
+    tmp_path: Path, elt: Elt
+) -> None:
+    path = tmp_path / "twice.jsonl"
+    path.write_text(
+        GOOD + '{"type":"RECORD","stream":"users","record":{"id":2},"type":"STATE","value":{}}\n'
+    )
+    result = elt("inspect", str(path))
+    assert result.exit_code == 65
+    assert result.stderr.startswith(
+        f'error: {path} line 4: the key "type" appears more than once in this message'
+    )

@@ -29,6 +29,7 @@ from elt.protocol.reader import (
     MessageReader,
     loads_exact,
     read_messages,
+    repeated_key,
 )
 from elt.protocol.selection import (
     SelectionLine,
@@ -81,6 +82,7 @@ __all__ = [
     "property_breadcrumb",
     "read_messages",
     "record_line_prefix",
+    "repeated_key",
     "set_bookmark",
     "summarize",
 ]

@@ -25,6 +25,7 @@ from typing import Any
 from singer_sdk.exceptions import MissingKeyPropertiesError
 
 from elt.errors import ProtocolError
+from elt.protocol import repeated_key
 
 __all__ = ["line_schema", "record_table", "records_of"]
 
@@ -89,6 +90,12 @@ def records_of(
         record = message.get("record") if isinstance(message, dict) else None
         if not isinstance(record, dict) or message.get("type") != "RECORD":
             raise ProtocolError('a RECORD message must have a "record" object', where=where)
+        if (key := repeated_key(bytes(text), message)) is not None:
+            raise ProtocolError(
+                f'the key "{key}" appears more than once in this message; JSON does not say '
+                "which one counts",
+                where=where,
+            )
         for key in keys:
             if key not in record:
                 raise MissingKeyPropertiesError(
