@@ -7,12 +7,16 @@ A scenario takes the example, pytest's ``request`` (to ask for the real services
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from jsonschema import Draft7Validator
 
+from elt.sdk.settings import check_settings
 from tests.readme.examples import Example
 
 Scenario = Callable[[Example, pytest.FixtureRequest, Path], None]
@@ -48,3 +52,20 @@ def executable(path: Path, script: str) -> Path:
     path.write_text(script)
     path.chmod(0o755)
     return path
+
+
+def assert_config_accepted(plugin: type[Any], config: dict[str, Any]) -> None:
+    """``config`` passes ``plugin``'s own checks — its settings' JSON Schema and the
+    undeclared-setting rule (:mod:`elt.sdk.settings`) — without connecting anywhere: for an
+    example that describes machines this one cannot reach."""
+    schema = dict(plugin.config_jsonschema)
+    plugin.append_builtin_config(schema)
+    problems = [error.message for error in Draft7Validator(schema).iter_errors(config)]
+    assert problems == [], problems
+    check_settings(
+        plugin.name,
+        config,
+        declared=schema.get("properties", {}),
+        rules=plugin.setting_rules,
+        logger=logging.getLogger("readme-example"),
+    )

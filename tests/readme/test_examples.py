@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme import root_examples  # noqa: F401  (registers its scenarios)
+from tests.readme import (  # noqa: F401  (register their scenarios)
+    lake_examples,
+    plugin_examples,
+    root_examples,
+    target_postgres_examples,
+)
 from tests.readme.examples import Example, all_examples
 from tests.readme.scenarios import SCENARIOS
 

@@ -279,3 +279,29 @@ def test_nesting_of_1000_levels_is_read() -> None:
 def test_a_record_key_repeated_with_an_escaped_spelling_is_refused() -> None:
     line = b'{"type":"RECORD","stream":"users","record":{"id":1},"rec\\u006frd":{"id":2}}\n'
     assert 'the key "record" appears more than once' in error_of(SCHEMA + line)
+
+
+@pytest.mark.parametrize(
+    ("token", "exact"),
+    [
+        (b"1e-400", Decimal("1e-400")),
+        (b"-2.5E-330", Decimal("-2.5E-330")),
+        (b"1.234567890123e-315", Decimal("1.234567890123e-315")),  # a subnormal's digits
+        (b"1e999", Decimal("1e999")),
+    ],
+)
+def test_a_number_too_small_or_large_for_a_double_is_kept_exactly(
+    token: bytes, exact: Decimal
+) -> None:
+    data = SCHEMA + b'{"type":"RECORD","stream":"users","record":{"n":' + token + b"}}\n"
+    assert read_all(data)[1]["record"]["n"] == exact  # type: ignore[index]
+
+
+def test_a_small_exponent_a_double_holds_stays_a_float() -> None:
+    data = (
+        SCHEMA
+        + b'{"type":"RECORD","stream":"users","record":{"n":1e-05,"m":5e-324,"t":"re-run"}}\n'
+    )
+    record = read_all(data)[1]["record"]
+    assert record == {"n": 1e-05, "m": 5e-324, "t": "re-run"}
+    assert type(record["m"]) is float  # type: ignore[index]

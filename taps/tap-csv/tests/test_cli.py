@@ -278,17 +278,6 @@ def test_the_meltanolabs_example_with_file_exits_78_without_a_traceback(
     assert "Traceback" not in run.stderr
 
 
-def _counted(stderr: str, stream: str) -> int:
-    """The rows the tap's record_count METRIC lines add up to for ``stream``."""
-    total = 0
-    for line in stderr.splitlines():
-        if "METRIC: " in line:
-            point = json.loads(line.split("METRIC: ", 1)[1])
-            if point["metric"] == "record_count" and point["tags"].get("stream") == stream:
-                total += point["value"]
-    return total
-
-
 @pytest.mark.parametrize("batch", [False, True], ids=["records", "csv-batches"])
 def test_rows_read_are_logged_as_record_count_on_either_path(
     run_tap: RunTap, write: Write, tmp_path: Path, batch: bool
@@ -300,7 +289,7 @@ def test_rows_read_are_logged_as_record_count_on_either_path(
 
     assert run.code == 0, run.stderr
     assert ("BATCH" in run.types()) is batch
-    assert _counted(run.stderr, "big") == 1200
+    assert run.counted("big") == 1200
 
 
 def test_a_shell_pipe_s_state_file_is_reused_run_after_run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -157,17 +156,6 @@ def test_table_without_primary_key_is_read_in_one_pass(source, sync):
     assert sorted(r["line"] for r in run.records()) == sorted(f"l{i}" for i in range(1, 31))
 
 
-def _counted(stderr: str, stream: str) -> int:
-    """The rows the tap's record_count METRIC lines add up to for ``stream``."""
-    total = 0
-    for line in stderr.splitlines():
-        if "METRIC: " in line:
-            point = json.loads(line.split("METRIC: ", 1)[1])
-            if point["metric"] == "record_count" and point["tags"].get("stream") == stream:
-                total += point["value"]
-    return total
-
-
 @pytest.mark.parametrize("batch", [False, True], ids=["records", "csv-batches"])
 def test_rows_sent_are_logged_as_record_count_on_either_path(source, run_tap, tmp_path, batch):
     source.execute(ORDERS)
@@ -177,4 +165,4 @@ def test_rows_sent_are_logged_as_record_count_on_either_path(source, run_tap, tm
 
     assert run.code == 0
     assert ("BATCH" in run.types()) is batch
-    assert _counted(run.stderr, "public-orders") == 250
+    assert run.counted("public-orders") == 250

@@ -10,7 +10,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from target_azure import AzureStore, connect
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import AccessError, ConfigError
 from tests.fixtures.services import (
     AZURITE_ACCOUNT,
     AzureContainer,
@@ -70,6 +70,11 @@ class TestAzureStore(ObjectStoreContract):
     @pytest.fixture
     def unreachable_store(self) -> AzureStore:
         return open_store(AzureContainer(azurite_conn_str(free_port()), "nowhere"))
+
+    @pytest.fixture
+    def overloaded_store(self, overloaded_endpoint: str) -> AzureStore:
+        port = int(overloaded_endpoint.rpartition(":")[2])
+        return open_store(AzureContainer(azurite_conn_str(port), "busy"))
 
     @pytest.fixture
     def refused_secret(self) -> str:
@@ -142,7 +147,7 @@ class TestAzureStore(ObjectStoreContract):
             azure_container.conn_str.split("AccountKey=")[1].split(";")[0], WRONG_KEY
         )
         store = open_store(azure_container, connection_string=conn_str)
-        with pytest.raises(ServiceError, match="credentials were refused") as caught:
+        with pytest.raises(AccessError, match="credentials were refused") as caught:
             store.check()
         assert "403" in str(caught.value)
         assert WRONG_KEY not in str(caught.value)

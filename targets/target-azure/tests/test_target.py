@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +23,16 @@ from tests.fixtures.laketargets import (
     schema,
     state,
 )
-from tests.fixtures.services import AzureContainer, unique_name
+from tests.fixtures.services import (
+    AZURITE_ACCOUNT,
+    AzureContainer,
+    azurite_conn_str,
+    azurite_executable,
+    free_port,
+    running_server,
+    stop_process,
+    unique_name,
+)
 
 BLOCK = 256 * 1024
 WRONG_KEY = base64.b64encode(b"not the account key, but shaped like one!" * 2).decode()
@@ -49,8 +61,25 @@ class TestTargetAzure(LakeTargetContract):
         return connect(config)
 
     @pytest.fixture
+    def minimal_config(
+        self, azure_container: AzureContainer
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """`container` and the one way to authenticate it needs, `connection_string`."""
+        conn_str, name = azure_container
+        return {"container": name, "connection_string": conn_str}, {}
+
+    @pytest.fixture
     def missing_bucket_config(self, azure_conn_str: str) -> dict[str, Any]:
         return target_config(azure_conn_str, unique_name("missing"))
+
+    @pytest.fixture
+    def unreachable_config(self) -> dict[str, Any]:
+        return target_config(azurite_conn_str(free_port()), "nowhere")
+
+    @pytest.fixture
+    def overloaded_config(self, overloaded_endpoint: str) -> dict[str, Any]:
+        port = int(overloaded_endpoint.rpartition(":")[2])
+        return target_config(azurite_conn_str(port), "busy")
 
     @pytest.fixture
     def refused_secret(self) -> str:
@@ -64,14 +93,22 @@ class TestTargetAzure(LakeTargetContract):
 
     @pytest.fixture
     def breakable_config(
-        self, azure_container: AzureContainer
-    ) -> tuple[dict[str, Any], Callable[[], None]]:
-        """The container is deleted while the target runs."""
-        service = BlobServiceClient.from_connection_string(azure_container.conn_str)
-        return (
-            target_config(*azure_container),
-            lambda: service.delete_container(azure_container.name),
-        )
+        self, services_log_dir: Path
+    ) -> Iterator[tuple[dict[str, Any], Callable[[], None]]]:
+        """A private Azurite, stopped while the target runs."""
+        port, location = free_port(), Path(tempfile.mkdtemp(prefix="elt-azurite-doomed-"))
+        argv = [
+            azurite_executable(), "--silent", "--disableTelemetry", "--skipApiVersionCheck",
+            "--location", str(location), "--blobHost", "127.0.0.1", "--blobPort", str(port),
+        ]  # fmt: skip
+        ready = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}?comp=list"
+        try:
+            with running_server("azurite-doomed", argv, services_log_dir, ready) as server:
+                conn_str = azurite_conn_str(port)
+                BlobServiceClient.from_connection_string(conn_str).create_container("doomed")
+                yield target_config(conn_str, "doomed"), lambda: stop_process(server.process)
+        finally:
+            shutil.rmtree(location, ignore_errors=True)
 
     def test_a_file_larger_than_a_block_is_committed_as_staged_blocks(
         self, config: dict[str, Any], bucket_store: AzureStore

@@ -80,6 +80,10 @@ class TestGcsStore(ObjectStoreContract):
         return open_store(GcsBucket(f"http://127.0.0.1:{free_port()}", "nowhere"))
 
     @pytest.fixture
+    def overloaded_store(self, overloaded_endpoint: str) -> GcsStore:
+        return open_store(GcsBucket(overloaded_endpoint, "busy"))
+
+    @pytest.fixture
     def refused_secret(self, refused_key_line: str) -> str:
         return refused_key_line
 
@@ -127,3 +131,11 @@ class TestGcsStore(ObjectStoreContract):
         missing = tmp_path / "nope.json"
         with pytest.raises(ConfigError, match=r"nope\.json"):
             open_store(gcs_bucket, anonymous=False, credentials_path=str(missing))
+
+    def test_without_endpoint_the_store_talks_to_the_public_api(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The README's default for `endpoint` (no request is sent)."""
+        monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+        store = connect({"bucket": "any", "anonymous": True})
+        assert store.upload_url().startswith("https://storage.googleapis.com/upload/")

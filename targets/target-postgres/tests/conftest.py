@@ -16,13 +16,14 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import psycopg
 import pytest
 from target_postgres import TargetPostgres
 
-from tests.fixtures.services import free_port, throwaway_pg_cluster
+from tests.fixtures.services import free_port, throwaway_pg_cluster, unique_name
 from tests.fixtures.targets import CliRun, run_executable
 
 TARGET = Path(sys.executable).with_name("target-postgres")
@@ -158,6 +159,38 @@ def password_pg() -> Iterator[str]:
     """
     with throwaway_pg_cluster(user="loader", password="s3cret") as url:
         yield url
+
+
+def committed_counts(stderr: str) -> dict[str, list[int]]:
+    """Per stream, the rows of each ``record_count`` METRIC tagged committed, in order."""
+    counts: dict[str, list[int]] = {}
+    for line in stderr.splitlines():
+        _, mark, text = line.partition("METRIC: ")
+        point = json.loads(text) if mark else {}
+        tags = point.get("tags") or {}
+        if point.get("metric") == "record_count" and tags.get("committed"):
+            counts.setdefault(tags["stream"], []).append(point["value"])
+    return counts
+
+
+@pytest.fixture
+def committed() -> Callable[[str], dict[str, list[int]]]:
+    """``committed(stderr)``: the committed row counts a target logged, per stream."""
+    return committed_counts
+
+
+@pytest.fixture
+def unprivileged_url(pg_database: str) -> Iterator[str]:
+    """The test database's URL for a new role that may log in and read, but not create."""
+    role = unique_name("elt_reader", sep="_")
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')  # type: ignore[arg-type]
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    parts = urlsplit(pg_database)
+    yield parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port or 5432}").geturl()
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')  # type: ignore[arg-type]
+        conn.execute(f'DROP ROLE "{role}"')  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.targets import run_executable
+
 Cli = Callable[..., Any]
 
 USERS_PROPERTIES = {"id": {"type": "integer"}, "age": {"type": ["integer", "null"]}}
@@ -94,9 +96,10 @@ def test_a_bad_value_after_many_batches_keeps_the_committed_ones(
     assert run.code == 65
     assert "line 46" in run.stderr
     assert "property 'age'" in run.stderr
-    # each STATE written covers only committed rows, and the failed batch left nothing
-    assert run.states[-1] == {"users": 22}
-    assert db.rows("SELECT max(id), count(*) FROM users") == [(22, 22)]
+    # commits happen at the STATE that fills a batch (after rows 10 and 20); the failed
+    # batch (rows 21-23) left nothing
+    assert run.states[-1] == {"users": 20}
+    assert db.rows("SELECT max(id), count(*) FROM users") == [(20, 20)]
 
 
 @pytest.fixture
@@ -140,7 +143,7 @@ def test_missing_key_property_is_a_protocol_error(cli: Cli, db: Any, m: Any, use
     assert "line 2" in run.stderr
 
 
-def test_wrong_password_is_a_service_error_without_the_password(
+def test_wrong_password_is_configuration_without_the_password(
     password_pg: str, tmp_path: Path, target_executable: Path, m: Any, users: Any
 ) -> None:
     config = tmp_path / "config.json"
@@ -155,7 +158,7 @@ def test_wrong_password_is_a_service_error_without_the_password(
     )
     stderr = done.stderr.decode()
 
-    assert done.returncode == 75
+    assert done.returncode == 78  # AccessError: retrying cannot fix a password
     assert "password authentication failed" in stderr
     assert "loader@127.0.0.1" in stderr
     assert "not-the-password" not in stderr
@@ -243,7 +246,127 @@ def test_about_lists_every_setting_without_a_database(target_executable: Path) -
         "ssl_certificate_authority",
     } <= settings
     assert {"stream_maps", "stream_map_config", "faker_config", "flattening_enabled"} <= settings
-    assert "validate_records" not in settings
+    assert {"validate_records", "process_activate_version_messages"} <= settings
     assert {"activate-version", "batch", "stream-maps", "schema-flattening"} <= set(
         about["capabilities"]
     )
+
+
+def test_a_bad_sdc_deleted_at_from_record_metadata_is_blamed_on_the_record_not_the_schema(
+    cli: Cli, db: Any, m: Any, users: Any
+) -> None:
+    run = cli(
+        [users, m.record("users", {"id": 1, "_sdc_deleted_at": "yesterday-ish"})],
+        add_record_metadata=True,
+    )
+
+    assert run.code == 65
+    assert "line 2, stream 'users', property '_sdc_deleted_at'" in run.stderr
+    assert "add_record_metadata" in run.stderr
+    assert "SCHEMA declared" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert db.tables() == []
+
+
+def _error_paragraph(stderr: str) -> str:
+    """The one ERROR paragraph the target logged."""
+    errors = [line for line in stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, stderr
+    return errors[0].split("| ", 3)[-1]
+
+
+def _schema(stream: str, properties: Any, keys: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    schema = {"type": "object"} if properties is None else {"properties": properties}
+    return {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": list(keys)}
+
+
+ID = {"id": {"type": "integer"}}
+BAD_SCHEMAS = {
+    "no properties": ([_schema("tbl", None, keys=())], "line 2, stream 'tbl':", None),
+    "unknown type": ([_schema("tbl", {**ID, "p": {"type": "strang"}})], "line 2", "p"),
+    "property schema not an object": ([_schema("tbl", {**ID, "p": 5})], "line 2", "p"),
+    "undeclared key property": ([_schema("tbl", ID, keys=("p",))], "line 2", "p"),
+    "empty property name": ([_schema("tbl", {**ID, "": {"type": "string"}})], "line 2", ""),
+    "NUL in a property name": ([_schema("tbl", {**ID, "a\0b": {"type": "string"}})], "line 2", "a\0b"),
+    "NUL in a stream name": ([_schema("t\0b", ID)], "line 2, stream 't\\x00b':", None),
+    "empty stream name": ([_schema("", ID)], "line 2, stream '':", None),
+    "two streams, one table": (
+        [_schema("public-tbl", ID), _schema("tbl", ID)],
+        "line 3, stream 'tbl':",
+        None,
+    ),
+    "BATCH before SCHEMA": (
+        [{"type": "BATCH", "stream": "tbl", "encoding": {"format": "csv"}, "manifest": []}],
+        "line 2, stream 'tbl':",
+        None,
+    ),
+    "BATCH of an unknown format": (
+        [_schema("tbl", ID), {"type": "BATCH", "stream": "tbl", "encoding": {"format": "xml"},
+                              "manifest": []}],
+        "line 3, stream 'tbl':",
+        None,
+    ),
+    "RECORD before SCHEMA": (
+        [{"type": "RECORD", "stream": "tbl", "record": {"id": 1}}],
+        "line 2, stream 'tbl':",
+        None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_SCHEMAS.values(), ids=BAD_SCHEMAS)
+def test_an_error_about_input_names_its_line_stream_and_property_once(
+    cli: Cli, db: Any, m: Any, case: tuple[list[dict[str, Any]], str, str | None]
+) -> None:
+    messages, where, prop = case
+    run = cli([m.state({"first": True}), *messages])
+
+    assert run.code == 65, run.stderr
+    paragraph = _error_paragraph(run.stderr)
+    assert where in paragraph
+    stream = messages[-1]["stream"]
+    assert paragraph.count(f"stream {stream!r}") == 1, paragraph
+    assert paragraph.count(repr(stream)) == 1, paragraph
+    if prop is not None:
+        assert f"line 2, stream 'tbl', property {prop!r}:" in paragraph
+        assert paragraph.count(repr(prop)) == 1, paragraph
+    assert "Traceback" not in run.stderr
+    assert db.tables() == []
+
+
+@pytest.mark.parametrize("table_exists", [False, True], ids=["create table", "insert"])
+def test_a_missing_privilege_is_configuration_not_retried(
+    unprivileged_url: str, tmp_path: Path, db: Any, m: Any, table_exists: bool
+) -> None:
+    users = m.schema("users", USERS_PROPERTIES)
+    if table_exists:
+        db.execute("CREATE TABLE users (id bigint PRIMARY KEY, age bigint)")
+    run = run_executable(
+        "target-postgres",
+        {"sqlalchemy_url": unprivileged_url},
+        m.lines([users, m.record("users", {"id": 1, "age": 2})]),
+        tmp_path,
+    )
+
+    assert run.code == 78, run.stderr  # AccessError: a retry cannot help, a GRANT can
+    paragraph = _error_paragraph(run.stderr)
+    assert "permission denied" in paragraph
+    assert "grant" in paragraph.lower()
+
+
+def test_meltanolabs_settings_that_cannot_change_the_data_are_warned_of_once(
+    cli: Cli, db: Any, m: Any, users: Any
+) -> None:
+    run = cli(
+        [users, m.record("users", {"id": 1, "age": 2})],
+        use_copy=False,
+        **{"dialect+driver": "postgresql+psycopg2"},
+    )
+
+    assert run.code == 0, run.stderr
+    warnings = [line for line in run.stderr.splitlines() if "| WARNING" in line]
+    assert len(warnings) == 2, warnings
+    assert "'use_copy' has no effect" in warnings[1]
+    assert "always loads with COPY" in warnings[1]
+    assert "'dialect+driver' has no effect" in warnings[0]
+    assert db.rows("SELECT id, age FROM users") == [(1, 2)]

@@ -193,28 +193,30 @@ def test_files_are_deleted_after_their_commit_only_when_asked(
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "expected"),
     [
-        ("id,nickname\n1,x\n", "'nickname', which is not a property"),
-        ("name\nx\n", "lacks key property 'id'"),
-        ("", "no header row"),
-        ("id,id\n1,1\n", "names 'id' twice"),
+        ("id,nickname\n1,x\n", ("SCHEMA does not declare", ", stream 't', property 'nickname'")),
+        ("name\nx\n", ("lacks this key property", ", stream 't', property 'id'")),
+        ("", ("no header row", "")),
+        ("id,id\n1,1\n", ("names 'id' twice", "")),
     ],
 )
 def test_a_header_that_does_not_fit_the_schema_names_the_file(
-    load: Load, m: Any, csv_file: Callable[..., Path], text: str, message: str
+    load: Load, m: Any, csv_file: Callable[..., Path], text: str, expected: tuple[str, str]
 ) -> None:
+    message, where = expected
     path = csv_file(text)
     with pytest.raises(ProtocolError, match=message) as raised:
         load([m.schema("t", ITEMS), batch("t", path)])
-    assert raised.value.where == f"{path} line 1"
+    assert raised.value.where == f"{path} line 1{where}"
 
 
 def test_a_batch_before_its_schema_is_a_protocol_error(
     load: Load, m: Any, csv_file: Callable[..., Path]
 ) -> None:
-    with pytest.raises(ProtocolError, match="before its SCHEMA"):
+    with pytest.raises(ProtocolError, match="before the stream's SCHEMA") as raised:
         load([batch("t", csv_file("id\n1\n"))])
+    assert raised.value.where == "<input> line 1, stream 't'"
 
 
 def test_a_bad_value_names_file_line_and_property_and_commits_nothing_of_the_batch(
@@ -307,3 +309,42 @@ def test_versioned_files_copy_straight_in_and_the_version_default_is_gone_after(
         "SELECT column_default FROM information_schema.columns "
         "WHERE table_name = 't' AND column_name = '_sdc_table_version'"
     ) == [(None,)]
+
+
+def test_committed_rows_of_csv_files_are_reported_per_commit(
+    cli: Cli, db: Any, m: Any, csv_file: Callable[..., Path], committed: Any
+) -> None:
+    run = cli(
+        [
+            m.schema("t", ITEMS),
+            batch("t", csv_file("id,name\n1,a\n2,b\n"), csv_file("id,name\n3,c\n")),
+            m.state({"at": 1}),
+            batch("t", csv_file("id,name\n4,d\n")),
+            m.state({"at": 2}),
+            batch("t", csv_file("id,name\n5,e\nnot a number,f\n")),
+            m.state({"at": 3}),
+        ],
+        max_batch_age_seconds=0,
+    )
+
+    assert run.code == 65
+    assert committed(run.stderr) == {"t": [3, 1]}  # the failed file's batch reports nothing
+    assert db.rows("SELECT count(*) FROM t") == [(4,)]
+    assert run.states == [{"at": 1}, {"at": 2}]
+
+
+def test_a_nested_column_of_a_csv_file_holds_the_json_text_it_carries(
+    load: Load, db: Any, m: Any, csv_file: Callable[..., Path]
+) -> None:
+    """The file carries JSON text (the csv BATCH contract): a JSON string stays a string."""
+    nested = {"type": ["object", "array", "null"]}
+    path = csv_file('id,v\n1,"""[]"""\n2,[]\n3,5\n4,"{""a"": 1}"\n5,\n')
+    load([m.schema("j", {"id": {"type": "integer"}, "v": nested}), batch("j", path)])
+
+    assert db.rows("SELECT v::text, jsonb_typeof(v) FROM j ORDER BY id") == [
+        ('"[]"', "string"),
+        ("[]", "array"),
+        ("5", "number"),
+        ('{"a": 1}', "object"),
+        (None, None),
+    ]

@@ -150,15 +150,17 @@ def test_a_column_widened_mid_file_loads_through_the_new_schema(
 
 
 def test_a_second_run_upserts_without_duplicates_and_deleted_files_are_gone(
-    pipeline: Pipeline, db: Any, tmp_path: Path
+    pipeline: Pipeline, db: Any, tmp_path: Path, committed: Any
 ) -> None:
     data = tmp_path / "in"
     data.mkdir()
     (data / "a.csv").write_text("id,name\n" + "".join(f"{i},v{i}\n" for i in range(2500)))
     entry = {"entity": "items", "path": str(data), "keys": ["id"]}
     first = ok(pipeline.run([entry], schema="s", delete_batch_files=True))
+    assert sum(committed(first.stderr)["items"]) == 2500  # what `elt run` reports as rows
     (data / "a.csv").write_text("id,name\n" + "".join(f"{i},w{i}\n" for i in range(0, 3000, 2)))
-    ok(pipeline.run([entry], schema="s", state=first.states[-1], delete_batch_files=True))
+    second = ok(pipeline.run([entry], schema="s", state=first.states[-1], delete_batch_files=True))
+    assert sum(committed(second.stderr)["items"]) == 1500
 
     assert db.rows("SELECT count(*), count(DISTINCT id) FROM s.items") == [(2750, 2750)]
     assert db.rows("SELECT name FROM s.items WHERE id IN (0, 1, 2998) ORDER BY id") == [

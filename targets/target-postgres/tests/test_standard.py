@@ -2,9 +2,9 @@
 
 The suite's config is fixed when the class is made, before any database exists, so the
 ``runner`` fixture is replaced by one that points the target at the test's own database.
-``sanitize_null_text_characters`` is on because the suite's ``encoded_string_data`` stream
-holds NUL characters, which Postgres cannot store; with the default (off) the same stream is
-a clear error instead (see test_target_test_streams.py).
+It runs on the default settings: the suite's ``encoded_string_data`` stream holds NUL
+characters, which Postgres cannot store and the default removes, counting them in the log
+(see test_target_test_streams.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from singer_sdk.testing import get_target_test_class
 from singer_sdk.testing.runners import TargetTestRunner
 from target_postgres import TargetPostgres
 
-SETTINGS = {"sanitize_null_text_characters": True}
-
-StandardTests = get_target_test_class(TargetPostgres, config=SETTINGS)
+StandardTests = get_target_test_class(TargetPostgres, config={})
 
 
 class TestTargetPostgresStandard(StandardTests):  # type: ignore[misc, valid-type]
@@ -26,5 +24,5 @@ class TestTargetPostgresStandard(StandardTests):  # type: ignore[misc, valid-typ
     def runner(self, pg_database: str) -> TargetTestRunner:
         return TargetTestRunner(
             target_class=TargetPostgres,
-            config={"sqlalchemy_url": pg_database, **SETTINGS},
+            config={"sqlalchemy_url": pg_database},
         )

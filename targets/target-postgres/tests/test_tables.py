@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 Load = Callable[..., Any]
 
 
@@ -185,3 +187,53 @@ def test_schema_without_properties_makes_a_table_without_columns(
 
     assert db.columns("public", "empty") == {}
     assert db.rows("SELECT count(*) FROM empty") == [(2,)]
+
+
+# A value of each JSON Schema type, and how it reads back from a column of each type.
+SAMPLES: dict[str, tuple[dict[str, Any], Any]] = {
+    "integer": ({"type": "integer"}, 5),
+    "number": ({"type": "number"}, 1.5),
+    "boolean": ({"type": "boolean"}, True),
+    "string": ({"type": "string"}, "abc"),
+    "date-time": ({"type": "string", "format": "date-time"}, "2026-01-02T03:04:05Z"),
+    "object": ({"type": "object"}, {"a": 1}),
+    "array": ({"type": "array"}, [1, "x"]),
+    "any": ({}, "abc"),  # no type: jsonb, here holding a JSON string
+}
+AS_TEXT = {
+    "integer": "5",
+    "number": "1.5",
+    "boolean": "true",
+    "string": "abc",
+    "date-time": "2026-01-02 03:04:05+00",
+    "object": '{"a": 1}',
+    "array": '[1, "x"]',
+    "any": "abc",
+}
+AS_NATIVE = {"date-time": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}
+PAIRS = [(a, b) for a in SAMPLES for b in SAMPLES if a != b]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
+def test_a_column_widens_to_hold_both_types_and_keeps_its_values(
+    load: Load, db: Any, m: Any, old: str, new: str
+) -> None:
+    (old_schema, old_value), (new_schema, new_value) = SAMPLES[old], SAMPLES[new]
+    load([
+        m.schema("t", {"id": {"type": "integer"}, "v": old_schema}),
+        m.record("t", {"id": 1, "v": old_value}),
+        m.schema("t", {"id": {"type": "integer"}, "v": new_schema}),
+        m.record("t", {"id": 2, "v": new_value}),
+    ])  # fmt: skip
+
+    column = db.columns("public", "t")["v"]
+    (kept,), (loaded,) = db.rows("SELECT v FROM t ORDER BY id")
+    if column == "jsonb":
+        assert kept == old_value  # the value, as JSON
+        assert loaded == new_value
+    elif column == "text":
+        assert kept == AS_TEXT[old]  # its text, as a text column holds a new value of it
+        assert loaded is not None
+    else:
+        assert kept == AS_NATIVE.get(old, old_value)
+        assert loaded == AS_NATIVE.get(new, new_value)

@@ -7,6 +7,7 @@ file is loaded and the resulting tables are compared with what the records said.
 from __future__ import annotations
 
 import importlib.resources
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -69,8 +70,20 @@ def test_duplicate_records_keep_the_last_record_of_each_key(load: Load, db: Any)
     ]
 
 
-def test_encoded_strings_load_exactly_with_nul_characters_sanitized(load: Load, db: Any) -> None:
-    load(stream_file("encoded_string_data"), sanitize_null_text_characters=True)
+def test_encoded_strings_load_exactly_with_nul_characters_removed_and_counted_by_default(
+    load: Load, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        load(stream_file("encoded_string_data"))
+
+    # NULs change the data, so that is never silent: one warning per stream and commit
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sorted(w.split(":")[0] for w in warnings) == [
+        "Stream 'test_strings'",
+        "Stream 'test_strings_in_arrays'",
+        "Stream 'test_strings_in_objects'",
+    ]
+    assert all("NUL" in w and "removed from 1 records" in w for w in warnings), warnings
 
     strings = dict(db.rows("SELECT id, info FROM test_strings"))
     assert strings[2] == "απλή συμβολοσειρά"
@@ -89,9 +102,11 @@ def test_encoded_strings_load_exactly_with_nul_characters_sanitized(load: Load, 
     assert arrays[6] == ["bbb", "Control Characters in string:  A \x01"]
 
 
-def test_encoded_strings_with_nul_characters_are_an_error_by_default(load: Load, db: Any) -> None:
+def test_encoded_strings_with_nul_characters_are_an_error_when_sanitizing_is_off(
+    load: Load, db: Any
+) -> None:
     with pytest.raises(ProtocolError, match="NUL") as raised:
-        load(stream_file("encoded_string_data"))
+        load(stream_file("encoded_string_data"), sanitize_null_text_characters=False)
 
     assert "line 12" in str(raised.value)
     assert "stream 'test_strings'" in str(raised.value)

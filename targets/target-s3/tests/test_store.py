@@ -88,6 +88,10 @@ class TestS3Store(ObjectStoreContract):
         return open_store(S3Bucket(f"http://127.0.0.1:{free_port()}", "nowhere"))
 
     @pytest.fixture
+    def overloaded_store(self, overloaded_endpoint: str) -> S3Store:
+        return open_store(S3Bucket(overloaded_endpoint, "busy"))
+
+    @pytest.fixture
     def refused_secret(self) -> str:
         return SECRET
 

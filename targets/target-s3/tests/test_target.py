@@ -52,8 +52,26 @@ class TestTargetS3(LakeTargetContract):
         return connect(config)
 
     @pytest.fixture
+    def minimal_config(self, s3_bucket: S3Bucket) -> tuple[dict[str, Any], dict[str, str]]:
+        """Only `bucket`: the endpoint and keys come from the AWS chain's environment."""
+        return {"bucket": s3_bucket.name}, {
+            "AWS_ENDPOINT_URL": s3_bucket.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    @pytest.fixture
     def missing_bucket_config(self, s3_endpoint: str) -> dict[str, Any]:
         return target_config(s3_endpoint, unique_name("missing"))
+
+    @pytest.fixture
+    def unreachable_config(self) -> dict[str, Any]:
+        return target_config(f"http://127.0.0.1:{free_port()}", "nowhere")
+
+    @pytest.fixture
+    def overloaded_config(self, overloaded_endpoint: str) -> dict[str, Any]:
+        return target_config(overloaded_endpoint, "busy")
 
     @pytest.fixture
     def refused_secret(self) -> str:

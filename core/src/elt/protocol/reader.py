@@ -12,6 +12,9 @@ an integer beyond 64 bits into a double as well. So each line is scanned (one C-
 exactly, the line is parsed again with the standard library into ``Decimal``/``int``, so no
 digit is lost, and this package's writers serialise ``Decimal`` back to the same JSON
 number. Long runs of digits inside strings (ids, phone numbers) cost a look, not a re-parse.
+So does a number too small for a double (``1e-400``, which orjson reads as ``0.0``): the
+same translation marks a negative exponent of 3+ digits. (One too large for a
+double, ``1e999``, orjson refuses, and the standard library reads exactly.)
 
 Keys: JSON does not say which value of a repeated key counts (orjson, like most parsers,
 keeps the last), so a message whose envelope — its top-level keys, ``type``, ``stream``,
@@ -25,9 +28,8 @@ when present). Every other message, and a line where a token shows up more than 
 record with a ``record`` column), is parsed again by the standard library, which sees
 every key. A line spelled to hide a repeated key from the counts (``"typ\\u0065"``, a
 blank before a colon in a flat record) is caught only on that careful path: no writer
-spells so by accident.
-Inside a record a repeated key keeps its last value, as in every JSON parser elt uses
-(orjson, the standard library, pyarrow's fallback).
+spells so by accident. Inside a record a repeated key keeps its last value, as in every
+JSON parser elt uses (orjson, the standard library, pyarrow's fallback).
 
 Nesting deeper than orjson's limit of 1,024 levels is refused with the line, not left to
 the standard library's recursion limit. Names are not judged here: an empty property name
@@ -38,6 +40,7 @@ refuses it (target-postgres), another encodes it (target-files).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any, Final
@@ -50,10 +53,16 @@ from elt.protocol.messages import MESSAGE_TYPES, RECORD, RECORD_HEAD, REQUIRED_K
 DEFAULT_MAX_LINE_BYTES: Final = 16 * 1024 * 1024
 _CHUNK_BYTES: Final = 1024 * 1024
 
-# Digits and '.' map to '0', everything else to ' ': a run of 17 '0's in the translated line
-# marks a number (or a string) of 16+ digits, the only kind orjson may round.
-_DIGIT_MARKS: Final = bytes(48 if c in b"0123456789." else 32 for c in range(256))
+# Digits and '.' map to '0', 'e'/'E' to 'e', '-' to itself, everything else to ' ': a run of
+# 17 '0's in the translated line marks a number (or a string) of 16+ digits, and "e-000" a
+# negative exponent of 3+ digits (which may underflow a double): the only numbers orjson
+# may round.
+_DIGIT_MARKS: Final = bytes(
+    48 if c in b"0123456789." else 101 if c in b"eE" else 45 if c == 45 else 32 for c in range(256)
+)
 _LONG_RUN: Final = b"0" * 17
+_SMALL_EXPONENT_MARK: Final = b"e-000"
+_SMALL_EXPONENT: Final = re.compile(rb"[eE]-[0-9]{3,}")
 # orjson returns integers outside this range as doubles
 _INT64_MIN: Final = -(2**63)
 _UINT64_MAX: Final = 2**64 - 1
@@ -317,18 +326,20 @@ def loads_exact(data: bytes | str) -> Any:
 
 
 def _rounds_a_number(line: bytes | str) -> bool:
-    """True if a number token in ``line`` has digits a double cannot hold exactly.
+    """True if a number token in ``line`` has digits a double cannot hold exactly, or is too
+    small for one (``1e-400`` would become ``0.0``).
 
     Runs of 16+ digits inside strings (ids, phone numbers) are skipped: a number token
     follows ``:``, ``,`` or ``[`` (after optional blanks and sign), a string follows ``"``.
     """
     raw = line.encode() if isinstance(line, str) else line
     marked = raw.translate(_DIGIT_MARKS)
+    if marked.find(_SMALL_EXPONENT_MARK) != -1 and _underflows(raw):
+        return True
     start = marked.find(_LONG_RUN)
     while start != -1:
-        end = marked.find(b" ", start)
-        if end == -1:
-            end = len(raw)
+        run = marked[start:]
+        end = start + len(run) - len(run.lstrip(b"0"))
         before = start - 1
         while before >= 0 and raw[before] in b" \t-":
             before -= 1
@@ -355,6 +366,25 @@ def _rounds_a_number(line: bytes | str) -> bool:
             except (ValueError, ArithmeticError):
                 return True  # not a number after all: let the careful parser decide
         start = marked.find(_LONG_RUN, end)
+    return False
+
+
+def _underflows(raw: bytes) -> bool:
+    """True if a number with a negative exponent of 3+ digits loses digits as a double
+    (underflows to zero, or to a subnormal of fewer digits): only such a token can, and
+    only lines the translation marked as holding one are searched."""
+    for match in _SMALL_EXPONENT.finditer(raw):
+        start = match.start()
+        while start and raw[start - 1] in b"0123456789.":
+            start -= 1
+        if start == match.start():
+            continue  # not after a number: text such as "Re-300"
+        token = raw[start - (start > 0 and raw[start - 1] == 45) : match.end()]
+        try:
+            if Decimal(repr(float(token))) != Decimal(token.decode()):
+                return True
+        except (ValueError, ArithmeticError):
+            return True  # not a number after all: let the careful parser decide
     return False
 
 

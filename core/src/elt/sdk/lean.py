@@ -145,9 +145,10 @@ class LeanTarget(Target):
         self.on_record(message_dict)
 
     def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
+        # the reader's note names the line and the stream (see elt.sdk.io)
         raise RecordsWithoutSchemaException(
-            f"a RECORD for stream {message_dict.get('stream')!r} arrived before its SCHEMA "
-            "message (the tap must send a stream's SCHEMA before its records)"
+            "a RECORD arrived before its stream's SCHEMA message (the tap must send a "
+            "stream's SCHEMA before its records)"
         )
 
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:

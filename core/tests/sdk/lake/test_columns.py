@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 import elt.sdk.lake
 from elt.errors import ProtocolError
+from elt.sdk.lake.columns import has_tiny_number, plan
+from elt.sdk.lake.formats import takes_raw_lines
+from elt.sdk.lake.settings import LakeSettings
 from tests.fixtures.lake import MemoryStore, MemoryTarget, data_keys, read_records, run_in_process
 
 
@@ -90,6 +94,59 @@ def test_a_property_missing_from_the_schema_is_an_error_in_parquet() -> None:
     assert "line 2" in str(done.error)
 
 
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ({"type": ["object", "null"]}, "json"),
+        ({"type": "array", "items": {"type": "integer"}}, "json"),
+        ({"type": ["string", "object"]}, "json"),  # may hold an object: every value as JSON
+        ({"anyOf": [{"type": "array"}, {"type": "null"}]}, "json"),
+        ({"type": ["string", "integer"]}, "text"),
+        ({}, "text"),
+    ],
+)
+def test_a_property_that_may_hold_an_object_or_array_is_a_nested_json_column(
+    spec: dict[str, Any], kind: str
+) -> None:
+    for text_only in (True, False):  # csv, and parquet with nested: json
+        (col,) = plan({"v": spec}, text_only=text_only, number="double", scale=9, struct=False)
+        assert col.kind == kind
+
+
+def test_a_struct_holding_a_nested_json_column_is_not_read_from_raw_lines() -> None:
+    settings = LakeSettings.from_config({"format": "parquet", "nested": "struct"})
+    typed = {"properties": {"d": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+    untyped = {"properties": {"d": {"type": "object", "properties": {"m": {"type": "object"}}}}}
+    assert takes_raw_lines(settings, typed)
+    assert not takes_raw_lines(settings, untyped)
+
+
 def test_the_public_api_is_what_all_lists() -> None:
     assert all(hasattr(elt.sdk.lake, name) for name in elt.sdk.lake.__all__)
     assert {"LakeTarget", "ObjectStore", "Upload", "LAKE_SETTINGS"} <= set(elt.sdk.lake.__all__)
+
+
+@pytest.mark.parametrize(
+    ("text", "tiny"),
+    [
+        (b'{"x":1e-400}', True),
+        (b'{"x":-2.5E-330}', True),
+        (b'{"x":1e-05}', False),
+        (b'{"x":1e-38}', False),
+        (b'{"x":0e-500}', False),
+        (b'{"t":"re-run e-mail ..e-500 v1e-999"}', True),  # a look too many costs time only
+        (b'{"t":"x-e-123"}', False),
+    ],
+)
+def test_a_number_too_small_for_a_column_is_found_in_json_text(text: bytes, tiny: bool) -> None:
+    assert has_tiny_number(text) is tiny
+
+
+@pytest.mark.parametrize("kind", ["double", "decimal"])
+def test_a_number_pyarrow_would_read_as_zero_is_refused_not_stored_as_zero(kind: str) -> None:
+    done, store = load(
+        {"v": {"type": "number"}}, [0, 1.5, Decimal("1.23E-328")], parquet_number=kind
+    )
+    assert isinstance(done.error, ProtocolError)
+    assert "line 4" in str(done.error)
+    assert data_keys(store) == []

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from elt.errors import ConfigError
+from elt.errors import AccessError, ConfigError, ServiceError
 from elt.sdk.lake.objectstore import (
+    Failure,
     PartBuffer,
+    described_key,
+    guarded_call,
     listing_prefix,
     object_key,
     redact,
@@ -20,6 +23,15 @@ from elt.sdk.lake.objectstore import (
 )
 def test_a_prefix_loses_its_outer_slashes(given: str | None, expected: str) -> None:
     assert store_prefix(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key", "shown"), [("", "", ""), ("raw", "", "raw"), ("raw", "a/b", "raw/a/b")]
+)
+def test_a_message_may_name_the_root_or_prefix_folder_as_well_as_a_key(
+    prefix: str, key: str, shown: str
+) -> None:
+    assert described_key(prefix, key) == shown
 
 
 @pytest.mark.parametrize("prefix", ["a/../b", "a//b", "./a", "a\\b"])
@@ -60,3 +72,27 @@ def test_redaction_removes_given_secrets_and_signed_url_parameters() -> None:
     assert redact(text, ["s3cret", None]) == (
         "GET https://a.blob.core.windows.net/c?sv=1&sig=***&se=2 with key ***"
     )
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (Failure("unreachable", "check the endpoint"), ServiceError),
+        (Failure.refused("the credentials were refused", "check the key"), AccessError),
+        (Failure.of_status(503, "busy", "rerun"), ServiceError),
+        (Failure.of_status(429, "throttled", "rerun"), ServiceError),
+        (Failure.of_status(403, "denied", "grant"), AccessError),
+        (Failure.of_status(404, "no bucket", "create it"), AccessError),
+        (Failure.of_status(400, "bad request", "fix it"), ConfigError),
+    ],
+)
+def test_a_client_failure_is_raised_as_the_class_its_explanation_names(
+    failure: Failure, error: type[Exception]
+) -> None:
+    def request() -> None:
+        raise RuntimeError("with sig=SECRET in it")
+
+    with pytest.raises(error) as caught:
+        guarded_call(request, lambda exc: failure, where="s3://b/k", doing="writing")
+    assert type(caught.value) is error
+    assert str(caught.value).startswith(f"s3://b/k: writing failed: {failure.message}")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import pytest
+from singer_sdk import metrics
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 
 from elt.errors import ProtocolError, ServiceError
+from elt.protocol import parse_metric
+from elt.sdk.progress import COMMITTED_TAG
 from tests.fixtures.lake import MemoryStore, MemoryTarget, data_keys, manifests, read_records
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
@@ -315,3 +319,117 @@ def test_every_state_covering_new_files_is_preceded_by_a_manifest_listing_them()
         ("complete", 3),
     ]
     assert manifests(store)[0]["status"] == "complete"
+
+
+class Recorded(MemoryTarget):
+    """A MemoryTarget noting each STATE it emits, in order with the committed-row METRICs."""
+
+    def __init__(self, store: MemoryStore, events: list[tuple[str, Any]], **config: Any) -> None:
+        super().__init__(store, **config)
+        self.events = events
+
+    def _write_state(self, state: Any) -> None:
+        self.events.append(("STATE", state))
+        super()._write_state(state)
+
+
+class CommittedRows(logging.Handler):
+    """Notes each committed-rows METRIC line as ("METRIC", stream, rows)."""
+
+    def __init__(self, events: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        point = parse_metric(record.getMessage())
+        if point is not None and COMMITTED_TAG in record.getMessage():
+            self.events.append(("METRIC", point.stream, point.value))
+
+
+def run_recorded(messages: list[dict[str, Any]], **config: Any) -> tuple[Any, list[Any]]:
+    from tests.fixtures.lake import run_in_process
+
+    events: list[tuple[str, Any]] = []
+    handler = CommittedRows(events)
+    metrics_logger = logging.getLogger(metrics.METRICS_LOGGER_NAME)
+    metrics_logger.addHandler(handler)
+    level = metrics_logger.level
+    metrics_logger.setLevel(logging.INFO)
+    try:
+        done = run_in_process(Recorded(MemoryStore(), events, **config), messages)
+    finally:
+        metrics_logger.removeHandler(handler)
+        metrics_logger.setLevel(level)
+    return done, events
+
+
+def committed(events: list[tuple[str, Any]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for kind, *rest in events:
+        if kind == "METRIC":
+            totals[rest[0]] = totals.get(rest[0], 0) + rest[1]
+    return totals
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_committed_rows_are_logged_per_file_before_the_state_that_covers_them(fmt: str) -> None:
+    messages = [schema("a"), schema("b")]
+    for i in range(7):
+        messages += [record(i, "a"), record(i, "b"), state(i)] if i % 2 else [record(i, "a")]
+    done, events = run_recorded(messages, format=fmt, max_rows=3)
+    assert done.error is None
+    assert committed(events) == {"a": 7, "b": 3}
+    # a STATE only after the METRICs of every file holding records sent before it
+    assert events == [
+        ("METRIC", "a", 3), ("METRIC", "a", 3), ("METRIC", "b", 3),
+        ("STATE", {"at": 3}), ("STATE", {"at": 5}),
+        ("METRIC", "a", 1),  # record 6, sent after the last STATE
+    ]  # fmt: skip
+
+
+def test_no_rows_are_logged_for_a_file_that_was_aborted() -> None:
+    messages = [schema(), record(1), record(2), state(2), record(3), {**record(4), "record": {}}]
+    done, events = run_recorded(messages, max_rows=2)
+    assert isinstance(done.error, MissingKeyPropertiesError)
+    assert events == [("METRIC", "s", 2), ("STATE", {"at": 2})]
+
+
+def activate(version: int, stream: str = "s") -> dict[str, Any]:
+    return {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
+
+
+def test_an_activate_version_before_its_schema_is_recorded_once_the_schema_arrives() -> None:
+    store = MemoryStore()
+    messages = [activate(6), activate(7), schema(), record(1), state(1)]
+    done = run(store, messages)
+    assert done.error is None
+    assert done.states == [{"at": 1}]
+    (manifest,) = manifests(store)
+    assert manifest["streams"]["s"]["activate_version"] == 7
+    assert manifest["streams"]["s"]["rows"] == 1
+
+
+def test_an_activate_version_for_a_stream_that_never_gets_a_schema_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryStore()
+    with caplog.at_level(logging.WARNING):
+        done = run(store, [activate(7, "ghost"), schema(), record(1), state(1)])
+    assert done.error is None
+    assert done.states == [{"at": 1}]
+    (manifest,) = manifests(store)
+    assert set(manifest["streams"]) == {"s"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'ghost'" in warnings[0]
+    assert "ACTIVATE_VERSION" in warnings[0]
+
+
+def test_a_stream_named_manifests_gets_a_folder_of_its_own_readers_do_not_skip() -> None:
+    store = MemoryStore()
+    done = run(store, [schema("_manifests"), record(1, "_manifests"), state(1)])
+    assert done.error is None
+    (key,) = data_keys(store)
+    assert key.startswith("%5Fmanifests/dt=")
+    (manifest,) = manifests(store)
+    assert [f["key"] for f in manifest["files"]] == [key]

@@ -20,6 +20,7 @@ from azure.storage.blob import BlobBlock, ContainerClient
 
 from elt.sdk.lake.objectstore import (
     PartBuffer,
+    described_key,
     guarded_call,
     listing_prefix,
     object_key,
@@ -59,10 +60,10 @@ class AzureStore:
         self._base = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
     def describe(self, key: str) -> str:
-        return f"{self._base}/{object_key(self.prefix, key)}"
+        return f"{self._base}/{described_key(self.prefix, key)}"
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
-        """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
+        """Run one client request; a failure becomes the error `explain` sorts it into."""
         return guarded_call(request, explain, where=where, doing=doing, secrets=self.secrets)
 
     def check(self) -> None:

@@ -27,7 +27,13 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from google.resumable_media import RetryStrategy
 from google.resumable_media.requests import ResumableUpload
 
-from elt.sdk.lake.objectstore import guarded_call, listing_prefix, object_key, relative_key
+from elt.sdk.lake.objectstore import (
+    described_key,
+    guarded_call,
+    listing_prefix,
+    object_key,
+    relative_key,
+)
 from target_gcs.failures import explain
 
 __all__ = ["CHUNK_MULTIPLE", "DEFAULT_CHUNK_SIZE", "GcsStore", "GcsUpload"]
@@ -71,10 +77,10 @@ class GcsStore:
         self.chunk_size = chunk_size
 
     def describe(self, key: str) -> str:
-        return f"gs://{self.bucket.name}/{object_key(self.prefix, key)}"
+        return f"gs://{self.bucket.name}/{described_key(self.prefix, key)}"
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
-        """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
+        """Run one client request; a failure becomes the error `explain` sorts it into."""
         return guarded_call(request, explain, where=where, doing=doing)
 
     def check(self) -> None:

@@ -69,17 +69,16 @@ class BatchFile:
         unknown = [name for name in header if name not in by_property]
         if unknown:
             raise ProtocolError(
-                f"the header names {unknown[0]!r}, which is not a property of stream "
-                f"{stream.name!r}'s SCHEMA",
-                where=f"{path} line 1",
+                "the header names a property the stream's SCHEMA does not declare",
+                where=f"{path} line 1, stream {stream.name!r}, property {unknown[0]!r}",
                 hint="the SCHEMA message before a BATCH must declare every column of its files",
             )
         columns = [by_property[name] for name in header]
         missing = [f.name for f in stream.fields if f.key and f.column not in columns]
         if missing:
             raise ProtocolError(
-                f"the header lacks key property {missing[0]!r} of stream {stream.name!r}",
-                where=f"{path} line 1",
+                "the header lacks this key property",
+                where=f"{path} line 1, stream {stream.name!r}, property {missing[0]!r}",
                 hint="every row must have a value for each key property",
             )
         return cls(path, compression, columns, header)

@@ -7,19 +7,23 @@ the current COPY, so the message points at the Singer line the tap wrote, and at
 property rather than the (possibly shortened) column.
 
 Exit codes follow :mod:`elt.errors`: a value that does not fit its column is a data error
-(65), an unreachable, full or overloaded server a temporary one (75), a missing privilege a
-configuration problem on the server side (75 as well: a retry after the grant works), and
-anything else a bug in this target (70).
+(65); otherwise :func:`elt.sdk.postgres.error_class`, shared with tap-postgres, decides: a
+missing privilege, refused credentials or a database that is gone are configuration
+(:class:`~elt.errors.AccessError`, 78: a person must grant or fix something, so ``elt run
+--retries`` does not retry it); an unreachable, full or overloaded server, a lost
+connection or a deadlock a temporary failure (75, retried); anything else is a statement of
+this target's own that Postgres refused, a bug in this target (70).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Final
 
 import psycopg
 
-from elt.errors import EltError, PluginError, ProtocolError, ServiceError
+from elt.errors import AccessError, EltError, PluginError, ProtocolError, ServiceError
+from elt.sdk.postgres import error_class
 
 __all__ = ["NOTHING_COMMITTED", "batch_file_failure", "copy_failure", "database_failure"]
 
@@ -27,33 +31,33 @@ NOTHING_COMMITTED: Final = (
     "nothing after the last emitted STATE was committed, so a rerun resumes from it"
 )
 _DATA_CLASSES: Final = ("22", "23")
-_SERVICE_CLASSES: Final = ("08", "40", "53", "57", "58")
-_SERVICE_STATES: Final = frozenset({"55P03", "55006"})
-_PRIVILEGE: Final = "42501"
 _UNIQUE: Final = "23505"
 
 
 def database_failure(exc: psycopg.Error, doing: str) -> EltError:
-    """The elt error for a failed statement that is not about one row."""
+    """The elt error for a failed statement that is not about one row.
+
+    A value that does not fit is data; otherwise :func:`elt.sdk.postgres.error_class`, the
+    rule both Postgres plugins follow, tells configuration from a temporary failure, and
+    anything else is a statement of this target's own that Postgres refused: a bug.
+    """
     state = exc.sqlstate or ""
     reason = _reason(exc)
-    if state == _PRIVILEGE:
-        return ServiceError(
+    if state[:2] in _DATA_CLASSES:
+        return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
+    kind = error_class(exc)
+    if issubclass(kind, AccessError):
+        return AccessError(
             f"Postgres refused {doing}: {reason}",
-            hint="grant the target's user the privilege (CREATE on the database or schema, "
-            f"and INSERT/UPDATE/DELETE on its tables); {NOTHING_COMMITTED}",
+            hint="grant the target's user what it needs (CONNECT on the database, CREATE on "
+            "it or on the schema, INSERT/UPDATE/DELETE/TRUNCATE on its tables) or fix its "
+            f"credentials, then rerun; {NOTHING_COMMITTED}",
         )
-    if (
-        (isinstance(exc, psycopg.OperationalError) and not state)
-        or state[:2] in _SERVICE_CLASSES
-        or state in _SERVICE_STATES
-    ):
+    if issubclass(kind, ServiceError):
         return ServiceError(
             f"Postgres failed while {doing}: {reason}",
             hint=f"{NOTHING_COMMITTED}; rerun once the server is reachable and healthy",
         )
-    if state[:2] in _DATA_CLASSES:
-        return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
     return PluginError(
         f"unexpected Postgres error while {doing}: {reason}",
         hint=f"{NOTHING_COMMITTED}; please report this with the log",
@@ -69,12 +73,14 @@ def copy_failure(
     properties: Sequence[str],
     lines: Sequence[int],
     source: str,
+    metadata: Collection[str] = (),
 ) -> EltError:
     """The elt error for a COPY that Postgres rejected, pointing at the record that broke it.
 
     ``relation`` is the table name as Postgres prints it in the error context, ``columns``
     and ``properties`` map the COPY's columns back to property names, and ``lines`` holds the
-    input line of each row of that COPY.
+    input line of each row of that COPY. ``metadata`` names the columns no SCHEMA declared
+    (record metadata): a bad value there is the record's, not its SCHEMA's.
     """
     state = exc.sqlstate or ""
     if state[:2] not in _DATA_CLASSES:
@@ -85,9 +91,17 @@ def copy_failure(
         where = f"{source} line {lines[row - 1]}, {where}"
     elif row is not None:
         where = f"{where}, row {row} of the batch"
+    hint = _data_hint(state)
     if column is not None:
-        where += f", property {properties[columns.index(column)]!r}"
-    return ProtocolError(_reason(exc), where=where, hint=_data_hint(state))
+        prop = properties[columns.index(column)]
+        where += f", property {prop!r}"
+        if column in metadata:
+            hint = (
+                f"{prop} is record metadata (add_record_metadata), which the SCHEMA does not "
+                f"declare: the tap sent a value that does not fit it; fix the tap, or turn "
+                f"add_record_metadata off; {NOTHING_COMMITTED}"
+            )
+    return ProtocolError(_reason(exc), where=where, hint=hint)
 
 
 def batch_file_failure(

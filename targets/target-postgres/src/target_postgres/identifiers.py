@@ -41,16 +41,20 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def pg_name(name: str, kind: str) -> str:
+def pg_name(name: str, kind: str, where: str | None = None) -> str:
     """The identifier Postgres will store for ``name`` (a ``kind`` such as ``column``).
 
     Names up to 63 bytes are returned unchanged. Longer ones become a prefix plus a hash
-    of the whole name; the mapping is logged once so a user can find the column.
+    of the whole name; the mapping is logged once so a user can find the column. An empty
+    name, or one with a NUL character, cannot be stored: a :class:`ProtocolError` located
+    by ``where`` (which names it, so the message does not).
     """
-    if "\x00" in name:
+    if not name or "\x00" in name:
+        problem = "is empty" if not name else "contains a NUL character"
         raise ProtocolError(
-            f"{kind} name {name!r} contains a NUL character, which Postgres cannot store",
-            hint="rename it in the tap (a stream map or the catalog)",
+            f"the {kind} name {problem}, which Postgres cannot store",
+            where=where or f"{kind} {name!r}",
+            hint="rename it in the tap (its catalog, a stream map or its source)",
         )
     encoded = name.encode("utf-8")
     if len(encoded) <= MAX_IDENTIFIER_BYTES:
@@ -84,8 +88,13 @@ class TableName:
         return f"{self.schema}.{self.table}"
 
 
-def table_for_stream(stream: str, default_schema: str | None) -> TableName:
-    """The table a stream loads into; see the module docstring for the naming rule."""
+def table_for_stream(
+    stream: str, default_schema: str | None, where: str | None = None
+) -> TableName:
+    """The table a stream loads into; see the module docstring for the naming rule.
+
+    ``where`` locates the stream in errors (a name Postgres cannot store).
+    """
     parts = stream.split("-")
     if len(parts) > 1 and all(parts[-2:]):
         schema, table = parts[-2], parts[-1]
@@ -93,6 +102,4 @@ def table_for_stream(stream: str, default_schema: str | None) -> TableName:
         schema, table = DEFAULT_SCHEMA, stream
     if default_schema:
         schema = default_schema
-    if not table:
-        raise ProtocolError(f"stream name {stream!r} gives an empty table name")
-    return TableName(pg_name(schema, "schema"), pg_name(table, "table"))
+    return TableName(pg_name(schema, "schema", where), pg_name(table, "table", where))

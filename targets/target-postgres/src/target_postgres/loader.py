@@ -2,12 +2,16 @@
 
 Design, and why:
 
-- **One connection, one transaction per batch.** Everything since the last commit — rows of
-  every stream, the DDL their SCHEMA messages needed, ACTIVATE_VERSION deletes — commits
-  together, and only then is the latest STATE received written to stdout. A failure rolls
-  all of it back and no STATE is written, so a bookmark never covers uncommitted rows. A
-  batch ends after ``batch_size_rows`` rows, at the end of the input, or at a STATE when
-  the batch is older than ``max_batch_age_seconds``.
+- **One connection, one transaction per batch, commits only at a STATE.** Everything since
+  the last commit — rows of every stream, the DDL their SCHEMA messages needed,
+  ACTIVATE_VERSION deletes — commits together, right where a STATE arrived, and that STATE
+  is written to stdout at once. So whatever is committed is covered by a written STATE: a
+  failure rolls back exactly what came after the last one, and a rerun from it neither
+  loses nor duplicates a row. A batch ends at a STATE once it holds ``batch_size_rows``
+  rows or is older than ``max_batch_age_seconds``, and at the end of the input. Past
+  ``batch_size_rows`` rows without a STATE the open COPY is ended and staged rows merged
+  (a *checkpoint*, inside the transaction), so memory stays bounded however long a tap
+  goes without a STATE.
 - **COPY stays open while records arrive.** Each record becomes one CSV line
   (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`); every :data:`CHUNK_ROWS`
   lines go to the open COPY as one block. Postgres parses and checks them on its own core
@@ -28,6 +32,7 @@ Design, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from array import array
@@ -41,25 +46,27 @@ from typing import Any, Final
 
 import orjson
 import psycopg
-from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+from singer_sdk.exceptions import RecordsWithoutSchemaException
 
 from elt.errors import EltError, ProtocolError
-from elt.protocol import json_default
-from elt.sdk import OrjsonReader
+from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
-from target_postgres.copydata import COPY_OPTIONS, csv_line, csv_safe, is_flat, line_from_json
+from target_postgres.careful import CarefulEncoder
+from target_postgres.copydata import COPY_OPTIONS, csv_safe
 from target_postgres.csvbatch import BatchFile, copy_file
-from target_postgres.failures import NOTHING_COMMITTED, copy_failure, database_failure
+from target_postgres.failures import copy_failure, database_failure
 from target_postgres.identifiers import TableName, quote, table_for_stream
 from target_postgres.merge import (
     SEQUENCE,
     activate_version,
     append_staged,
     create_staging,
+    decode_staged,
     merge_staged,
     staging_defaults,
 )
 from target_postgres.rows import (
+    BadEncoding,
     Clock,
     Convert,
     Field,
@@ -69,13 +76,12 @@ from target_postgres.rows import (
     Source,
     Sparse,
     compile_row,
-    contains_nul,
     sequence_from,
-    strip_nul,
 )
 from target_postgres.settings import LoadMethod, Settings
-from target_postgres.stream import TABLE_VERSION, Mode, Stream, conversion, layout
+from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
 from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
+from target_postgres.validation import RecordValidator
 
 __all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
 
@@ -85,10 +91,6 @@ CHUNK_ROWS: Final = 256
 SWITCH_ROWS: Final = 5_000
 _SAVEPOINT: Final = "elt_copy"
 _dumps: Final = orjson.dumps
-_NUL_HINT: Final = (
-    "set sanitize_null_text_characters: true to drop NUL characters, or remove them in the "
-    f"tap; {NOTHING_COMMITTED}"
-)
 
 
 class Loader:
@@ -125,13 +127,29 @@ class Loader:
         self._copy_lines = array("q")
         self._retained: list[bytes] | None = None
         # the open batch
-        self._uncommitted = 0
+        self._uncommitted = 0  # rows sent since the last commit
+        self._since_checkpoint = 0  # rows sent since the last checkpoint
+        self._committing: dict[str, int] = {}  # rows sent since the last commit, by stream
+        self._changed = False  # deletes or a TRUNCATE since the last commit
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
         self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
+        # records the fast path flags (see target_postgres.careful)
+        self._careful = CarefulEncoder(
+            sanitize=settings.sanitize_null_text_characters,
+            where=self.where,
+            upgrade=self._add_version_columns,
+        )
+        # validate_records: the validator of each stream, and the record method that uses it
+        self._validators: dict[str, RecordValidator] = {}
+        self._record = self.record
+        if settings.validate_records:
+            self.record = self._validated_record  # type: ignore[method-assign]
+        # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
+        self._deferred: dict[str, Mapping[str, Any]] = {}
         # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
         self._version_defaults: dict[str, int] = {}
 
@@ -148,6 +166,23 @@ class Loader:
             if existing is not None:
                 self._settle(existing)
             self._streams[name] = self._setup(name, message, existing)
+            if self._settings.validate_records:
+                self._validators[name] = RecordValidator(message["schema"], self.where(stream=name))
+        deferred = self._deferred.pop(name, None)
+        if deferred is not None:
+            self.activate_version(deferred)
+
+    def _validated_record(self, message: dict[str, Any]) -> None:
+        """:meth:`record` after checking the record against its SCHEMA (validate_records)."""
+        name = message["stream"]
+        validator = self._validators.get(name)
+        if validator is not None:
+            try:
+                validator.check(message["record"], lambda p: self.where(stream=name, prop=p))
+            except BaseException:
+                self._abort()
+                raise
+        self._record(message)
 
     def record(self, message: dict[str, Any]) -> None:
         """Turn one record into a COPY line and queue it; the hot path, so it is terse."""
@@ -159,14 +194,21 @@ class Loader:
                 # no default=: Decimals (rare, from the reader's exact-number path) and huge
                 # integers fail here and take the slow path, which knows them
                 data = _dumps(stream.row(message))
-            except (Sparse, KeyMissing, NulCharacter, NeedsVersion, orjson.JSONEncodeError):
-                stream, data = self._encode_slowly(stream, message)
+            except (
+                Sparse,
+                KeyMissing,
+                NulCharacter,
+                NeedsVersion,
+                BadEncoding,
+                orjson.JSONEncodeError,
+            ):
+                stream, data = self._careful.encode(stream, message)
             else:
                 # A brace or a bracket past the first byte (a nested value, maybe) or a
                 # JSON escape CSV does not read needs a closer look; 1-byte searches are
                 # memchr-fast, and most rows have no backslash at all.
                 if 123 in data or data.rfind(91) or (92 in data and not csv_safe(data)):
-                    stream, data = self._encode_slowly(stream, message, data)
+                    stream, data = self._careful.encode(stream, message, data)
                 else:
                     data = data[1:-1]
             parts = stream.parts
@@ -179,17 +221,26 @@ class Loader:
             raise
 
     def state(self, value: Mapping[str, Any]) -> None:
-        """Remember a STATE; it is written once everything before it is committed."""
+        """Commit what came before the STATE and write it, if the batch is full or old enough
+        (or holds nothing to wait for); else remember it for the next commit."""
         self._state = value
-        waiting = self._uncommitted or any(s.parts for s in self._streams.values())
-        if not waiting or (
-            time.monotonic() - self._last_commit >= self._settings.max_batch_age_seconds
+        rows = self._uncommitted + sum(len(s.parts) for s in self._streams.values())
+        settings = self._settings
+        if (
+            not (rows or self._changed)
+            or rows >= settings.batch_size_rows
+            or time.monotonic() - self._last_commit >= settings.max_batch_age_seconds
         ):
             with self._aborting_on_error():
                 self._flush()
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Retire the stream's rows that did not come with this version (full-table replace)."""
+        """Retire the stream's rows that did not come with this version (full-table replace).
+
+        One that arrives before the stream's SCHEMA (some taps send it first) is applied
+        when the SCHEMA arrives, if the stream's table exists; if none does, there is
+        nothing to retire and it is ignored with a warning.
+        """
         name = message["stream"]
         if not self._settings.activate_version:
             self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
@@ -197,15 +248,14 @@ class Loader:
         with self._aborting_on_error():
             stream = self._streams.get(name)
             if stream is None:
-                raise ProtocolError(
-                    f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
-                    where=self._where(),
-                )
+                self._defer(message)
+                return
             self._close_copy()
             self._settle(stream)
             if not stream.versioned:
                 stream = self._add_version_columns(stream)
             hard = self._settings.hard_delete
+            self._changed = True
             try:
                 retired = activate_version(
                     self._cur, stream.table, message["version"], hard_delete=hard
@@ -220,6 +270,33 @@ class Loader:
                 "deleted" if hard else "marked deleted",
             )
 
+    def _defer(self, activation: Mapping[str, Any]) -> None:
+        """Keep an ACTIVATE_VERSION that came before its stream's SCHEMA, if it can matter."""
+        name = activation["stream"]
+        where = self.where(stream=name)
+        table = table_for_stream(name, self._settings.default_target_schema, where)
+        try:
+            exists = describe(self._cur, table, where=where) is not None
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"looking up table {table}") from None
+        if exists:
+            self._deferred[name] = activation
+            logger.info(
+                "Stream %r: ACTIVATE_VERSION %s arrived before its SCHEMA; it is applied to "
+                "%s when the SCHEMA arrives",
+                name,
+                activation["version"],
+                table,
+            )
+        else:
+            self._warn_once(
+                name,
+                "early-activate",
+                f"ACTIVATE_VERSION {activation['version']} arrived before the stream's SCHEMA "
+                f"and table {table} does not exist, so there are no older rows to retire: "
+                "ignored",
+            )
+
     def csv_batch(self, message: Mapping[str, Any]) -> None:
         """COPY the files of a csv BATCH message into the stream's table, in manifest order."""
         name = message["stream"]
@@ -227,8 +304,8 @@ class Loader:
             stream = self._streams.get(name)
             if stream is None:
                 raise ProtocolError(
-                    f"BATCH for stream {name!r} arrived before its SCHEMA message",
-                    where=self._where(),
+                    "a BATCH arrived before the stream's SCHEMA message",
+                    where=self.where(stream=name),
                     hint="the tap must send a stream's SCHEMA before its records",
                 )
             compression = batch_compression(message)
@@ -242,8 +319,8 @@ class Loader:
                 self._close_copy()
             for path in paths:
                 self._copy_file(self._streams[name], path, compression, version)
-                if self._uncommitted >= self._settings.batch_size_rows:
-                    self._flush()
+                if self._since_checkpoint >= self._settings.batch_size_rows:
+                    self._checkpoint()
 
     def file_loaded(self, path: Path) -> None:
         """Note that the rows of a BATCH file are in the open batch (see delete_batch_files)."""
@@ -261,6 +338,13 @@ class Loader:
             self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
+        for name, activation in self._deferred.items():
+            logger.warning(
+                "Stream %r: ACTIVATE_VERSION %s arrived before the stream's SCHEMA and no "
+                "SCHEMA followed: it was not applied, the stream's table is as it was",
+                name,
+                activation["version"],
+            )
         self._conn.close()
 
     def abort(self) -> None:
@@ -275,19 +359,39 @@ class Loader:
             self._send(stream)
         elif self._active is None or len(stream.parts) >= self._switch_rows:
             self._switch_copy(stream)
-        if self._uncommitted >= self._settings.batch_size_rows:
-            self._flush()
+        if self._since_checkpoint >= self._settings.batch_size_rows:
+            self._checkpoint()
 
-    def _flush(self) -> None:
-        """Send every queued line, merge the staged ones, commit, then write the STATE."""
+    def _checkpoint(self) -> None:
+        """End the open COPY and merge staged rows, without committing: bounds memory (the
+        blocks a DIRECT COPY keeps for a replay) when a tap sends no STATE for long."""
         self._close_copy()
         for stream in self._streams.values():
             self._settle(stream)
+        self._since_checkpoint = 0
+
+    def _flush(self) -> None:
+        """Send every queued line, merge the staged ones, commit, report the committed rows
+        (:func:`elt.sdk.log_committed`), then write the STATE."""
+        self._checkpoint()
         try:
             self._conn.commit()
         except psycopg.Error as exc:
             raise database_failure(exc, "committing the batch") from None
         self._uncommitted = 0
+        self._changed = False
+        rows_by_stream, self._committing = self._committing, {}
+        for name, rows in rows_by_stream.items():
+            log_committed(name, rows)
+        sanitized, self._careful.sanitized = self._careful.sanitized, {}
+        for name, records in sanitized.items():
+            logger.warning(
+                "Stream %r: NUL (\\u0000) characters, which Postgres cannot store, were removed "
+                "from %d records of this commit (sanitize_null_text_characters; set it to "
+                "false to refuse such records instead)",
+                name,
+                records,
+            )
         self._last_commit = time.monotonic()
         self._clock.iso = _now_iso()
         committed, self._batch_files = self._batch_files, []
@@ -297,6 +401,12 @@ class Loader:
         if state is not None and state != self._last_emitted:
             self._emit_state(state)
             self._last_emitted = state
+
+    def _count(self, stream: Stream, rows: int) -> None:
+        """Note ``rows`` of ``stream`` sent into the open transaction."""
+        self._uncommitted += rows
+        self._since_checkpoint += rows
+        self._committing[stream.name] = self._committing.get(stream.name, 0) + rows
 
     def _settle(self, stream: Stream) -> None:
         """Bring all of a stream's rows of this batch into its table (no COPY may be open)."""
@@ -330,7 +440,7 @@ class Loader:
         except psycopg.Error as exc:
             raise database_failure(exc, f"sending rows of stream {stream.name!r}") from None
         self._copy_lines.extend(lines)
-        self._uncommitted += len(lines)
+        self._count(stream, len(lines))
 
     def _open_copy(self, stream: Stream) -> None:
         self._truncate_first(stream)
@@ -411,6 +521,7 @@ class Loader:
         """Empty the table the first time an ``overwrite`` stream loads in this run."""
         if stream.truncate_first:
             stream.truncate_first = False
+            self._changed = True
             self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
 
     # --- csv BATCH files -----------------------------------------------------------------
@@ -420,13 +531,28 @@ class Loader:
     ) -> None:
         """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
         file = BatchFile.open(stream, path, compression)
-        extra = {f.column for f in stream.fields if f.source is not Source.RECORD}
-        if extra == {TABLE_VERSION} and version is not None and stream.mode is not Mode.STAGED:
-            self._version_default(stream, version)
+        # columns a file cannot carry that must not be NULL (a COPY leaves them NULL)
+        extra = {
+            f.column
+            for f in stream.fields
+            if f.source is not Source.RECORD
+            and not (f.source is Source.CONSTANT and f.value is None)
+        }
+        if (
+            extra == {TABLE_VERSION}
+            and version is not None
+            and stream.mode is not Mode.STAGED
+            and self._version_default(stream, version)
+        ):
             extra = set()
         self._truncate_first(stream)
-        if extra or stream.mode is Mode.STAGED:
-            rows = self._stage_file(stream, file, version)
+        decoded = {
+            f.column: f.convert
+            for f in stream.fields
+            if f.convert in DECODED and f.column in file.columns
+        }
+        if extra or decoded or stream.mode is Mode.STAGED:
+            rows = self._stage_file(stream, file, version, decoded)
         elif stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
             try:
@@ -442,7 +568,7 @@ class Loader:
                     path,
                 )
                 stream.mode = Mode.STAGED
-                rows = self._stage_file(stream, file, version)
+                rows = self._stage_file(stream, file, version, decoded)
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
             else:
@@ -452,36 +578,52 @@ class Loader:
                 rows = copy_file(self._cur, stream.table.sql(), file)
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
-        self._uncommitted += rows
+        self._count(stream, rows)
         self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
         self.file_loaded(path)
 
-    def _version_default(self, stream: Stream, version: int) -> None:
+    def _version_default(self, stream: Stream, version: int) -> bool:
         """Give the table's version column the BATCH's version as its DEFAULT, so a csv file
-        (which cannot carry it) COPYs straight into the table instead of through staging.
+        (which cannot carry it) COPYs straight into the table instead of through staging;
+        False when that cannot be done now.
 
-        The open batch is committed first and the change committed at once: ``ALTER TABLE``
-        locks out readers, but only for that moment, not for a whole batch. The default is
-        dropped at the end of the run; a killed run leaves it, which only matters to other
-        writers that omit the column (elt's loads always name it).
+        The change is committed at once: ``ALTER TABLE`` locks out readers, but only for
+        that moment, not for a whole batch. So it is made only while the open transaction
+        holds no data (commits happen only at a STATE, see the module docstring); a tap
+        sends a snapshot's files with one version, so that is at its first file. The
+        default is dropped at the end of the run; a killed run leaves it, which only
+        matters to other writers that omit the column (elt's loads always name it).
         """
         table = stream.table.sql()
         if self._version_defaults.get(table) == version:
-            return
-        self._flush()
+            return True
+        if self._changed or self._uncommitted or any(s.parts for s in self._streams.values()):
+            return False
         self._execute(
             f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} SET DEFAULT {int(version)}",
             f"setting the {TABLE_VERSION} default of {table}",
         )
-        self._conn.commit()
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"setting the {TABLE_VERSION} default of {table}") from None
         self._version_defaults[table] = version
+        return True
 
-    def _stage_file(self, stream: Stream, file: BatchFile, version: int | None) -> int:
+    def _stage_file(
+        self,
+        stream: Stream,
+        file: BatchFile,
+        version: int | None,
+        decoded: Mapping[str, Convert],
+    ) -> int:
         """COPY a file into the stream's staging table; return the number of rows.
 
         Columns the file cannot carry (record metadata, the table version) are filled by
-        defaults of the staging table. Unless the stream is STAGED (which merges at commit),
-        the rows move into the table at once, so rows sent after them cannot overtake them.
+        defaults of the staging table; ``decoded`` columns hold base16/base64 text, decoded
+        on the way (:func:`~target_postgres.merge.decode_staged`). Unless the stream is
+        STAGED (which merges at commit), the rows move into the table at once, so rows sent
+        after them cannot overtake them.
         """
         staging = self._staging(stream)
         defaults = staging_defaults(
@@ -493,9 +635,19 @@ class Loader:
         if defaults.sequenced:  # _sdc_sequence continues the loader's numbers
             self._execute(f"SELECT setval('{SEQUENCE}', {next(self._sequence)}, false)", doing)
         try:
-            rows = copy_file(self._cur, staging, file)
+            if decoded:
+                rows = decode_staged(
+                    self._cur,
+                    staging,
+                    file.columns,
+                    decoded,
+                    lambda raw: copy_file(self._cur, raw, file),
+                )
+            else:
+                rows = copy_file(self._cur, staging, file)
         except psycopg.Error as exc:
-            raise file.failure(exc, stream.name, _bare(stream)) from None
+            relation = "elt_encoded" if decoded else _bare(stream)
+            raise file.failure(exc, stream.name, relation) from None
         if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
             deque(islice(self._sequence, rows), maxlen=0)
         stream.staged_rows += rows
@@ -514,17 +666,17 @@ class Loader:
     ) -> Stream:
         """Make the stream's table fit its SCHEMA and compile its row function."""
         settings = self._settings
-        table = table_for_stream(name, settings.default_target_schema)
+        table = table_for_stream(name, settings.default_target_schema, self.where(stream=name))
         owner = self._tables.setdefault(table, name)
         if owner != name:
             raise ProtocolError(
-                f"streams {owner!r} and {name!r} would both load into table {table}",
-                where=self._where(),
+                f"stream {owner!r} already loads into table {table}",
+                where=self.where(stream=name),
                 hint="rename one of them (a stream map), or set default_target_schema",
             )
         try:
             ensure_schema(self._cur, table.schema)
-            info = describe(self._cur, table)
+            info = describe(self._cur, table, where=self.where(stream=name))
             versioned = (
                 versioned
                 or settings.add_record_metadata
@@ -534,11 +686,12 @@ class Loader:
                 )
             )
             plan = layout(
-                name,
                 message,
                 metadata=settings.add_record_metadata,
                 versioned=versioned,
                 sync_started_ms=self._sync_started_ms,
+                where=lambda prop: self.where(stream=name, prop=prop),
+                encodings=settings.interpret_content_encoding,
             )
             appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
             if info is None:
@@ -592,9 +745,9 @@ class Loader:
             return Mode.APPEND
         if info.primary_key and set(info.primary_key) != set(keys):
             raise ProtocolError(
-                f"table {table} has primary key ({', '.join(info.primary_key)}) but stream "
-                f"{name!r} has key properties ({', '.join(keys)})",
-                where=self._where(),
+                f"table {table} has primary key ({', '.join(info.primary_key)}) but the "
+                f"stream's key properties are ({', '.join(keys)})",
+                where=self.where(stream=name),
                 hint="upserts need the table's key and the stream's to match: change the "
                 "table's primary key, or the tap's key_properties",
             )
@@ -614,74 +767,6 @@ class Loader:
         self._streams[stream.name] = upgraded
         return upgraded
 
-    # --- records that need a second look -------------------------------------------------
-
-    def _encode_slowly(
-        self, stream: Stream, message: dict[str, Any], data: bytes | None = None
-    ) -> tuple[Stream, bytes]:
-        """The careful path for a record the fast one flagged; returns (stream, CSV line).
-
-        ``data`` is the record's orjson encoding when that worked but may hold a nested
-        value or an escape CSV does not read.
-        """
-        row = None
-        if data is None:
-            stream, row = self._checked_row(stream, message)
-            try:
-                data = _dumps(row, default=json_default)
-            except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate
-                data = None
-        try:
-            if data is not None and is_flat(data):
-                if 92 not in data or csv_safe(data):
-                    return stream, data[1:-1]
-                return stream, line_from_json(data)
-            if row is None:
-                stream, row = self._checked_row(stream, message)
-            return stream, csv_line(row)
-        except NulCharacter:
-            return self._encode_slowly(stream, self._without_nul(stream, message))
-        except UnicodeEncodeError:
-            bad = next((k for k, v in message["record"].items() if _not_unicode(v)), None)
-            raise ProtocolError(
-                "text value holds an unpaired surrogate (\\ud800-\\udfff), which is not "
-                "valid Unicode",
-                where=self._where(stream=stream.name, prop=bad),
-                hint=f"fix the tap's encoding; {NOTHING_COMMITTED}",
-            ) from None
-
-    def _checked_row(
-        self, stream: Stream, message: dict[str, Any]
-    ) -> tuple[Stream, tuple[Any, ...]]:
-        """The record's row, after handling what the row function signals (once each)."""
-        while True:
-            try:
-                return stream, stream.row(message)
-            except Sparse:
-                stream.row = stream.lenient_row
-            except KeyMissing as missing:
-                key = stream.fields[missing.index].name
-                raise MissingKeyPropertiesError(
-                    f"the record has no value for its key property {key!r}"
-                ) from None
-            except NeedsVersion:
-                stream = self._add_version_columns(stream)
-            except NulCharacter:
-                message = self._without_nul(stream, message)
-
-    def _without_nul(self, stream: Stream, message: dict[str, Any]) -> dict[str, Any]:
-        """The message with NUL characters removed, if the settings allow; else an error."""
-        if not self._settings.sanitize_null_text_characters:
-            culprit = next((k for k, v in message["record"].items() if contains_nul(v)), None)
-            raise ProtocolError(
-                "value holds a NUL (\\u0000) character, which Postgres cannot store",
-                where=self._where(stream=stream.name, prop=culprit),
-                hint=_NUL_HINT,
-            )
-        self._warn_once(stream.name, "nul", "NUL characters removed from values")
-        cleaned: dict[str, Any] = strip_nul(message)
-        return cleaned
-
     # --- errors --------------------------------------------------------------------------
 
     def _copy_error(
@@ -695,16 +780,20 @@ class Loader:
             properties=[f.name or f.column for f in stream.fields],
             lines=lines,
             source=self._reader.messages.name,
+            metadata={f.column for f in stream.fields if not f.declared},
         )
 
     def _no_schema(self, message: Mapping[str, Any]) -> Exception:
         self._abort()
+        # the reader's note names the line and the stream (see elt.sdk.io)
         return RecordsWithoutSchemaException(
-            f"a RECORD for stream {message['stream']!r} arrived before its SCHEMA message "
-            "(the tap must send a stream's SCHEMA before its records)"
+            "a RECORD arrived before its stream's SCHEMA message (the tap must send a "
+            "stream's SCHEMA before its records)"
         )
 
-    def _where(self, *, stream: str | None = None, prop: str | None = None) -> str:
+    def where(self, *, stream: str | None = None, prop: str | None = None) -> str:
+        """Where the message being handled is, for errors: its input line, and the stream
+        and property the error is about (so the message itself names neither)."""
         messages = self._reader.messages
         where = f"{messages.name} line {messages.line_number}"
         if stream is not None:
@@ -771,10 +860,12 @@ def _copy_sql(target: str, columns: tuple[str, ...]) -> str:
 def _converted(field: Field, type_name: str | None) -> Field:
     if field.source not in (Source.RECORD, Source.MESSAGE):
         return field
+    if field.convert in DECODED and type_name == "bytea":
+        return field  # an existing text column keeps the encoded text (below)
     convert = conversion(type_name)
-    if convert is Convert.NONE:
+    if convert is field.convert:
         return field
-    return Field(field.column, field.name, field.source, convert, field.key, field.value)
+    return dataclasses.replace(field, convert=convert)
 
 
 def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -787,16 +878,6 @@ def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 def _bare(stream: Stream) -> str:
     """The staging table's name as Postgres prints it in error contexts."""
     return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
-
-
-def _not_unicode(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _now_iso() -> str:

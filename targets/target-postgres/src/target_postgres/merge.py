@@ -18,7 +18,7 @@ unchanged data writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from target_postgres.identifiers import TableName, quote
-from target_postgres.rows import Source
+from target_postgres.rows import Convert, Source
 from target_postgres.stream import DELETED_AT, TABLE_VERSION, Stream
 from target_postgres.types import known_type
 
@@ -37,6 +37,7 @@ __all__ = [
     "activate_version",
     "append_staged",
     "create_staging",
+    "decode_staged",
     "merge_staged",
     "staging_defaults",
 ]
@@ -105,6 +106,46 @@ def staging_defaults(
     if clauses:
         statements.append(f"ALTER TABLE {staging} {', '.join(clauses)}")
     return StagingDefaults(tuple(statements), sequenced)
+
+
+def decode_staged(
+    cur: psycopg.Cursor[Any],
+    staging: str,
+    columns: Sequence[str],
+    decoded: Mapping[str, Convert],
+    copy: Callable[[str], int],
+) -> int:
+    """Stage rows whose ``decoded`` columns hold base16/base64 text (a csv BATCH file with
+    interpret_content_encoding); return how many.
+
+    ``copy(table)`` COPYs them into a temporary table like the staging table but with those
+    columns as text; one ``INSERT … SELECT`` then decodes them into the staging table, in
+    COPY order. Base16 may carry a ``0x``/``\\x`` prefix and an odd number of digits, as on
+    the RECORD path.
+    """
+    raw = "pg_temp.elt_encoded"
+    cur.execute(f"DROP TABLE IF EXISTS {raw}")
+    cur.execute(
+        f"CREATE TEMP TABLE elt_encoded AS SELECT {_list(columns)} FROM {staging} WITH NO DATA"
+    )
+    retyped = ", ".join(f"ALTER COLUMN {quote(c)} TYPE text" for c in decoded)
+    cur.execute(f"ALTER TABLE {raw} {retyped}, ADD COLUMN {quote(SEQUENCE_COLUMN)} "
+                "bigint GENERATED ALWAYS AS IDENTITY")  # fmt: skip
+    rows = copy(raw)
+    values = [_decoded(quote(c), decoded[c]) if c in decoded else quote(c) for c in columns]
+    cur.execute(
+        f"INSERT INTO {staging} ({_list(columns)}) SELECT {', '.join(values)} FROM {raw} "
+        f"ORDER BY {quote(SEQUENCE_COLUMN)}"
+    )
+    cur.execute(f"DROP TABLE {raw}")
+    return rows
+
+
+def _decoded(column: str, convert: Convert) -> str:
+    if convert is Convert.BASE64:
+        return f"decode({column}, 'base64')"  # whitespace and line breaks are skipped
+    digits = f"regexp_replace({column}, '^(0x|0X|\\\\x)', '')"
+    return f"decode(CASE WHEN length({digits}) % 2 = 1 THEN '0' ELSE '' END || {digits}, 'hex')"
 
 
 def merge_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:

@@ -25,11 +25,14 @@ checks them on its own core. Only three things need Python:
 - an ``integer`` value sent as ``1.0`` (valid JSON Schema) becomes ``1``, else Postgres
   would reject it; other non-integers are left for Postgres to reject with a clear error;
 - objects, arrays and scalars bound for ``json``/``jsonb`` become JSON text (orjson);
+- with ``interpret_content_encoding``, base16 and base64 text bound for ``bytea`` becomes
+  bytea's hex input (``\\x…``);
 - key properties must be present and non-null.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +46,7 @@ import orjson
 from elt.protocol import json_default
 
 __all__ = [
+    "BadEncoding",
     "Clock",
     "Convert",
     "Field",
@@ -83,11 +87,17 @@ class Convert(Enum):
     NONE = "none"
     INTEGER = "integer"
     JSON = "json"
+    BASE16 = "base16"  # hex text → bytea (interpret_content_encoding)
+    BASE64 = "base64"  # base64 text → bytea (interpret_content_encoding)
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One COPY column: its Postgres name, where its value comes from, and its conversion."""
+    """One COPY column: its Postgres name, where its value comes from, and its conversion.
+
+    ``declared`` is False for the columns the target adds (record metadata, the table
+    version), which no SCHEMA declared: errors about them must not blame the SCHEMA.
+    """
 
     column: str
     name: str
@@ -95,6 +105,7 @@ class Field:
     convert: Convert = Convert.NONE
     key: bool = False
     value: object = None
+    declared: bool = True
 
 
 class Clock:
@@ -124,6 +135,15 @@ class NeedsVersion(Exception):
 
 class Sparse(Exception):
     """A record lacks a property, so the stream needs its lenient row function."""
+
+
+class BadEncoding(Exception):
+    """A value of a ``bytea`` column is not text of its contentEncoding; ``index`` is the
+    field's position."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +176,8 @@ def compile_row(
     namespace: dict[str, Any] = {
         "integer": integer_value,
         "json": json_text,
+        "base16": base16_bytea,
+        "base64": base64_bytea,
         "KeyMissing": KeyMissing,
         "NeedsVersion": NeedsVersion,
         "Sparse": Sparse,
@@ -204,6 +226,8 @@ def compile_row(
             )
         elif field.convert is Convert.JSON:
             checks.append(f"    if v{i} is not None: v{i} = json(v{i})")
+        elif field.convert in (Convert.BASE16, Convert.BASE64):
+            checks.append(f"    if v{i} is not None: v{i} = {field.convert.value}(v{i}, {i})")
         if field.source is Source.RECORD:
             lenient += [f"    v{i} = {reads}", *checks] if checks else []
             strict += checks
@@ -230,6 +254,27 @@ def integer_value(value: Any) -> Any:
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     return value
+
+
+def base16_bytea(value: Any, index: int) -> str:
+    """Hex text as bytea's COPY input (``\\x…``); Postgres checks the digits as it parses.
+
+    As in MeltanoLabs' target, a ``0x`` or ``\\x`` prefix is dropped and an odd number of
+    digits gets a leading zero.
+    """
+    if value.__class__ is not str:
+        raise BadEncoding(index)
+    digits: str = value[2:] if value[:2] in ("0x", "0X", "\\x") else value
+    return ("\\x0" if len(digits) % 2 else "\\x") + digits
+
+
+def base64_bytea(value: Any, index: int) -> str:
+    """base64 text (line breaks allowed) as bytea's COPY input (``\\x…``)."""
+    try:
+        data = base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
+    except (AttributeError, TypeError, ValueError):  # binascii.Error is a ValueError
+        raise BadEncoding(index) from None
+    return "\\x" + data.hex()
 
 
 def json_text(value: Any) -> str:

@@ -73,6 +73,15 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "process_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        description=(
+            "singer-sdk's name for activate_version: ACTIVATE_VERSION messages are processed "
+            "only when both are true."
+        ),
+    ),
+    th.Property(
         "hard_delete",
         th.BooleanType,
         default=False,
@@ -86,8 +95,9 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_BATCH_SIZE_ROWS,
         description=(
-            "Rows (over all streams) loaded per transaction; each commit is followed by "
-            "the latest STATE it covers."
+            "A STATE commits the open batch once it holds this many rows (over all "
+            "streams); commits happen only at a STATE and at the end of the input, so "
+            "every committed row is covered by a written STATE."
         ),
     ),
     th.Property(
@@ -102,10 +112,30 @@ CONFIG_SCHEMA: Final[dict[str, Any]] = th.PropertiesList(
     th.Property(
         "sanitize_null_text_characters",
         th.BooleanType,
-        default=False,
+        default=True,
         description=(
             "Remove NUL (\\u0000) characters from text and JSON values, which Postgres "
-            "cannot store. Off: such a value is an error naming its record."
+            "cannot store, logging how many records each commit changed. Off: such a "
+            "value is an error naming its record."
+        ),
+    ),
+    th.Property(
+        "interpret_content_encoding",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Store strings whose schema has contentEncoding base16 or base64 as bytea, "
+            "decoded. Off: they are text columns holding the encoded text."
+        ),
+    ),
+    th.Property(
+        "validate_records",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Check every record against its stream's SCHEMA (enum, minimum, maxLength, "
+            "required…) before loading it, refusing one that breaks it. Off: Postgres checks "
+            "each value against its column type, and undeclared properties are not loaded."
         ),
     ),
     th.Property(
@@ -133,6 +163,8 @@ class Settings:
     max_batch_age_seconds: float
     sanitize_null_text_characters: bool
     delete_batch_files: bool
+    validate_records: bool = False
+    interpret_content_encoding: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -150,11 +182,22 @@ class Settings:
         return cls(
             load_method=LoadMethod(config.get("load_method") or LoadMethod.UPSERT.value),
             default_target_schema=config.get("default_target_schema") or None,
-            add_record_metadata=bool(config.get("add_record_metadata", False)),
-            activate_version=bool(config.get("activate_version", True)),
-            hard_delete=bool(config.get("hard_delete", False)),
+            add_record_metadata=_flag(config, "add_record_metadata", default=False),
+            activate_version=_flag(config, "activate_version", default=True)
+            and _flag(config, "process_activate_version_messages", default=True),
+            hard_delete=_flag(config, "hard_delete", default=False),
             batch_size_rows=int(batch_size),
             max_batch_age_seconds=float(max_age),
-            sanitize_null_text_characters=bool(config.get("sanitize_null_text_characters")),
-            delete_batch_files=bool(config.get("delete_batch_files", False)),
+            sanitize_null_text_characters=_flag(
+                config, "sanitize_null_text_characters", default=True
+            ),
+            delete_batch_files=_flag(config, "delete_batch_files", default=False),
+            validate_records=_flag(config, "validate_records", default=False),
+            interpret_content_encoding=_flag(config, "interpret_content_encoding", default=False),
         )
+
+
+def _flag(config: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    """A boolean setting; None (what an orchestrator writes for "unset") is the default."""
+    value = config.get(key)
+    return default if value is None else bool(value)

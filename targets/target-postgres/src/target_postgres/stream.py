@@ -23,7 +23,7 @@ holding the last record of each key.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -31,9 +31,18 @@ from typing import Any, Final
 from elt.errors import ProtocolError
 from target_postgres.identifiers import TableName, pg_name
 from target_postgres.rows import Convert, Field, RowFunction, Source
-from target_postgres.types import PgType, column_type
+from target_postgres.types import PgType, column_type, content_encoding
 
-__all__ = ["METADATA", "VERSION_COLUMNS", "Layout", "Mode", "Stream", "conversion", "layout"]
+__all__ = [
+    "DECODED",
+    "METADATA",
+    "VERSION_COLUMNS",
+    "Layout",
+    "Mode",
+    "Stream",
+    "conversion",
+    "layout",
+]
 
 
 class Mode(Enum):
@@ -75,55 +84,75 @@ class Layout:
 
 
 def layout(
-    stream: str,
     message: Mapping[str, Any],
     *,
     metadata: bool,
     versioned: bool,
     sync_started_ms: int,
+    where: Callable[[str | None], str],
+    encodings: bool = False,
 ) -> Layout:
-    """The columns for a SCHEMA message; conversions are set later from the real table."""
+    """The columns for a SCHEMA message; conversions are set later from the real table.
+
+    ``where(property)`` locates the SCHEMA (and a property of it) in errors: the input
+    line and the stream, so messages name neither. ``encodings``
+    (interpret_content_encoding) makes strings with a base16/base64 ``contentEncoding``
+    ``bytea`` columns whose values are decoded.
+    """
     schema = message["schema"]
     properties = schema.get("properties") if isinstance(schema, Mapping) else None
     if not isinstance(properties, Mapping):
         raise ProtocolError(
-            f'SCHEMA for stream {stream!r} has no "properties" object',
+            'the SCHEMA has no "properties" object',
+            where=where(None),
             hint="a stream's schema must be a JSON Schema object with properties",
         )
     key_properties = tuple(message.get("key_properties") or ())
     unknown = [k for k in key_properties if k not in properties]
     if unknown:
         raise ProtocolError(
-            f"stream {stream!r} has key properties {unknown} that its schema does not define",
+            "a key property is not one of the SCHEMA's properties",
+            where=where(unknown[0]),
             hint="each of key_properties must be one of the schema's properties",
         )
     fields: list[Field] = []
     types: list[tuple[str, PgType]] = []
     for name, prop in properties.items():
-        column = pg_name(name, "column")
-        pg_type = column_type(prop, where=f"stream {stream!r} property {name!r}")
-        fields.append(Field(column, name, key=name in key_properties))
+        column = pg_name(name, "column", where(name))
+        pg_type = column_type(prop, where=where(name), encodings=encodings)
+        convert = Convert(content_encoding(prop)) if pg_type is PgType.BYTEA else Convert.NONE
+        fields.append(Field(column, name, convert=convert, key=name in key_properties))
         types.append((column, pg_type))
     extra = METADATA if metadata else VERSION_COLUMNS if versioned else ()
     for column, pg_type, source, key in extra:
         if column in properties:
             continue
+        # Without add_record_metadata, _sdc_deleted_at is only ACTIVATE_VERSION's column: a
+        # row loaded now is live, whatever undeclared _sdc_deleted_at its record holds.
+        live = column == DELETED_AT and not metadata
         value = sync_started_ms if column == SYNC_STARTED_AT else None
-        fields.append(Field(column, key, source, value=value))
+        fields.append(
+            Field(column, key, Source.CONSTANT if live else source, value=value, declared=False)
+        )
         types.append((column, pg_type))
     columns = [f.column for f in fields]
     if len(set(columns)) != len(columns):
         duplicate = next(c for c in columns if columns.count(c) > 1)
         raise ProtocolError(
-            f"stream {stream!r} has two properties stored as column {duplicate!r}",
+            f"two properties would be stored as column {duplicate!r}",
+            where=where(None),
             hint="rename one of them in the tap",
         )
     keys = tuple(pg_name(k, "column") for k in key_properties)
     return Layout(tuple(fields), tuple(types), keys)
 
 
+DECODED: Final = frozenset({Convert.BASE16, Convert.BASE64})
+
+
 def conversion(type_name: str | None) -> Convert:
-    """The conversion a value needs for a column of this catalog type."""
+    """The conversion a value needs for a column of this catalog type (bytea's comes from
+    the SCHEMA's contentEncoding, see :func:`layout`)."""
     if type_name in _INTEGER_TYPES:
         return Convert.INTEGER
     if type_name in _JSON_TYPES:

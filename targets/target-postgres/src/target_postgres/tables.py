@@ -61,14 +61,18 @@ class TableInfo:
         return bool(keys) and frozenset(keys) in self.unique_keys
 
 
-def describe(cur: psycopg.Cursor[Any], table: TableName) -> TableInfo | None:
-    """The table as the catalog has it, or None when there is none."""
+def describe(
+    cur: psycopg.Cursor[Any], table: TableName, *, where: str | None = None
+) -> TableInfo | None:
+    """The table as the catalog has it, or None when there is none; ``where`` locates the
+    stream in the error for a relation that is not a table."""
     rows = cur.execute(_COLUMNS_SQL, (table.schema, table.table)).fetchall()
     if not rows:
         return None
     if rows[0][0] not in _TABLE_KINDS:
         raise ProtocolError(
             f"{table} exists but is not a table (relkind {rows[0][0]!r})",
+            where=where,
             hint="rename or drop it, or load the stream into another schema",
         )
     columns = {name: type_name for _, name, type_name in rows if name is not None}
@@ -127,7 +131,7 @@ def evolve(
         if target is not known:
             changes.append(
                 f"ALTER COLUMN {quote(name)} TYPE {target.value} "
-                f"USING {quote(name)}::{target.value}"
+                f"USING {_converted(quote(name), known, target)}"
             )
     if not changes:
         return info
@@ -137,3 +141,20 @@ def evolve(
     if evolved is None:  # pragma: no cover - altered a moment ago
         raise ProtocolError(f"{table} vanished while being altered")
     return evolved
+
+
+def _converted(column: str, current: PgType, target: PgType) -> str:
+    """The expression that turns a value of ``current`` into the same value as ``target``.
+
+    Postgres has no cast from numbers or booleans to ``jsonb``: ``to_jsonb`` makes the JSON
+    value (``5``, ``true``). A ``jsonb`` value widened to ``text`` becomes what a text
+    column holds for the same record value: a string's text without JSON quotes, anything
+    else its JSON text. Bytes become their hex text.
+    """
+    if target is PgType.JSONB:
+        return f"to_jsonb({column})"
+    if current is PgType.JSONB:
+        return f"{column} #>> '{{}}'"
+    if current is PgType.BYTEA:
+        return f"encode({column}, 'hex')"
+    return f"{column}::{target.value}"

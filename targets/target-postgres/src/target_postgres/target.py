@@ -9,12 +9,17 @@ What the SDK's sinks would check per record is checked by Postgres while it pars
 the same path; elt's ``csv`` format goes to COPY as it is (:mod:`target_postgres.csvbatch`).
 
 Inline ``stream_maps`` and flattening are applied in front of the loader when the config
-asks for them (see :mod:`elt.sdk.lean`). ``validate_records`` is not offered: Postgres
-checks every value while parsing the COPY.
+asks for them (see :mod:`elt.sdk.lean`). ``validate_records`` is opt-in
+(:mod:`target_postgres.validation`): Postgres checks every value while parsing the COPY.
+
+Every setting of MeltanoLabs' target-postgres is implemented (declared in
+:data:`~target_postgres.settings.CONFIG_SCHEMA`), or named in :attr:`TargetPostgres.setting_rules`
+with why it has no effect here; the README's table lists each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
 from singer_sdk.helpers.capabilities import (
@@ -23,7 +28,7 @@ from singer_sdk.helpers.capabilities import (
 )
 
 from elt.errors import ConfigError, ProtocolError
-from elt.sdk import LeanTarget, OrjsonReader
+from elt.sdk import LeanTarget, OrjsonReader, SettingRule, warned
 from elt.sdk.batch import batch_files, batch_records
 from elt.sdk.csvbatch import CSV_BATCH
 from elt.sdk.lean import LEAN_TARGET_CAPABILITIES
@@ -48,8 +53,21 @@ class TargetPostgres(LeanTarget):
         TargetCapabilities.TARGET_SCHEMA,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
+        TargetCapabilities.VALIDATE_RECORDS,
         CSV_BATCH,
     ]
+    #: MeltanoLabs' settings that cannot change what is loaded here
+    setting_rules: ClassVar[Mapping[str, SettingRule]] = {
+        "use_copy": warned(
+            "target-postgres always loads with COPY; INSERT statements would load the same "
+            "rows, only slower"
+        ),
+        "dialect+driver": warned(
+            "target-postgres always connects through libpq with psycopg 3, which cannot "
+            "change what is loaded (MeltanoLabs deprecated the setting too); connection "
+            "options go in sqlalchemy_url"
+        ),
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         """singer-sdk's ``Target(config=…, parse_env_config=…, validate_config=…)``."""
@@ -78,7 +96,8 @@ class TargetPostgres(LeanTarget):
         try:
             if kind != "jsonl":
                 raise ProtocolError(
-                    f"BATCH for stream {message_dict['stream']!r} has format {kind!r}",
+                    f"the BATCH has format {kind!r}",
+                    where=loader.where(stream=message_dict["stream"]),
                     hint=f"target-postgres reads BATCH files in the {' and '.join(FORMATS)} "
                     "formats",
                 )

@@ -13,6 +13,8 @@ JSON Schema                                            Postgres
 ``string`` + ``format: date``                          ``date``
 ``string`` + ``format: uuid``                          ``uuid``
 ``string`` (other formats, including ``time``)         ``text``
+``string`` + ``contentEncoding`` base16/base64         ``bytea`` (with
+                                                       ``interpret_content_encoding``)
 ``object``, ``array``, no type at all                  ``jsonb``
 several types / ``anyOf``                              the join of each (see below)
 =====================================================  ===============================
@@ -37,7 +39,7 @@ from typing import Any, Final
 
 from elt.errors import ProtocolError
 
-__all__ = ["PgType", "column_type", "known_type", "widen"]
+__all__ = ["ENCODINGS", "PgType", "column_type", "content_encoding", "known_type", "widen"]
 
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
@@ -56,10 +58,15 @@ class PgType(Enum):
     UUID = "uuid"
     TEXT = "text"
     JSONB = "jsonb"
+    BYTEA = "bytea"
 
 
 _NUMBER_CHAIN: Final = (PgType.SMALLINT, PgType.INTEGER, PgType.BIGINT, PgType.NUMERIC)
-_STRINGS: Final = frozenset({PgType.TEXT, PgType.UUID, PgType.DATE, PgType.TIMESTAMPTZ})
+_STRINGS: Final = frozenset(
+    {PgType.TEXT, PgType.UUID, PgType.DATE, PgType.TIMESTAMPTZ, PgType.BYTEA}
+)
+#: ``contentEncoding`` values whose strings become ``bytea`` with interpret_content_encoding
+ENCODINGS: Final = ("base16", "base64")
 _STRING_FORMATS: Final = {
     "date-time": PgType.TIMESTAMPTZ,
     "date": PgType.DATE,
@@ -92,13 +99,27 @@ def known_type(name: str) -> PgType | None:
     return _BY_NAME.get(name)
 
 
-def column_type(prop: Mapping[str, Any], *, where: str) -> PgType:
-    """The column type for one JSON Schema property; ``where`` names it in errors."""
+def column_type(prop: Mapping[str, Any], *, where: str, encodings: bool = False) -> PgType:
+    """The column type for one JSON Schema property; ``where`` locates it in errors.
+
+    ``encodings`` (interpret_content_encoding) makes a string with a ``contentEncoding`` of
+    :data:`ENCODINGS` ``bytea``.
+    """
     if not isinstance(prop, Mapping):
-        raise ProtocolError(f"the schema of {where} is not a JSON object")
+        raise ProtocolError(
+            "the property's schema is not a JSON object",
+            where=where,
+            hint='each property of a SCHEMA is a JSON Schema object, e.g. {"type": "string"}',
+        )
+    if encodings and content_encoding(prop):
+        return PgType.BYTEA
     alternatives = prop.get("anyOf") or prop.get("oneOf")
     if alternatives:
-        found = [column_type(alt, where=where) for alt in alternatives if not _only_null(alt)]
+        found = [
+            column_type(alt, where=where, encodings=encodings)
+            for alt in alternatives
+            if not _only_null(alt)
+        ]
         return _join(found) if found else PgType.TEXT
     declared = prop.get("x-sql-datatype")
     if isinstance(declared, str) and declared.lower() in _SQL_DATATYPES:
@@ -110,6 +131,16 @@ def column_type(prop: Mapping[str, Any], *, where: str) -> PgType:
         # No type: any JSON value. Only "null": nothing to learn, text holds the nulls.
         return PgType.TEXT if raw else PgType.JSONB
     return _join([_single_type(name, prop, where) for name in names])
+
+
+def content_encoding(prop: Mapping[str, Any]) -> str | None:
+    """The property's ``contentEncoding`` of :data:`ENCODINGS`, if it is a string property."""
+    encoding = prop.get("contentEncoding")
+    if encoding not in ENCODINGS:
+        return None
+    raw = prop.get("type")
+    names = {raw} if isinstance(raw, str) else set(raw or ())
+    return str(encoding) if names - {"null"} == {"string"} else None
 
 
 def _single_type(name: object, prop: Mapping[str, Any], where: str) -> PgType:
@@ -125,7 +156,8 @@ def _single_type(name: object, prop: Mapping[str, Any], where: str) -> PgType:
     if name in ("object", "array"):
         return PgType.JSONB
     raise ProtocolError(
-        f'{where} has unknown JSON Schema type "{name}"',
+        f'unknown JSON Schema type "{name}"',
+        where=where,
         hint="expected string, integer, number, boolean, object, array or null",
     )
 

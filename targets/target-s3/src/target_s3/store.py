@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from elt.sdk.lake.objectstore import (
     PartBuffer,
     client_failure,
+    described_key,
     guarded_call,
     listing_prefix,
     object_key,
@@ -60,10 +61,10 @@ class S3Store:
         self.secrets = tuple(secrets)
 
     def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{object_key(self.prefix, key)}"
+        return f"s3://{self.bucket}/{described_key(self.prefix, key)}"
 
     def call(self, doing: str, where: str, request: Callable[[], T]) -> T:
-        """Run one client request; any failure becomes a :class:`ServiceError` for ``where``."""
+        """Run one client request; a failure becomes the error `explain` sorts it into."""
         return guarded_call(request, explain, where=where, doing=doing, secrets=self.secrets)
 
     def check(self) -> None:

@@ -8,13 +8,23 @@ line of its record and the property's name. pyarrow silently truncates a float p
 integer column and drops undeclared keys of a struct, so those two cases are checked
 before conversion: neither may lose data without a word.
 
+A **nested column** — a property that declares ``object`` or ``array`` among its types and
+is not laid out as a struct/list — holds the **JSON text of its value**, whatever kind the
+value arrives as: the array ``[]`` as ``[]``, the string ``"[]"`` (CDC taps send json
+columns as strings) as ``"[]"`` with its quotes, the number 5 as ``5``; so every cell is
+valid JSON and no two values share a cell. The encoder converts values to that text as
+records arrive (:func:`json_text`, :func:`json_leaves`), so the columns here are given text.
+A column of several other types (``["string", "integer"]``) or of none holds strings as
+they are and any other value as JSON.
+
 pyarrow is imported here (and in :mod:`elt.sdk.lake.formats`) only, on first use, so the
 rest of ``elt`` never pays for it (see tests/test_layers.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,7 +32,18 @@ from typing import Any, Final
 
 from elt.protocol import dumps
 
-__all__ = ["BadValue", "Column", "plan", "to_arrays"]
+__all__ = [
+    "BadValue",
+    "Column",
+    "has_tiny_number",
+    "holds_numbers",
+    "holds_text",
+    "json_leaves",
+    "json_text",
+    "number_leaves",
+    "plan",
+    "to_arrays",
+]
 
 # Column kinds. "text" is CSV's only kind: strings as they are, anything else as JSON.
 INTEGER: Final = "integer"
@@ -37,6 +58,11 @@ TEXT: Final = "text"
 STRUCT: Final = "struct"
 LIST: Final = "list"
 DECIMAL_PRECISION: Final = 38
+_TINY: Final = Decimal("1e-38")  # below any decimal(38, scale) and near a double's end
+# digits -> "0", e/E -> "e", "-" -> "-", the rest -> " ": "0e-000" marks 1e-400's exponent
+_EXPONENT_MARKS: Final = bytes(
+    48 if c in b"0123456789" else 101 if c in b"eE" else 45 if c == 45 else 32 for c in range(256)
+)
 
 
 class BadValue(Exception):
@@ -83,10 +109,99 @@ class Column:
 def plan(
     properties: Mapping[str, Any], *, text_only: bool, number: str, scale: int, struct: bool
 ) -> list[Column]:
-    """The columns of a SCHEMA's properties, in order (CSV: ``text_only``, all TEXT)."""
+    """The columns of a SCHEMA's properties, in order (CSV: ``text_only``, nested columns
+    JSON and the rest TEXT)."""
     if text_only:
-        return [Column(name, TEXT) for name in properties]
+        return [Column(name, JSON if _nested(spec) else TEXT) for name, spec in properties.items()]
     return [_column(name, spec, number, scale, struct) for name, spec in properties.items()]
+
+
+def _nested(spec: Any) -> bool:
+    return bool(_types(spec) & {"object", "array"})
+
+
+def holds_text(column: Column) -> bool:
+    """Whether any value of the column, at any depth, is kept as text (JSON or TEXT)."""
+    return column.kind in (JSON, TEXT) or any(holds_text(c) for c in column.children)
+
+
+def holds_numbers(column: Column) -> bool:
+    """Whether the column has a double or decimal column at any depth."""
+    return column.kind in (DOUBLE, DECIMAL) or any(holds_numbers(c) for c in column.children)
+
+
+def number_leaves(array: Any, column: Column) -> Iterator[tuple[str, Any]]:
+    """The flat double and decimal arrays inside one Arrow array of ``column``, with kinds."""
+    if column.kind in (DOUBLE, DECIMAL):
+        yield column.kind, array
+    elif column.kind == STRUCT:
+        for index, child in enumerate(column.children):
+            yield from number_leaves(array.field(index), child)
+    elif column.kind == LIST:
+        yield from number_leaves(array.flatten(), column.children[0])
+
+
+def has_tiny_number(data: bytes | bytearray) -> bool:
+    """Whether JSON text holds a non-zero number smaller than 1e-38 with a negative exponent
+    of 3+ digits (``1e-400``): one that a double or a decimal(38) cannot hold and pyarrow
+    may read as 0. One C-level pass (``translate``, ``find``: ~170 ns a record) says whether
+    the text has a digit, ``e-`` and 3 digits at all; only then are the hits looked at."""
+    if data.translate(_EXPONENT_MARKS).find(b"0e-000") == -1:
+        return False
+    for mark in (b"e-", b"E-"):
+        at = data.find(mark)
+        while at != -1:
+            end = at + 2
+            while end < len(data) and 48 <= data[end] <= 57:
+                end += 1
+            start = at
+            while start and data[start - 1] in b"0123456789.":
+                start -= 1
+            if end - at >= 5 and start < at and _tiny(bytes(data[start:end])):
+                return True
+            at = data.find(mark, at + 2)
+    return False
+
+
+def _tiny(token: bytes) -> bool:
+    try:
+        number = Decimal(token.decode())
+    except ArithmeticError:  # "..e-500" inside a text: no number
+        return False
+    return bool(number) and abs(number) < _TINY
+
+
+def json_text(value: Any) -> str:
+    """A nested column's cell: the JSON text of ``value``, whatever its kind."""
+    return dumps(value).decode()
+
+
+def json_leaves(column: Column) -> Callable[[Any], Any] | None:
+    """For a struct or list column with nested (JSON) columns inside: a function returning a
+    value with each of those replaced by its :func:`json_text`; None when there are none.
+
+    A value not shaped as the column declares is returned as it is, for the conversion to
+    refuse it by name (:class:`BadValue`).
+    """
+    if column.kind == JSON:
+        return lambda value: None if value is None else json_text(value)
+    if column.kind == STRUCT:
+        inner = {c.name: f for c in column.children if (f := json_leaves(c)) is not None}
+        if not inner:
+            return None
+
+        def struct(value: Any) -> Any:
+            if type(value) is not dict:
+                return value
+            return {k: (inner[k](v) if k in inner else v) for k, v in value.items()}
+
+        return struct
+    if column.kind == LIST:
+        item = json_leaves(column.children[0])
+        if item is None:
+            return None
+        return lambda value: [item(v) for v in value] if type(value) is list else value
+    return None
 
 
 def _column(name: str, spec: Any, number: str, scale: int, struct: bool) -> Column:
@@ -111,7 +226,7 @@ def _column(name: str, spec: Any, number: str, scale: int, struct: bool) -> Colu
         item = _column("item", spec["items"], number, scale, struct)
         if item.kind not in (TEXT,):
             return Column(name, LIST, children=(item,))
-    if types <= {"object", "array"} and types:
+    if types & {"object", "array"}:
         return Column(name, JSON)
     return Column(name, TEXT)  # several types, or none declared
 
@@ -142,7 +257,9 @@ def _scale(spec: Mapping[str, Any], default: int) -> int:
 
 
 def to_arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> list[Any]:
-    """One Arrow array per column of ``rows``; raises :class:`BadValue` for a bad value."""
+    """One Arrow array per column of ``rows``; raises :class:`BadValue` for a bad value.
+
+    The values of nested (JSON) columns are their :func:`json_text` already."""
     return [_array([row.get(c.name) for row in rows], c) for c in columns]
 
 
@@ -155,11 +272,11 @@ def _array(values: list[Any], column: Column) -> Any:
         if kind in (TEXT, JSON):
             return pa.array([_text(v) for v in values], pa.string())
         if kind == DOUBLE and Decimal in set(map(type, values)):
-            values = [float(v) if type(v) is Decimal else v for v in values]
+            values = [_double(v, i, column.name) for i, v in enumerate(values)]
         elif kind == INTEGER and set(map(type, values)) & {float, Decimal}:
             values = [_integral(v, i, column.name) for i, v in enumerate(values)]
-        elif kind == DECIMAL and float in set(map(type, values)):
-            values = [Decimal(repr(v)) if type(v) is float else v for v in values]
+        elif kind == DECIMAL:
+            values = [_decimal(v, i, column.name, column.scale) for i, v in enumerate(values)]
         elif kind == TIMESTAMP:
             return _timestamps(values, column)
         elif kind == DATE:
@@ -172,8 +289,45 @@ def _array(values: list[Any], column: Column) -> Any:
         raise _locate(values, column, exc) from None
 
 
+def _double(value: Any, row: int, path: str) -> Any:
+    """A number as a double: rounded to the nearest one (what parquet_number: double means),
+    but never to 0 or infinity, which would not be the number at all."""
+    if type(value) is not Decimal:
+        return value
+    double = float(value)
+    if not math.isfinite(double) or (double == 0 and value != 0):
+        raise BadValue(
+            row,
+            path,
+            f"{value} is beyond what a double holds (it would be stored as {double}); set "
+            "parquet_number: decimal, or write jsonl or csv, which keep every number",
+        )
+    return double
+
+
+def _decimal(value: Any, row: int, path: str, scale: int) -> Any:
+    """A number for a decimal(38, scale) column, exact or refused: pyarrow rounds a
+    Decimal with a very small exponent to 0 without a word, so digits beyond the scale are
+    looked for here."""
+    if type(value) is float:
+        value = Decimal(repr(value))
+    if type(value) is Decimal and value.is_finite():
+        _, digits, exponent = value.as_tuple()
+        kept = len(digits) - len(bytes(digits).rstrip(b"\0"))  # trailing zeros
+        if any(digits) and int(exponent) + kept < -scale:
+            raise BadValue(
+                row,
+                path,
+                f"{value} does not fit decimal({DECIMAL_PRECISION}, {scale}) without "
+                "rounding; raise decimal_scale, give the property a multipleOf, or set "
+                "parquet_number: double",
+            )
+    return value
+
+
 def _text(value: Any) -> str | None:
-    """A JSON or text column's value: a string as it is, anything else as JSON."""
+    """A text column's value: a string as it is, anything else as JSON. (A JSON column's
+    values arrive as their JSON text already, strings: they pass unchanged.)"""
     if value is None or type(value) is str:
         return value
     return dumps(value).decode()
@@ -255,8 +409,8 @@ def _normaliser(column: Column) -> Normaliser:
         return items
     leaf: dict[str, Normaliser] = {
         INTEGER: _integral,
-        DECIMAL: lambda v, r, p: Decimal(repr(v)) if type(v) is float else v,
-        DOUBLE: lambda v, r, p: float(v) if type(v) is Decimal else v,
+        DECIMAL: lambda v, r, p: _decimal(v, r, p, column.scale),
+        DOUBLE: _double,
         TIMESTAMP: _parse_timestamp,
         DATE: _parse_date,
         JSON: lambda v, r, p: _text(v),

@@ -30,7 +30,21 @@ import orjson
 
 from elt.errors import ProtocolError
 from elt.protocol import dumps, json_default, record_line_prefix
-from elt.sdk.lake.columns import DATE, JSON, TEXT, BadValue, Column, plan, to_arrays
+from elt.sdk.lake.columns import (
+    DATE,
+    DOUBLE,
+    JSON,
+    TEXT,
+    BadValue,
+    Column,
+    has_tiny_number,
+    holds_numbers,
+    holds_text,
+    json_leaves,
+    number_leaves,
+    plan,
+    to_arrays,
+)
 from elt.sdk.lake.rawrecords import line_schema, record_table, records_of
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import Upload
@@ -53,6 +67,15 @@ _encode_error: Final = orjson.JSONEncodeError
 _decode_error: Final = orjson.JSONDecodeError
 # what elt's writers put after a RECORD line's record
 _WRITERS_TAIL: Final = re.compile(rb'(?:,"version":-?[0-9]+)?(?:,"time_extracted":"[^"\\]*")?')
+
+
+def _json_text(value: Any) -> str:
+    """A value's JSON text (orjson; elt's dumps for what it refuses: >64-bit integers)."""
+    try:
+        return _orjson_dumps(value, default=json_default).decode()
+    except _encode_error:
+        return dumps(value).decode()
+
 
 # (input line, property path) -> "where" text of an error
 Where = Callable[[int, str], str]
@@ -264,8 +287,16 @@ class ColumnarEncoder:
         self._stream = stream
         self._source = source
         self._columns: Sequence[Column] = _plan(settings, schema)
-        self._as_text = tuple(c.name for c in self._columns if c.kind in (JSON, TEXT))
+        # converted to text as records arrive: pyarrow's JSON reader types no value as text
+        self._as_json = tuple(c.name for c in self._columns if c.kind == JSON)
+        self._as_text = tuple(c.name for c in self._columns if c.kind == TEXT)
+        self._json_inside = tuple(
+            (c.name, leaves)
+            for c in self._columns
+            if c.kind not in (JSON, TEXT) and (leaves := json_leaves(c)) is not None
+        )
         self._dates = [i for i, c in enumerate(self._columns) if c.kind == DATE]
+        self._number_columns = [(i, c) for i, c in enumerate(self._columns) if holds_numbers(c)]
         fields = [pa.field(c.name, c.arrow_type()) for c in self._columns]
         self._schema = pa.schema(fields, metadata={"elt.singer_schema": dumps(schema)})
         # pyarrow's JSON reader reads a date from a string only as a string: cast after
@@ -323,10 +354,18 @@ class ColumnarEncoder:
     def add(self, record: dict[str, Any], line: int) -> bool:
         if self._raw:
             self._flush_raw()
+        for name in self._as_json:  # a nested column holds the JSON text of any value
+            value = record.get(name)
+            if value is not None:
+                record[name] = _json_text(value)
         for name in self._as_text:
             value = record.get(name)
             if value is not None and type(value) is not str:
-                record[name] = dumps(value).decode()
+                record[name] = _json_text(value)
+        for name, leaves in self._json_inside:  # parquet structs holding nested columns
+            value = record.get(name)
+            if value is not None:
+                record[name] = leaves(value)
         try:
             self._buffer += _orjson_dumps(record, default=json_default, option=_NEWLINE)
         except _encode_error:
@@ -372,7 +411,9 @@ class ColumnarEncoder:
         table = record_table(data, self._line_options, self._keys)
         if table is not None:
             try:
-                return self._typed(table)
+                typed = self._typed(table)
+                if self._numbers_exact(typed, data):
+                    return typed
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 pass
         rows = records_of(data, lines, self._keys, self._source, self._stream)
@@ -388,10 +429,33 @@ class ColumnarEncoder:
                 read_options=json.ReadOptions(block_size=max(1 << 20, len(data) // 2 + 1)),
                 parse_options=self._parse_options,
             )
-            return self._typed(table)
+            typed = self._typed(table)
+            if self._numbers_exact(typed, data):
+                return typed
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            rows = [_exact_json(line) for line in data.splitlines()]
-            return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+            pass
+        rows = [_exact_json(line) for line in data.splitlines()]
+        return pa.Table.from_arrays(self._arrays(rows, lines), schema=self._schema)
+
+    def _numbers_exact(self, table: Any, data: bytes | bytearray) -> bool:
+        """Whether pyarrow's JSON reader kept every number of the buffer: it reads a number
+        beyond a double's range as infinity or 0, and one with a very small exponent into a
+        decimal column as 0, without a word. Infinities are looked for in the columns (in
+        C); the buffer's text is searched for a tiny number only when a number column holds
+        a 0. False sends the buffer to the exact conversion, which names the value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        zero = False
+        for index, column in self._number_columns:
+            for chunk in table.column(index).chunks:
+                for kind, leaf in number_leaves(chunk, column):
+                    if kind == DOUBLE and pc.any(pc.is_inf(leaf)).as_py():
+                        return False
+                    if not zero:
+                        nothing = pa.scalar(0.0 if kind == DOUBLE else Decimal(0), leaf.type)
+                        zero = bool(pc.any(pc.equal(leaf, nothing)).as_py())
+        return not (zero and has_tiny_number(data))
 
     def _typed(self, table: Any) -> Any:
         """A table as pyarrow read it (dates as text) in the file's schema."""
@@ -449,10 +513,10 @@ def _exact_json(line: bytes | bytearray) -> dict[str, Any]:
 
 def takes_raw_lines(settings: LakeSettings, schema: Mapping[str, Any]) -> bool:
     """Whether a stream's whole RECORD lines may skip parsing (``add_raw``): JSONL files,
-    and Parquet files with no column that must become text first (nested kept as JSON)."""
+    and Parquet files with no value, at any depth, that must become text first."""
     if settings.format != "parquet":
         return settings.format == "jsonl"
-    return not any(column.kind in (JSON, TEXT) for column in _plan(settings, schema))
+    return not any(holds_text(column) for column in _plan(settings, schema))
 
 
 def _plan(settings: LakeSettings, schema: Mapping[str, Any]) -> list[Column]:

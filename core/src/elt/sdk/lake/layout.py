@@ -1,12 +1,13 @@
 """Where each file goes: keys from the path template, safe whatever the stream is called.
 
 A stream name comes from the tap, and so from whoever named a table, a file or an API
-entity: it may hold ``/``, ``..``, a backslash, a NUL, a leading dot (which readers take for
-a hidden or temporary file) or characters an object store or file system refuses. So a
-stream name becomes exactly one key segment: every byte outside ``[A-Za-z0-9_.-]`` is
-percent-encoded (as Hive encodes partition values), a leading dot too, and a name longer
-than :data:`MAX_SEGMENT_BYTES` is cut and suffixed with a hash of the whole name, so
-distinct streams never share a folder. Every rendered key is checked once more before use:
+entity: it may hold ``/``, ``..``, a backslash, a NUL, a leading dot or underscore (which
+Spark, Hive and DuckDB take for a hidden or temporary file, and ``_manifests`` is the
+writer's own folder) or characters an object store or file system refuses. So a stream
+name becomes exactly one key segment: every byte outside ``[A-Za-z0-9_.-]`` is
+percent-encoded (as Hive encodes partition values), a leading ``.`` or ``_`` too, and a
+name longer than :data:`MAX_SEGMENT_BYTES` is cut and suffixed with a hash of the whole
+name, so distinct streams never share a folder. Every rendered key is checked once more before use:
 no empty, ``.`` or ``..`` segment, so nothing ever lands outside the prefix.
 """
 
@@ -37,6 +38,9 @@ DEFAULT_PARTITION: Final = "__HIVE_DEFAULT_PARTITION__"
 FIELDS: Final = frozenset({"stream", "date", "year", "month", "day", "run_id", "part", "ext"})
 REQUIRED: Final = ("stream", "run_id", "part")
 _SAFE: Final = frozenset(string.ascii_letters + string.digits + "_.-")
+# A leading "." or "_" hides a folder from Spark, Hive and DuckDB globs (and "_manifests"
+# is the writer's own), so a stream name never starts a segment with one.
+_HIDING: Final = frozenset("._")
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -54,7 +58,7 @@ def safe_segment(name: str) -> str:
         raise ValueError("a stream name must not be empty")
     out = []
     for index, char in enumerate(name):
-        if char in _SAFE and not (index == 0 and char == "."):
+        if char in _SAFE and not (index == 0 and char in _HIDING):
             out.append(char)
         else:
             out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))

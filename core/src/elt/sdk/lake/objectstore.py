@@ -9,23 +9,31 @@ that are the same whatever the client live here, so the three cannot drift apart
 - :class:`PartBuffer` cuts a stream of writes of any size into parts of one size, as S3
   multipart uploads and Azure staged blocks want, holding at most one part plus one write.
 - :func:`redact` takes secrets out of a client's error text before it reaches a message;
-  :func:`guarded_call` runs one client request and turns whatever it raises into a
-  :class:`ServiceError` through the store's own ``explain`` (what the client said, and what
-  to change), redacted.
+  :func:`guarded_call` runs one client request and turns whatever it raises into an elt
+  error through the store's own ``explain``: a :class:`Failure` saying what the client said,
+  what to change, and which class of :mod:`elt.errors` it is — the one place a store's
+  failures are sorted into "a retry may help" (:class:`ServiceError`, exit 75:
+  unreachable, timeouts, 5xx, throttling) and "a person must act" (:class:`AccessError`,
+  exit 78: refused or missing credentials, access denied, a missing bucket or container).
+  HTTP statuses are sorted by :func:`elt.errors.http_status_error`, as every client of
+  elt's sorts them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import AccessError, ConfigError, EltError, ServiceError, http_status_error
 
 __all__ = [
     "Explain",
+    "Failure",
     "PartBuffer",
     "client_failure",
+    "described_key",
     "guarded_call",
     "listing_prefix",
     "object_key",
@@ -35,8 +43,30 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-# a client's exception -> (what happened, what to do)
-Explain = Callable[[Exception], tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What a client's exception means to a person: what happened, what to do, and the
+    class of error it is (whether ``elt run --retries`` should try again)."""
+
+    message: str
+    hint: str
+    error: type[EltError] = ServiceError
+
+    @classmethod
+    def of_status(cls, status: int, message: str, hint: str) -> Failure:
+        """A failed HTTP response, classed by :func:`elt.errors.http_status_error`."""
+        return cls(message, hint, http_status_error(status))
+
+    @classmethod
+    def refused(cls, message: str, hint: str) -> Failure:
+        """Credentials refused or missing, access denied, no such bucket: not retried."""
+        return cls(message, hint, AccessError)
+
+
+# a client's exception -> what it means
+Explain = Callable[[Exception], Failure]
 
 # A SAS signature or a credential in a query string, however the client quotes a URL.
 _SECRET_PARAMS = re.compile(r"(?i)\b(sig|signature|x-amz-signature|access_token|token)=[^&\s'\"]+")
@@ -73,6 +103,15 @@ def object_key(prefix: str, key: str) -> str:
     return f"{prefix}/{key}" if prefix else key
 
 
+def described_key(prefix: str, key: str) -> str:
+    """The key to show in a message for ``key``: ``""`` is the store's root, the prefix.
+
+    Messages name folders as well as objects (the target's start-up line names where its
+    files go, which is the bucket's root when ``prefix`` is left at its default ``""``).
+    """
+    return object_key(prefix, key) if key else prefix
+
+
 def listing_prefix(prefix: str, under: str) -> str:
     """The full key prefix to list for ``under`` (a string prefix relative to the store root).
 
@@ -100,10 +139,12 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 def client_failure(
     exc: Exception, explain: Explain, *, where: str, doing: str, secrets: Iterable[str | None] = ()
-) -> ServiceError:
+) -> EltError:
     """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
-    message, hint = explain(exc)
-    return ServiceError(f"{doing} failed: {redact(message, secrets)}", where=where, hint=hint)
+    failure = explain(exc)
+    return failure.error(
+        f"{doing} failed: {redact(failure.message, secrets)}", where=where, hint=failure.hint
+    )
 
 
 def guarded_call(
@@ -114,7 +155,7 @@ def guarded_call(
     doing: str,
     secrets: Iterable[str | None] = (),
 ) -> T:
-    """Run one client request; any failure becomes :func:`client_failure`'s ServiceError."""
+    """Run one client request; any failure becomes :func:`client_failure`'s error."""
     try:
         return request()
     except Exception as exc:

@@ -22,10 +22,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from singer_sdk.exceptions import MissingKeyPropertiesError
-
 from elt.errors import ProtocolError
 from elt.protocol import repeated_key
+from elt.sdk.lake.badinput import location, missing_key
 
 __all__ = ["line_schema", "record_table", "records_of"]
 
@@ -80,7 +79,7 @@ def records_of(
     """Each raw line parsed exactly and checked as the message reader and the writer would."""
     records = []
     for text, number in zip(data.splitlines(), lines, strict=True):
-        where = f"{source} line {number}"
+        where = location(source, number, stream)
         try:
             message = json.loads(bytes(text), parse_float=Decimal, parse_constant=_refuse)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -98,10 +97,7 @@ def records_of(
             )
         for key in keys:
             if key not in record:
-                raise MissingKeyPropertiesError(
-                    f"{where}: a record of stream {stream!r} lacks its key property {key!r} "
-                    f"(key properties: {list(keys)})"
-                )
+                raise missing_key(where, key, keys)
         records.append(record)
     return records
 

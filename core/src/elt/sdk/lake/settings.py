@@ -49,7 +49,9 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "description": (
             "File format. jsonl: one JSON record per line, numbers exactly as received, any "
             "schema. csv: a header row of the SCHEMA's properties; every value quoted, null "
-            'an empty unquoted field (so null and "" differ), nested values as JSON. parquet: '
+            'an empty unquoted field (so null and "" differ); a property declaring object or '
+            "array holds the JSON text of its value, whatever its kind (a string with its "
+            "quotes). parquet: "
             "typed columns from the SCHEMA (see parquet_number, nested), written in row "
             "groups of about buffer_size."
         ),
@@ -151,10 +153,11 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "enum": ["double", "decimal", None],
         "default": "double",
         "description": (
-            "Parquet type of JSON Schema 'number'. double: float64 (a value a double cannot "
-            "hold exactly is rounded, with a warning). decimal: decimal128(38, scale), scale "
-            "from the property's multipleOf or decimal_scale; a value that does not fit is "
-            "an error, never rounded."
+            "Parquet type of JSON Schema 'number'. double: float64 (a value is rounded to "
+            "the nearest double; one beyond a double's range, which would become 0 or "
+            "infinity, is an error). decimal: decimal128(38, scale), scale from the "
+            "property's multipleOf or decimal_scale; a value that does not fit is an error, "
+            "never rounded."
         ),
     },
     "decimal_scale": {
@@ -169,10 +172,11 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
         "enum": ["json", "struct", None],
         "default": "json",
         "description": (
-            "Parquet type of objects and arrays. json: a string column holding the value as "
-            "JSON (keeps everything). struct: struct/list columns from the SCHEMA's "
-            "properties and items (a key the SCHEMA does not declare is an error); objects "
-            "without properties and arrays without items stay JSON strings."
+            "Parquet type of objects and arrays. json: a string column holding the JSON "
+            "text of each value, whatever its kind (a string with its quotes; keeps "
+            "everything). struct: struct/list columns from the SCHEMA's properties and items "
+            "(a key the SCHEMA does not declare, or a value that is no object/array, is an "
+            "error); objects without properties and arrays without items stay JSON text."
         ),
     },
 }

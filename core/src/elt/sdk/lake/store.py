@@ -24,9 +24,10 @@ class Upload(Protocol):
 
     The writer calls :meth:`write` with compressed bytes as it produces them (any size);
     the store buffers up to its own part size (S3 ≥ 5 MiB, GCS a multiple of 256 KiB,
-    Azure a block) and sends each part as it fills. Errors are
-    :class:`elt.errors.ServiceError` naming :meth:`ObjectStore.describe` of the key, never
-    a credential.
+    Azure a block) and sends each part as it fills. Errors name
+    :meth:`ObjectStore.describe` of the key, never a credential, and are sorted as
+    :mod:`elt.sdk.lake.objectstore` sorts them: :class:`elt.errors.ServiceError` when a
+    retry may help, :class:`elt.errors.AccessError` when a person must act.
     """
 
     def write(self, data: bytes) -> None:
@@ -48,16 +49,18 @@ class ObjectStore(Protocol):
     Keys are relative to the store's root and already carry the lake's ``prefix`` setting
     (``lake/raw/orders/dt=…/part-….parquet``, ``lake/raw/_manifests/<run_id>.json``), with
     stream names sanitised (:mod:`elt.sdk.lake.layout`); a store adds no prefix of its own
-    and may refuse (``ServiceError``) a key with ``..`` or a leading ``/`` as a last check.
+    and may refuse (``ConfigError``) a key with ``..`` or a leading ``/`` as a last check.
     """
 
     def describe(self, key: str) -> str:
-        """A URL for messages and manifests (``s3://bucket/key``), without secrets."""
+        """A URL for messages and manifests (``s3://bucket/key``), without secrets; ``""``
+        names the store's root (``s3://bucket/``)."""
         ...
 
     def check(self) -> None:
-        """Fail early, with a clear :class:`~elt.errors.ServiceError`, if the bucket is
-        missing, unreachable or the credentials are refused — before any record is read."""
+        """Fail early, before any record is read, if the bucket is missing or the
+        credentials are refused (:class:`~elt.errors.AccessError`) or the service is
+        unreachable (:class:`~elt.errors.ServiceError`)."""
         ...
 
     def open(self, key: str) -> Upload:

@@ -2,7 +2,10 @@
 
 A :class:`~elt.sdk.lean.LeanTarget`: singer-sdk's executable in front of one
 :class:`~elt.sdk.lake.writer.LakeWriter` that gets every message (inline ``stream_maps`` and
-flattening applied in front of it when configured). ``validate_records`` is not offered.
+flattening applied in front of it when configured). singer-sdk targets' built-in settings
+that do not apply (``validate_records``, ``batch_size_rows``, …) are refused, naming what
+to use instead, or — where they cannot change the data — accepted with one warning
+(:attr:`LakeTarget.setting_rules`).
 
 A subclass provides three things::
 
@@ -23,18 +26,22 @@ never logged and never reach a manifest: only ``ObjectStore.describe`` output is
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import IO, Any, ClassVar
 
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ProtocolError
+from elt.protocol import RECORD
 from elt.sdk.batch import batch_records
 from elt.sdk.io import OrjsonReader
+from elt.sdk.lake.badinput import location, record_before_schema
 from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
 from elt.sdk.lake.writer import LakeWriter
 from elt.sdk.lean import LEAN_TARGET_CAPABILITIES, LeanTarget
+from elt.sdk.settings import SettingRule, refused, warned
 
 __all__ = ["LakeTarget"]
 
@@ -47,6 +54,32 @@ class LakeTarget(LeanTarget):
     name = "target-lake"
     aborted_note = "open files were aborted"
     store_settings: ClassVar[dict[str, Any]] = {}
+    #: singer-sdk targets' built-in settings, which a lake target does not take
+    setting_rules: ClassVar[Mapping[str, SettingRule]] = {
+        "validate_records": refused(
+            "records are not validated against their SCHEMA: csv and parquet refuse a value "
+            "that does not fit its column (exit 65), jsonl keeps records as received"
+        ),
+        "add_record_metadata": refused(
+            "no _sdc_ columns are added; each run's manifest records its files, rows, schemas "
+            "and times"
+        ),
+        "batch_size_rows": refused(
+            "use max_rows (rows per file) and commit_interval_seconds (how long a STATE "
+            "waits for its files)"
+        ),
+        "load_method": refused(
+            "lake targets only append: each run writes new files, listed in its manifest"
+        ),
+        "hard_delete": refused("lake files are append-only; deleted rows stay as records"),
+        "default_target_schema": refused("use prefix to choose the folder"),
+        "process_activate_version_messages": warned(
+            "ACTIVATE_VERSION is only recorded in the run's manifest; no file is deleted for it"
+        ),
+        "batch_config": warned(
+            "it shapes the BATCH files a tap writes; lake targets read any jsonl BATCH file"
+        ),
+    }
     config_jsonschema: ClassVar[dict[str, Any]] = config_schema({})
     capabilities: ClassVar[list[CapabilitiesEnum]] = [*LEAN_TARGET_CAPABILITIES]
 
@@ -84,11 +117,30 @@ class LakeTarget(LeanTarget):
         )
         return writer
 
+    def process_lines(self, file_input: IO[str] | None = None) -> Any:  # type: ignore[misc]
+        """Read every message; the count singer-sdk logs at the end includes the RECORD
+        lines the writer took unparsed (the reader hands them over without counting)."""
+        counter = super().process_lines(file_input)
+        if isinstance(self._load, LakeWriter):
+            counter[RECORD] += self._load.raw_lines
+        return counter
+
+    def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
+        raise record_before_schema(self._where(message_dict.get("stream")))
+
+    def _where(self, stream: object) -> str:
+        """The input line being processed, and its stream (for errors found here)."""
+        reader = self.message_reader
+        if not isinstance(reader, OrjsonReader):
+            return f"stream {stream!r}"
+        return location(reader.messages.name, reader.messages.line_number, str(stream))
+
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
         kind = (message_dict.get("encoding") or {}).get("format")
         if kind != "jsonl":
             raise ProtocolError(
-                f"BATCH for stream {message_dict['stream']!r} has format {kind!r}",
+                f"the BATCH has format {kind!r}",
+                where=self._where(message_dict["stream"]),
                 hint="lake targets read BATCH files of format jsonl, gzip or uncompressed",
             )
         _ = self.load  # opened first, so the record callback below is the writer's

@@ -15,6 +15,9 @@ One writer serves one run of a lake target. What it guarantees, and how:
 - **A failure commits nothing more.** Any error aborts every open upload (nothing of them
   becomes visible) and drops every held STATE; files committed before stay, complete, and
   the manifest lists exactly those the emitted STATEs cover.
+- **Committed rows are reported** (:func:`elt.sdk.log_committed`) as each file's upload
+  commits, before the STATE that covers it: ``elt run`` counts a run's rows from these, so
+  an aborted file's rows are never counted.
 
 Records are handed to the file's encoder as they come; the hot path is a dict lookup, a
 key check when the stream has key properties, and the encoder's append. The size of a file
@@ -31,17 +34,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
-
 from elt.errors import ProtocolError
 from elt.protocol import record_line_prefix
 from elt.sdk.io import OrjsonReader
+from elt.sdk.lake.badinput import location, missing_key, record_before_schema
 from elt.sdk.lake.checkpoints import Checkpoints
 from elt.sdk.lake.formats import Encoder, Output, encoder_for, takes_raw_lines
 from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
 from elt.sdk.lake.manifest import FileEntry, Manifest
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.progress import log_committed
 
 __all__ = ["LakeFile", "LakeWriter"]
 
@@ -102,6 +105,7 @@ class LakeWriter:
         self._emit_state = emit_state
         self._checkpoints = Checkpoints(self._emit_after_manifest)
         self._streams: dict[str, _Stream] = {}
+        self._early_versions: dict[str, int] = {}  # ACTIVATE_VERSIONs before their SCHEMA
         self._open: dict[int, LakeFile] = {}  # in the order they were opened
         self._next_id = 0
         self._date_field = settings.date_field
@@ -110,6 +114,7 @@ class LakeWriter:
         self._done = False
         # whole RECORD lines of elt's spelling skip parsing where the file format allows
         self._raw_records = raw_records and not settings.date_field
+        self.raw_lines = 0  # RECORD lines taken unparsed, which the reader does not count
 
     # --- messages ------------------------------------------------------------------------
 
@@ -117,14 +122,14 @@ class LakeWriter:
         """Register a stream's schema; a changed one commits the stream's open files."""
         name = message["stream"]
         schema = message["schema"]
-        if not isinstance(schema.get("properties"), dict):
-            raise ProtocolError(
-                f"the SCHEMA of stream {name!r} has no properties",
-                where=self._where(),
-                hint='a stream\'s schema must be {"type": "object", "properties": {...}}',
-            )
         if not name:
             raise ProtocolError("a SCHEMA names the empty stream ''", where=self._where())
+        if not isinstance(schema.get("properties"), dict):
+            raise ProtocolError(
+                "the SCHEMA has no properties",
+                where=self._where(name),
+                hint='a stream\'s schema must be {"type": "object", "properties": {...}}',
+            )
         keys = tuple(message.get("key_properties") or ())
         stream = self._streams.get(name)
         if stream is not None and stream.schema == schema:
@@ -137,6 +142,8 @@ class LakeWriter:
         index = self._manifest.schema(name, schema, keys)
         if stream is None:
             stream = self._streams[name] = _Stream(name, schema, keys, index)
+            if name in self._early_versions:
+                self._manifest.activate_version(name, self._early_versions.pop(name))
         else:
             stream.schema, stream.keys, stream.schema_index = schema, keys, index
         self._route(stream)
@@ -145,17 +152,11 @@ class LakeWriter:
         """Hand one record to its file; the hot path."""
         stream = self._streams.get(message["stream"])
         if stream is None:
-            raise RecordsWithoutSchemaException(
-                f"{self._where()}: a RECORD for stream {message['stream']!r} arrived before "
-                "its SCHEMA message (the tap must send a stream's SCHEMA before its records)"
-            )
+            raise record_before_schema(self._where(message["stream"]))
         record = message["record"]
         for key in stream.keys:
             if key not in record:
-                raise MissingKeyPropertiesError(
-                    f"{self._where()}: a record of stream {stream.name!r} lacks its key "
-                    f"property {key!r} (key properties: {list(stream.keys)})"
-                )
+                raise missing_key(self._where(stream.name), key, stream.keys)
         file = stream.current
         if file is None:
             file = self._file_for(stream, record)
@@ -170,6 +171,7 @@ class LakeWriter:
         file = stream.current or self._open_file(stream, self._run_partition)
         flushed = file.encoder.add_raw(line, number)
         file.rows += 1
+        self.raw_lines += 1
         if file.rows >= self._max_rows or (flushed and file.encoder.output.size >= self._max_bytes):
             self._commit(file)
             self._checkpoints.emit_ready()
@@ -184,17 +186,28 @@ class LakeWriter:
         self._checkpoints.state(value, self._open.keys())
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Note the stream's active table version in the manifest (readers act on it)."""
+        """Note the stream's active table version in the manifest (readers act on it).
+
+        Some taps send it before the stream's SCHEMA: it is then held and recorded when the
+        SCHEMA arrives (the newest version wins); one that no SCHEMA ever follows has
+        nothing to activate and is dropped at the end with one warning.
+        """
         name = message["stream"]
-        if name not in self._streams:
-            raise ProtocolError(
-                f"ACTIVATE_VERSION for stream {name!r} arrived before its SCHEMA",
-                where=self._where(),
-            )
-        self._manifest.activate_version(name, int(message["version"]))
+        version = int(message["version"])
+        if name in self._streams:
+            self._manifest.activate_version(name, version)
+        else:
+            self._early_versions[name] = version
 
     def finish(self) -> Manifest:
         """Commit every open file, write the manifest, then emit the last STATE."""
+        for name, version in self._early_versions.items():
+            logger.warning(
+                "ACTIVATE_VERSION %d for stream %r was ignored: no SCHEMA for the stream "
+                "arrived, so there is nothing to activate",
+                version,
+                name,
+            )
         for file in list(self._open.values()):
             self._commit(file)
         key = self._layout.manifest_key(self.run_id)
@@ -254,8 +267,8 @@ class LakeWriter:
             day = record_date(value)
         except ValueError as exc:
             raise ProtocolError(
-                f"date_field value {value!r} is not a date or date-time ({exc})",
-                where=f"{self._where()}, stream {stream.name!r}, property {self._date_field!r}",
+                f"the date_field value {value!r} is not a date or date-time ({exc})",
+                where=self._where(stream.name, self._date_field),
                 hint="date_field must name a date or date-time property of every stream",
             ) from None
         return _partition(day)
@@ -277,7 +290,7 @@ class LakeWriter:
         source = self._reader.messages.name
 
         def where(line: int, path: str) -> str:
-            return f"{source} line {line}, stream {name!r}, property {path!r}"
+            return location(source, line, name, path)
 
         try:
             encoder = encoder_for(
@@ -325,11 +338,15 @@ class LakeWriter:
             )
         )
         logger.debug("Committed %s (%d rows, %d bytes)", file.key, file.rows, size)
+        log_committed(stream.name, file.rows)  # before any STATE it lets go
         self._checkpoints.committed(file.id)
 
-    def _where(self) -> str:
+    def _where(self, stream: str | None = None, prop: str | None = None) -> str:
+        """The current input line, and the stream and property it is about."""
         messages = self._reader.messages
-        return f"{messages.name} line {messages.line_number}"
+        if stream is None:
+            return f"{messages.name} line {messages.line_number}"
+        return location(messages.name, messages.line_number, stream, prop)
 
 
 _PARTITIONS: dict[date | None, Partition] = {}
