@@ -31,6 +31,7 @@ from elt.protocol.reader import (
     read_messages,
     repeated_key,
 )
+from elt.protocol.secrets import REDACTED, is_secret_name, redact_credentials
 from elt.protocol.selection import (
     SelectionLine,
     SelectionRule,
@@ -50,6 +51,7 @@ __all__ = [
     "METRIC_INTERVAL_ENV",
     "METRIC_MARK",
     "RECORD",
+    "REDACTED",
     "SCHEMA",
     "STATE",
     "ActivateVersionMessage",
@@ -73,6 +75,7 @@ __all__ = [
     "dumps",
     "explain_selection",
     "get_bookmark",
+    "is_secret_name",
     "json_default",
     "loads_exact",
     "merge_state",
@@ -82,6 +85,7 @@ __all__ = [
     "property_breadcrumb",
     "read_messages",
     "record_line_prefix",
+    "redact_credentials",
     "repeated_key",
     "set_bookmark",
     "summarize",

@@ -34,6 +34,7 @@ from elt.project import (
     Project,
     SettingSource,
     SettingSpec,
+    basic_credentials,
     is_secret,
     redact_overrides,
     resolve_config,
@@ -115,6 +116,7 @@ def prepare(
     write_private(config_file, dumps(resolved.values()))
     settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
     secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
+    secrets += tuple(basic_credentials(resolved.values()))
     shown = {s.name: s.shown() for s in settings}
     warnings = _undeclared(plugin, [s.name for s in settings], declared) + tuple(
         f"the environment variable {variable} names no setting {plugin.name} declares; "
