@@ -152,8 +152,8 @@ def basic_credentials(value: object) -> Iterator[str]:
     ``user:password``): the base64 of ``user:secret`` of a Basic ``Authorization`` header,
     which a server may echo back, for the run log to hide too."""
     if isinstance(value, Mapping):
-        users = [v for k, v in value.items() if str(k).lower() in _USER_NAMES and v]
-        secrets = [v for k, v in value.items() if is_secret_name(str(k)) and v]
+        users = [v for k, v in value.items() if str(k).lower() in _USER_NAMES and _text(v)]
+        secrets = [v for k, v in value.items() if is_secret_name(str(k)) and _text(v)]
         for user in users:
             for secret in secrets:
                 yield _basic(str(user), str(secret))
@@ -166,6 +166,11 @@ def basic_credentials(value: object) -> Iterator[str]:
         assert isinstance(value, str)
         user = value.partition("://")[2].partition(":")[0]
         yield _basic(unquote(user), unquote(password))
+
+
+def _text(value: object) -> bool:
+    """A value that goes into a header as it is: a non-empty string or a number."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
 
 
 def _basic(user: str, secret: str) -> str:
