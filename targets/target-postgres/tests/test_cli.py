@@ -334,6 +334,20 @@ def test_an_error_about_input_names_its_line_stream_and_property_once(
     assert db.tables() == []
 
 
+@pytest.mark.parametrize("depth", [300, 1000])
+def test_a_value_nested_deeper_than_a_json_column_takes_is_refused_naming_it(
+    cli: Cli, db: Any, m: Any, depth: int
+) -> None:
+    schema = _schema("tbl", {**ID, "doc": {"type": ["array", "null"]}})
+    deep = "[" * depth + "1" + "]" * depth  # the reader takes up to 1,024 levels
+    record = '{"type": "RECORD", "stream": "tbl", "record": {"id": 1, "doc": ' + deep + "}}\n"
+    run = cli(m.lines([schema]) + record.encode())
+    assert run.code == 65, run.stderr
+    paragraph = _error_paragraph(run.stderr)
+    assert "line 2, stream 'tbl', property 'doc': the value is nested more than 254" in paragraph
+    assert "Traceback" not in run.stderr
+
+
 @pytest.mark.parametrize("table_exists", [False, True], ids=["create table", "insert"])
 def test_a_missing_privilege_is_configuration_not_retried(
     unprivileged_url: str, tmp_path: Path, db: Any, m: Any, table_exists: bool

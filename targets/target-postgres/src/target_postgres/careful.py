@@ -30,6 +30,7 @@ from target_postgres.rows import (
     NeedsVersion,
     NulCharacter,
     Sparse,
+    TooDeep,
     contains_nul,
     strip_nul,
 )
@@ -82,6 +83,8 @@ class CarefulEncoder:
             return stream, csv_line(row)
         except NulCharacter:
             return self.encode(stream, self._without_nul(stream, message))
+        except TooDeep:
+            raise self._too_deep(stream, message) from None
         except UnicodeEncodeError:
             bad = next((k for k, v in message["record"].items() if _not_unicode(v)), None)
             raise ProtocolError(
@@ -116,6 +119,16 @@ class CarefulEncoder:
                 ) from None
             except NulCharacter:
                 message = self._without_nul(stream, message)
+            except TooDeep:
+                raise self._too_deep(stream, message) from None
+
+    def _too_deep(self, stream: Stream, message: dict[str, Any]) -> ProtocolError:
+        return ProtocolError(
+            f"the value is nested more than {_MAX_DEPTH} levels deep, more than a json "
+            "column takes here",
+            where=self._where(stream=stream.name, prop=_too_deep(message["record"])),
+            hint=f"flatten it in the tap or a stream map; {NOTHING_COMMITTED}",
+        )
 
     def _without_nul(self, stream: Stream, message: dict[str, Any]) -> dict[str, Any]:
         """The message with NUL characters removed, if the settings allow; else an error."""
@@ -139,3 +152,18 @@ def _not_unicode(value: object) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+#: the deepest nesting orjson writes, and so what a json/jsonb value may hold here
+_MAX_DEPTH = 254
+
+
+def _too_deep(record: dict[str, Any]) -> str | None:
+    """The first property whose value orjson cannot write for its depth."""
+    for name, value in record.items():
+        try:
+            orjson.dumps(value, default=json_default)
+        except orjson.JSONEncodeError as exc:
+            if "Recursion limit" in str(exc):
+                return name
+    return None

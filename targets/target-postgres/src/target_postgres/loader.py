@@ -75,6 +75,7 @@ from target_postgres.rows import (
     NulCharacter,
     Source,
     Sparse,
+    TooDeep,
     compile_row,
     sequence_from,
 )
@@ -200,6 +201,7 @@ class Loader:
                 NulCharacter,
                 NeedsVersion,
                 BadEncoding,
+                TooDeep,
                 orjson.JSONEncodeError,
             ):
                 stream, data = self._careful.encode(stream, message)

@@ -57,6 +57,7 @@ __all__ = [
     "RowFunctions",
     "Source",
     "Sparse",
+    "TooDeep",
     "compile_row",
     "contains_nul",
     "json_text",
@@ -127,6 +128,11 @@ class KeyMissing(Exception):
 
 class NulCharacter(Exception):
     """A JSON value holds a NUL character, which Postgres cannot store."""
+
+
+class TooDeep(Exception):
+    """A JSON value is nested deeper than orjson writes (254 levels); the reader takes up
+    to 1,024, so such a record reaches the target and must be refused, not crash it."""
 
 
 class NeedsVersion(Exception):
@@ -281,7 +287,9 @@ def json_text(value: Any) -> str:
     """``value`` as JSON text for a json/jsonb column (numbers keep every digit)."""
     try:
         data = orjson.dumps(value, default=json_default)
-    except orjson.JSONEncodeError:
+    except orjson.JSONEncodeError as exc:
+        if "Recursion limit" in str(exc):
+            raise TooDeep from None
         data = orjson.dumps(_big_ints_as_fragments(value), default=json_default)
     if _ESCAPED_NUL in data and contains_nul(value):
         raise NulCharacter
