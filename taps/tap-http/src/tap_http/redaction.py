@@ -25,7 +25,7 @@ from urllib.parse import quote, quote_plus
 from weakref import WeakSet
 
 from elt.errors import EltError
-from tap_http.urls import SECRET_PARAMS
+from elt.protocol import is_secret_name
 
 __all__ = ["REDACTED", "Redactor", "config_secrets"]
 
@@ -104,7 +104,7 @@ def config_secrets(config: Mapping[str, Any]) -> list[str]:
         secrets += [
             str(v)
             for k, v in params.items()
-            if v and (str(k).lower() in SECRET_PARAMS or _SECRET_NAME.search(str(k)))
+            if v and (is_secret_name(str(k)) or _SECRET_NAME.search(str(k)))
         ]
     return secrets
 
