@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from elt import DISTRIBUTION
 from elt.cli.session import Session
 from elt.errors import EltError
 
@@ -139,7 +140,7 @@ def _configure_logging(level: str) -> None:
     help="Log detail on stderr; debug also shows tracebacks.",
 )
 @click.version_option(
-    None, "--version", package_name="elt", prog_name="elt", message="%(prog)s %(version)s"
+    None, "--version", package_name=DISTRIBUTION, prog_name="elt", message="%(prog)s %(version)s"
 )
 @click.pass_context
 def cli(
