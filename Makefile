@@ -17,7 +17,7 @@ BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version bench clean
+.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -109,6 +109,11 @@ version: $(UV) ## set that one version everywhere: make version VERSION=X.Y.Z
 	sed -i -E 's/^version = "[^"]*"/version = "$(VERSION)"/' core/pyproject.toml taps/*/pyproject.toml targets/*/pyproject.toml
 	sed -i -E 's/"elt-core\[([a-z,]+)\]==[^"]*"/"elt-core[\1]==$(VERSION)"/' taps/*/pyproject.toml targets/*/pyproject.toml
 	$(UV) lock --quiet
+
+# elt's own plugins in the catalogue elt ships (core/src/elt/project/catalogue.json) are what
+# their --about says; a test fails when they are stale.
+catalogue: setup ## rewrite elt's own plugins in the shipped plugin catalogue from their --about
+	$(BIN)/python -m tests.catalogue
 
 bench: setup ## every benchmark, each against its limit (see bench/RESULTS.md)
 	$(BIN)/python bench/codec.py --rows 200000 --repeat 5

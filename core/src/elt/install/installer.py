@@ -33,13 +33,14 @@ from elt.install.fingerprint import (
 )
 from elt.install.layout import lock_file, venv_dir, venv_owner
 from elt.install.lock import install_lock
-from elt.install.requirements import requirements
+from elt.install.requirements import install_sources, requirements
 from elt.install.venv import (
     Installer,
     build_venv,
     recover,
     replace_venv,
     resolve_installer,
+    shown_command,
     staging_dir,
 )
 from elt.project import Plugin, Project
@@ -145,11 +146,19 @@ def _install(
             record = read_record(venv)
             if record is not None and record.fingerprint == current and not clean:
                 return InstallResult(owner.name, owner.name, InstallStatus.UP_TO_DATE, venv)
-            log.info("installing %s with %s: %s", owner.name, installer, " ".join(wanted.args))
+            sources = install_sources(project)
+            shown = shown_command([*sources.args, *wanted.args])
+            log.info("installing %s with %s: %s", owner.name, installer, shown)
             staging = staging_dir(venv)
             try:
                 build_venv(
-                    staging, wanted, installer=installer, uv=uv, cwd=project.root, where=owner.name
+                    staging,
+                    wanted,
+                    installer=installer,
+                    uv=uv,
+                    cwd=project.root,
+                    where=owner.name,
+                    sources=sources,
                 )
                 write_record(
                     staging,

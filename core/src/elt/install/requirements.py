@@ -1,4 +1,5 @@
-"""What ``pip install`` gets for a plugin: its ``pip_url`` turned into installer arguments.
+"""What ``pip install`` gets for a plugin: its ``pip_url`` turned into installer arguments,
+and where the installer finds packages.
 
 ``pip_url`` is what a person would type after ``pip install``: one or several PyPI
 requirements, local paths (relative to the project root), git or other URLs, and pip options
@@ -6,39 +7,56 @@ requirements, local paths (relative to the project root), git or other URLs, and
 the installer runs elsewhere than where the file was written, and are reported separately so
 the fingerprint can follow their content.
 
-Built-in plugins (:data:`BUILTINS`) that set no ``pip_url`` install from the repository
-checkout when elt runs from one (the same source, so the venv runs the code being developed),
-and from their published name otherwise. Our plugins depend on ``elt[sdk]``, and ``elt`` on
-PyPI is somebody else's project: so when elt runs from a checkout, any local package that
-depends on ``elt`` is installed together with the checkout's ``core``, which the resolver then
-takes as the ``elt`` it needs (extras included).
+elt's own plugins (the catalogue's, :mod:`elt.project.catalogue`) that set no ``pip_url``
+install elt's own distribution of the plugin at elt's own version, from wherever elt came
+from (:class:`Origin`):
+
+- from the repository checkout elt runs from, if it does (the same source, so the venv runs
+  the code being developed), together with the checkout's ``core``: our plugins depend on
+  ``elt-core``, which the resolver then takes from there, extras included. Any other local
+  package that depends on ``elt-core`` gets the checkout's core the same way;
+- otherwise as ``elt-tap-csv==<elt's version>``, never by the bare name: ``tap-csv``,
+  ``target-postgres``, ``target-s3`` on the index are other people's programs. The installer
+  finds it in the project's :class:`Sources`: wheelhouses (``find_links``) and an index
+  (``index_url``), then the default index.
+
+The sources apply to every plugin install, and are not part of what is installed: they say
+where to fetch, so they are kept out of the fingerprint (an ``elt run`` without
+``ELT_FIND_LINKS`` does not reinstall what ``elt install`` built with it).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from elt.errors import PluginError
 from elt.install.layout import venv_owner
-from elt.project import Plugin
+from elt.project import Plugin, Project, entry_for, redact
 
-__all__ = ["BUILTINS", "Requirements", "checkout", "requirements"]
+__all__ = [
+    "CORE_DISTRIBUTION",
+    "Origin",
+    "Requirements",
+    "Sources",
+    "checkout",
+    "elt_origin",
+    "install_sources",
+    "requirements",
+]
 
-BUILTINS: dict[str, str] = {
-    "tap-csv": "taps/tap-csv",
-    "tap-http": "taps/tap-http",
-    "tap-postgres": "taps/tap-postgres",
-    "target-postgres": "targets/target-postgres",
-    "target-files": "targets/target-files",
-    "target-s3": "targets/target-s3",
-    "target-gcs": "targets/target-gcs",
-    "target-azure": "targets/target-azure",
-}
+#: elt's own distribution (``elt`` on the index is another project's); the import package
+#: ``elt`` names it too, but this layer may not import it.
+CORE_DISTRIBUTION = "elt-core"
+FIND_LINKS_ENV = "ELT_FIND_LINKS"
+INDEX_URL_ENV = "ELT_INDEX_URL"
 
 # pip options whose value is the next word; -r/-c/-f values may be local paths
 _VALUE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-r", "--requirement", "-c",
@@ -46,6 +64,67 @@ _VALUE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-r", "--requirement
 _PATH_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-f", "--find-links"}
 _EDITABLE = {"-e", "--editable"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the running elt came from: the checkout it runs from (None when installed from
+    a wheel), and its version, which its own plugins are installed at."""
+
+    repository: Path | None
+    version: str
+
+
+@cache
+def elt_origin() -> Origin:
+    """The running elt's :class:`Origin`."""
+    try:
+        installed = version(CORE_DISTRIBUTION)
+    except PackageNotFoundError:  # a source tree that was never installed
+        installed = "0.0.0"
+    return Origin(checkout(), installed)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where installs look besides the default index: wheelhouses and an index before it."""
+
+    find_links: tuple[str, ...] = ()
+    index_url: str | None = None
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """Installer options, the same for uv and pip: a wheelhouse is ``--find-links``; the
+        index is an extra index, which uv asks first (and alone for a name it has) and pip
+        alongside the default one, so dependencies still come from the default index."""
+        links = [arg for link in self.find_links for arg in ("--find-links", link)]
+        index = ["--extra-index-url", self.index_url] if self.index_url else []
+        return (*links, *index)
+
+    def describe(self, default_index: str) -> str:
+        """Where an install looked, passwords in URLs hidden: for an error message."""
+        places = [f"wheelhouse {redact(link, secret=False)}" for link in self.find_links]
+        if self.index_url:
+            places.append(f"index {redact(self.index_url, secret=False)}")
+        return ", then ".join([*places, f"the default index ({default_index})"])
+
+
+def install_sources(project: Project) -> Sources:
+    """The project's sources: ``ELT_FIND_LINKS`` (space-separated) and ``ELT_INDEX_URL``
+    from elt's environment, else ``find_links`` and ``index_url`` of plugins.yml. Relative
+    paths are relative to the project root."""
+    environ: Mapping[str, str] = project.environ
+    links = environ.get(FIND_LINKS_ENV)
+    found = links.split() if links is not None else project.manifest.find_links
+    index = environ.get(INDEX_URL_ENV) or project.manifest.index_url
+    return Sources(tuple(_link(project.root, link) for link in found), index or None)
+
+
+def _link(root: Path, link: str) -> str:
+    """A wheelhouse as the installer takes it: a URL as is, a path made absolute."""
+    if "://" in link:
+        return link
+    return str((root / os.path.expanduser(link)).resolve())
 
 
 @dataclass(frozen=True)
@@ -57,13 +136,21 @@ class Requirements:
     local_projects: tuple[str, ...]
     """Project names of the local directories: uv caches a build of a local directory until
     its pyproject.toml changes, so these are rebuilt on every install (``--refresh-package``)."""
+    elt_version: str = ""
+    """The version of the elt that installs: its own plugins are installed at it, so an
+    upgrade of elt reinstalls them."""
+    distribution: str | None = None
+    """elt's own distribution installed by name (``elt-tap-csv==0.1.0``), if that is what
+    this installs: an error then says where such wheels come from."""
 
 
-def requirements(root: Path, plugin: Plugin) -> Requirements:
-    """The installer arguments of ``plugin``'s venv (see the module docstring)."""
+def requirements(root: Path, plugin: Plugin, *, origin: Origin | None = None) -> Requirements:
+    """The installer arguments of ``plugin``'s venv (see the module docstring); ``origin``
+    is the running elt's unless given."""
+    origin = origin or elt_origin()
     owner = venv_owner(plugin)
-    builtin = _builtin_source(owner)
-    words = [str(builtin)] if builtin else _words(owner.pip_url)
+    own = _own_plugin(owner, origin)
+    words = own or _words(owner.pip_url)
     if not words:
         raise PluginError(
             f"pip_url of {owner.name} is empty",
@@ -88,12 +175,13 @@ def requirements(root: Path, plugin: Plugin) -> Requirements:
         take_path = False
     projects = [_project(path) for path in paths]
     names = [p[0] for p in projects if p[0]]
-    core = checkout()
-    if core is not None and "elt" not in names and any(p[1] for p in projects):
+    core = origin.repository
+    if core is not None and CORE_DISTRIBUTION not in names and any(p[1] for p in projects):
         args.append(str(core / "core"))
         paths.append(core / "core")
-        names.append("elt")
-    return Requirements(tuple(args), tuple(paths), tuple(names))
+        names.append(CORE_DISTRIBUTION)
+    by_name = own[0] if own and not paths else None
+    return Requirements(tuple(args), tuple(paths), tuple(names), origin.version, by_name)
 
 
 @cache
@@ -101,22 +189,24 @@ def checkout() -> Path | None:
     """The repository root when elt runs from a source checkout, else None.
 
     This module is ``core/src/elt/install/requirements.py`` there; an installed wheel has no
-    ``core/pyproject.toml`` naming the ``elt`` project three levels up.
+    ``core/pyproject.toml`` naming the ``elt-core`` project three levels up.
     """
     core = Path(__file__).resolve().parents[3]
-    if _project(core)[0] != "elt" or not (core.parent / "taps").is_dir():
+    if _project(core)[0] != CORE_DISTRIBUTION or not (core.parent / "taps").is_dir():
         return None
     return core.parent
 
 
-def _builtin_source(owner: Plugin) -> Path | None:
-    """The checkout directory of a built-in plugin that does not say where to install from."""
-    if owner.spec.pip_url is not None or owner.name not in BUILTINS:
-        return None
-    repository = checkout()
-    if repository is None or not (repository / BUILTINS[owner.name]).is_dir():
-        return None
-    return repository / BUILTINS[owner.name]
+def _own_plugin(owner: Plugin, origin: Origin) -> list[str]:
+    """What installs one of elt's own plugins that sets no pip_url (none for another)."""
+    entry = entry_for(owner)
+    if entry is None or not entry.own:
+        return []
+    if origin.repository is not None and entry.source is not None:
+        source = origin.repository / entry.source
+        if source.is_dir():
+            return [str(source)]
+    return [f"{entry.distribution}=={origin.version}"]
 
 
 def _words(pip_url: str) -> list[str]:
@@ -162,13 +252,18 @@ def _local_path(root: Path, owner: Plugin, text: str) -> Path:
 
 
 def _project(path: Path) -> tuple[str | None, bool]:
-    """The project name of a local directory and whether it depends on ``elt``."""
+    """The project name of a local directory and whether it depends on ``elt-core``."""
     try:
         with (path / "pyproject.toml").open("rb") as file:
             project = tomllib.load(file).get("project", {})
     except (OSError, tomllib.TOMLDecodeError):
         return None, False
     names = [_NAME.match(dependency) for dependency in project.get("dependencies", [])]
-    on_elt = any(m is not None and m.group().lower() == "elt" for m in names)
+    on_elt = any(m is not None and _normal(m.group()) == CORE_DISTRIBUTION for m in names)
     name = project.get("name")
     return (name if isinstance(name, str) else None), on_elt
+
+
+def _normal(name: str) -> str:
+    """A distribution name as the index compares them (PEP 503): ``Elt_Core`` is ``elt-core``."""
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -12,6 +12,13 @@ Everything wrong is a :class:`elt.errors.ProjectError` (the files) or
 
 from __future__ import annotations
 
+from elt.project.catalogue import (
+    CatalogueEntry,
+    catalogue,
+    catalogue_entry,
+    entry_for,
+    settings_from_schema,
+)
 from elt.project.edit import (
     ConfigChange,
     ConfigRemoval,
@@ -69,6 +76,7 @@ from elt.project.settings import (
     resolve_config,
     resolve_setting,
     secret_texts,
+    url_password,
 )
 
 __all__ = [
@@ -79,6 +87,7 @@ __all__ = [
     "REDACTED",
     "AlertEvent",
     "AlertSpec",
+    "CatalogueEntry",
     "CatchUp",
     "ConfigChange",
     "ConfigRemoval",
@@ -106,9 +115,12 @@ __all__ = [
     "add_plugin",
     "add_schedule",
     "blocks_of",
+    "catalogue",
+    "catalogue_entry",
     "change_selection",
     "check_overrides",
     "coerce",
+    "entry_for",
     "find_project_root",
     "init_project",
     "is_secret",
@@ -127,5 +139,7 @@ __all__ = [
     "secret_texts",
     "set_config",
     "setting_variable",
+    "settings_from_schema",
     "unset_config",
+    "url_password",
 ]
