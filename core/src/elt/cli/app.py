@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "invoke": "elt.cli.invoke:invoke",
     "job": "elt.cli.job:job",
     "logs": "elt.cli.runs:logs",
+    "remove": "elt.cli.remove:remove",
     "run": "elt.cli.run:run",
     "runs": "elt.cli.runs:runs",
     "schedule": "elt.cli.schedule:schedule",

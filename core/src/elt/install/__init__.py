@@ -19,6 +19,7 @@ from elt.install.installer import (
     InstallStatus,
     VenvState,
     install_plugins,
+    uninstall,
     venv_state,
 )
 from elt.install.layout import PLUGINS_DIR, venv_dir, venv_owner
@@ -52,6 +53,7 @@ __all__ = [
     "install_sources",
     "read_record",
     "requirements",
+    "uninstall",
     "venv_dir",
     "venv_owner",
     "venv_state",

@@ -31,7 +31,7 @@ from elt.install.fingerprint import (
     read_record,
     write_record,
 )
-from elt.install.layout import lock_file, venv_dir, venv_owner
+from elt.install.layout import lock_file, plugin_dir, venv_dir, venv_owner
 from elt.install.lock import install_lock
 from elt.install.requirements import install_sources, requirements
 from elt.install.venv import (
@@ -45,7 +45,14 @@ from elt.install.venv import (
 )
 from elt.project import Plugin, Project
 
-__all__ = ["InstallResult", "InstallStatus", "VenvState", "install_plugins", "venv_state"]
+__all__ = [
+    "InstallResult",
+    "InstallStatus",
+    "VenvState",
+    "install_plugins",
+    "uninstall",
+    "venv_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +138,20 @@ def install_plugins(
             )
         )
     return tuple(results)
+
+
+def uninstall(project: Project, plugin: Plugin) -> Path | None:
+    """Remove ``plugin``'s venv, if it has one of its own, under the install lock (an install
+    in progress finishes first); the directory removed, or None. A venv it shares with the
+    plugin it inherits from stays."""
+    if venv_owner(plugin).name != plugin.name:
+        return None
+    directory = plugin_dir(project.root, plugin)
+    if not directory.exists():
+        return None
+    with install_lock(lock_file(project.root, plugin)):
+        shutil.rmtree(directory)
+    return directory
 
 
 def _install(
