@@ -106,6 +106,9 @@ def test_elt_run_loads_an_api_and_a_second_run_asks_only_for_what_changed(
     project = make_project(tmp_path / "p", api, pg_database)
     first = elt(project, "run", "tap-http", "target-postgres")
     assert first.returncode == 0, first.stderr
+    # the page schema inference read is the first page synced: page 1 is fetched once
+    assert [r.query.get("page") for r in api.hits("/v1/customers")] == ["1", "2", "3"]
+    assert "unsorted" not in first.stderr
     assert rows(pg_database) == [
         (1, "Zoë", Decimal("10.50"), {"tier": "gold"}),
         (2, "Bo", Decimal("0.10"), None),
@@ -121,7 +124,7 @@ def test_elt_run_loads_an_api_and_a_second_run_asks_only_for_what_changed(
     api.requests.clear()
     second = elt(project, "run", "tap-http", "target-postgres")
     assert second.returncode == 0, second.stderr
-    probe, *sync = api.hits("/v1/customers")  # the first page, for schema inference
+    probe, *sync = api.hits("/v1/customers")  # the first page without bookmark, to infer from
     assert "updated_since" not in probe.query
     assert {r.query["updated_since"][:19] for r in sync} == {"2026-01-03T00:00:00"}
     assert [row[:2] for row in rows(pg_database)] == [
@@ -151,3 +154,29 @@ def test_a_refused_token_fails_the_run_and_keeps_the_bookmark(
     state = json.loads(elt(project, "state", "get", "default:tap-http-to-target-postgres").stdout)
     assert state["bookmarks"]["customers"]["replication_key_value"] == "2026-01-03T00:00:00Z"
     assert len(rows(pg_database)) == 3
+
+
+def test_elt_run_exits_with_the_class_of_the_api_failure_and_retries_only_what_can_pass(
+    tmp_path: Path, api: ApiServer, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", api, pg_database)
+    assert elt(project, "run", "tap-http", "target-postgres").returncode == 0
+    api.requests.clear()
+    refused = run_elt(
+        project,
+        *("run", "tap-http", "target-postgres", "--retries", "2", "--retry-delay", "0"),
+        env={"TAP_HTTP_AUTH_TOKEN": "wrong-token"},
+    )
+    assert refused.returncode == 78, refused.stderr
+    assert "HTTP 401" in refused.stderr
+    assert len(api.hits("/v1/customers")) == 1  # a refused credential is never retried
+
+    api.routes["/v1/customers"] = lambda r: Reply(503, {"error": "maintenance"})
+    api.requests.clear()
+    down = run_elt(
+        project,
+        *("run", "tap-http", "target-postgres", "--retries", "1", "--retry-delay", "0"),
+        env={"TAP_HTTP_AUTH_TOKEN": TOKEN, "TAP_HTTP_MAX_TRIES": "1"},
+    )
+    assert down.returncode == 75, down.stderr
+    assert len(api.hits("/v1/customers")) == 2  # one try per attempt, two attempts

@@ -174,3 +174,67 @@ def test_the_installed_console_script_renders_errors_without_traceback(tmp_path:
         check=False,
     )
     assert (run.returncode, run.stdout, run.stderr) == (78, "", BAD_MESSAGE)
+
+
+KEY = "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBg"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (  # a value that starts with "-" is taken for an option
+            ["config", "set", "tap-csv", "private_key", KEY],
+            "Error: No such option (the argument is not shown: it may be a value; put -- "
+            "before a value that starts with '-').",
+        ),
+        (
+            ["config", "set", "tap-csv", "password", "hunter2", "s3cret-extra"],
+            "Error: Got unexpected extra argument (not shown: it may be a value).",
+        ),
+        (
+            ["config", "set", "tap-csv", "password", "hunter2", "s3cret-extra", "more-s3cret"],
+            "Error: Got unexpected extra arguments (2, not shown: they may be values).",
+        ),
+        (
+            ["run", "tap-csv", "target-postgres", "--retries", "s3cret-retries"],
+            "Error: Invalid value for '--retries': (not shown) is not a valid integer range.",
+        ),
+        (
+            ["run", "tap-csv", "target-postgres", "--retries=s3cret-retries"],
+            "Error: Invalid value for '--retries': (not shown) is not a valid integer range.",
+        ),
+        (
+            ["--log-level", "s3cret-level", "config", "list", "tap-csv"],
+            "Error: Invalid value for '--log-level': (not shown) is not one of 'debug', 'info', "
+            "'warning', 'error'.",
+        ),
+        (
+            ["config", "set", "tap-csv", "password", "--stor", "yml"],
+            "Error: No such option (the argument is not shown: it may be a value; put -- before "
+            "a value that starts with '-'). (Did you mean one of: '--force', '--store'?)",
+        ),
+    ],
+)
+def test_a_usage_error_never_echoes_what_was_typed(
+    project: Path, elt: Elt, args: list[str], message: str
+) -> None:
+    result = elt("--project", str(project), *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == message
+    assert result.stderr.startswith("Usage: ")
+    for typed in (KEY, "s3cret", "hunter2", "'--stor'"):
+        assert typed not in result.stderr
+
+
+def test_the_console_script_never_echoes_a_value_in_a_usage_error(tmp_path: Path) -> None:
+    executable = Path(sys.executable).parent / "elt"
+    done = subprocess.run(
+        [executable, "--project", str(tmp_path), "config", "set", "tap-csv", "private_key", KEY],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "BEGIN PRIVATE KEY" not in done.stderr
+    assert "No such option (the argument is not shown" in done.stderr

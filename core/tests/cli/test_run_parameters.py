@@ -115,12 +115,13 @@ def test_a_retry_runs_with_the_same_overrides(elt: Elt, toy: ToyProject, tmp_pat
         (f"{TAP}.count", f"error: --config '{TAP}.count' is not PLUGIN.SETTING=VALUE. "
          f"Write it like --config {TAP}.start_date=2024-01-01"),
         ("count=2", "error: --config 'count' is not PLUGIN.SETTING=VALUE."),
+        ("s3cret-value", "error: --config (not shown) is not PLUGIN.SETTING=VALUE."),
         ("toy-mapper.rename={}", "error: --config toy-mapper.rename: toy-mapper is not a plugin "
          f"of the run. Override a setting of one of {TAP}, {TARGET}"),
         ("tap-nope.x=1", "error: --config tap-nope.x: tap-nope is not a plugin of the run."),
         (f"{TAP}.count=many", f'error: --config {TAP}.count: expected integer, got "many"'),
     ],
-    ids=["no-equals", "no-dot", "not-in-the-run", "unknown-plugin", "wrong-kind"],
+    ids=["no-equals", "no-dot", "a-value-alone", "not-in-the-run", "unknown-plugin", "wrong-kind"],
 )  # fmt: skip
 def test_a_bad_override_is_refused_before_anything_runs(
     elt: Elt, toy: ToyProject, item: str, message: str

@@ -61,3 +61,44 @@ def test_inspect_reports_a_truncated_stream_from_a_real_pipe_without_traceback()
     assert result.returncode == 65
     assert "<stdin> line 4: the stream ends in the middle of a message" in stderr
     assert "Traceback" not in stderr
+
+
+def test_inspect_shows_an_empty_or_nul_name_quoted_and_escaped(tmp_path: Path, elt: Elt) -> None:
+    path = tmp_path / "names.jsonl"
+    path.write_text(
+        '{"type":"SCHEMA","stream":"a\\u0000b","schema":{"properties":{"":{}}},'
+        '"key_properties":[""]}\n'
+        '{"type":"RECORD","stream":"a\\u0000b","record":{"":1}}\n'
+    )
+    result = elt("inspect", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].split() == ['"a\\u0000b"', "1", '""', "1"]
+
+
+def test_inspect_of_100000_levels_of_nesting_exits_65_naming_the_line(
+    tmp_path: Path, elt: Elt
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text(GOOD + '{"type":"RECORD","stream":"users","record":{"id":' + deep + "}}\n")
+    result = elt("inspect", str(path))
+    assert result.exit_code == 65
+    assert result.stderr == (
+        f"error: {path} line 4: the message is nested more than 1,024 levels deep (arrays and "
+        "objects within each other). A message this deep is a producer bug; no target can load "
+        "it\n"
+    )
+
+
+def test_inspect_refuses_a_record_turned_into_a_state_by_a_second_type_key(
+    tmp_path: Path, elt: Elt
+) -> None:
+    path = tmp_path / "twice.jsonl"
+    path.write_text(
+        GOOD + '{"type":"RECORD","stream":"users","record":{"id":2},"type":"STATE","value":{}}\n'
+    )
+    result = elt("inspect", str(path))
+    assert result.exit_code == 65
+    assert result.stderr.startswith(
+        f'error: {path} line 4: the key "type" appears more than once in this message'
+    )

@@ -17,6 +17,8 @@ Config keys (all optional):
   fail_once_marker  a file: when it does not exist yet, create it and exit 75 (a transient
                     failure: a retry succeeds) after writing ``fail_once_after`` items (0)
   password          logged to stderr, to prove the runner redacts it
+  refused_with      lines of a server's refusal (a 401 body): logged as ERROR lines, then
+                    it exits 1 before writing anything
   echo_state        first send the state it was given as a STATE (some taps do)
   report            a file where a run writes its pid, arguments, the mode of its config file
                     and directory, the state and catalog it got
@@ -190,6 +192,10 @@ def main() -> None:
     report(config, args, state, catalog)
     if "password" in config:
         log(f"connecting with password {config['password']}")
+    if "refused_with" in config:
+        for line in config["refused_with"]:
+            log_error(line)
+        sys.exit(1)
     start = ((state or {}).get("bookmarks", {}).get("items", {}).get("id") or 0) + 1
     log(f"starting at item {start}")
     if config.get("echo_state") and state is not None:

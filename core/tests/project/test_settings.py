@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from elt.project.model import SettingKind, SettingSpec
 from elt.project.settings import (
     REDACTED,
     SettingSource,
+    basic_credentials,
     is_secret,
     redact,
     resolve_config,
@@ -222,6 +224,7 @@ def test_undeclared_settings_take_variables_as_text(write_project: WriteProject)
         "secret",
         "Authorization",
         "connection_string",
+        "key",  # a query parameter's name (Google's), the one rule tap-http uses too
     ],
 )
 def test_names_that_look_secret_are_secret(name: str) -> None:
@@ -230,7 +233,18 @@ def test_names_that_look_secret_are_secret(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["port", "host", "tokenizer", "user", "keys", "secretariat", "token_url", "credentials_path"],
+    [
+        "port",
+        "host",
+        "tokenizer",
+        "user",
+        "keys",
+        "secretariat",
+        "token_url",
+        "credentials_path",
+        "key_properties",
+        "replication_key",
+    ],
 )
 def test_ordinary_names_are_not_secret(name: str) -> None:
     assert not is_secret(name)
@@ -286,3 +300,22 @@ def test_a_secret_variable_of_the_wrong_kind_is_not_quoted(
         "tap-csv.pin: expected integer in environment variable TAP_CSV_PIN. "
         "Fix or unset TAP_CSV_PIN"
     )
+
+
+def test_a_params_object_hides_its_key_as_tap_http_hides_it_in_a_url() -> None:
+    assert redact({"key": "k1", "page": 2}, secret=False) == {"key": REDACTED, "page": 2}
+
+
+def test_basic_credentials_are_the_base64_of_each_user_and_secret_side_by_side() -> None:
+    config = {
+        "auth": {"type": "basic", "username": "ada", "password": "pw"},
+        "oauth": [{"client_id": "app", "client_secret": "cs", "token_url": "https://t"}],
+        "url": "postgresql://bob:p%40ss@h/db",
+        "user": "carl",
+    }
+    found = set(basic_credentials(config))
+    assert found == {
+        base64.b64encode(b"ada:pw").decode().rstrip("="),
+        base64.b64encode(b"app:cs").decode().rstrip("="),
+        base64.b64encode(b"bob:p@ss").decode().rstrip("="),
+    }

@@ -196,6 +196,92 @@ def test_seventeen_digit_float_written_by_python_stays_an_exact_float() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        # a RECORD turned into a STATE by a second "type": the record would be dropped
+        (b'{"type":"RECORD","stream":"users","record":{"id":1},"type":"STATE","value":{}}', "type"),
+        (b'{"type":"STATE","value":{},"type":"RECORD","stream":"users","record":{"id":1}}', "type"),
+        (
+            b'{"type":"ACTIVATE_VERSION","stream":"users","version":3,"type":"RECORD","record":{}}',
+            "type",
+        ),
+        (b'{"type":"RECORD","stream":"users","record":{"id":1},"record":{"id":2}}', "record"),
+        (
+            b'{"type": "RECORD", "stream": "users", "record": {"id": 1}, "record": {"id": 2}}',
+            "record",
+        ),
+        (b'{"type":"RECORD","stream":"users","stream":"others","record":{"id":1}}', "stream"),
+        (
+            b'{"type":"RECORD","stream":"users","record":{"id":1},"version":1,"version":2}',
+            "version",
+        ),
+        (
+            b'{"type":"RECORD","stream":"users","record":{},"time_extracted":"a","time_extracted":"b"}',
+            "time_extracted",
+        ),
+        (b'{"type":"RECORD","stream":"users","record":{"stream":"x"},"stream":"y"}', "stream"),
+        (b'{"type":"STATE","value":{"a":1},"value":{"b":2}}', "value"),
+        (b'{"type":"STATE","value":{"a":1},"v\\u0061lue":{"b":2}}', "value"),
+        (b'{"type":"SCHEMA","stream":"users","schema":{},"schema":{"type":"object"}}', "schema"),
+        (
+            b'{"type":"BATCH","stream":"users","encoding":{},"manifest":[],"manifest":["f"]}',
+            "manifest",
+        ),
+    ],
+)
+def test_a_key_repeated_in_the_envelope_is_refused_naming_the_line(line: bytes, key: str) -> None:
+    message = error_of(SCHEMA + line + b"\n")
+    assert message.startswith(
+        f'<stdin> line 2: the key "{key}" appears more than once in this message; JSON does '
+        "not say which one counts. Each key of a Singer message must appear once"
+    )
+
+
+def test_envelope_names_inside_a_record_are_data_and_a_repeated_key_there_keeps_its_last() -> None:
+    lines = [
+        b'{"type":"RECORD","stream":"users","record":{"id":1,"type":"a","stream":"b","record":"c"}}',
+        b'{"type": "RECORD", "stream": "record", "record": {"stream": {"record": 1}}}',
+        b'{"type":"RECORD","stream":"users","record":{"id":1,"id":2},"version":4}',
+        b'{"type":"STATE","value":{"type":"value","stream":{"value":1}}}',
+        b'{"type":"RECORD","stream":"users","record":{"n":"caf\\u00e9"},"time_extracted":"t"}',
+    ]
+    messages = read_all(SCHEMA + b"\n".join(lines) + b"\n")
+    assert [m["type"] for m in messages] == [
+        "SCHEMA",
+        "RECORD",
+        "RECORD",
+        "RECORD",
+        "STATE",
+        "RECORD",
+    ]
+    assert messages[1]["record"] == {"id": 1, "type": "a", "stream": "b", "record": "c"}
+    assert messages[2]["stream"] == "record"
+    assert messages[3]["record"] == {"id": 2}
+    assert messages[5]["record"] == {"n": "café"}
+
+
+@pytest.mark.parametrize("depth", [1_025, 100_000])
+def test_nesting_deeper_than_1024_levels_is_refused_naming_the_line(depth: int) -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"x":' + b"[" * depth + b"]" * depth
+    message = error_of(SCHEMA + line + b"}}\n")
+    assert message.startswith(
+        "<stdin> line 2: the message is nested more than 1,024 levels deep (arrays and objects "
+        "within each other)"
+    )
+    assert "RecursionError" not in message
+
+
+def test_nesting_of_1000_levels_is_read() -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"x":' + b"[" * 1000 + b"]" * 1000
+    assert len(read_all(SCHEMA + line + b"}}\n")) == 2
+
+
+def test_a_record_key_repeated_with_an_escaped_spelling_is_refused() -> None:
+    line = b'{"type":"RECORD","stream":"users","record":{"id":1},"rec\\u006frd":{"id":2}}\n'
+    assert 'the key "record" appears more than once' in error_of(SCHEMA + line)
+
+
+@pytest.mark.parametrize(
     ("token", "exact"),
     [
         (b"1e-400", Decimal("1e-400")),

@@ -18,6 +18,18 @@ def test_a_secret_and_its_json_escaped_form_are_redacted() -> None:
     )
 
 
+def test_a_secret_is_redacted_url_encoded_decoded_and_in_base64() -> None:
+    redact = Redactor(["pa ss/+=", "t%2Fk"])
+    for form in ("pa%20ss%2F%2B%3D", "pa+ss%2F%2B%3D", "cGEgc3MvKz0", "t/k", "t%2Fk"):
+        assert redact(f"<{form}>") == "<********>", form
+
+
+def test_credentials_elt_never_saw_are_redacted_by_their_place() -> None:
+    redact = Redactor([])
+    assert redact('401 {"access_token": "tok-1"}') == '401 {"access_token": "********"}'
+    assert redact("Authorization: Bearer abc.def.ghi") == "Authorization: Bearer ********"
+
+
 def test_the_longest_of_overlapping_secrets_is_redacted_whole() -> None:
     assert Redactor(["abc", "abcdef"])("key=abcdef") == "key=********"
 

@@ -2,11 +2,13 @@
 
 ``sync`` runs ``TapHttp`` in this process with stdout captured; ``run_tap`` runs the
 installed ``tap-http`` executable in a subprocess with config and state files, as a
-scheduler would. Both parse the output with elt's reader.
+scheduler would. Both parse the output with elt's reader. ``certificate`` is a self-signed
+certificate for HTTPS servers.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,3 +51,20 @@ def run_tap(tmp_path: Path) -> Callable[..., Run]:
         return run_executable(TAP, tmp_path, config, *args, state=state)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)

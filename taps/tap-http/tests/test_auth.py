@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from tap_http.auth import ClientCredentials
+from tap_http.origins import Origins
+from tap_http.transport import Transport
 
-from elt.errors import ConfigError
+from elt.errors import AccessError, ConfigError, ServiceError
 from tests.fixtures.apiserver import ApiServer, Reply, Request
 
 SCHEMA = {"properties": {"id": {"type": "integer"}}}
@@ -105,7 +107,11 @@ def test_oauth2_client_credentials_fetch_one_token_for_all_streams(api: ApiServe
 def test_oauth2_token_is_refreshed_before_it_expires(api: ApiServer) -> None:
     issued = _token_endpoint(api, expires_in=1)
     auth = ClientCredentials(
-        token_url=f"{api.url}/token", client_id="ci", client_secret="cs", scopes=None
+        token_url=f"{api.url}/token",
+        client_id="ci",
+        client_secret="cs",
+        scopes=None,
+        transport=Transport(origins=Origins(api.url), timeout=5, verify=True),
     )
     auth.update_access_token()
     assert auth.is_token_valid()
@@ -133,3 +139,73 @@ def test_oauth2_refused_client_is_a_config_error(api: ApiServer, sync) -> None:
 def test_auth_type_without_its_secret_is_a_config_error(api: ApiServer, sync) -> None:
     with pytest.raises(ConfigError, match="needs token"):
         sync(_config(api, {"type": "bearer"}))
+
+
+def _oauth2(api: ApiServer) -> dict[str, Any]:
+    return _config(
+        api,
+        {
+            "type": "oauth2",
+            "token_url": f"{api.url}/token",
+            "client_id": "ci",
+            "client_secret": "cs-SECRET",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (Reply(body={}), "a JSON object without a string access_token (keys: [])"),
+        (Reply(body={"token": "x"}), "without a string access_token (keys: ['token'])"),
+        (Reply(body=[{"access_token": "x"}]), "with a JSON array"),
+        (
+            Reply(raw=b"<html><body>Sign in</body></html>", headers={"Content-Type": "text/html"}),
+            "a body that is not JSON (it starts '<html><body>Sign in",
+        ),
+    ],
+    ids=["empty object", "no access_token", "list", "html"],
+)
+def test_a_token_endpoint_answering_nonsense_is_one_paragraph_exit_78(
+    api: ApiServer, run_tap, answer: Reply, said: str
+) -> None:
+    api.routes["/token"] = lambda r: answer
+    api.routes["/items"] = lambda r: Reply(body=[{"id": 1}])
+    run = run_tap(_oauth2(api))
+    assert run.code == 78, run.stderr
+    assert f"auth.token_url {api.url}/token" in run.stderr
+    assert said in run.stderr
+    assert "expected a JSON object" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "could not connect" not in run.stderr
+    assert api.hits("/items") == []
+    assert len(api.hits("/token")) == 1  # not retried
+
+
+def test_a_token_endpoint_refusing_the_client_is_an_access_error(api: ApiServer, sync) -> None:
+    api.routes["/token"] = lambda r: Reply(401, {"error": "invalid_client"})
+    with pytest.raises(AccessError, match=r"token endpoint refused the request: HTTP 401"):
+        sync(_oauth2(api))
+    assert len(api.hits("/token")) == 1
+
+
+def test_a_failing_token_endpoint_is_retried_then_75(api: ApiServer, sync) -> None:
+    api.routes["/token"] = lambda r: Reply(503, {"error": "down"})
+    config = {**_oauth2(api), "max_tries": 2, "backoff_factor": 0.01}
+    with pytest.raises(ServiceError, match=r"gave up after 2 tries: HTTP 503"):
+        sync(config)
+    assert len(api.hits("/token")) == 2
+
+
+def test_the_token_endpoint_is_asked_through_the_tap_s_tls_settings(
+    certificate: tuple[str, str], api: ApiServer, sync
+) -> None:
+    """singer-sdk asked with its own session: ca_bundle did not reach the token request."""
+    https = ApiServer(tls=certificate)
+    try:
+        https.routes["/token"] = lambda r: Reply(body={"access_token": "tok", "expires_in": 60})
+        https.routes["/items"] = lambda r: Reply(body=[{"id": 1}])
+        config = {**_oauth2(https), "ca_bundle": certificate[0]}
+        assert sync(config).records() == [{"id": 1}]
+    finally:
+        https.stop()

@@ -131,7 +131,9 @@ def test_fatal_error_exits_78_with_one_paragraph_and_no_secret(api: ApiServer, r
 
 
 def test_looping_cursor_exits_75_naming_the_stream(api: ApiServer, run_tap) -> None:
-    api.routes["/items"] = lambda r: Reply(body={"data": [{"id": 1}], "next_cursor": "again"})
+    api.routes["/items"] = lambda r: Reply(
+        body={"data": [{"id": r.query.get("cursor", "first")}], "next_cursor": "again"}
+    )
     config = {
         "api_url": api.url,
         "pagination": STYLES["cursor"],
@@ -147,4 +149,4 @@ def test_looping_cursor_exits_75_naming_the_stream(api: ApiServer, run_tap) -> N
     run = run_tap(config)
     assert run.code == 75
     assert "stream 'items'" in run.stderr
-    assert "same pagination token" in run.stderr
+    assert "sent the pagination token 'again' again" in run.stderr

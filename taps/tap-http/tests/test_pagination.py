@@ -20,7 +20,7 @@ def test_no_pagination_reads_one_top_level_array(api: ApiServer, sync) -> None:
     api.routes["/items"] = lambda r: Reply(body=ROWS)
     run = sync(_config(api))
     assert run.records("items") == ROWS
-    assert len(api.hits("/items")) == 2  # schema probe + sync
+    assert len(api.hits("/items")) == 1  # the page inference read is the page synced
 
 
 def test_records_path_picks_records_out_of_an_object(api: ApiServer, sync) -> None:
@@ -47,7 +47,7 @@ def test_page_number_walks_pages_until_an_empty_one(api: ApiServer, sync) -> Non
         )
     )
     assert run.records("items") == ROWS
-    assert [r.query["p"] for r in api.hits("/items")][1:] == ["1", "2", "3", "4"]
+    assert [r.query["p"] for r in api.hits("/items")] == ["1", "2", "3", "4"]
 
 
 def test_a_short_page_does_not_end_the_walk(api: ApiServer, sync) -> None:
@@ -72,7 +72,7 @@ def test_offset_limit_advances_by_the_records_received(api: ApiServer, sync) -> 
         _config(api, records_path="$.results[*]", pagination={"style": "offset", "page_size": 4})
     )
     assert run.records("items") == ROWS
-    assert [r.query["offset"] for r in api.hits("/items")][1:] == ["0", "2", "4", "6", "7"]
+    assert [r.query["offset"] for r in api.hits("/items")] == ["0", "2", "4", "6", "7"]
 
 
 def test_total_count_stops_without_asking_for_an_empty_page(api: ApiServer, sync) -> None:
@@ -89,7 +89,7 @@ def test_total_count_stops_without_asking_for_an_empty_page(api: ApiServer, sync
     }
     run = sync(_config(api, records_path="$.rows[*]", pagination=pagination))
     assert run.records("items") == ROWS
-    assert [r.query["start"] for r in api.hits("/items")][1:] == ["0", "3", "6"]
+    assert [r.query["start"] for r in api.hits("/items")] == ["0", "3", "6"]
 
 
 def test_cursor_from_the_body_is_sent_back_as_a_param(api: ApiServer, sync) -> None:
@@ -103,7 +103,7 @@ def test_cursor_from_the_body_is_sent_back_as_a_param(api: ApiServer, sync) -> N
     pagination = {"style": "cursor", "cursor_path": "$.paging.next", "cursor_param": "after"}
     run = sync(_config(api, records_path="$.items[*]", pagination=pagination))
     assert run.records("items") == ROWS
-    assert [r.query.get("after") for r in api.hits("/items")][1:] == [None, "3", "6"]
+    assert [r.query.get("after") for r in api.hits("/items")] == [None, "3", "6"]
 
 
 def test_next_url_from_the_body_is_followed_with_its_own_query(api: ApiServer, sync) -> None:
@@ -116,7 +116,7 @@ def test_next_url_from_the_body_is_followed_with_its_own_query(api: ApiServer, s
     pagination = {"style": "next_url", "next_url_path": "$.links.next"}
     run = sync(_config(api, records_path="$.data[*]", params={"fixed": "x"}, pagination=pagination))
     assert run.records("items") == ROWS
-    assert [r.query for r in api.hits("/items")][1:] == [
+    assert [r.query for r in api.hits("/items")] == [
         {"fixed": "x"},
         {"fixed": "x", "from": "4"},
     ]
@@ -145,13 +145,97 @@ def test_global_pagination_applies_to_every_stream(api: ApiServer, sync) -> None
 
 
 def test_a_cursor_repeated_twice_in_a_row_is_an_error_not_a_loop(api: ApiServer, sync) -> None:
-    api.routes["/items"] = lambda r: Reply(body={"items": ROWS[:1], "next": "same"})
+    api.routes["/items"] = lambda r: Reply(
+        body={"items": [{"id": r.query.get("cursor", "-")}], "next": "same"}
+    )
     pagination = {"style": "cursor", "cursor_path": "$.next"}
-    with pytest.raises(ServiceError, match=r"same pagination token twice.*same"):
+    with pytest.raises(ServiceError, match=r"sent the pagination token 'same' again"):
         sync(_config(api, records_path="$.items[*]", pagination=pagination))
-    assert len(api.hits("/items")) == 3  # probe, first page, the page repeating the token
+    assert len(api.hits("/items")) == 2  # the first page, the page repeating the token
 
 
 def test_offset_pagination_without_page_size_is_a_config_error(api: ApiServer, sync) -> None:
     with pytest.raises(ConfigError, match="page_size"):
         sync(_config(api, pagination={"style": "offset"}))
+
+
+def _cycling_cursor(request: Request) -> Reply:
+    """First page, then A -> B -> A -> ...: a loop no two consecutive tokens show."""
+    cursor = request.query.get("cursor")
+    following = {None: "A", "A": "B", "B": "A"}[cursor]
+    return Reply(body={"items": [{"id": f"after {cursor}"}], "next": following})
+
+
+def test_a_cursor_cycle_a_b_a_is_an_error_not_a_loop(api: ApiServer, sync) -> None:
+    api.routes["/items"] = _cycling_cursor
+    pagination = {"style": "cursor", "cursor_path": "$.next"}
+    with pytest.raises(
+        ServiceError, match=r"after page 3 .* token 'A' again \(it came with page 1"
+    ):
+        sync(_config(api, records_path="$.items[*]", pagination=pagination))
+    assert [r.query.get("cursor") for r in api.hits("/items")] == [None, "A", "B"]
+
+
+def _cycling_links(api: ApiServer) -> None:
+    """/items -> /b -> /items -> ...; every body differs, so only the links show the loop."""
+    hits = iter(range(1, 100))
+
+    def page(following: str) -> Any:
+        def route(request: Request) -> Reply:
+            body = {"data": [{"id": next(hits)}], "next": following}
+            return Reply(body=body, headers={"Link": f'<{api.url}{following}>; rel="next"'})
+
+        return route
+
+    api.routes["/items"] = page("/b")
+    api.routes["/b"] = page("/items")
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"style": "next_url", "next_url_path": "$.next"}, {"style": "link_header"}],
+    ids=["next_url", "link_header"],
+)
+def test_next_links_cycling_a_b_a_are_an_error_not_a_loop(
+    api: ApiServer, sync, pagination: dict[str, Any]
+) -> None:
+    _cycling_links(api)
+    with pytest.raises(ServiceError, match=r"sent the pagination token '.*/b' again"):
+        sync(_config(api, records_path="$.data[*]", pagination=pagination))
+    assert [r.path for r in api.requests] == ["/items", "/b", "/items"]
+
+
+@pytest.mark.parametrize(
+    ("pagination", "parameter"),
+    [({"style": "page"}, "'page'"), ({"style": "offset", "page_size": 2}, "'offset'")],
+    ids=["page", "offset"],
+)
+def test_an_api_that_ignores_the_page_parameter_is_an_error_not_a_loop(
+    api: ApiServer, sync, pagination: dict[str, Any], parameter: str
+) -> None:
+    api.routes["/items"] = lambda r: Reply(body=ROWS[:2])
+    with pytest.raises(
+        ServiceError,
+        match=f"page 2 is identical to page 1: the API seems to ignore the {parameter}",
+    ):
+        sync(_config(api, pagination=pagination))
+    assert len(api.hits("/items")) == 2
+
+
+def test_max_pages_caps_a_walk(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body=[{"id": int(r.query["page"])}])
+    with pytest.raises(ServiceError, match=r"more pages after max_pages \(3\)"):
+        sync(_config(api, pagination={"style": "page", "max_pages": 3}))
+    assert len(api.hits("/items")) == 3
+
+
+def test_max_pages_lets_a_walk_that_ends_in_time_finish(api: ApiServer, sync) -> None:
+    api.routes["/items"] = lambda r: Reply(body={"total": 4, "rows": ROWS[:4]})
+    pagination = {"style": "offset", "page_size": 4, "total_path": "$.total", "max_pages": 1}
+    run = sync(_config(api, records_path="$.rows[*]", pagination=pagination))
+    assert run.records() == ROWS[:4]
+
+
+def test_max_pages_below_one_is_a_config_error(api: ApiServer, sync) -> None:
+    with pytest.raises(ConfigError, match="max_pages must be at least 1"):
+        sync(_config(api, pagination={"style": "page", "max_pages": 0}))

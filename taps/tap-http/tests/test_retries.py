@@ -84,7 +84,9 @@ def test_a_fatal_4xx_names_status_url_and_the_start_of_the_body(api: ApiServer, 
 
 
 def test_max_requests_per_second_spaces_requests(api: ApiServer, sync) -> None:
-    api.routes["/items"] = lambda r: Reply(body=[{"id": 1}] if int(r.query["page"]) < 5 else [])
+    api.routes["/items"] = lambda r: Reply(
+        body=[{"id": int(r.query["page"])}] if int(r.query["page"]) < 5 else []
+    )
     started = time.monotonic()
     sync(_config(api.url, max_requests_per_second=10, pagination={"style": "page"}))
     assert len(api.hits("/items")) == 5

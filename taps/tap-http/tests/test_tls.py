@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,23 +9,6 @@ from typing import Any
 import pytest
 
 from tests.fixtures.apiserver import ApiServer, Reply
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
 
 
 @pytest.fixture
@@ -52,13 +34,16 @@ def _config(api: ApiServer, **settings: Any) -> dict[str, Any]:
     }
 
 
-def test_an_unknown_certificate_is_refused_by_default(https_api: ApiServer, run_tap) -> None:
+def test_an_unknown_certificate_is_refused_as_configuration_never_retried(
+    https_api: ApiServer, run_tap
+) -> None:
     assert https_api.url.startswith("https://")
-    run = run_tap(_config(https_api))
-    assert run.code == 75
-    assert "TLS certificate was not accepted" in run.stderr
+    run = run_tap(_config(https_api, max_tries=3))
+    assert run.code == 78, run.stderr
+    assert "TLS certificate was not accepted (self-signed certificate)" in run.stderr
     assert "ca_bundle" in run.stderr
     assert "Traceback" not in run.stderr
+    assert https_api.connections == 1
 
 
 def test_a_private_ca_given_as_ca_bundle_is_trusted(

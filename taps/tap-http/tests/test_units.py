@@ -20,6 +20,14 @@ def test_redact_url_masks_secret_params_and_user_info() -> None:
     )
 
 
+def test_redact_url_masks_what_elt_masks_in_settings_by_the_same_name_rule() -> None:
+    url = "https://api.test/x?key=k&X-Api-Key=a&client_secret=c&sig=s&page=2&key_properties=id"
+    assert redact_url(url) == (
+        "https://api.test/x?key=REDACTED&X-Api-Key=REDACTED&client_secret=REDACTED"
+        "&sig=REDACTED&page=2&key_properties=id"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "bookmark", "newer"),
     [

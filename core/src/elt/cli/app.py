@@ -8,15 +8,18 @@ This is the one place where errors become output and exit codes. An :class:`EltE
 prints ``error: <what, where, what to do>`` on stderr and exits with its class's code
 (sysexits, see :mod:`elt.errors`); anything else is a bug: a short message, exit 1. The
 traceback is shown only with ``--log-level debug``. Click's own usage errors keep click's
-rendering and exit code 2.
+rendering and exit code 2, but never quote what was typed (:mod:`elt.cli.usage`): a
+mistaken argument may be a secret.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ import click
 
 from elt import DISTRIBUTION
 from elt.cli.session import Session
+from elt.cli.usage import without_values
 from elt.errors import EltError
 
 __all__ = ["COMMANDS", "EltGroup", "cli", "main"]
@@ -49,6 +53,9 @@ COMMANDS: dict[str, str] = {
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+# the command line of the invocation under way, for usage errors to leave out
+_TYPED: ContextVar[Sequence[str]] = ContextVar("typed", default=())
+
 
 class EltGroup(click.Group):
     """A click group with lazily imported commands that renders errors for all of them."""
@@ -71,9 +78,30 @@ class EltGroup(click.Group):
             raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
         return command
 
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        typed = _TYPED.set(tuple(sys.argv[1:] if args is None else args))
+        try:
+            return super().main(args, *rest, **extra)
+        finally:
+            _TYPED.reset(typed)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise without_values(error, _TYPED.get()) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise without_values(error, _TYPED.get()) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except EltError as error:

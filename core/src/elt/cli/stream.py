@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -46,7 +47,12 @@ def inspect(source: Path | None, output: str) -> None:
         click.echo(json_text(_as_dict(summary)))
         return
     rows = [
-        [s.name, str(s.messages["RECORD"]), ",".join(s.key_properties), str(s.properties)]
+        [
+            _visible(s.name),
+            str(s.messages["RECORD"]),
+            ",".join(map(_visible, s.key_properties)),
+            str(s.properties),
+        ]
         for s in summary.streams.values()
     ]
     click.echo(table(["stream", "records", "key properties", "properties"], rows))
@@ -56,6 +62,12 @@ def inspect(source: Path | None, output: str) -> None:
         f"read in {seconds:.2f} s ({rate:,.0f} lines/s)",
         err=True,
     )
+
+
+def _visible(name: str) -> str:
+    """A name as it can be read in a table: quoted and escaped when it is empty or holds a
+    character a terminal would not show (a NUL, a newline)."""
+    return name if name.isprintable() and name.strip() == name and name else json.dumps(name)
 
 
 def _as_dict(summary: Summary) -> dict[str, object]:

@@ -45,8 +45,10 @@ def parse_overrides(
     for item in items:
         key, equals, text = item.partition("=")
         if not equals or "." not in key:
+            # without "=" the item may be a value alone: shown only when it names a plugin
+            known = equals or _plugin_of(key, [p.name for p in project.plugins])
             raise UsageError(
-                f"--config {key!r} is not {OVERRIDE_FORM}",
+                f"--config {repr(key) if known else '(not shown)'} is not {OVERRIDE_FORM}",
                 hint=f"Write it like --config {plugins[0]}.start_date=2024-01-01",
             )
         name = _plugin_of(key, plugins)

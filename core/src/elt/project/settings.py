@@ -27,17 +27,20 @@ so a typo is still reported, and it never reaches the plugin.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import unquote
 
 from elt.errors import ConfigError
 from elt.project.kinds import coerce, coerce_setting
 from elt.project.model import SettingKind, SettingSpec, setting_variable
 from elt.project.project import DOTENV_FILE, Plugin, Project, deep_merge
+from elt.protocol import REDACTED, is_secret_name
 
 __all__ = [
     "NO_OVERRIDES",
@@ -46,6 +49,7 @@ __all__ = [
     "PluginConfig",
     "ResolvedSetting",
     "SettingSource",
+    "basic_credentials",
     "is_secret",
     "redact",
     "resolve_config",
@@ -54,16 +58,12 @@ __all__ = [
     "url_password",
 ]
 
-REDACTED = "********"
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:password|passwd|secret|token|api_key|apikey|private_key|client_secret"
-    r"|credentials|access_key|authorization|connection_string)(?:_|$)"
-)
-# Where a secret is, not what it is: token_url, credentials_path, api_key_param.
-_LOCATOR_NAME = re.compile(r"_(?:url|uri|path|file|location|param|name|type)$")
 # scheme://user:password@host — the password is what lies between the first ":" of the
 # authority and its last "@"
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*:(?P<password>[^/\s]*)@")
+
+# names of the user beside a secret (HTTP Basic, OAuth2 client credentials)
+_USER_NAMES = frozenset({"username", "user", "user_name", "login", "client_id"})
 
 Overrides = Mapping[str, Mapping[str, object]]
 """A run's config overrides: plugin name -> setting name -> value."""
@@ -86,19 +86,16 @@ class SettingSource(StrEnum):
 def is_secret(name: str, setting: SettingSpec | None = None) -> bool:
     """Whether a value must be redacted: declared so, of kind password, or named like one.
 
-    The name pattern is deliberately broad (a leaked secret costs more than a hidden port),
-    except for names that say where a secret is (``token_url``, ``credentials_path``); an
-    explicit ``secret: false`` wins over it.
+    The name rule is the one plugins use for their query parameters and headers too
+    (:func:`elt.protocol.is_secret_name`: broad, but not ``token_url`` or
+    ``key_properties``); an explicit ``secret: false`` wins over it.
     """
     if setting is not None:
         if setting.secret is not None:
             return setting.secret
         if setting.kind is SettingKind.PASSWORD:
             return True
-    normalized = re.sub(r"[^a-z0-9]+", "_", name.lower())
-    if _LOCATOR_NAME.search(normalized):
-        return False
-    return _SECRET_NAME.search(normalized) is not None
+    return is_secret_name(name)
 
 
 def url_password(value: object) -> str | None:
@@ -147,6 +144,38 @@ def secret_texts(value: object, *, secret: bool) -> Iterator[str]:
         yield text
     elif (password := url_password(value)) is not None:
         yield password
+
+
+def basic_credentials(value: object) -> Iterator[str]:
+    """What an HTTP client sends for each user and secret that sit side by side in ``value``
+    (an ``auth: {username, password}`` object, ``client_id`` and ``client_secret``, a URL's
+    ``user:password``): the base64 of ``user:secret`` of a Basic ``Authorization`` header,
+    which a server may echo back, for the run log to hide too."""
+    if isinstance(value, Mapping):
+        users = [v for k, v in value.items() if str(k).lower() in _USER_NAMES and _text(v)]
+        secrets = [v for k, v in value.items() if is_secret_name(str(k)) and _text(v)]
+        for user in users:
+            for secret in secrets:
+                yield _basic(str(user), str(secret))
+        for item in value.values():
+            yield from basic_credentials(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from basic_credentials(item)
+    elif (password := url_password(value)) is not None:
+        assert isinstance(value, str)
+        user = value.partition("://")[2].partition(":")[0]
+        yield _basic(unquote(user), unquote(password))
+
+
+def _text(value: object) -> bool:
+    """A value that goes into a header as it is: a non-empty string or a number."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+def _basic(user: str, secret: str) -> str:
+    """The credentials of a Basic header, without the padding a server may drop."""
+    return base64.b64encode(f"{user}:{secret}".encode()).decode().rstrip("=")
 
 
 @dataclass(frozen=True)

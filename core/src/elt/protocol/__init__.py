@@ -29,7 +29,9 @@ from elt.protocol.reader import (
     MessageReader,
     loads_exact,
     read_messages,
+    repeated_key,
 )
+from elt.protocol.secrets import REDACTED, is_secret_name, redact_credentials
 from elt.protocol.selection import (
     SelectionLine,
     SelectionRule,
@@ -49,6 +51,7 @@ __all__ = [
     "METRIC_INTERVAL_ENV",
     "METRIC_MARK",
     "RECORD",
+    "REDACTED",
     "SCHEMA",
     "STATE",
     "ActivateVersionMessage",
@@ -72,6 +75,7 @@ __all__ = [
     "dumps",
     "explain_selection",
     "get_bookmark",
+    "is_secret_name",
     "json_default",
     "loads_exact",
     "merge_state",
@@ -81,6 +85,8 @@ __all__ = [
     "property_breadcrumb",
     "read_messages",
     "record_line_prefix",
+    "redact_credentials",
+    "repeated_key",
     "set_bookmark",
     "summarize",
 ]

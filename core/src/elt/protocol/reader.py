@@ -15,13 +15,33 @@ number. Long runs of digits inside strings (ids, phone numbers) cost a look, not
 So does a number too small for a double (``1e-400``, which orjson reads as ``0.0``): the
 same translation marks a negative exponent of 3+ digits. (One too large for a
 double, ``1e999``, orjson refuses, and the standard library reads exactly.)
+
+Keys: JSON does not say which value of a repeated key counts (orjson, like most parsers,
+keeps the last), so a message whose envelope — its top-level keys, ``type``, ``stream``,
+``record``, ``value``… — repeats a key is refused: two ``type`` keys would make a RECORD
+line a STATE and drop the record without a word. A RECORD line costs one more C-level
+count: the ``":`` that end its keys must number the keys parsed (the message's and the
+record's). That holds for a flat record as every JSON writer spells it, and then no key can
+have been repeated. Otherwise (a nested object, ``":`` inside a string) the envelope's own
+tokens are counted (``"record"``, ``"stream"``, and ``"version"`` or ``"time_extracted"``
+when present). Every other message, and a line where a token shows up more than once (a
+record with a ``record`` column), is parsed again by the standard library, which sees
+every key. A line spelled to hide a repeated key from the counts (``"typ\\u0065"``, a
+blank before a colon in a flat record) is caught only on that careful path: no writer
+spells so by accident. Inside a record a repeated key keeps its last value, as in every
+JSON parser elt uses (orjson, the standard library, pyarrow's fallback).
+
+Nesting deeper than orjson's limit of 1,024 levels is refused with the line, not left to
+the standard library's recursion limit. Names are not judged here: an empty property name
+or a NUL in a stream name is valid JSON and valid Singer; a target that cannot hold one
+refuses it (target-postgres), another encodes it (target-files).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any, Final
 
@@ -50,6 +70,15 @@ _UINT64_MAX: Final = 2**64 - 1
 _EXPECTED_TYPES: Final = ", ".join(MESSAGE_TYPES)
 
 _RECORD_KEY: Final = b',"record":'
+# A RECORD's envelope; the first three are in every one
+_RECORD_KEYS: Final = frozenset(("type", "stream", "record", "version", "time_extracted"))
+_KEY_END: Final = b'":'
+_ESCAPE: Final = b"\\u"  # a \uXXXX escape: a key may be spelled with one
+_RECORD_TOKEN: Final = b'"record"'
+_STREAM_TOKEN: Final = b'"stream"'
+_TYPE_TOKEN: Final = b'"type"'
+_EXTRA_TOKENS: Final = {"version": b'"version"', "time_extracted": b'"time_extracted"'}
+_MAX_DEPTH: Final = 1024  # orjson's
 
 RawHandler = Callable[[bytes, int], None]
 
@@ -95,7 +124,7 @@ class MessageReader:
                 line_no += 1
                 if len(line) > limit:
                     raise self._too_long(line_no)
-                if routes and isinstance(line, bytes) and line[:head] == RECORD_HEAD:
+                if routes and line[:head] == RECORD_HEAD:
                     handler = routes.get(line[: line.find(_RECORD_KEY, head) + len(_RECORD_KEY)])
                     if handler is not None:
                         self.line_number = line_no
@@ -118,20 +147,27 @@ class MessageReader:
                 if not (
                     message.get("type") == RECORD
                     and type(message.get("stream")) is str
-                    and type(message.get("record")) is dict
+                    and type(record := message.get("record")) is dict
+                    and (
+                        line.count(_KEY_END) == len(message) + len(record)
+                        or _record_keys_unique(message, line)
+                    )
                 ):
-                    self._check(message, line_no)
+                    self._check(message, line, line_no)
                 self.line_number = line_no
                 yield message
 
-    def _blocks(self) -> Iterator[list[bytes] | list[str] | tuple[bytes | str]]:
-        """Yield lists of complete lines; the last line may lack its newline."""
+    def _blocks(self) -> Iterator[list[bytes] | tuple[bytes]]:
+        """Yield lists of complete lines, as bytes; the last line may lack its newline."""
         read1 = getattr(self._source, "read1", None)
         if read1 is None:
             for line in self._source:
-                newline = b"\n" if isinstance(line, bytes) else "\n"
-                self._ends_unterminated = line[-1:] != newline
-                yield (line,)
+                if isinstance(line, str):
+                    self._ends_unterminated = line[-1:] != "\n"
+                    yield (line.encode("utf-8", "surrogatepass"),)
+                else:
+                    self._ends_unterminated = line[-1:] != b"\n"
+                    yield (line,)
             return
         pending: list[bytes] = []
         pending_bytes = 0
@@ -155,22 +191,27 @@ class MessageReader:
             self._ends_unterminated = True
             yield [b"".join(pending)]
 
-    def _parse_slowly(self, line: bytes | str, line_no: int) -> Any:
+    def _parse_slowly(self, line: bytes, line_no: int) -> Any:
         """Parse what orjson refused or would round; explain precisely what is wrong."""
         if not line.strip():
             return None
-        text = line
-        if isinstance(line, bytes):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise self._error(
-                    line_no,
-                    f"byte 0x{line[exc.start]:02x} at column {exc.start + 1} is not valid UTF-8",
-                    hint="Singer messages are UTF-8 encoded JSON; fix the producer's encoding",
-                ) from None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._error(
+                line_no,
+                f"byte 0x{line[exc.start]:02x} at column {exc.start + 1} is not valid UTF-8",
+                hint="Singer messages are UTF-8 encoded JSON; fix the producer's encoding",
+            ) from None
         try:
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except RecursionError:
+            raise self._error(
+                line_no,
+                f"the message is nested more than {_MAX_DEPTH:,} levels deep (arrays and "
+                "objects within each other)",
+                hint="a message this deep is a producer bug; no target can load it",
+            ) from None
         except json.JSONDecodeError as exc:
             if self._ends_unterminated:
                 raise self._error(
@@ -187,7 +228,15 @@ class MessageReader:
                 hint="each line must be one Singer message, a JSON object",
             ) from None
 
-    def _check(self, message: dict[str, Any], line_no: int) -> None:
+    def _check(self, message: dict[str, Any], line: bytes, line_no: int) -> None:
+        """Check what the fast path did not vouch for: every message but a plain RECORD."""
+        if (key := repeated_key(line, message)) is not None:
+            raise self._error(
+                line_no,
+                f'the key "{key}" appears more than once in this message; JSON does not say '
+                "which one counts",
+                hint="each key of a Singer message must appear once; fix the program that wrote it",
+            )
         kind = message.get("type")
         if kind is None:
             raise self._error(line_no, f'message has no "type"; expected one of {_EXPECTED_TYPES}')
@@ -220,6 +269,33 @@ class MessageReader:
         return ProtocolError(message, where=f"{self.name} line {line_no}", hint=hint)
 
 
+def repeated_key(line: bytes, message: Mapping[str, Any]) -> str | None:
+    """The first key that the top level of ``line`` holds twice, given ``message`` parsed
+    from it; None if there is none (or ``line`` is not valid JSON: parsing says why).
+
+    Cheap when each key of ``message`` shows once in ``line`` (C-level counts); else the
+    standard library parses ``line`` again, seeing every key.
+    """
+    if _ESCAPE not in line and all(line.count(orjson.dumps(key)) == 1 for key in message):
+        return None
+    outermost: list[list[tuple[str, Any]]] = []
+
+    def keep(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        outermost[:] = [pairs]  # objects end inner first: the last one is the outermost
+        return dict(pairs)
+
+    try:
+        json.loads(line, object_pairs_hook=keep, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return None
+    seen: set[str] = set()
+    for key, _ in outermost[0] if outermost else ():
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
 def read_messages(
     source: IO[bytes] | IO[str] | Iterable[bytes] | Iterable[str],
     *,
@@ -241,7 +317,12 @@ def loads_exact(data: bytes | str) -> Any:
     if not _rounds_a_number(data):
         return orjson.loads(data)
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise json.JSONDecodeError(
+            f"nested more than {_MAX_DEPTH:,} levels deep", text, 0
+        ) from None
 
 
 def _rounds_a_number(line: bytes | str) -> bool:
@@ -305,6 +386,21 @@ def _underflows(raw: bytes) -> bool:
         except (ValueError, ArithmeticError):
             return True  # not a number after all: let the careful parser decide
     return False
+
+
+def _record_keys_unique(message: dict[str, Any], line: bytes) -> bool:
+    """True if no envelope key of a RECORD line is repeated although its ``":`` outnumber
+    the keys parsed (a nested object, a ``":`` in a string): its keys are RECORD keys and
+    each shows once; with ``version`` (an ACTIVATE_VERSION's key too) ``type`` must show
+    once. False means "look closer"."""
+    if not message.keys() <= _RECORD_KEYS or _ESCAPE in line:
+        return False
+    if line.count(_RECORD_TOKEN) != 1 or line.count(_STREAM_TOKEN) != 1:
+        return False
+    for key, token in _EXTRA_TOKENS.items():
+        if key in message and line.count(token) != 1:
+            return False
+    return "version" not in message or line.count(_TYPE_TOKEN) == 1
 
 
 def _reject_constant(name: str) -> Any:

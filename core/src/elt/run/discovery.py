@@ -7,15 +7,14 @@ started with ``--discover`` (logged to ``.elt/logs/discover/<tap>/<time>.log``).
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 from elt.project import Plugin, Project
 from elt.protocol import Catalog
 from elt.run.catalog import CatalogCache, discover
 from elt.run.invoker import prepare
 from elt.run.logs import Redactor, RunLog
+from elt.run.private import private_directory
 from elt.run.process import Supervisor
 
 __all__ = ["discover_catalog"]
@@ -27,8 +26,7 @@ def discover_catalog(
     project: Project, plugin: Plugin, *, environment: str | None = None, refresh: bool = False
 ) -> tuple[Catalog, bool]:
     """The tap's catalog, from the cache unless ``refresh``; True when it came from there."""
-    with tempfile.TemporaryDirectory(prefix="elt-discover-") as private:
-        workdir = Path(private)
+    with private_directory("discover") as workdir:
         tap = prepare(project, plugin, environment=environment, workdir=workdir)
         cache = CatalogCache(project.root)
         if not refresh and (cached := cache.get(tap)) is not None:

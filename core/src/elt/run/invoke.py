@@ -4,18 +4,19 @@ The plugin gets the same config file a run gives it (mode 0600, in a private dir
 afterwards) and ``--config`` before the caller's arguments, and inherits stdin, stdout and
 stderr, so ``elt invoke tap-csv --discover > catalog.json`` or piping records through
 ``elt invoke target-jsonl`` behaves like the bare executable. Ctrl-C reaches the plugin (it is
-in the terminal's process group); elt waits for it and reports its exit code.
+in the terminal's process group); elt waits for it and reports its exit code. It dies with
+elt (:func:`elt.run.orphans.die_with_elt`).
 """
 
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from elt.project import Project, SettingSource
 from elt.run.invoker import plugin_config, prepare
+from elt.run.orphans import die_with_elt
+from elt.run.private import private_directory
 
 __all__ = ["dump_config", "invoke_plugin"]
 
@@ -29,10 +30,13 @@ def invoke_plugin(
     cannot be found, before anything starts.
     """
     plugin = project.plugin(name)
-    with tempfile.TemporaryDirectory(prefix="elt-invoke-") as private:
-        invocation = prepare(project, plugin, environment=environment, workdir=Path(private))
+    with private_directory("invoke") as workdir:
+        invocation = prepare(project, plugin, environment=environment, workdir=workdir)
         process = subprocess.Popen(
-            invocation.argv(*args), cwd=invocation.cwd, env=dict(invocation.env)
+            invocation.argv(*args),
+            cwd=invocation.cwd,
+            env=dict(invocation.env),
+            preexec_fn=die_with_elt(),  # noqa: PLW1509 (see die_with_elt)
         )
         while True:
             try:

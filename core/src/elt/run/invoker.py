@@ -9,7 +9,8 @@ same-named tool elsewhere on ``PATH`` never silently runs instead. An ``executab
 ``/`` is a path, relative to the project root.
 
 The resolved config goes to a file of mode 0600 in the run's private directory (mode 0700,
-removed when the run ends): secrets are handed to the plugin the Singer way, as a file,
+removed when the run ends, or by the next elt command when it was killed:
+:mod:`elt.run.private`): secrets are handed to the plugin the Singer way, as a file,
 never on a command line or in a log; the run log keeps a copy with secrets as ``********``
 (``shown_config``), to debug a failure with. The plugin runs in the project root, with the
 environment of elt plus the active environment's ``env:`` block.
@@ -33,6 +34,7 @@ from elt.project import (
     Project,
     SettingSource,
     SettingSpec,
+    basic_credentials,
     is_secret,
     redact_overrides,
     resolve_config,
@@ -114,6 +116,7 @@ def prepare(
     write_private(config_file, dumps(resolved.values()))
     settings = [s for s in resolved.settings if s.source is not SettingSource.UNSET]
     secrets = tuple(text for s in settings for text in secret_texts(s.value, secret=s.secret))
+    secrets += tuple(basic_credentials(resolved.values()))
     shown = {s.name: s.shown() for s in settings}
     warnings = _undeclared(plugin, [s.name for s in settings], declared) + tuple(
         f"the environment variable {variable} names no setting {plugin.name} declares; "

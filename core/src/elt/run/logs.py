@@ -8,8 +8,13 @@ module write ``INFO``, ``WARNING``, ``ERROR`` near the start of a line); lines t
 none, like the rest of a traceback, keep the level of the line before them.
 
 Secrets are replaced by ``********`` before a line is written anywhere: the values of the
-plugin's secret settings, and their JSON-escaped forms (a plugin that logs its config as
-JSON escapes quotes and backslashes).
+plugin's secret settings in every form a plugin or a server may print them — as they are,
+JSON-escaped (a plugin that logs its config as JSON), URL-encoded (a query string) or
+decoded, base64-encoded, and the base64 of ``user:secret`` of each user and secret that
+sit side by side (a Basic ``Authorization`` header echoed in a 401 body) — and whatever
+shows as a credential by its place, though elt never saw its value (a token an OAuth2
+endpoint handed out, after ``Bearer`` or ``"access_token":``; see
+:func:`elt.protocol.redact_credentials`, whose name rule is the one settings use).
 
 Each plugin line is also handed to the run's :class:`~elt.run.metrics.RunMetrics`, which
 counts the rows and bytes of the METRIC lines among them.
@@ -22,6 +27,7 @@ The file gets every line at once.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -32,8 +38,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
+from urllib.parse import quote, quote_plus, unquote
 
 from elt.project import REDACTED
+from elt.protocol import redact_credentials
 from elt.run.metrics import RunMetrics
 
 __all__ = ["Redactor", "RunLog", "StderrPump"]
@@ -57,7 +65,8 @@ _LEVELS = {
 
 
 class Redactor:
-    """Replaces every occurrence of a secret value in a line of text."""
+    """Replaces every occurrence of a secret value, in any of its forms, in a line of text,
+    and every credential that shows by its place (see the module docstring)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms = {form for secret in secrets if secret for form in _forms(secret)}
@@ -65,14 +74,24 @@ class Redactor:
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(REDACTED, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(REDACTED, text)
+        return redact_credentials(text)
 
 
-def _forms(secret: str) -> tuple[str, ...]:
-    escaped = json.dumps(secret)[1:-1]
-    return (secret, escaped) if escaped != secret else (secret,)
+def _forms(secret: str) -> set[str]:
+    """``secret`` as it is and as an encoder may have turned it (see the module docstring)."""
+    encoded = base64.b64encode(secret.encode()).decode().rstrip("=")
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        unquote(secret),
+        encoded,
+        encoded.replace("+", "-").replace("/", "_"),  # the URL-safe alphabet
+    }
+    return {form for form in forms if form}
 
 
 class RunLog:

@@ -7,6 +7,8 @@ lock (a signal handler asks) and waiting for it can time out.
 Stopping is SIGTERM to the plugin's process group (a wrapper script's children included),
 then SIGKILL to whatever is left after ``stop_timeout`` seconds. An interruption (Ctrl-C or
 SIGTERM to elt) stops every plugin that way at once; a second one kills them right away.
+An elt that cannot stop them (killed by SIGKILL) takes them with it: see
+:mod:`elt.run.orphans`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import IO, Any
 from elt.errors import PluginError
 from elt.run.invoker import Invocation
 from elt.run.logs import RunLog, StderrPump
+from elt.run.orphans import PluginGuard, die_with_elt
 
 __all__ = ["PluginProcess", "Supervisor", "describe_exit", "signal_name"]
 
@@ -141,9 +144,10 @@ class PluginProcess:
 class Supervisor:
     """Starts a run's plugins and makes sure none outlives the run."""
 
-    def __init__(self, log: RunLog, stop_timeout: float) -> None:
+    def __init__(self, log: RunLog, stop_timeout: float, guard: PluginGuard | None = None) -> None:
         self.log = log
         self.stop_timeout = stop_timeout
+        self.guard = guard
         self.interrupted: int | None = None
         self._processes: list[PluginProcess] = []
         self._closed = False
@@ -154,8 +158,12 @@ class Supervisor:
     def start(
         self, invocation: Invocation, argv: list[str], *, stdin: _Stream, stdout: _Stream
     ) -> PluginProcess:
-        """Start a plugin in a new process group; its stderr goes to the run log."""
+        """Start a plugin in a new process group; its stderr goes to the run log.
+
+        It dies with elt, and inherits the run's guard (:mod:`elt.run.orphans`).
+        """
         self.log.write("elt", f"starting {invocation.name}: {' '.join(argv)}", logging.DEBUG)
+        guard = self.guard.descriptor if self.guard is not None else None
         try:
             popen = subprocess.Popen(
                 argv,
@@ -165,6 +173,8 @@ class Supervisor:
                 env=dict(invocation.env),
                 cwd=invocation.cwd,
                 process_group=0,
+                pass_fds=() if guard is None else (guard,),
+                preexec_fn=die_with_elt(),  # noqa: PLW1509 (see die_with_elt)
             )
         except OSError as error:
             raise PluginError(
@@ -173,6 +183,8 @@ class Supervisor:
                 hint="Check that it is a Singer executable with a valid #! line",
             ) from None
         assert popen.stderr is not None
+        if self.guard is not None:
+            self.guard.started(invocation.name, popen.pid)
         process = PluginProcess(invocation, popen, self.log.pump(invocation.name, popen.stderr))
         self._processes.append(process)
         if self.interrupted is not None:  # the signal came while it was being started

@@ -39,7 +39,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +53,9 @@ from elt.run.fastpath import with_csv_batches
 from elt.run.invoker import Invocation, prepare, shown_overrides, with_metric_interval
 from elt.run.logs import Redactor, RunLog
 from elt.run.metrics import RunMetrics, StreamProgress
+from elt.run.orphans import plugin_guard
 from elt.run.pipeline import Pipeline
+from elt.run.private import private_directory
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
 from elt.run.signals import forward_signals
@@ -175,10 +176,10 @@ def run_pipeline(
     with (
         owned,
         store.lock(state_id, holder=holder, force=force),
+        plugin_guard(project.root, state_id, run_id=run_id, force=force) as guard,
         recording(history, record, metrics),
-        tempfile.TemporaryDirectory(prefix="elt-run-") as private,
+        private_directory("run") as workdir,
     ):
-        workdir = Path(private)
         invocations, fast_path = _invocations(
             project,
             (tap_plugin, *mapper_plugins, target_plugin),
@@ -191,8 +192,10 @@ def run_pipeline(
         tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
-            supervisor = Supervisor(log, stop_timeout)
+            supervisor = Supervisor(log, stop_timeout, guard)
             with forward_signals(supervisor.interrupt), supervisor:
+                if guard.warning:
+                    log.write("elt", guard.warning, logging.WARNING)
                 chain = " -> ".join(i.name for i in invocations)
                 log.write("elt", f"run {run_id}: {chain}, state id {state_id!r}")
                 if fast_path:

@@ -2,18 +2,25 @@
 
 Every secret is marked ``secret=True`` (``writeOnly`` in the schema), which keeps it out of
 --about and singer-sdk's logs. README.md documents each setting with an example.
+
+elt.sdk refuses a top-level key the schema does not declare; :func:`refuse_unknown_nested`
+does the same inside ``auth``, ``pagination`` and each stream, where a typo
+(``record_path``) would otherwise be ignored and the run go on with the default.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk import typing as th
 
+from elt.errors import ConfigError
 from tap_http.auth import AUTH_TYPES
 from tap_http.settings import STYLES
 
-__all__ = ["CONFIG_SCHEMA"]
+__all__ = ["CONFIG_SCHEMA", "refuse_unknown_nested"]
 
 _ANY_OBJECT = th.ObjectType(additional_properties=True)
 
@@ -42,6 +49,12 @@ PAGINATION = th.ObjectType(
         th.StringType,
         description="JSONPath of a total record count; the walk stops once that many records "
         "were read. Without it, it stops at the first empty page.",
+    ),
+    th.Property(
+        "max_pages",
+        th.IntegerType,
+        description="Most pages one walk may take; an API with more stops the run (exit "
+        "75). Unset: no cap (loops are caught either way).",
     ),
 )
 
@@ -109,6 +122,13 @@ STREAM = th.ObjectType(
         "timestamps are coarser than their updates; needs an upserting target).",
     ),
     th.Property(
+        "is_sorted",
+        th.BooleanType,
+        description="The API returns records in ascending replication_key order: the "
+        "bookmark then advances during the sync and an interrupted run resumes where it "
+        "stopped. Unset, a warning says so once a run; false silences it.",
+    ),
+    th.Property(
         "schema",
         _ANY_OBJECT,
         description="JSON Schema of the records; inferred from the first page if unset.",
@@ -127,7 +147,19 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("api_url", th.StringType, required=True, description="Base URL of the API."),
     th.Property("headers", _ANY_OBJECT, description="Headers sent with every request."),
     th.Property("params", _ANY_OBJECT, description="Query params sent with every request."),
-    th.Property("timeout", th.NumberType, default=300, description="Seconds per request."),
+    th.Property(
+        "timeout",
+        th.NumberType,
+        default=300,
+        description="Seconds one request may take in all, to the last byte of the body.",
+    ),
+    th.Property(
+        "max_response_bytes",
+        th.IntegerType,
+        default=268435456,
+        description="Largest body of one response, decompressed (256 MiB); a larger one "
+        "stops the run (exit 75) naming the URL.",
+    ),
     th.Property("verify_ssl", th.BooleanType, default=True, description="Check TLS certs."),
     th.Property(
         "ca_bundle",
@@ -137,6 +169,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("user_agent", th.StringType, description="User-Agent header."),
     th.Property("start_date", th.DateTimeType, description="First bookmark of a first run."),
     th.Property("auth", AUTH, description="How requests authenticate."),
+    th.Property(
+        "allowed_hosts",
+        th.ArrayType(th.StringType),
+        description="Origins (https://host[:port]) or hosts besides api_url's that may receive "
+        "auth, headers, params and body; links and redirects elsewhere get none of them.",
+    ),
     th.Property("pagination", PAGINATION, description="Default pagination of every stream."),
     th.Property(
         "max_requests_per_second",
@@ -153,3 +191,40 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("backoff_max", th.NumberType, default=60, description="Longest retry wait."),
     th.Property("streams", th.ArrayType(STREAM), required=True, description="The streams."),
 ).to_dict()
+
+
+def _known(schema: th.ObjectType) -> frozenset[str]:
+    return frozenset(schema.type_dict["properties"])
+
+
+_AUTH_KEYS = _known(AUTH)
+_PAGINATION_KEYS = _known(PAGINATION)
+_STREAM_KEYS = _known(STREAM)
+
+
+def refuse_unknown_nested(config: Mapping[str, Any]) -> None:
+    """A :class:`ConfigError` naming every undeclared key inside ``auth``, ``pagination``
+    and the streams, each with the closest declared name (all in one paragraph)."""
+    problems: list[str] = []
+
+    def check(value: Any, known: frozenset[str], where: str) -> None:
+        if not isinstance(value, Mapping):
+            return
+        for key in sorted(k for k, v in value.items() if k not in known and v is not None):
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown setting {where}.{key}{suggestion}")
+
+    check(config.get("auth"), _AUTH_KEYS, "auth")
+    check(config.get("pagination"), _PAGINATION_KEYS, "pagination")
+    streams = config.get("streams")
+    for index, stream in enumerate(streams if isinstance(streams, list) else []):
+        check(stream, _STREAM_KEYS, f"streams[{index}]")
+        if isinstance(stream, Mapping):
+            check(stream.get("pagination"), _PAGINATION_KEYS, f"streams[{index}].pagination")
+    if problems:
+        raise ConfigError(
+            "; ".join(problems),
+            where="tap-http config",
+            hint="Remove or correct it: `tap-http --about` lists every setting tap-http takes",
+        )

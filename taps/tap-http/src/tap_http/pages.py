@@ -2,8 +2,8 @@
 
 The stream needs the records and the paginator needs the body (a cursor, a next URL, a total
 count) of the same response; :class:`PageReader` decodes each response once and remembers
-the last, so neither parses twice. It counts pages so that a malformed body is reported
-with its URL and page number.
+the last, so neither parses twice (JSON Lines are streamed instead, see the class). It
+counts pages so that a malformed body is reported with its URL and page number.
 
 JSONPaths of the common shapes (``$``, ``$.data``, ``$.data[*]``, ``$.a.b[*]``) are read
 with plain indexing; jsonpath-ng, which builds two objects per match, is kept for the rest.
@@ -15,9 +15,10 @@ digit of an amount or an id is lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, Final
 
 import requests
@@ -25,6 +26,7 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from elt.errors import ServiceError
 from elt.protocol import loads_exact
+from tap_http.bodies import CHUNK, spooled
 from tap_http.urls import redact_url
 
 __all__ = ["PageReader", "compile_path"]
@@ -36,9 +38,16 @@ Extract = Callable[[Any], list[Any]]
 
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 
+_UNREAD: Final = object()
+
 
 class PageReader:
-    """Decodes the pages of one partition's walk through an endpoint."""
+    """Decodes the pages of one partition's walk through an endpoint.
+
+    A JSON body is parsed whole; JSON Lines are parsed a line at a time as the records are
+    taken, so a large body (kept in a file by :mod:`tap_http.bodies`) never sits in memory
+    as records.
+    """
 
     def __init__(
         self, records_path: str, response_format: str, secret_params: Iterable[str] = ()
@@ -48,30 +57,53 @@ class PageReader:
         self.secret_params = tuple(secret_params)
         self.pages = 0
         self._extract = compile_path(records_path)
-        self._last: tuple[requests.Response, Any] | None = None
-        self._last_records: tuple[requests.Response, list[Any]] | None = None
+        self._page: requests.Response | None = None
+        self._body: Any = _UNREAD
+        self._records: list[Any] | None = None
+        self._count = 0
 
     def body(self, response: requests.Response) -> Any:
         """The decoded body: a JSON value, or a list of values for JSON Lines."""
-        if self._last is not None and self._last[0] is response:
-            return self._last[1]
-        self.pages += 1
-        body = self._decode(response)
-        self._last = (response, body)
-        return body
+        self._turn_to(response)
+        if self._body is _UNREAD:
+            self._body = self._decode(response)
+        return self._body
 
-    def records(self, response: requests.Response) -> list[Any]:
+    def records(self, response: requests.Response) -> Iterable[Any]:
         """The records of a page: every JSON Lines value, or the matches of records_path."""
-        if self._last_records is not None and self._last_records[0] is response:
-            return self._last_records[1]
-        body = self.body(response)
-        records = body if self._is_jsonl(response) else self._extract(body)
-        self._last_records = (response, records)
-        return records
+        self._turn_to(response)
+        if self._is_jsonl(response):
+            return self._jsonl_records(response)
+        if self._records is None:
+            self._records = self._extract(self.body(response))
+        return self._records
+
+    def count(self, response: requests.Response) -> int:
+        """How many records the page held (of JSON Lines: how many were taken from it)."""
+        if self._is_jsonl(response):
+            return self._count if response is self._page else 0
+        records = self.records(response)
+        assert isinstance(records, list)
+        return len(records)
+
+    def fingerprint(self, response: requests.Response) -> Hashable:
+        """A hash of the body as it came, to tell a page already read from a new one."""
+        spool = spooled(response)
+        if spool is None:
+            return hash(response.content)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: spool.read(CHUNK), b""):
+            digest.update(chunk)
+        return digest.digest()
 
     def values(self, response: requests.Response, path: str) -> list[Any]:
         """The values at JSONPath ``path`` in the body of ``response``."""
         return compile_path(path)(self.body(response))
+
+    def _turn_to(self, response: requests.Response) -> None:
+        if response is not self._page:
+            self._page, self._body, self._records, self._count = response, _UNREAD, None, 0
+            self.pages += 1
 
     def _is_jsonl(self, response: requests.Response) -> bool:
         if self.response_format != "auto":
@@ -79,17 +111,27 @@ class PageReader:
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         return content_type in JSONL_TYPES
 
+    def _jsonl_records(self, response: requests.Response) -> Iterator[Any]:
+        self._count = 0
+        for number, line in enumerate(_lines(response), start=1):
+            if line.strip():
+                self._count += 1
+                yield self._parse(line, response, number)
+
     def _decode(self, response: requests.Response) -> Any:
+        if self._is_jsonl(response):
+            return [
+                self._parse(line, response, number)
+                for number, line in enumerate(_lines(response), start=1)
+                if line.strip()
+            ]
         data = response.content
-        line = 1
+        return self._parse(data, response) if data.strip() else []
+
+    def _parse(self, data: bytes, response: requests.Response, line: int = 1) -> Any:
+        """``data`` parsed; a malformed body is a ServiceError naming URL, page and line."""
         try:
-            if self._is_jsonl(response):
-                values = []
-                for line, text in enumerate(data.splitlines(), start=1):  # noqa: B007
-                    if text.strip():
-                        values.append(loads_exact(text))
-                return values
-            return loads_exact(data) if data.strip() else []
+            return loads_exact(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             if isinstance(exc, json.JSONDecodeError):
                 fault = f"{exc.msg} at line {exc.lineno + line - 1} column {exc.colno}"
@@ -101,6 +143,12 @@ class PageReader:
                 where=redact_url(response.url, self.secret_params),
                 hint="Check the stream's path and response_format.",
             ) from exc
+
+
+def _lines(response: requests.Response) -> Iterable[bytes]:
+    """The lines of a body, from its file when it was too large to keep in memory."""
+    spool = spooled(response)
+    return spool if spool is not None else response.content.splitlines()
 
 
 def compile_path(path: str) -> Extract:

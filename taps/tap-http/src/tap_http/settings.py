@@ -35,6 +35,7 @@ class PaginationSettings:
     cursor_param: str = "cursor"
     next_url_path: str | None = None
     total_path: str | None = None
+    max_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class StreamSettings:
     replication_key: str | None = None
     bookmark_param: str | None = None
     resend_bookmarked: bool = False
+    is_sorted: bool | None = None
     schema: dict[str, Any] | None = None
     pagination: PaginationSettings = field(default_factory=PaginationSettings)
     parent: str | None = None
@@ -85,6 +87,8 @@ def _pagination(
         raise ConfigError(
             "offset pagination needs page_size (the limit sent with each request)", where=where
         )
+    if settings.max_pages is not None and settings.max_pages < 1:
+        raise ConfigError("max_pages must be at least 1 (unset it for no cap)", where=where)
     if settings.style == "cursor" and not settings.cursor_path:
         raise ConfigError("cursor pagination needs cursor_path (a JSONPath)", where=where)
     if settings.style == "next_url" and not settings.next_url_path:
@@ -116,6 +120,7 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
             replication_key=raw.get("replication_key"),
             bookmark_param=raw.get("bookmark_param"),
             resend_bookmarked=bool(raw.get("resend_bookmarked", False)),
+            is_sorted=raw.get("is_sorted"),
             schema=raw.get("schema"),
             pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
             parent=raw.get("parent"),

@@ -19,6 +19,7 @@ SDK asks for records without messages, for its BATCH files) the SDK's loop runs 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
@@ -26,12 +27,13 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import ParseResult, parse_qsl, urlunparse
 
+import backoff
 import requests
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import ConfigError, EltError, ServiceError
 from elt.sdk import (
     MeteredStream,
     OrjsonWriter,
@@ -45,20 +47,30 @@ from tap_http.pagination import HttpPaginator, make_paginator
 from tap_http.retries import wait_times
 from tap_http.settings import StreamSettings, path_fields
 from tap_http.shape import RecordShape
-from tap_http.urls import redact_url
+from tap_http.transport import TransientError
 
 if TYPE_CHECKING:
+    from backoff.types import Details
     from singer_sdk.authenticators import APIAuthenticatorBase
 
     from tap_http.tap import TapHttp
 
 __all__ = ["HttpStream", "stream_class"]
 
-# How much of an error response's body an error message quotes.
-BODY_EXCERPT: Final = 300
-
 # Records written together on the lean path: a typical page, so per-batch costs vanish.
 CHUNK_RECORDS: Final = 1000
+
+
+class _UnsortedNotice(logging.Filter):
+    """Drops singer-sdk's "Stream is assumed to be unsorted" warning, logged for every
+    partition of every run with no way to act on it; :meth:`HttpStream._say_how_to_resume`
+    says it once a run instead, naming the setting that changes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Stream is assumed to be unsorted")
+
+
+_UNSORTED_NOTICE: Final = _UnsortedNotice()
 
 
 class HttpStream(MeteredStream, RESTStream[Any]):
@@ -77,11 +89,11 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         self.http_tap = tap
         self.primary_keys = list(self.settings.primary_keys)
         self.replication_key = self.settings.replication_key
-        verify = bool(self.config.get("verify_ssl", True))
-        self.requests_session.verify = (verify and self.config.get("ca_bundle")) or verify
         self._reader = self._new_reader()
         self._bookmark: Any = None
         self._is_new: Callable[[Any], bool] = newer_than(None)
+        self._told_how_to_resume = False
+        logging.getLogger("singer_sdk").addFilter(_UNSORTED_NOTICE)
 
     @property
     def url_base(self) -> str:
@@ -89,7 +101,12 @@ class HttpStream(MeteredStream, RESTStream[Any]):
 
     @property
     def timeout(self) -> float:  # type: ignore[override]
-        return float(self.config.get("timeout", 300))
+        return self.http_tap.transport.timeout
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The tap's one session, so connections are reused across streams."""
+        return self.http_tap.transport.session
 
     @property
     def authenticator(self) -> APIAuthenticatorBase:
@@ -107,11 +124,24 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         return path if "://" in path else f"{self.url_base}/{path.lstrip('/')}"
 
     def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
-        """The request for one page: configured params, the bookmark, then the page token."""
+        """The request for one page: configured params, the bookmark, then the page token.
+
+        A request to an origin not trusted with the configuration (a next link, a stream
+        path elsewhere) carries none of it: no ``headers``, ``params`` or ``body``, only
+        the page position and the bookmark (:mod:`tap_http.origins`).
+        """
         context = page.stream_context
         token = page.next_page_token
         url = self.get_url(context)
-        params: dict[str, Any] = {**(self.config.get("params") or {}), **self.settings.params}
+        link: list[tuple[str, str]] = []
+        if isinstance(token, ParseResult):
+            url = urlunparse(token._replace(query=""))
+            link = parse_qsl(token.query, keep_blank_values=True)
+        trusted = self.http_tap.origins.trusts(url)
+        params: dict[str, Any] = {}
+        if trusted:
+            params.update(self.config.get("params") or {})
+            params.update(self.settings.params)
         if self.settings.bookmark_param and self._bookmark is not None:
             name, _, template = self.settings.bookmark_param.partition("=")
             params[name] = template.format(bookmark=_text(self._bookmark))
@@ -125,15 +155,13 @@ class HttpStream(MeteredStream, RESTStream[Any]):
             params[pagination.limit_param] = pagination.page_size
         elif pagination.style == "cursor" and token is not None:
             params[pagination.cursor_param] = token
-        elif isinstance(token, ParseResult):
-            url = urlunparse(token._replace(query=""))
-            params.update(parse_qsl(token.query, keep_blank_values=True))
+        params.update(link if trusted else self.http_tap.transport.untrusted_params(link))
         return HTTPRequest(
             url=url,
             method=self.http_method,
-            headers=self.http_headers,
+            headers=self.http_headers if trusted else {},
             params=params,
-            data=self.settings.body,
+            data=self.settings.body if trusted else None,
         )
 
     def get_new_paginator(self) -> HttpPaginator:
@@ -149,35 +177,33 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         with self._reported_failures(context):
             yield from super().get_records(context)
 
-    def sample_page(self, context: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-        """The records of the first page, without bookmark: what schema inference reads."""
+    def first_page(self, context: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The records of the first page, without bookmark, for schema inference; the
+        response is kept for the sync (:class:`~tap_http.discovery.FirstPages`)."""
         paginator = self.get_new_paginator()
         with self._reported_failures(context):
             request = self._prepare_request(context=context, page=paginator)
             response = self.request_decorator(self._request)(request, context)
+            self.http_tap.first_pages.keep(self.name, request, response)
             return list(self.parse_response(response))
 
     @contextmanager
     def _reported_failures(self, context: Mapping[str, Any] | None) -> Iterator[None]:
-        """singer-sdk's request failures as elt errors naming the stream and the URL."""
+        """Request failures as elt errors naming the stream; retries exhausted say so."""
+        where = f"stream {self.name!r}"
         try:
             yield
-        except FatalAPIError as exc:
-            raise ConfigError(str(exc), where=f"stream {self.name!r}", hint=_hint(exc)) from exc
-        except RetriableAPIError as exc:
+        except TransientError as exc:
+            tries = self.backoff_max_tries()
             raise ServiceError(
-                f"gave up after {self.backoff_max_tries()} tries: {exc}",
-                where=f"stream {self.name!r}",
-                hint="The API is failing or rate limiting; rerun later, the bookmark is kept.",
+                f"gave up after {tries} {'try' if tries == 1 else 'tries'}: {exc.message}",
+                where=f"{where}, {exc.where}" if exc.where else where,
+                hint=exc.hint,
             ) from exc
-        except requests.RequestException as exc:
-            url = exc.request.url if exc.request is not None else self.get_url(context)
-            problem, hint = _describe(exc, self.timeout)
-            raise ServiceError(
-                f"gave up after {self.backoff_max_tries()} tries: {problem}",
-                where=f"stream {self.name!r}, {redact_url(str(url), self._reader.secret_params)}",
-                hint=hint,
-            ) from exc
+        except EltError as exc:
+            if not (exc.where or "").startswith("stream "):
+                exc.where = f"{where}, {exc.where}" if exc.where else where
+            raise
 
     def post_process(
         self, row: dict[str, Any], context: Mapping[str, Any] | None = None
@@ -187,14 +213,46 @@ class HttpStream(MeteredStream, RESTStream[Any]):
             return None
         return row
 
+    @property
+    def is_sorted(self) -> bool:
+        """The ``is_sorted`` setting: the bookmark advances during the sync (resumable)."""
+        return bool(self.settings.is_sorted)
+
     def _sync_records(
         self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
     ) -> Generator[dict[str, Any], Any, Any]:
+        self._say_how_to_resume()
         writer = self._tap.message_writer
-        if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
-            self._sync_lean(context, writer)
+        try:
+            if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
+                self._sync_lean(context, writer)
+                return
+            yield from super()._sync_records(context, write_messages=write_messages)
+        except InvalidStreamSortException as exc:
+            key = self.replication_key
+            raise ConfigError(
+                f"is_sorted is true but the records are not in ascending {key!r} order ({exc})",
+                where=f"stream {self.name!r}",
+                hint="Set is_sorted to false (the bookmark then advances when the stream "
+                "completes). The bookmark may have passed records that arrived out of order: "
+                "run once with --full-refresh",
+            ) from exc
+
+    def _say_how_to_resume(self) -> None:
+        """Once per stream and run: an incremental stream not declared sorted restarts from
+        its old bookmark when interrupted, and ``is_sorted`` is the one thing to change."""
+        if self._told_how_to_resume or not self.replication_key:
             return
-        yield from super()._sync_records(context, write_messages=write_messages)
+        self._told_how_to_resume = True
+        if self.settings.is_sorted is None:
+            self.logger.warning(
+                "Stream %r is not declared sorted, so its bookmark advances only when the "
+                "stream completes and an interrupted run starts it over. If the API returns "
+                "records in ascending %r order, set the stream's is_sorted to true to make "
+                "progress resumable (is_sorted: false silences this message).",
+                self.name,
+                self.replication_key,
+            )
 
     def _sync_lean(self, context: Mapping[str, Any] | None, writer: OrjsonWriter) -> None:
         """The SDK's record loop for one partition, a page at a time (module docstring)."""
@@ -247,6 +305,8 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         """Advance the stream's bookmark to the newest of ``records`` in one step."""
         valued = [record for record in records if record.get(key) is not None]
         if valued:
+            if self.is_sorted:  # singer-sdk's order check, on the oldest of the batch
+                self._increment_stream_state(min(valued, key=itemgetter(key)), context=context)
             self._increment_stream_state(max(valued, key=itemgetter(key)), context=context)
 
     def _sync_children_of(
@@ -278,12 +338,6 @@ class HttpStream(MeteredStream, RESTStream[Any]):
                 child_context[name] = record[field]
         return child_context
 
-    def response_error_message(self, response: requests.Response) -> str:
-        url = redact_url(response.url, self._reader.secret_params)
-        text = response.text
-        excerpt = text[:BODY_EXCERPT] + ("..." if len(text) > BODY_EXCERPT else "")
-        return f"HTTP {response.status_code} {response.reason} from {url}; body: {excerpt!r}"
-
     def backoff_wait_generator(self) -> Any:
         return wait_times(
             float(self.config.get("backoff_factor", 1.0)),
@@ -297,11 +351,46 @@ class HttpStream(MeteredStream, RESTStream[Any]):
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_tries", 5))
 
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Retry what :mod:`tap_http.transport` calls transient, and nothing else."""
+        decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = backoff.on_exception(
+            self.backoff_wait_generator,
+            TransientError,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
+
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        self.logger.warning(
+            "Try %d of %d failed (%s); retrying in %.1fs",
+            details["tries"],
+            self.backoff_max_tries(),
+            exc,
+            details.get("wait") or 0.0,
+        )
+
+    def build_prepared_request(self, *args: Any, **kwargs: Any) -> requests.PreparedRequest:
+        """The request unsigned: :meth:`Transport.send` signs what may carry credentials."""
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
     ) -> requests.Response:
+        kept = self.http_tap.first_pages.take(self.name, prepared_request)
+        if kept is not None:
+            return kept
         self.http_tap.rate_limiter.wait()
-        return super()._request(prepared_request, context)
+        response = self.http_tap.transport.send(prepared_request, authenticate=self.authenticator)
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=context, extra_tags=None
+        )
+        return response
 
     def _starting_bookmark(self, context: Mapping[str, Any] | None) -> Any:
         if not self.settings.replication_key:
@@ -328,27 +417,3 @@ def stream_class(
 
 def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _hint(exc: FatalAPIError) -> str:
-    text = str(exc)
-    if text.startswith(("HTTP 401", "HTTP 403")):
-        return "Check the auth settings: the credentials were refused."
-    if text.startswith("HTTP 404"):
-        return "Check api_url and the stream's path."
-    return "Check the stream's path, params and body."
-
-
-def _describe(exc: requests.RequestException, timeout: float) -> tuple[str, str]:
-    """What went wrong with a request that got no response, and what to do about it."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return (
-            "the server's TLS certificate was not accepted",
-            "Set ca_bundle to the CA file that signed it, or verify_ssl to false for a "
-            "server you trust without it.",
-        )
-    if isinstance(exc, requests.Timeout):
-        problem = f"no response within the timeout of {timeout:g}s"
-    else:
-        problem = f"could not connect ({type(exc).__name__})"
-    return problem, "Check api_url, the network, and the timeout setting."

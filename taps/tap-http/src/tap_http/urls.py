@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["redact_url"]
+from elt.protocol import is_secret_name
 
-# Query parameters that carry credentials in common APIs, redacted whatever the config says.
-SECRET_PARAMS = frozenset(
-    {"access_token", "api_key", "apikey", "key", "token", "secret", "password", "signature", "sig"}
-)
+__all__ = ["redact_url"]
 
 
 def redact_url(url: str, secret_params: Iterable[str] = ()) -> str:
-    """``url`` with user-info removed and the values of secret query parameters masked."""
+    """``url`` with user-info removed and the values of secret query parameters masked:
+    those the config names, and those named like a secret by the rule elt applies to
+    settings (:func:`elt.protocol.is_secret_name`), so the run log and this agree."""
     parts = urlsplit(url)
-    secret = SECRET_PARAMS | {name.lower() for name in secret_params}
+    secret = {name.lower() for name in secret_params}
     query = urlencode(
         [
-            (name, "REDACTED" if name.lower() in secret else value)
+            (name, "REDACTED" if name.lower() in secret or is_secret_name(name) else value)
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ],
         safe="{}",

@@ -19,6 +19,7 @@ pyarrow and every conforming reader decode), Parquet compresses its pages itself
 from __future__ import annotations
 
 import json as stdlib_json
+import re
 import zlib
 from array import array
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +65,8 @@ _orjson_dumps: Final = orjson.dumps
 _orjson_loads: Final = orjson.loads
 _encode_error: Final = orjson.JSONEncodeError
 _decode_error: Final = orjson.JSONDecodeError
+# what elt's writers put after a RECORD line's record
+_WRITERS_TAIL: Final = re.compile(rb'(?:,"version":-?[0-9]+)?(?:,"time_extracted":"[^"\\]*")?')
 
 
 def _json_text(value: Any) -> str:
@@ -205,12 +208,18 @@ class JsonlEncoder:
         """Take one whole RECORD line of elt's spelling, unparsed; see :meth:`add`."""
         body = line.rstrip(b"\r\n")
         # what may follow the record (version, time_extracted) holds no "}"
-        record = body[self._skip : body.rfind(b"}", 0, len(body) - 1) + 1]
+        end = body.rfind(b"}", 0, len(body) - 1) + 1
+        record = body[self._skip : end]
         try:
             value = _orjson_loads(record)
         except _decode_error:
             value = None
-        if type(value) is dict and all(key in value for key in self._keys):
+        if (
+            type(value) is dict
+            and all(key in value for key in self._keys)
+            # anything else after the record (a repeated key) is for records_of to judge
+            and (end == len(body) - 1 or _WRITERS_TAIL.fullmatch(body, end, len(body) - 1))
+        ):
             self._buffer += record
             self._buffer += b"\n"
             if len(self._buffer) < self._limit:

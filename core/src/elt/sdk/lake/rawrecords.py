@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from elt.errors import ProtocolError
+from elt.protocol import repeated_key
 from elt.sdk.lake.badinput import location, missing_key
 
 __all__ = ["line_schema", "record_table", "records_of"]
@@ -49,6 +50,11 @@ def record_table(data: bytes | bytearray, options: Any, keys: Sequence[str]) -> 
     import pyarrow as pa
     from pyarrow import json as pa_json
 
+    if not data.isascii():
+        try:  # pyarrow takes bytes that are not UTF-8 into a string column as they are
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     try:
         lines = pa_json.read_json(
             pa.py_buffer(data),
@@ -85,6 +91,16 @@ def records_of(
             raise ProtocolError(
                 f"not valid JSON ({exc})", where=where, hint="each line must be one Singer message"
             ) from None
+        except RecursionError:
+            raise ProtocolError(
+                "the message is nested more than 1,024 levels deep", where=where
+            ) from None
+        if isinstance(message, dict) and (key := repeated_key(bytes(text), message)):
+            raise ProtocolError(
+                f'the key "{key}" appears more than once in this message; JSON does not say '
+                "which one counts",
+                where=where,
+            )
         record = message.get("record") if isinstance(message, dict) else None
         if not isinstance(record, dict) or message.get("type") != "RECORD":
             raise ProtocolError('a RECORD message must have a "record" object', where=where)
