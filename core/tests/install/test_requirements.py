@@ -8,7 +8,6 @@ from core.tests.install.packages import make_package, write_project
 from elt.errors import PluginError
 from elt.install import (
     Origin,
-    Sources,
     checkout,
     install_sources,
     requirements,
@@ -126,37 +125,6 @@ def test_a_third_party_plugin_installs_its_pip_url_wherever_elt_runs_from(
     project = project_with(tmp_path / "p", "    - {name: tap-jsonl, pip_url: tap-jsonl==0.3.1}\n")
     found = requirements(project.root, project.plugin("tap-jsonl"), origin=Origin(None, "9"))
     assert (found.args, found.distribution) == (("tap-jsonl==0.3.1",), None)
-
-
-def test_wheelhouses_and_the_index_come_from_plugins_yml_unless_the_environment_says(
-    tmp_path: Path,
-) -> None:
-    root = write_project(
-        tmp_path / "p",
-        "version: 1\nfind_links: [wheels, 'https://example.org/wheels/']\n"
-        "index_url: https://example.org/simple\n",
-    )
-    own = install_sources(load_project(root, environ={}))
-    assert own.find_links == (str(root.resolve() / "wheels"), "https://example.org/wheels/")
-    assert own.args == (
-        "--find-links",
-        str(root.resolve() / "wheels"),
-        "--find-links",
-        "https://example.org/wheels/",
-        "--extra-index-url",
-        "https://example.org/simple",
-    )
-    environ = {"ELT_FIND_LINKS": f"{tmp_path}/a  ../b", "ELT_INDEX_URL": "http://i/simple"}
-    replaced = install_sources(load_project(root, environ=environ))
-    assert replaced == Sources((f"{tmp_path}/a", str(tmp_path.resolve() / "b")), "http://i/simple")
-    assert install_sources(load_project(root, environ={"ELT_FIND_LINKS": ""})).find_links == ()
-
-
-def test_a_single_wheelhouse_may_be_written_as_text(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "p", "version: 1\nfind_links: dist\n")
-    assert install_sources(load_project(root, environ={})).find_links == (
-        str(root.resolve() / "dist"),
-    )
 
 
 def test_the_fingerprint_follows_elts_version_but_not_where_packages_are_fetched_from(

@@ -2,9 +2,9 @@
 
 Each plugin runs from its own virtualenv under ``.elt/plugins/<kind>/<name>/venv``
 (:mod:`elt.install.layout`; ``inherit_from`` plugins share their parent's), built from its
-``pip_url`` — or, for elt's own plugins, elt's own distribution at elt's version — looking in
-the project's wheelhouses and index too (:mod:`elt.install.requirements`), with uv or venv +
-pip (:mod:`elt.install.venv`).
+``pip_url`` — or, for elt's own plugins, elt's own distribution at elt's version
+(:mod:`elt.install.requirements`) — looking in the project's wheelhouses and index too
+(:mod:`elt.install.sources`), with uv or venv + pip (:mod:`elt.install.venv`).
 A fingerprint of what was installed, kept in the venv (:mod:`elt.install.fingerprint`),
 makes installs idempotent; a file lock per venv (:mod:`elt.install.lock`) makes parallel and
 concurrent installs safe; a failed install keeps the previous venv
@@ -27,12 +27,11 @@ from elt.install.requirements import (
     CORE_DISTRIBUTION,
     Origin,
     Requirements,
-    Sources,
     checkout,
     elt_origin,
-    install_sources,
     requirements,
 )
+from elt.install.sources import Sources, install_sources
 from elt.install.venv import Installer, find_uv
 
 __all__ = [

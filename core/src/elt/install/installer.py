@@ -33,7 +33,8 @@ from elt.install.fingerprint import (
 )
 from elt.install.layout import lock_file, plugin_dir, venv_dir, venv_owner
 from elt.install.lock import install_lock
-from elt.install.requirements import install_sources, requirements
+from elt.install.requirements import requirements
+from elt.install.sources import install_sources
 from elt.install.venv import (
     Installer,
     build_venv,

@@ -17,21 +17,15 @@ from (:class:`Origin`):
   package that depends on ``elt-core`` gets the checkout's core the same way;
 - otherwise as ``elt-tap-csv==<elt's version>``, never by the bare name: ``tap-csv``,
   ``target-postgres``, ``target-s3`` on the index are other people's programs. The installer
-  finds it in the project's :class:`Sources`: wheelhouses (``find_links``) and an index
-  (``index_url``), then the default index.
-
-The sources apply to every plugin install, and are not part of what is installed: they say
-where to fetch, so they are kept out of the fingerprint (an ``elt run`` without
-``ELT_FIND_LINKS`` does not reinstall what ``elt install`` built with it).
+  finds it in the project's sources (:mod:`elt.install.sources`): wheelhouses and an index,
+  then the default index.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -39,24 +33,20 @@ from pathlib import Path
 
 from elt.errors import PluginError
 from elt.install.layout import venv_owner
-from elt.project import Plugin, Project, entry_for, redact
+from elt.project import Plugin, entry_for
 
 __all__ = [
     "CORE_DISTRIBUTION",
     "Origin",
     "Requirements",
-    "Sources",
     "checkout",
     "elt_origin",
-    "install_sources",
     "requirements",
 ]
 
 #: elt's own distribution (``elt`` on the index is another project's); the import package
 #: ``elt`` names it too, but this layer may not import it.
 CORE_DISTRIBUTION = "elt-core"
-FIND_LINKS_ENV = "ELT_FIND_LINKS"
-INDEX_URL_ENV = "ELT_INDEX_URL"
 
 # pip options whose value is the next word; -r/-c/-f values may be local paths
 _VALUE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-r", "--requirement", "-c",
@@ -83,48 +73,6 @@ def elt_origin() -> Origin:
     except PackageNotFoundError:  # a source tree that was never installed
         installed = "0.0.0"
     return Origin(checkout(), installed)
-
-
-@dataclass(frozen=True)
-class Sources:
-    """Where installs look besides the default index: wheelhouses and an index before it."""
-
-    find_links: tuple[str, ...] = ()
-    index_url: str | None = None
-
-    @property
-    def args(self) -> tuple[str, ...]:
-        """Installer options, the same for uv and pip: a wheelhouse is ``--find-links``; the
-        index is an extra index, which uv asks first (and alone for a name it has) and pip
-        alongside the default one, so dependencies still come from the default index."""
-        links = [arg for link in self.find_links for arg in ("--find-links", link)]
-        index = ["--extra-index-url", self.index_url] if self.index_url else []
-        return (*links, *index)
-
-    def describe(self, default_index: str) -> str:
-        """Where an install looked, passwords in URLs hidden: for an error message."""
-        places = [f"wheelhouse {redact(link, secret=False)}" for link in self.find_links]
-        if self.index_url:
-            places.append(f"index {redact(self.index_url, secret=False)}")
-        return ", then ".join([*places, f"the default index ({default_index})"])
-
-
-def install_sources(project: Project) -> Sources:
-    """The project's sources: ``ELT_FIND_LINKS`` (space-separated) and ``ELT_INDEX_URL``
-    from elt's environment, else ``find_links`` and ``index_url`` of plugins.yml. Relative
-    paths are relative to the project root."""
-    environ: Mapping[str, str] = project.environ
-    links = environ.get(FIND_LINKS_ENV)
-    found = links.split() if links is not None else project.manifest.find_links
-    index = environ.get(INDEX_URL_ENV) or project.manifest.index_url
-    return Sources(tuple(_link(project.root, link) for link in found), index or None)
-
-
-def _link(root: Path, link: str) -> str:
-    """A wheelhouse as the installer takes it: a URL as is, a path made absolute."""
-    if "://" in link:
-        return link
-    return str((root / os.path.expanduser(link)).resolve())
 
 
 @dataclass(frozen=True)

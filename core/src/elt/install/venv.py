@@ -20,18 +20,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
 from elt.errors import PluginError
-from elt.install.requirements import Requirements, Sources, checkout
+from elt.install.requirements import Requirements, checkout
+from elt.install.sources import Sources, default_index
 from elt.project import REDACTED, redact, url_password
 
 __all__ = [
     "Installer",
     "build_venv",
-    "default_index",
     "find_uv",
     "recover",
     "replace_venv",
@@ -139,21 +139,13 @@ def build_venv(
             for password in passwords:
                 tail = tail.replace(password, REDACTED)
             command = " ".join([Path(argv[0]).name, *argv[1:3]])
-            looked = sources.describe(default_index(installer, env))
+            looked = sources.describe(default_index(env, uv=installer is Installer.UV))
             raise PluginError(
                 f"`{command} ...` failed with exit code {done.returncode}; it looked in "
                 f"{looked}; its output ends:\n{tail}\n",
                 where=where,
                 hint=_hint(requirements),
             )
-
-
-def default_index(installer: Installer, env: Mapping[str, str]) -> str:
-    """The index an installer uses when told none, as far as its environment says."""
-    names = ("UV_DEFAULT_INDEX", "UV_INDEX_URL") if installer is Installer.UV else ()
-    chosen = next((env[n] for n in (*names, "PIP_INDEX_URL") if env.get(n)), None)
-    shown = redact(chosen, secret=False) if chosen else "https://pypi.org/simple"
-    return f"{shown}, unless the installer's configuration names another"
 
 
 def shown_command(argv: Sequence[str]) -> str:
