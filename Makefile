@@ -17,7 +17,7 @@ BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop bench clean
+.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -96,6 +96,25 @@ demo-pg-stop: ## stop and remove the demo's throwaway Postgres, if it started on
 	if [ -d $(DEMO_PG)/data ]; then $$as $$bindir/pg_ctl -D $(DEMO_PG)/data -m fast -w stop || true; fi; \
 	rm -rf $(DEMO_PG)
 
+# Every file in a wheel or sdist carries hatchling's fixed date (SOURCE_DATE_EPOCH, default
+# 2020-02-02): the same sources build the same bytes. Each wheel is built from its sdist.
+dist: setup ## sdists and wheels of elt-core and every plugin into dist/, metadata checked (twine)
+	rm -rf dist
+	$(UV) build --all-packages --out-dir dist --quiet
+	$(BIN)/twine check --strict dist/*
+
+# The workspace has one version: elt-core's, which every plugin has and pins elt-core to.
+version: $(UV) ## set that one version everywhere: make version VERSION=X.Y.Z
+	@[ -n "$(VERSION)" ] || { echo "usage: make version VERSION=X.Y.Z" >&2; exit 2; }
+	sed -i -E 's/^version = "[^"]*"/version = "$(VERSION)"/' core/pyproject.toml taps/*/pyproject.toml targets/*/pyproject.toml
+	sed -i -E 's/"elt-core\[([a-z,]+)\]==[^"]*"/"elt-core[\1]==$(VERSION)"/' taps/*/pyproject.toml targets/*/pyproject.toml
+	$(UV) lock --quiet
+
+# elt's own plugins in the catalogue elt ships (core/src/elt/project/catalogue.json) are what
+# their --about says; a test fails when they are stale.
+catalogue: setup ## rewrite elt's own plugins in the shipped plugin catalogue from their --about
+	$(BIN)/python -m tests.catalogue
+
 bench: setup ## every benchmark, each against its limit (see bench/RESULTS.md)
 	$(BIN)/python bench/codec.py --rows 200000 --repeat 5
 	$(BIN)/python bench/postgres.py --rows 100000,1000000 --repeat 3
@@ -103,5 +122,5 @@ bench: setup ## every benchmark, each against its limit (see bench/RESULTS.md)
 	$(BIN)/python bench/httpapi.py --rows 200000,1000000 --repeat 3
 	$(BIN)/python bench/lake.py --rows 100000,1000000 --repeat 3 --s3
 
-clean: ## remove the virtualenvs, caches and demo output
-	rm -rf .venv .tools .cache .elt bench/out .mypy_cache .ruff_cache .pytest_cache
+clean: ## remove the virtualenvs, caches, build and demo output
+	rm -rf .venv .tools .cache .elt bench/out dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,3 +1,3 @@
 """Load the real-service fixtures for every test in the workspace."""
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.sshd"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.sshd", "tests.fixtures.dist"]

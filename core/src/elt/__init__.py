@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+__all__ = ["DISTRIBUTION", "__version__"]
+
+#: The name elt is installed by (``pip install elt-core``): ``elt`` on the package index is
+#: another project. The import package and the command are ``elt``.
+DISTRIBUTION = "elt-core"
 
 
 def __getattr__(name: str) -> str:
@@ -13,6 +17,6 @@ def __getattr__(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("elt")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0.0.0"

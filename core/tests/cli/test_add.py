@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,3 +68,57 @@ def test_add_an_invalid_name_is_a_usage_error(project: Path, elt: Elt) -> None:
     result = elt("--project", str(project), "add", "tap", "../evil")
     assert result.exit_code == 2
     assert result.stderr.startswith('error: invalid plugin name "../evil"')
+
+
+def test_add_from_the_catalogue_needs_no_pip_url_and_says_what_it_installs(
+    project: Path, elt: Elt
+) -> None:
+    result = elt("--project", str(project), "add", "target", "target-jsonl")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == (
+        "  from elt's catalogue: installs target-jsonl==0.1.4; 3 settings "
+        "(`elt config list target-jsonl --all`); capabilities: none declared"
+    )
+    assert (
+        "    - name: target-jsonl\n      pip_url: target-jsonl==0.1.4\n"
+        in (project / "plugins.yml").read_text()
+    )
+
+
+def test_add_an_unknown_name_without_pip_url_is_refused_with_the_catalogue(
+    project: Path, elt: Elt
+) -> None:
+    before = (project / "plugins.yml").read_text()
+    result = elt("--project", str(project), "add", "target", "target-jsnol")
+    assert result.exit_code == 78
+    assert result.stderr.startswith(
+        'error: elt\'s catalogue has no target "target-jsnol", and no --pip-url says what to '
+        'install. Did you mean "target-jsonl"? `elt add --list` shows the catalogue'
+    )
+    assert "Traceback" not in result.stderr
+    assert (project / "plugins.yml").read_text() == before
+
+
+def test_add_list_shows_the_catalogue_of_one_kind_or_all(elt: Elt) -> None:
+    mappers = elt("add", "--list", "mapper")
+    assert mappers.exit_code == 0
+    assert mappers.stdout.splitlines() == [
+        "KIND    NAME                   INSTALLS                       DESCRIPTION",
+        "mapper  meltano-map-transform  meltano-map-transform==0.12.3  Singer mapper applying "
+        "stream maps between a tap and a target: rename, drop, filter, hash (singer-sdk).",
+    ]
+    listed = json.loads(elt("add", "--list", "--format", "json").stdout)
+    assert [e["name"] for e in listed if e["own"]] == [
+        "tap-csv", "tap-http", "tap-postgres", "target-azure", "target-files", "target-gcs",
+        "target-postgres", "target-s3",
+    ]  # fmt: skip
+    assert {"name": "files", "kind": "array"}.items() <= listed[0]["settings"][0].items()
+
+
+def test_add_without_kind_and_name_says_what_it_needs(elt: Elt) -> None:
+    result = elt("add")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: elt add needs KIND and NAME. For example `elt add tap tap-csv`; `elt add --list` "
+        "shows the names\n",
+    )

@@ -342,7 +342,7 @@ def test_a_setting_the_plugin_does_not_declare_is_refused_unless_forced(
 
 def test_a_plugin_that_is_not_installed_is_not_checked_and_says_so(elt: Elt, project: Path) -> None:
     p = ("--project", str(project))
-    assert elt(*p, "add", "tap", "tap-nowhere").exit_code == 0
+    assert elt(*p, "add", "tap", "tap-nowhere", "--pip-url", "tap-nowhere").exit_code == 0
     result = elt(*p, "config", "set", "tap-nowhere", "anything", "1")
     assert result.exit_code == 0
     assert result.stderr.startswith("note: tap-nowhere is not installed, so the value was not")
@@ -372,3 +372,75 @@ def test_every_config_set_help_example_works_and_the_plugin_takes_the_value(
     )
     assert tap.returncode == 0, tap.stderr
     assert '"record":{"id":1,"name":"Ada"}' in tap.stdout.replace(" ", "")
+
+
+def test_list_all_shows_what_the_catalogue_declares_before_the_plugin_is_installed(
+    elt: Elt, project: Path
+) -> None:
+    p = ("--project", str(project))
+    assert elt(*p, "add", "target", "target-jsonl").exit_code == 0
+    assert elt(*p, "config", "set", "target-jsonl", "destination_path", "out").exit_code == 0
+    listed = elt(*p, "config", "list", "target-jsonl", "--all")
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "SETTING            KIND     DEFAULT  SECRET  VALUE  SOURCE       DESCRIPTION",
+        "destination_path   string                    out    plugins.yml  Folder the files go to. "
+        "Default: the current directory.",
+        "custom_name        string                           unset        File name prefix in "
+        "place of the stream's name.",
+        "do_timestamp_file  boolean  true                    unset        Add a timestamp to each "
+        "file name.",
+    ]
+    assert listed.stderr == "declared by elt's catalogue (target-jsonl; not installed yet)\n"
+
+
+def test_config_set_checks_a_catalogue_plugin_before_it_is_installed(
+    elt: Elt, project: Path
+) -> None:
+    p = ("--project", str(project))
+    assert elt(*p, "add", "target", "target-jsonl").exit_code == 0
+    typo = elt(*p, "config", "set", "target-jsonl", "destinaton_path", "out")
+    assert typo.exit_code == 78
+    assert 'Did you mean "destination_path"?' in typo.stderr
+    kind = elt(*p, "config", "set", "target-jsonl", "do_timestamp_file", "maybe")
+    assert (kind.exit_code, kind.stderr) == (
+        78,
+        'error: target-jsonl.do_timestamp_file: expected boolean, got "maybe"\n',
+    )
+
+
+def test_list_all_of_a_runnable_plugin_is_its_about_with_defaults_and_values(
+    elt: Elt, project: Path
+) -> None:
+    """The project's tap-csv names its own pip_url (not the catalogue's): the workspace's
+    tap-csv executable answers for it."""
+    p = ("--project", str(project))
+    env = {"TAP_CSV_DELIMITER": ";"}
+    listed = elt(*p, "config", "list", "tap-csv", "--all", "--format", "json", env=env)
+    assert listed.exit_code == 0, listed.stderr
+    document = orjson.loads(listed.stdout)
+    assert document["declared_by"].startswith("`tap-csv --about` (")
+    settings = {s["name"]: s for s in document["settings"]}
+    assert settings["add_metadata_columns"] | {"description": None} == {
+        "name": "add_metadata_columns",
+        "kind": "boolean",
+        "default": False,
+        "secret": False,
+        "required": False,
+        "description": None,
+        "value": None,
+        "source": "unset",
+    }
+    assert (settings["delimiter"]["value"], settings["delimiter"]["source"]) == (";", "env")
+
+
+def test_list_all_redacts_what_the_plugin_declares_secret(elt: Elt, project: Path) -> None:
+    p = ("--project", str(project))
+    env = {"TARGET_POSTGRES_SQLALCHEMY_URL": "postgresql://u@h/db?x=hunter2"}
+    listed = elt(*p, "config", "list", "target-postgres", "--all", env=env)
+    assert listed.exit_code == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if line.startswith("sqlalchemy_url ")]
+    assert row.split()[:5] == ["sqlalchemy_url", "string", "yes", "********", "env"]
+    assert "hunter2" not in listed.stdout
+    shown = elt(*p, "config", "list", "target-postgres", "--all", "--show-secrets", env=env)
+    assert "postgresql://u@h/db?x=hunter2" in shown.stdout

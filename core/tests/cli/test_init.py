@@ -18,7 +18,7 @@ def test_init_creates_the_project_files_and_says_what_next(tmp_path: Path, elt: 
         f"wrote {root / '.gitignore'}",
         f"wrote {root / '.env.example'}",
         "",
-        f"Next: cd {root} && elt add tap NAME --pip-url REQUIREMENT",
+        f"Next: cd {root} && elt add --list, then elt add tap NAME",
     ]
 
 

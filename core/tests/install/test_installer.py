@@ -18,6 +18,7 @@ from elt.install import (
 from elt.install.lock import install_lock
 from elt.project import Project, load_project
 from elt.run import find_executable
+from tests.fixtures.apiserver import ApiServer
 
 BAD_DEPENDENCY = "no-such-package-for-elt-tests==1.0"
 
@@ -102,7 +103,11 @@ def test_a_failed_install_keeps_the_previous_venv_and_shows_the_installer_output
 
     assert result.status is InstallStatus.FAILED
     text = str(result.error)
-    assert text.startswith("tap-a: `uv pip install ...` failed with exit code 1; its output ends:")
+    assert text.startswith(
+        "tap-a: `uv pip install ...` failed with exit code 1; it looked in the default index "
+        "(https://pypi.org/simple, unless the installer's configuration names another); its "
+        "output ends:"
+    )
     assert "no-such-package-for-elt-tests" in text
     assert "The previous virtualenv, if any, is kept" in text
     assert run_script(script(toy, "tap-a")) == "1"
@@ -197,3 +202,30 @@ def test_the_pip_installer_builds_the_same_venv_without_uv(tmp_path: Path) -> No
     )
     assert run_script(script(toy, "tap-a")) == "1"
     assert (result.venv / "bin" / "pip").exists()
+
+
+def test_a_failed_install_names_the_wheelhouse_and_the_index_it_used_without_their_password(
+    tmp_path: Path,
+) -> None:
+    index = ApiServer()  # an index that has nothing: every page is a 404
+    try:
+        root = tmp_path / "p"
+        (root / "wheels").mkdir(parents=True)
+        url = index.url.replace("http://", "http://elt:s3cret-token@") + "/simple"
+        write_project(
+            root,
+            f"version: 1\nfind_links: [wheels]\nindex_url: '{url}'\n"
+            f"plugins:\n  taps: [{{name: tap-a, pip_url: '{BAD_DEPENDENCY}'}}]\n",
+        )
+        (result,) = install_plugins(load_project(root), ["tap-a"])
+    finally:
+        index.stop()
+    assert result.status is InstallStatus.FAILED
+    text = str(result.error)
+    assert (
+        f"it looked in wheelhouse {(root / 'wheels').resolve()}, then index "
+        f"{index.url.replace('http://', 'http://elt:********@')}/simple, then the default index "
+        "(https://pypi.org/simple" in text
+    )
+    assert "s3cret-token" not in text
+    assert [r.path for r in index.requests] == ["/simple/no-such-package-for-elt-tests/"]

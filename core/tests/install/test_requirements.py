@@ -6,7 +6,15 @@ import pytest
 
 from core.tests.install.packages import make_package, write_project
 from elt.errors import PluginError
-from elt.install import checkout, requirements, venv_dir, venv_owner
+from elt.install import (
+    Origin,
+    checkout,
+    install_sources,
+    requirements,
+    venv_dir,
+    venv_owner,
+)
+from elt.install.fingerprint import fingerprint
 from elt.project import Project, load_project
 
 REPO = Path(__file__).resolve().parents[3]
@@ -58,11 +66,11 @@ def test_builtin_plugins_without_pip_url_install_from_this_checkout_with_its_cor
     project = project_with(tmp_path / "p", "    - {name: tap-csv}\n")
     wanted = requirements(project.root, project.plugin("tap-csv"))
     assert wanted.args == (str(REPO / "taps" / "tap-csv"), str(REPO / "core"))
-    assert set(wanted.local_projects) == {"tap-csv", "elt"}
+    assert set(wanted.local_projects) == {"elt-tap-csv", "elt-core"}
 
 
 def test_a_local_package_depending_on_elt_gets_the_checkouts_core(tmp_path: Path) -> None:
-    make_package(tmp_path / "p" / "tap-mine", "tap-mine", dependencies=("elt[sdk]",))
+    make_package(tmp_path / "p" / "tap-mine", "tap-mine", dependencies=("elt-core[sdk]",))
     project = project_with(tmp_path / "p", "    - {name: tap-mine, pip_url: ./tap-mine}\n")
     wanted = requirements(project.root, project.plugin("tap-mine"))
     assert wanted.args[-1] == str(REPO / "core")
@@ -90,3 +98,47 @@ def test_an_inheriting_plugin_shares_its_parents_venv_unless_it_sets_its_own_pip
     assert venv_dir(project.root, project.plugin("tap-a-new")) == (
         project.root / ".elt" / "plugins" / "tap" / "tap-a-new" / "venv"
     )
+
+
+def test_elts_own_plugins_outside_a_checkout_install_elts_distribution_at_elts_version(
+    tmp_path: Path,
+) -> None:
+    project = project_with(
+        tmp_path / "p",
+        "    - {name: tap-csv}\n    - {name: tap-csv-sales, inherit_from: tap-csv}\n"
+        "  targets: [{name: target-postgres}]\n",
+    )
+    installed = Origin(repository=None, version="1.2.3")
+    for name, wanted in [
+        ("tap-csv", "elt-tap-csv==1.2.3"),
+        ("tap-csv-sales", "elt-tap-csv==1.2.3"),
+        ("target-postgres", "elt-target-postgres==1.2.3"),
+    ]:
+        found = requirements(project.root, project.plugin(name), origin=installed)
+        assert (found.args, found.local_paths, found.distribution) == ((wanted,), (), wanted)
+        assert found.elt_version == "1.2.3"
+
+
+def test_a_third_party_plugin_installs_its_pip_url_wherever_elt_runs_from(
+    tmp_path: Path,
+) -> None:
+    project = project_with(tmp_path / "p", "    - {name: tap-jsonl, pip_url: tap-jsonl==0.3.1}\n")
+    found = requirements(project.root, project.plugin("tap-jsonl"), origin=Origin(None, "9"))
+    assert (found.args, found.distribution) == (("tap-jsonl==0.3.1",), None)
+
+
+def test_the_fingerprint_follows_elts_version_but_not_where_packages_are_fetched_from(
+    tmp_path: Path,
+) -> None:
+    project = project_with(tmp_path / "p", "    - {name: tap-csv}\n")
+    plugin = project.plugin("tap-csv")
+    old = fingerprint(requirements(project.root, plugin, origin=Origin(None, "1.0.0")))
+    new = fingerprint(requirements(project.root, plugin, origin=Origin(None, "1.1.0")))
+    assert old != new
+    write_project(
+        project.root, "version: 1\nfind_links: [w]\nplugins:\n  taps: [{name: tap-csv}]\n"
+    )
+    moved = load_project(project.root)
+    assert install_sources(moved).find_links
+    same = requirements(project.root, moved.plugin("tap-csv"), origin=Origin(None, "1.0.0"))
+    assert fingerprint(same) == old

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from elt.errors import ConfigError, ProjectError, UsageError
-from elt.project.edit import ConfigStore, add_plugin, set_config, unset_config
+from elt.project.edit import (
+    ConfigStore,
+    add_plugin,
+    remove_plugin,
+    set_config,
+    unset_config,
+)
 from elt.project.loader import load_project, read_dotenv
 from elt.project.model import PluginKind
 
@@ -54,11 +60,11 @@ def test_add_plugin_appends_and_keeps_comments(write_project: WriteProject) -> N
 
 def test_add_plugin_creates_a_missing_section_in_block_style(write_project: WriteProject) -> None:
     root = write_project("version: 1\nplugins:\n  taps: []\n")
-    add_plugin(root, PluginKind.MAPPER, "meltano-map-transformer")
+    add_plugin(root, PluginKind.MAPPER, "meltano-map-transform")
     add_plugin(root, PluginKind.TAP, "tap-csv", inherit_from=None)
     assert text(root) == (
         "version: 1\nplugins:\n  taps:\n    - name: tap-csv\n"
-        "  mappers:\n    - name: meltano-map-transformer\n"
+        "  mappers:\n    - name: meltano-map-transform\n      pip_url: meltano-map-transform==0.12.3\n"
     )
 
 
@@ -241,3 +247,107 @@ def test_unset_config_reports_what_still_sets_the_value(write_project: WriteProj
     root = write_project(COMMENTED)
     removal = unset_config(root, "tap-csv", "files", environ={"TAP_CSV_FILES": "[]"})
     assert removal.still_set_by == "env TAP_CSV_FILES"
+
+
+def test_add_plugin_from_the_catalogue_writes_only_what_installs_and_runs_it(
+    write_project: WriteProject,
+) -> None:
+    root = write_project("version: 1\n")
+    ours = add_plugin(root, PluginKind.TAP, "tap-csv")
+    theirs = add_plugin(root, PluginKind.TARGET, "pipelinewise-target-postgres")
+    assert ours.entry is not None
+    assert ours.entry.own
+    assert theirs.entry is not None
+    assert theirs.entry.distribution == "pipelinewise-target-postgres"
+    assert text(root) == (
+        "version: 1\nplugins:\n  taps:\n    - name: tap-csv\n  targets:\n"
+        "    - name: pipelinewise-target-postgres\n"
+        "      pip_url: pipelinewise-target-postgres==2.1.2\n      executable: target-postgres\n"
+    )
+
+
+def test_add_plugin_refuses_a_name_the_catalogue_does_not_have_without_a_pip_url(
+    write_project: WriteProject,
+) -> None:
+    root = write_project("version: 1\n")
+    with pytest.raises(ConfigError) as raised:
+        add_plugin(root, PluginKind.TAP, "tap-cvs", executable="tap-cvs")
+    assert raised.value.exit_code == 78
+    assert str(raised.value) == (
+        'elt\'s catalogue has no tap "tap-cvs", and no --pip-url says what to install. '
+        'Did you mean "tap-csv"? `elt add --list` shows the catalogue (tap-csv, tap-http, '
+        "tap-jsonl, tap-postgres); any other Singer tap needs --pip-url (a PyPI requirement, a "
+        "local path or a git URL)"
+    )
+    with pytest.raises(ConfigError, match="target-jsonl is a target in elt's catalogue, not a tap"):
+        add_plugin(root, PluginKind.TAP, "target-jsonl")
+    assert text(root) == "version: 1\n"
+
+
+REMOVABLE = """\
+    # Our project. Keep this comment.
+    version: 1
+    plugins:
+      taps:
+        - name: tap-csv      # the CSV tap
+        # the HTTP tap: goes with it
+        - name: tap-http
+          config:
+            url: https://example.org   # its own comment
+        # the Postgres tap, stays
+        - name: tap-postgres
+      targets:
+        - name: target-postgres   # the only target
+    environments:
+      - name: dev   # local
+        plugins:
+          taps:
+            - name: tap-http   # dev override of tap-http
+              config: {url: http://localhost}
+            - name: tap-csv
+      - name: prod
+    jobs:
+      - {name: nightly, tasks: ["tap-csv target-postgres"]}
+"""
+
+
+def test_remove_plugin_takes_its_entry_and_overrides_and_keeps_every_other_comment(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(REMOVABLE)
+    removed = remove_plugin(root, PluginKind.TAP, "tap-http")
+    assert (removed.path, removed.environments) == ("plugins.taps[1]", ("dev",))
+    assert text(root) == textwrap.dedent(REMOVABLE).replace(
+        "    # the HTTP tap: goes with it\n    - name: tap-http\n      config:\n"
+        "        url: https://example.org   # its own comment\n",
+        "",
+    ).replace(
+        "        - name: tap-http   # dev override of tap-http\n"
+        "          config: {url: http://localhost}\n",
+        "",
+    )
+    assert [p.name for p in load_project(root).plugins] == [
+        "tap-csv",
+        "tap-postgres",
+        "target-postgres",
+    ]
+
+
+def test_remove_plugin_refuses_while_something_needs_it(write_project: WriteProject) -> None:
+    root = write_project(
+        REMOVABLE.replace(
+            "    - name: tap-postgres\n", "    - {name: tap-pg, inherit_from: tap-csv}\n"
+        )
+    )
+    before = text(root)
+    with pytest.raises(UsageError) as raised:
+        remove_plugin(root, PluginKind.TAP, "tap-csv")
+    assert str(raised.value) == (
+        "cannot remove tap-csv: tap tap-pg inherits from it; job nightly runs it. Remove or "
+        "change those first (elt remove, elt job remove, elt schedule remove)"
+    )
+    with pytest.raises(UsageError, match="tap-http is a tap, not a target"):
+        remove_plugin(root, PluginKind.TARGET, "tap-http")
+    with pytest.raises(ProjectError, match=r'unknown plugin "tap-htp"\. Did you mean "tap-http"'):
+        remove_plugin(root, PluginKind.TAP, "tap-htp")
+    assert text(root) == before

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from elt.errors import ProjectError
+from elt.project.catalogue import entry_for
 from elt.project.loader import load_project
 from elt.project.scaffold import init_project
 from elt.project.schema import render_schema
@@ -79,3 +80,15 @@ def test_the_commented_example_is_a_valid_project_that_installs(tmp_path: Path) 
     assert pinned == {"target-jsonl": "target-jsonl==0.1.4"}
     third_party = (Path(__file__).parents[3] / "tests" / "test_third_party.py").read_text()
     assert "pip_url: target-jsonl==0.1.4" in third_party
+
+
+def test_the_commented_example_is_a_project_of_catalogue_plugins(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    lines = (tmp_path / "plugins.yml").read_text().splitlines()
+    start = lines.index("# plugins:")
+    example = [line.removeprefix("# ") for line in lines[start:] if line.startswith("# ")]
+    (tmp_path / "plugins.yml").write_text("version: 1\n" + "\n".join(example) + "\n")
+    project = load_project(tmp_path, environ={"PGPASSWORD": "x"})
+    assert [p.name for p in project.plugins] == ["tap-csv", "target-postgres", "target-jsonl"]
+    assert all(entry_for(plugin) is not None for plugin in project.plugins)
+    assert project.manifest.find_links == ["wheels"]

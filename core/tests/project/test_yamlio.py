@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from elt.errors import ProjectError
-from elt.project.yamlio import dump, line_of, parse, to_plain
+from elt.project.yamlio import dump, line_of, parse, remove_item, to_plain
 
 TEXT = textwrap.dedent(
     """\
@@ -63,3 +63,49 @@ def test_dump_keeps_the_indented_list_style() -> None:
     document = parse(indented, label="plugins.yml")
     document["plugins"]["taps"].append({"name": "b"})
     assert dump(document, like=indented) == indented + "    - name: b\n"
+
+
+LIST = textwrap.dedent(
+    """\
+    plugins:
+      taps:
+        # the CSV tap
+        - name: tap-csv   # inline on tap-csv
+          config:
+            x: 1   # x comment
+        # the HTTP tap, to go
+        - name: tap-http
+          pip_url: ./x   # its own comment
+          # config: {b: 2}
+
+        # the third tap
+        - name: tap-three
+      # targets follow
+      targets: [{name: a}, {name: b}]
+    # the end
+    """
+)
+
+
+def test_removing_a_list_item_keeps_every_comment_but_its_own() -> None:
+    assert remove_item(LIST, ("plugins", "taps", 1), label="plugins.yml") == LIST.replace(
+        "    # the HTTP tap, to go\n    - name: tap-http\n      pip_url: ./x   # its own comment\n"
+        "      # config: {b: 2}\n",
+        "",
+    )
+
+
+def test_removing_the_last_items_leaves_an_empty_list_and_the_comments_around_it() -> None:
+    text = remove_item(LIST, ("plugins", "taps", 2), label="plugins.yml")
+    text = remove_item(text, ("plugins", "taps", 1), label="plugins.yml")
+    text = remove_item(text, ("plugins", "taps", 0), label="plugins.yml")
+    assert text == (
+        "plugins:\n  taps: []\n\n  # targets follow\n  targets: [{name: a}, {name: b}]\n# the end\n"
+    )
+
+
+def test_an_item_of_a_flow_list_is_removed_by_ruamel() -> None:
+    text = remove_item(LIST, ("plugins", "targets", 0), label="plugins.yml")
+    assert to_plain(parse(text, label="plugins.yml"))["plugins"]["targets"] == [{"name": "b"}]  # type: ignore[index]
+    assert "# the third tap\n" in text
+    assert text.endswith("# the end\n")

@@ -75,7 +75,7 @@ def test_a_backend_whose_client_is_not_installed_says_which_extra_to_install(
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;AccountKey=a2V5")
     with pytest.raises(ConfigError) as raised:
         open_state_store(tmp_path, url)
-    assert raised.value.hint == f"pip install 'elt[{extra}]'"
+    assert raised.value.hint == f"pip install 'elt-core[{extra}]'"
 
 
 def test_azure_without_a_connection_string_says_where_to_give_one(

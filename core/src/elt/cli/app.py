@@ -25,6 +25,7 @@ from typing import Any
 
 import click
 
+from elt import DISTRIBUTION
 from elt.cli.session import Session
 from elt.cli.usage import without_values
 from elt.errors import EltError
@@ -40,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "invoke": "elt.cli.invoke:invoke",
     "job": "elt.cli.job:job",
     "logs": "elt.cli.runs:logs",
+    "remove": "elt.cli.remove:remove",
     "run": "elt.cli.run:run",
     "runs": "elt.cli.runs:runs",
     "schedule": "elt.cli.schedule:schedule",
@@ -167,7 +169,7 @@ def _configure_logging(level: str) -> None:
     help="Log detail on stderr; debug also shows tracebacks.",
 )
 @click.version_option(
-    None, "--version", package_name="elt", prog_name="elt", message="%(prog)s %(version)s"
+    None, "--version", package_name=DISTRIBUTION, prog_name="elt", message="%(prog)s %(version)s"
 )
 @click.pass_context
 def cli(

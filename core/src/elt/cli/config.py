@@ -6,11 +6,30 @@ import click
 
 from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
-from elt.errors import ConfigError
-from elt.project import ConfigStore, SettingSource, load_project, redact, resolve_setting
+from elt.errors import ConfigError, PluginError
+from elt.install import venv_dir
+from elt.project import (
+    ConfigStore,
+    Plugin,
+    Project,
+    SettingSource,
+    SettingSpec,
+    entry_for,
+    is_secret,
+    load_project,
+    redact,
+    resolve_config,
+    resolve_setting,
+    settings_from_schema,
+)
 from elt.project import set_config as set_value
 from elt.project import unset_config as unset_value
-from elt.run.invoker import declared_by_plugin, plugin_config
+from elt.run.about import plugin_about
+from elt.run.invoker import (
+    find_executable,
+    plugin_config,
+    plugin_environment,
+)
 
 __all__ = ["config"]
 
@@ -46,20 +65,36 @@ def config() -> None:
 
 @config.command("list")
 @click.argument("plugin")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every setting the plugin declares, set or not, with its kind, default, secrecy and "
+    "description.",
+)
 @format_option("table")
 @_SHOW_SECRETS
 @pass_session
-def list_settings(session: Session, plugin: str, output: str, show_secrets: bool) -> None:
+def list_settings(
+    session: Session, plugin: str, output: str, show_secrets: bool, show_all: bool
+) -> None:
     """List the settings of PLUGIN with their values and sources.
 
-    Secret values are shown as ******** unless --show-secrets is given.
+    Secret values are shown as ******** unless --show-secrets is given. With --all, every
+    setting the plugin declares is listed, set or not: what its --about says once it is
+    installed, what elt's catalogue says before (`elt add --list`), with plugins.yml's own
+    `settings` over either.
 
     \b
     Examples:
       elt config list tap-csv
+      elt config list tap-csv --all
       elt -e prod config list target-postgres --format json
     """
     project = session.project()
+    if show_all:
+        _list_all(project, project.plugin(plugin), session.environment, output, show_secrets)
+        return
     resolved = plugin_config(project, project.plugin(plugin), environment=session.environment)
     if output == "json":
         settings = [
@@ -153,7 +188,7 @@ def set_setting(
     if value is None:
         value = click.prompt(f"{plugin}.{setting}", hide_input=True)
     project = load_project(session.root(), interpolate=False)
-    declared = declared_by_plugin(project, project.plugin(plugin), environment=session.environment)
+    declared, _ = _declaration(project, project.plugin(plugin), session.environment)
     change = set_value(
         session.root(),
         plugin,
@@ -213,3 +248,88 @@ def unset_setting(session: Session, plugin: str, setting: str, store: str) -> No
         click.echo(f"{removal.plugin}.{removal.setting} was not set in {where}; nothing to do")
     if removal.still_set_by:
         click.echo(f"note: still set by {removal.still_set_by}", err=True)
+
+
+def _list_all(
+    project: Project, plugin: Plugin, environment: str | None, output: str, reveal: bool
+) -> None:
+    """``elt config list PLUGIN --all``: every declared setting with its value, if any."""
+    declared, origin = _declaration(project, plugin, environment)
+    specs = {s.name: s for s in declared or ()} | {s.name: s for s in plugin.settings}
+    resolved = resolve_config(
+        project, plugin, environment=environment, declared=tuple(specs.values())
+    )
+    values = {s.name: s for s in resolved.settings}
+    rows = []
+    for name in [*specs, *(n for n in values if n not in specs)]:
+        spec, value = specs.get(name), values.get(name)
+        rows.append(
+            {
+                "name": name,
+                "kind": spec.kind.value if spec else None,
+                "default": spec.default if spec else None,
+                "secret": is_secret(name, spec),
+                "required": bool(spec and spec.required),
+                "description": " ".join((spec.description or "").split()) if spec else None,
+                "value": value.shown(reveal=reveal) if value else None,
+                "source": value.source.value if value else SettingSource.UNSET.value,
+                "label": value.label if value else "unset",
+            }
+        )
+    if output == "json":
+        document = {
+            "plugin": plugin.name,
+            "environment": resolved.environment,
+            "declared_by": origin,
+            "settings": [{k: v for k, v in row.items() if k != "label"} for row in rows],
+        }
+        click.echo(json_text(document))
+        return
+    headers = ["setting", "kind", "default", "secret", "value", "source", "description"]
+    click.echo(
+        table(
+            headers,
+            [
+                [
+                    str(row["name"]),
+                    str(row["kind"] or "-"),
+                    value_text(row["default"]),
+                    "yes" if row["secret"] else "",
+                    value_text(row["value"]),
+                    str(row["label"]),
+                    str(row["description"] or "(not declared)"),
+                ]
+                for row in rows
+            ],
+        )
+    )
+    click.echo(f"declared by {origin}", err=True)
+
+
+def _declaration(
+    project: Project, plugin: Plugin, environment: str | None
+) -> tuple[tuple[SettingSpec, ...] | None, str]:
+    """The settings ``plugin`` declares, with defaults, and who says so (None: nobody).
+
+    elt's catalogue speaks for a catalogued plugin not installed in the project yet (it
+    describes what will be installed; an executable of that name elsewhere on PATH may be
+    another program); otherwise the plugin's ``--about``, then the catalogue again.
+    """
+    entry = entry_for(plugin)
+    if entry is not None and not (venv_dir(project.root, plugin) / "bin").is_dir():
+        return entry.settings, f"elt's catalogue ({entry.distribution}; not installed yet)"
+    env = plugin_environment(project, environment)
+    try:
+        executable = find_executable(project, plugin, env.get("PATH"))
+    except PluginError:
+        executable = None
+    if executable is not None:
+        about = plugin_about(executable, env)
+        found = settings_from_schema(about.get("settings") if isinstance(about, dict) else None)
+        if found is not None:
+            return found, f"`{plugin.executable} --about` ({executable})"
+    if entry is not None:
+        return entry.settings, f"elt's catalogue ({entry.distribution}; it has no --about)"
+    if executable is None:
+        return None, f"nobody: {plugin.name} is not installed and not in elt's catalogue"
+    return None, f"nobody: {plugin.name} has no --about and is not in elt's catalogue"

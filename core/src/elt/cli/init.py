@@ -31,4 +31,4 @@ def init(directory: Path, force: bool) -> None:
     created = init_project(directory, force=force)
     for path in created.written:
         click.echo(f"wrote {path}")
-    click.echo(f"\nNext: cd {created.root} && elt add tap NAME --pip-url REQUIREMENT")
+    click.echo(f"\nNext: cd {created.root} && elt add --list, then elt add tap NAME")

@@ -43,10 +43,13 @@ def install(
     Each plugin gets .elt/plugins/<kind>/<name>/venv, built from its pip_url: PyPI
     requirements, local paths (relative to the project), git URLs, several separated by
     spaces. Plugins with inherit_from and no pip_url of their own share their parent's venv.
-    The built-in plugins (tap-csv, target-postgres, ...) without a pip_url install from the
-    elt repository when elt runs from a checkout. A venv whose pip_url, local sources and
-    Python are unchanged is skipped; a failed install keeps the previous venv and shows the
-    end of the installer's output (exit 70).
+    elt's own plugins (tap-csv, target-postgres, ...) without a pip_url install from the elt
+    repository when elt runs from a checkout, else as elt's own distribution at elt's
+    version (elt-tap-csv==X.Y.Z), found in the project's find_links wheelhouses
+    (ELT_FIND_LINKS) or its index_url (ELT_INDEX_URL), then the default index. A venv whose
+    pip_url, local sources, Python and elt version are unchanged is skipped; a failed install
+    keeps the previous venv and shows where it looked and the end of the installer's output
+    (exit 70).
 
     \b
     Examples:

@@ -43,7 +43,7 @@ class PostgresHistory(HistoryStore):
             raise ConfigError(
                 "system_database postgresql:// needs psycopg, which is not installed",
                 where="plugins.yml: system_database",
-                hint="pip install 'elt[postgres]'",
+                hint="pip install 'elt-core[postgres]'",
             ) from None
         self._psycopg: Any = psycopg
         self._dict_row: Any = dict_row

@@ -1,12 +1,15 @@
 """When a venv is up to date: a fingerprint of what was installed into it, kept inside it.
 
 The fingerprint hashes the installer arguments, the interpreter (implementation, version and
-base prefix: a venv is bound to the Python that made it) and, for each local path among the
-arguments, the path, size and modification time of every file under it. Local sources are
-followed because installs are not editable: an edit to ``./taps/tap-csv`` is only seen by the
-plugin after a reinstall, which ``elt install`` (and ``elt run``) then do by themselves. A
-remote requirement is fingerprinted by its text only: ``tap-x`` or a git branch is not
-re-resolved until pip_url changes or ``--clean`` rebuilds.
+base prefix: a venv is bound to the Python that made it), the version of the elt that
+installs (its own plugins are installed at it: an upgrade of elt reinstalls them) and, for
+each local path among the arguments, the path, size and modification time of every file
+under it. Local sources are followed because installs are not editable: an edit to
+``./taps/tap-csv`` is only seen by the plugin after a reinstall, which ``elt install`` (and
+``elt run``) then do by themselves. A remote requirement is fingerprinted by its text only:
+``tap-x`` or a git branch is not re-resolved until pip_url changes or ``--clean`` rebuilds.
+Where packages are fetched from (wheelhouses, an index: :class:`~elt.install.requirements.Sources`)
+is not part of it.
 
 The record is ``elt-install.json`` in the venv, versioned (``format``) and written atomically
 as the last step of a build, so a venv without a readable record of the current format is
@@ -59,7 +62,8 @@ def interpreter() -> str:
 def fingerprint(requirements: Requirements) -> str:
     """A hash that changes whenever a reinstall could install something different."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT, interpreter(), requirements.args]).encode())
+    identity = [FORMAT, interpreter(), requirements.elt_version, requirements.args]
+    digest.update(json.dumps(identity).encode())
     for path in requirements.local_paths:
         digest.update(f"\0{path}\0".encode())
         for entry in _tree_entries(path):

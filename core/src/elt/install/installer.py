@@ -31,20 +31,29 @@ from elt.install.fingerprint import (
     read_record,
     write_record,
 )
-from elt.install.layout import lock_file, venv_dir, venv_owner
+from elt.install.layout import lock_file, plugin_dir, venv_dir, venv_owner
 from elt.install.lock import install_lock
 from elt.install.requirements import requirements
+from elt.install.sources import install_sources
 from elt.install.venv import (
     Installer,
     build_venv,
     recover,
     replace_venv,
     resolve_installer,
+    shown_command,
     staging_dir,
 )
 from elt.project import Plugin, Project
 
-__all__ = ["InstallResult", "InstallStatus", "VenvState", "install_plugins", "venv_state"]
+__all__ = [
+    "InstallResult",
+    "InstallStatus",
+    "VenvState",
+    "install_plugins",
+    "uninstall",
+    "venv_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +141,20 @@ def install_plugins(
     return tuple(results)
 
 
+def uninstall(project: Project, plugin: Plugin) -> Path | None:
+    """Remove ``plugin``'s venv, if it has one of its own, under the install lock (an install
+    in progress finishes first); the directory removed, or None. A venv it shares with the
+    plugin it inherits from stays."""
+    if venv_owner(plugin).name != plugin.name:
+        return None
+    directory = plugin_dir(project.root, plugin)
+    if not directory.exists():
+        return None
+    with install_lock(lock_file(project.root, plugin)):
+        shutil.rmtree(directory)
+    return directory
+
+
 def _install(
     project: Project, owner: Plugin, *, clean: bool, installer: Installer, uv: Path | None
 ) -> InstallResult:
@@ -145,11 +168,19 @@ def _install(
             record = read_record(venv)
             if record is not None and record.fingerprint == current and not clean:
                 return InstallResult(owner.name, owner.name, InstallStatus.UP_TO_DATE, venv)
-            log.info("installing %s with %s: %s", owner.name, installer, " ".join(wanted.args))
+            sources = install_sources(project)
+            shown = shown_command([*sources.args, *wanted.args])
+            log.info("installing %s with %s: %s", owner.name, installer, shown)
             staging = staging_dir(venv)
             try:
                 build_venv(
-                    staging, wanted, installer=installer, uv=uv, cwd=project.root, where=owner.name
+                    staging,
+                    wanted,
+                    installer=installer,
+                    uv=uv,
+                    cwd=project.root,
+                    where=owner.name,
+                    sources=sources,
                 )
                 write_record(
                     staging,

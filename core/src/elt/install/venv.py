@@ -20,11 +20,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
 from elt.errors import PluginError
 from elt.install.requirements import Requirements, checkout
+from elt.install.sources import Sources, default_index
+from elt.project import REDACTED, redact, url_password
 
 __all__ = [
     "Installer",
@@ -33,6 +36,7 @@ __all__ = [
     "recover",
     "replace_venv",
     "resolve_installer",
+    "shown_command",
     "staging_dir",
 ]
 
@@ -91,28 +95,33 @@ def build_venv(
     uv: Path | None,
     cwd: Path,
     where: str,
+    sources: Sources,
 ) -> None:
-    """Create a venv in ``staging`` and install ``requirements`` into it.
+    """Create a venv in ``staging`` and install ``requirements`` into it, looking in
+    ``sources`` too.
 
-    Raises PluginError with the end of the installer's output when a step fails.
+    Raises PluginError with the end of the installer's output, and where it looked for
+    packages, when a step fails.
     """
     python = staging / "bin" / "python"
+    wanted = [*sources.args, *requirements.args]
     if installer is Installer.UV and uv is not None:
         refresh = [f"--refresh-package={name}" for name in requirements.local_projects]
         steps = [
             [str(uv), "venv", "--quiet", "--no-project", "--python", sys.executable, str(staging)],
-            [str(uv), "pip", "install", "--python", str(python), *refresh, *requirements.args],
+            [str(uv), "pip", "install", "--python", str(python), *refresh, *wanted],
         ]
     else:
         pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--no-input"]
         steps = [
             [sys.executable, "-m", "venv", "--clear", str(staging)],
-            [*pip, "install", "--no-compile", *requirements.args],
+            [*pip, "install", "--no-compile", *wanted],
         ]
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
+    passwords = [p for word in wanted if (p := url_password(word))]
     for argv in steps:
-        log.debug("running %s", " ".join(argv))
+        log.debug("running %s", shown_command(argv))
         done = subprocess.run(
             argv,
             cwd=cwd,
@@ -127,14 +136,33 @@ def build_venv(
         log.debug("%s", done.stdout)
         if done.returncode != 0:
             tail = "\n".join(done.stdout.rstrip().splitlines()[-OUTPUT_TAIL_LINES:])
+            for password in passwords:
+                tail = tail.replace(password, REDACTED)
             command = " ".join([Path(argv[0]).name, *argv[1:3]])
+            looked = sources.describe(default_index(env, uv=installer is Installer.UV))
             raise PluginError(
-                f"`{command} ...` failed with exit code {done.returncode}; its output ends:\n"
-                f"{tail}\n",
+                f"`{command} ...` failed with exit code {done.returncode}; it looked in "
+                f"{looked}; its output ends:\n{tail}\n",
                 where=where,
-                hint="The previous virtualenv, if any, is kept; fix pip_url in plugins.yml "
-                "or the package, then run `elt install` again",
+                hint=_hint(requirements),
             )
+
+
+def shown_command(argv: Sequence[str]) -> str:
+    """A command line for a log, with the password of any URL in it as ``********``."""
+    return " ".join(str(redact(word, secret=False)) for word in argv)
+
+
+def _hint(requirements: Requirements) -> str:
+    kept = "The previous virtualenv, if any, is kept"
+    if requirements.distribution is None:
+        return f"{kept}; fix pip_url in plugins.yml or the package, then run `elt install` again"
+    return (
+        f"{kept}. elt's own plugins install as {requirements.distribution} when elt does not "
+        "run from its repository: put its wheel in a wheelhouse (find_links in plugins.yml or "
+        "ELT_FIND_LINKS; `make dist` builds them) or name the index that has it (index_url or "
+        "ELT_INDEX_URL), then run `elt install` again"
+    )
 
 
 def replace_venv(staging: Path, venv: Path) -> None:

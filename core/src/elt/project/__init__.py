@@ -12,14 +12,23 @@ Everything wrong is a :class:`elt.errors.ProjectError` (the files) or
 
 from __future__ import annotations
 
+from elt.project.catalogue import (
+    CatalogueEntry,
+    catalogue,
+    catalogue_entry,
+    entry_for,
+    settings_from_schema,
+)
 from elt.project.edit import (
     ConfigChange,
     ConfigRemoval,
     ConfigStore,
     PluginAdded,
+    PluginRemoved,
     SelectionChange,
     add_plugin,
     change_selection,
+    remove_plugin,
     set_config,
     unset_config,
 )
@@ -70,6 +79,7 @@ from elt.project.settings import (
     resolve_config,
     resolve_setting,
     secret_texts,
+    url_password,
 )
 
 __all__ = [
@@ -80,6 +90,7 @@ __all__ = [
     "REDACTED",
     "AlertEvent",
     "AlertSpec",
+    "CatalogueEntry",
     "CatchUp",
     "ConfigChange",
     "ConfigRemoval",
@@ -93,6 +104,7 @@ __all__ = [
     "PluginAdded",
     "PluginConfig",
     "PluginKind",
+    "PluginRemoved",
     "PluginSpec",
     "Project",
     "ProjectCreated",
@@ -108,9 +120,12 @@ __all__ = [
     "add_schedule",
     "basic_credentials",
     "blocks_of",
+    "catalogue",
+    "catalogue_entry",
     "change_selection",
     "check_overrides",
     "coerce",
+    "entry_for",
     "find_project_root",
     "init_project",
     "is_secret",
@@ -122,6 +137,7 @@ __all__ = [
     "redact",
     "redact_overrides",
     "remove_job",
+    "remove_plugin",
     "remove_schedule",
     "render_schema",
     "resolve_config",
@@ -129,5 +145,7 @@ __all__ = [
     "secret_texts",
     "set_config",
     "setting_variable",
+    "settings_from_schema",
     "unset_config",
+    "url_password",
 ]

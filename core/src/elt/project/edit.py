@@ -1,4 +1,5 @@
-"""Changing a project: add a plugin, set or unset a config value, add or remove a select rule.
+"""Changing a project: add or remove a plugin, set or unset a config value, add or remove a
+select rule.
 
 plugins.yml is a file people write by hand, so edits go through ruamel.yaml's round-trip
 mode: comments, key order, quoting and indentation stay as they were and only the edited
@@ -32,12 +33,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from elt.errors import ConfigError, ProjectError, UsageError
 from elt.files import atomic_write
+from elt.project.catalogue import CatalogueEntry, catalogue, catalogue_entry
 from elt.project.envfile import set_variable, unset_variable
 from elt.project.kinds import coerce_setting, parse_value, value_text
 from elt.project.loader import load_project, validate_document
 from elt.project.model import (
     PluginKind,
     SettingSpec,
+    blocks_of,
     setting_variable,
     valid_plugin_name,
     valid_setting_name,
@@ -46,7 +49,7 @@ from elt.project.problems import did_you_mean, render_loc
 from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
 from elt.project.secretvalues import separate_secrets
 from elt.project.settings import SettingSource, is_secret, resolve_setting
-from elt.project.yamlio import dump, line_of, parse
+from elt.project.yamlio import dump, line_of, parse, remove_item
 from elt.protocol import SelectionRule
 
 __all__ = [
@@ -54,9 +57,11 @@ __all__ = [
     "ConfigRemoval",
     "ConfigStore",
     "PluginAdded",
+    "PluginRemoved",
     "SelectionChange",
     "add_plugin",
     "change_selection",
+    "remove_plugin",
     "set_config",
     "unset_config",
 ]
@@ -82,12 +87,26 @@ _SOURCE_OF = {
 
 @dataclass(frozen=True)
 class PluginAdded:
-    """A plugin appended to plugins.yml, and the YAML path of its entry."""
+    """A plugin appended to plugins.yml, the YAML path of its entry, and the catalogue entry
+    it came from (None when it names its own pip_url or parent)."""
 
     kind: PluginKind
     name: str
     path: str
     file: Path
+    entry: CatalogueEntry | None = None
+
+
+@dataclass(frozen=True)
+class PluginRemoved:
+    """A plugin taken out of plugins.yml: the YAML path it had, and the environments whose
+    overrides for it went with it."""
+
+    kind: PluginKind
+    name: str
+    path: str
+    file: Path
+    environments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +149,13 @@ def add_plugin(
     executable: str | None = None,
     inherit_from: str | None = None,
 ) -> PluginAdded:
-    """Append a plugin to plugins.yml; refuse a name in use or an unknown parent."""
+    """Append a plugin to plugins.yml; refuse a name in use or an unknown parent.
+
+    Without ``pip_url`` or ``inherit_from`` the name must be in elt's catalogue
+    (:mod:`elt.project.catalogue`), which then says how it installs and runs: a name it
+    does not know could be anybody's package, so it is refused (ConfigError) rather than
+    installed from the index by that name.
+    """
     _check_name(valid_plugin_name, name)
     project = load_project(root, interpolate=False)
     text, document = _open(root)
@@ -152,19 +177,97 @@ def add_plugin(
                 hint=" ".join(filter(None, [did_you_mean(inherit_from, parents), known]))
                 or f"Add the {kind.value} first",
             )
-    entry = CommentedMap(name=name)
+    entry = None if pip_url or inherit_from else _catalogued(kind, name)
+    if entry is not None:
+        pip_url = entry.pip_url
+        if executable is None and entry.executable != name:
+            executable = entry.executable
+    node = CommentedMap(name=name)
     for key, value in (
         ("inherit_from", inherit_from),
         ("pip_url", pip_url),
         ("executable", executable),
     ):
         if value is not None:
-            entry[key] = value
+            node[key] = value
     entries = _child(_child(document, "plugins", CommentedMap), kind.section, CommentedSeq)
-    entries.append(entry)
+    entries.append(node)
     _save(root, text, document)
     path = render_loc(("plugins", kind.section, len(entries) - 1))
-    return PluginAdded(kind, name, path, root / PROJECT_FILE)
+    return PluginAdded(kind, name, path, root / PROJECT_FILE, entry)
+
+
+def _catalogued(kind: PluginKind, name: str) -> CatalogueEntry:
+    """The catalogue's entry for ``name`` as a ``kind``; a ConfigError when there is none."""
+    entry = catalogue_entry(name)
+    if entry is not None and entry.kind is kind:
+        return entry
+    if entry is not None:
+        raise ConfigError(
+            f"{name} is a {entry.kind.value} in elt's catalogue, not a {kind.value}",
+            hint=f"Add it with `elt add {entry.kind.value} {name}`",
+        )
+    known = [e.name for e in catalogue() if e.kind is kind]
+    raise ConfigError(
+        f'elt\'s catalogue has no {kind.value} "{name}", and no --pip-url says what to install',
+        hint=" ".join(
+            filter(
+                None,
+                [
+                    did_you_mean(name, known),
+                    f"`elt add --list` shows the catalogue ({', '.join(known)}); any other "
+                    f"Singer {kind.value} needs --pip-url (a PyPI requirement, a local path or "
+                    "a git URL)",
+                ],
+            )
+        ),
+    )
+
+
+def remove_plugin(root: Path, kind: PluginKind, name: str) -> PluginRemoved:
+    """Take a plugin out of plugins.yml, with its overrides in every environment.
+
+    Refused while another plugin inherits from it or a job or schedule runs it: those would
+    be left naming nothing. Comments stay where they were, except those on the entry itself
+    (:func:`elt.project.yamlio.remove_item`).
+    """
+    project = load_project(root, interpolate=False)
+    plugin = project.plugin(name)
+    if plugin.kind is not kind:
+        raise UsageError(
+            f"{name} is a {plugin.kind.value}, not a {kind.value}",
+            hint=f"elt remove {plugin.kind.value} {name}",
+        )
+    manifest = project.manifest
+    users = [
+        f"{p.kind.value} {p.name} inherits from it"
+        for p in project.plugins
+        if p.parent and p.parent.name == name
+    ]
+    users += [
+        f"job {j.name} runs it" for j in manifest.jobs if any(name in blocks_of(t) for t in j.tasks)
+    ]
+    users += [
+        f"schedule {s.name} runs it" for s in manifest.schedules if name in blocks_of(s.run or "")
+    ]
+    if users:
+        raise UsageError(
+            f"cannot remove {name}: {'; '.join(users)}",
+            hint="Remove or change those first (elt remove, elt job remove, elt schedule remove)",
+        )
+    text = (root / PROJECT_FILE).read_text(encoding="utf-8")
+    environments = []
+    for at, environment in reversed(list(enumerate(manifest.environments))):
+        overrides = [e.name for e in environment.plugins.of(kind)]
+        if name in overrides:
+            loc = ("environments", at, "plugins", kind.section, overrides.index(name))
+            text = remove_item(text, loc, label=PROJECT_FILE)
+            environments.append(environment.name)
+    text = remove_item(text, ("plugins", kind.section, plugin.index), label=PROJECT_FILE)
+    _write_validated(root, text)
+    return PluginRemoved(
+        kind, name, plugin.path, root / PROJECT_FILE, tuple(reversed(environments))
+    )
 
 
 @dataclass(frozen=True)
@@ -358,7 +461,11 @@ def _open(root: Path) -> tuple[str, Any]:
 
 def _save(root: Path, original: str, document: Any) -> None:
     """Validate the edited document as a whole, then replace plugins.yml with it."""
-    text = dump(document, like=original)
+    _write_validated(root, dump(document, like=original))
+
+
+def _write_validated(root: Path, text: str) -> None:
+    """Replace plugins.yml with ``text`` if it is a valid project file as a whole."""
     validate_document(parse(text, label=PROJECT_FILE), lookup_from=None)
     _write_or_fail(root / PROJECT_FILE, lambda: atomic_write(root / PROJECT_FILE, text))
 

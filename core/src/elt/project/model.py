@@ -27,6 +27,8 @@ configuration::
           targets:
             - name: target-postgres
               config: {database: dev}   # deep-merged over the plugin's config when dev is active
+    find_links: [wheels]                      # optional; wheelhouses every install looks in
+    index_url: https://pypi.example.org/simple # optional; an index looked in before the default
     state_backend: s3://my-bucket/elt/state   # optional; default .elt/state (see elt.state)
     state_backend_settings: {region: eu-west-1}
     system_database: postgresql://elt@db/elt  # optional; run history, default .elt/system.db
@@ -472,6 +474,18 @@ class Manifest(_Model):
     )
     plugins: Plugins = Field(default_factory=Plugins)
     environments: list[EnvironmentSpec] = Field(default_factory=list)
+    find_links: list[str] = Field(
+        default_factory=list,
+        description="Wheelhouses (directories, relative to the project, or URLs) every plugin "
+        "install looks in, e.g. the dist/ of `make dist`. ELT_FIND_LINKS (space-separated) "
+        "replaces them.",
+    )
+    index_url: str | None = Field(
+        None,
+        description="A package index (PEP 503 simple URL) looked in before the default one: "
+        "where elt's own distributions are published. ELT_INDEX_URL replaces it. Use ${VAR} "
+        "for a password in it.",
+    )
     state_backend: str | None = Field(
         None,
         description="Where run bookmarks are kept: unset for .elt/state in the project, "
@@ -494,6 +508,12 @@ class Manifest(_Model):
     schedules: list[ScheduleSpec] = Field(
         default_factory=list, description="Jobs and runs that elt scheduler starts on a cron."
     )
+
+    @field_validator("find_links", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        """``find_links: dist`` is a list of one."""
+        return [value] if isinstance(value, str) else value
 
     def job(self, name: str) -> JobSpec | None:
         """The job with this name, or None."""

@@ -1,7 +1,8 @@
 """A new project: the files ``elt init`` writes.
 
 The plugins.yml it writes is valid and empty, with the schema line editors need and a
-commented example of every section, so the first edit can start from something that works.
+commented example of every section, made of plugins of elt's catalogue, so the first edit
+can start from something that installs and works.
 Secrets have a place from day one: ``.env`` is ignored by git and ``.env.example`` shows what
 goes in it.
 """
@@ -24,12 +25,14 @@ PLUGINS_TEMPLATE = f"""\
 # yaml-language-server: $schema={SCHEMA_COPY.as_posix()}
 #
 # The plugins of this elt project and their configuration.
-#   elt add tap tap-csv                       append one of elt's own plugins
-#   elt add target target-jsonl --pip-url target-jsonl==0.1.4    or any Singer plugin
+#   elt add --list                            the plugins elt knows (its catalogue, offline)
+#   elt add tap tap-csv                       add one of them
+#   elt add target target-mine --pip-url 'git+https://github.com/org/target-mine'   any other
+#   elt config list tap-csv --all             every setting it declares, and its value
 #   elt config set tap-csv delimiter ";"      set a value (secrets go to .env)
-#   elt config list tap-csv                   show every value and where it comes from
+#   elt remove target target-mine             take one out again
 #
-# Example (elt's own plugins need no pip_url):
+# Example (what `elt add` writes for catalogue plugins, then config):
 #
 # plugins:
 #   taps:
@@ -53,6 +56,7 @@ PLUGINS_TEMPLATE = f"""\
 #       targets:
 #         - name: target-postgres
 #           config: {{database: dev}}
+# find_links: [wheels]   # where elt's own plugins' wheels are, if not on the package index
 
 version: 1
 default_environment: dev

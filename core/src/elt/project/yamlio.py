@@ -19,7 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from elt.errors import ProjectError
 from elt.project.problems import Loc
 
-__all__ = ["dump", "line_of", "parse", "to_plain"]
+__all__ = ["dump", "line_of", "parse", "remove_item", "to_plain"]
 
 
 def _engine(text: str) -> YAML:
@@ -68,6 +68,54 @@ def line_of(document: Any, loc: Loc) -> int | None:
             break
         node = node[part]
     return line
+
+
+def remove_item(text: str, loc: Loc, *, label: str) -> str:
+    """``text`` without the sequence item at ``loc`` (a YAML path ending in its index).
+
+    ruamel keeps a comment with the node before it, so deleting a node from the document
+    would take the comments above the next entry with it. A block sequence is therefore
+    edited as text: the item goes from its ``-`` line to the next line at its indentation
+    or less, with the comment lines just above it (its header, at its indentation) and
+    without the comments and blank lines that end it at a lesser one (they belong to what
+    follows). A sequence left empty is written ``[]``. Flow sequences (``[a, b]``) go
+    through ruamel.
+    """
+    document = parse(text, label=label)
+    parent = document
+    for part in loc[:-2]:
+        parent = parent[part]
+    key, index = loc[-2], loc[-1]
+    sequence = parent[key]
+    assert isinstance(index, int)
+    if sequence.fa.flow_style():
+        del sequence[index]
+        return dump(document, like=text)
+    lines = text.splitlines(keepends=True)
+    dash = sequence.lc.item(index)[0]
+    while not lines[dash].lstrip().startswith("-"):
+        dash -= 1
+    column = _indent(lines[dash])
+    end = dash + 1
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > column):
+        end += 1
+    while end - 1 > dash and not lines[end - 1].strip():
+        end -= 1
+    start = dash
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        if _indent(lines[start - 1]) != column:
+            break
+        start -= 1
+    kept = lines[:start] + lines[end:]
+    if len(sequence) == 1:
+        row = parent.lc.key(key)[0]
+        content, hash_, comment = kept[row].rstrip("\n").partition(" #")
+        kept[row] = f"{content.rstrip()} []{'  #' + comment if hash_ else ''}\n"
+    return "".join(kept)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def to_plain(node: Any) -> object:

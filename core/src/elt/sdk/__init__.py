@@ -1,6 +1,6 @@
 """What elt's own plugins build on: singer-sdk bases with elt's fast message path.
 
-Needs the ``sdk`` extra (``pip install 'elt[sdk]'``); the ``elt`` CLI does not import it.
+Needs the ``sdk`` extra (``pip install 'elt-core[sdk]'``); the ``elt`` CLI does not import it.
 """
 
 from __future__ import annotations

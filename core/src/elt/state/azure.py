@@ -6,7 +6,7 @@ conditional requests: create with ``If-None-Match: *`` (``overwrite=False``), re
 over and release with ``If-Match: <ETag>``. Messages quote Azure's status and error code,
 never its text (a refused signature echoes the request's) nor the connection string.
 
-azure-storage-blob is the ``azure`` extra (``pip install 'elt[azure]'``), imported only when
+azure-storage-blob is the ``azure`` extra (``pip install 'elt-core[azure]'``), imported only when
 a project uses this backend.
 """
 
@@ -48,7 +48,7 @@ class AzureBucket:
         except ImportError:
             raise ConfigError(
                 "state_backend azure:// needs azure-storage-blob, which is not installed",
-                hint="pip install 'elt[azure]'",
+                hint="pip install 'elt-core[azure]'",
             ) from None
         self._errors: Any = exceptions
         self._unchanged: Any = MatchConditions.IfNotModified

@@ -8,7 +8,7 @@ credentials). The lock uses generation preconditions: create with
 (The gcp-storage-emulator the tests use ignores preconditions; reading the lock record
 before each write still refuses a live holder there, and real GCS enforces the race.)
 
-google-cloud-storage is the ``gcs`` extra (``pip install 'elt[gcs]'``), imported only when
+google-cloud-storage is the ``gcs`` extra (``pip install 'elt-core[gcs]'``), imported only when
 a project uses this backend.
 """
 
@@ -42,7 +42,7 @@ class GcsBucket:
         except ImportError:
             raise ConfigError(
                 "state_backend gs:// needs google-cloud-storage, which is not installed",
-                hint="pip install 'elt[gcs]'",
+                hint="pip install 'elt-core[gcs]'",
             ) from None
         self._api: Any = api
         self._auth_error: type[Exception] = auth.GoogleAuthError

@@ -14,7 +14,7 @@ The tables (and the schema, default ``public``) are created on first use. The UR
 handed to libpq as is (``?sslmode=require`` and friends work; ``PGPASSWORD`` and
 ``~/.pgpass`` too); every message shows it with the password masked.
 
-psycopg is the ``postgres`` extra (``pip install 'elt[postgres]'``), imported only when a
+psycopg is the ``postgres`` extra (``pip install 'elt-core[postgres]'``), imported only when a
 project uses this backend.
 """
 
@@ -89,7 +89,7 @@ class PostgresStateStore:
         except ImportError:
             raise ConfigError(
                 "state_backend postgresql:// needs psycopg, which is not installed",
-                hint="pip install 'elt[postgres]'",
+                hint="pip install 'elt-core[postgres]'",
             ) from None
         self._psycopg: Any = psycopg
         self.url = url

@@ -7,7 +7,7 @@ for the ``aws`` CLI; ``state_backend_settings`` may set ``endpoint_url`` and ``r
 ``If-None-Match: *``, renew and take over with ``If-Match: <ETag>``, release with a
 conditional delete, so two runs racing on different machines cannot both win.
 
-boto3 is the ``s3`` extra (``pip install 'elt[s3]'``), imported only when a project uses
+boto3 is the ``s3`` extra (``pip install 'elt-core[s3]'``), imported only when a project uses
 this backend.
 """
 
@@ -49,7 +49,7 @@ class S3Bucket:
         except ImportError:
             raise ConfigError(
                 "state_backend s3:// needs boto3, which is not installed",
-                hint="pip install 'elt[s3]'",
+                hint="pip install 'elt-core[s3]'",
             ) from None
         self._errors: Any = exceptions
         config = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard"})

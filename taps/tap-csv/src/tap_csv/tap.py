@@ -117,6 +117,7 @@ class TapCsv(Tap):
     """Singer tap reading CSV files, one stream per configured entity."""
 
     name = "tap-csv"
+    package_name = "elt-tap-csv"  # for --version and --about
     capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
 
     config_jsonschema = th.PropertiesList(

@@ -34,6 +34,7 @@ class TapHttp(Tap):
     """Singer tap for paginated JSON APIs, one stream per configured endpoint."""
 
     name = "tap-http"
+    package_name = "elt-tap-http"  # for --version and --about
     config_jsonschema = CONFIG_SCHEMA
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

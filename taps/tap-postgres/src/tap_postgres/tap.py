@@ -47,6 +47,7 @@ class TapPostgres(Tap):
     """Singer tap reading PostgreSQL tables and views, one stream per relation."""
 
     name = "tap-postgres"
+    package_name = "elt-tap-postgres"  # for --version and --about
     capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
     #: MeltanoLabs' settings of log-based replication (replication_slot_name,
     #: replication_max_run_seconds, replication_idle_exit_seconds,

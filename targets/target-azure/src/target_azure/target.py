@@ -19,6 +19,7 @@ class TargetAzure(LakeTarget):
     """Writes Singer streams as JSONL, CSV or Parquet files to Azure Blob Storage."""
 
     name = "target-azure"
+    package_name = "elt-target-azure"  # for --version and --about
     store_settings: ClassVar[dict[str, Any]] = SETTINGS
 
     def open_store(self) -> ObjectStore:

@@ -19,6 +19,7 @@ class TargetFiles(LakeTarget):
     """Writes Singer streams as JSONL, CSV or Parquet files into a local folder."""
 
     name = "target-files"
+    package_name = "elt-target-files"  # for --version and --about
     store_settings: ClassVar[dict[str, Any]] = {
         "path": {
             "type": "string",

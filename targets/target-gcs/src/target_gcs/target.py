@@ -19,6 +19,7 @@ class TargetGcs(LakeTarget):
     """Writes Singer streams as JSONL, CSV or Parquet files to Google Cloud Storage."""
 
     name = "target-gcs"
+    package_name = "elt-target-gcs"  # for --version and --about
     store_settings: ClassVar[dict[str, Any]] = SETTINGS
 
     def open_store(self) -> ObjectStore:

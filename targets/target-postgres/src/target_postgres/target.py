@@ -46,6 +46,7 @@ class TargetPostgres(LeanTarget):
     """Loads Singer streams into PostgreSQL tables with COPY."""
 
     name = "target-postgres"
+    package_name = "elt-target-postgres"  # for --version and --about
     aborted_note = "the open batch was rolled back"
     config_jsonschema = CONFIG_SCHEMA
     capabilities: ClassVar[list[CapabilitiesEnum]] = [

@@ -19,6 +19,7 @@ class TargetS3(LakeTarget):
     """Writes Singer streams as JSONL, CSV or Parquet files to S3 or an S3-compatible store."""
 
     name = "target-s3"
+    package_name = "elt-target-s3"  # for --version and --about
     store_settings: ClassVar[dict[str, Any]] = SETTINGS
 
     def open_store(self) -> ObjectStore:

@@ -4,7 +4,7 @@ target-files, target-s3, target-gcs and target-azure are :class:`LakeTarget` sub
 add only their settings and an :class:`ObjectStore`; format, compression, rotation, layout,
 manifests and the commit protocol (a STATE only after its files are committed) live here.
 
-Needs the ``lake`` extra (``pip install 'elt[sdk,lake]'``): pyarrow, imported lazily by
+Needs the ``lake`` extra (``pip install 'elt-core[sdk,lake]'``): pyarrow, imported lazily by
 the Parquet/CSV and zstd code only.
 """
 
