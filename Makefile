@@ -55,7 +55,7 @@ typecheck: setup ## mypy (strict) on core
 	$(BIN)/mypy
 
 test: test-deps lint typecheck ## everything CI runs
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The demo loads into the Postgres at $PGHOST:$PGPORT (default 127.0.0.1:5432, user postgres,
 # database postgres). When nothing answers there it starts a throwaway cluster of its own
