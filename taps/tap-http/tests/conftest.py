@@ -68,3 +68,26 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         capture_output=True,
     )
     return str(cert), str(key)
+
+
+ItemsConfig = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def items_config() -> ItemsConfig:
+    """``items_config(api_url, **top)``: one ``items`` stream of integer ids at ``/items``,
+    with quick retries (3 tries, 0.01 s backoff); ``top`` adds or replaces settings."""
+
+    def config(api_url: str, **top: Any) -> dict[str, Any]:
+        return {
+            "api_url": api_url,
+            "backoff_factor": 0.01,
+            "max_tries": 3,
+            "streams": [
+                {"name": "items", "path": "/items",
+                 "schema": {"properties": {"id": {"type": "integer"}}}}
+            ],
+            **top,
+        }  # fmt: skip
+
+    return config

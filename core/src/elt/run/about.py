@@ -33,7 +33,7 @@ from typing import Any, Final
 import orjson
 
 from elt.files import atomic_write
-from elt.project import SettingKind, SettingSpec
+from elt.project import SettingSpec, settings_from_schema
 
 __all__ = ["cache_dir", "capabilities", "declared_settings", "plugin_about"]
 
@@ -42,14 +42,6 @@ logger = logging.getLogger(__name__)
 ABOUT_TIMEOUT: Final = 60.0
 # An editable install changes the plugin without touching its executable: ask again daily.
 CACHE_SECONDS: Final = 24 * 3600
-_KINDS: Final = {
-    "integer": SettingKind.INTEGER,
-    "number": SettingKind.NUMBER,
-    "boolean": SettingKind.BOOLEAN,
-    "object": SettingKind.OBJECT,
-    "array": SettingKind.ARRAY,
-    "string": SettingKind.STRING,
-}
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -63,7 +55,8 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def declared_settings(executable: Path, env: Mapping[str, str]) -> tuple[SettingSpec, ...] | None:
     """The settings ``executable --about --format json`` declares; None if it cannot say."""
-    return _settings(plugin_about(executable, env))
+    about = plugin_about(executable, env)
+    return settings_from_schema(about.get("settings") if isinstance(about, dict) else None)
 
 
 def capabilities(executable: Path, env: Mapping[str, str]) -> frozenset[str]:
@@ -117,35 +110,3 @@ def _ask(executable: Path, env: Mapping[str, str]) -> Any:
         return orjson.loads(done.stdout)
     except orjson.JSONDecodeError:
         return None
-
-
-def _settings(about: Any) -> tuple[SettingSpec, ...] | None:
-    schema = about.get("settings") if isinstance(about, dict) else None
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(properties, dict):
-        return None
-    specs = []
-    for name, spec in properties.items():
-        if not isinstance(spec, dict):
-            continue
-        secret = bool(spec.get("secret") or spec.get("writeOnly"))
-        try:
-            specs.append(
-                SettingSpec(
-                    name=name,
-                    kind=_kind(spec.get("type")),
-                    secret=True if secret else None,
-                    description=spec.get("description"),
-                    default=None,
-                    required=False,
-                )
-            )
-        except ValueError:  # a name elt cannot use as a setting (not a valid identifier)
-            continue
-    return tuple(specs)
-
-
-def _kind(json_type: Any) -> SettingKind:
-    types = [json_type] if isinstance(json_type, str) else list(json_type or [])
-    named = [t for t in types if t != "null"]
-    return _KINDS.get(named[0], SettingKind.STRING) if len(named) == 1 else SettingKind.STRING

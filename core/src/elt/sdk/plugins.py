@@ -104,17 +104,22 @@ class _SettingsChecked(PluginBase):
         """``--config`` values as :mod:`elt.sdk.arguments` reads them; errors reported."""
         return _invoke_reporting_errors(lambda: _config_input(value), cls.logger)
 
+    def check_settings(self) -> None:
+        """Raise a :class:`ConfigError` for settings this plugin refuses: every undeclared
+        top-level key that ``setting_rules`` does not warn of. A plugin with nested
+        settings to check too extends it (tap-http)."""
+        check_settings(
+            self.name,
+            self._config,
+            declared=self.config_jsonschema.get("properties", {}),
+            rules=self.setting_rules,
+            logger=self.logger,
+        )
+
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
-        declared = self.config_jsonschema.get("properties", {})
         try:
-            check_settings(
-                self.name,
-                self._config,
-                declared=declared,
-                rules=self.setting_rules,
-                logger=self.logger,
-            )
+            self.check_settings()
         except ConfigError as exc:
             if raise_errors:
                 raise

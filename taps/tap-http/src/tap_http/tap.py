@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIAuthenticatorBase
 
-from elt.errors import ConfigError
 from elt.sdk import Tap
 from tap_http.auth import make_authenticator, secret_query_params
 from tap_http.configschema import CONFIG_SCHEMA, refuse_unknown_nested
@@ -37,17 +36,10 @@ class TapHttp(Tap):
     package_name = "elt-tap-http"  # for --version and --about
     config_jsonschema = CONFIG_SCHEMA
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def check_settings(self) -> None:
         """elt.sdk's check of the top-level keys, then the same inside nested settings."""
-        errors = super()._validate_config(raise_errors=raise_errors)
-        try:
-            refuse_unknown_nested(self.config)
-        except ConfigError as exc:
-            if raise_errors:
-                raise
-            self.logger.warning("%s", exc)
-            errors.append(str(exc))
-        return errors
+        super().check_settings()
+        refuse_unknown_nested(self.config)
 
     @cached_property
     def http_authenticator(self) -> APIAuthenticatorBase:
