@@ -24,6 +24,16 @@ from elt.protocol.messages import (
     record_line_prefix,
 )
 from elt.protocol.metrics import METRIC_INTERVAL_ENV, METRIC_MARK, MetricPoint, parse_metric
+from elt.protocol.partitions import (
+    PARTITION_FLAG,
+    PARTITIONS,
+    PLAN_FLAG,
+    PROGRESS_KEY,
+    UNIT_ENV,
+    PartitionRequest,
+    UnitIdentity,
+    unit_id,
+)
 from elt.protocol.reader import (
     DEFAULT_MAX_LINE_BYTES,
     MessageReader,
@@ -50,10 +60,15 @@ __all__ = [
     "MESSAGE_TYPES",
     "METRIC_INTERVAL_ENV",
     "METRIC_MARK",
+    "PARTITIONS",
+    "PARTITION_FLAG",
+    "PLAN_FLAG",
+    "PROGRESS_KEY",
     "RECORD",
     "REDACTED",
     "SCHEMA",
     "STATE",
+    "UNIT_ENV",
     "ActivateVersionMessage",
     "BatchMessage",
     "Breadcrumb",
@@ -63,6 +78,7 @@ __all__ = [
     "MessageReader",
     "MessageWriter",
     "MetricPoint",
+    "PartitionRequest",
     "RecordMessage",
     "SchemaMessage",
     "SelectionLine",
@@ -70,6 +86,7 @@ __all__ = [
     "StateMessage",
     "StreamSummary",
     "Summary",
+    "UnitIdentity",
     "apply_selection",
     "clear_stream",
     "dumps",
@@ -89,4 +106,5 @@ __all__ = [
     "repeated_key",
     "set_bookmark",
     "summarize",
+    "unit_id",
 ]
