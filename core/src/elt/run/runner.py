@@ -48,7 +48,7 @@ from typing import Any
 
 from elt.errors import UsageError
 from elt.history import HistoryStore, RunOrigin, RunRecord, now
-from elt.project import NO_OVERRIDES, Overrides, Plugin, PluginKind, Project, check_overrides
+from elt.project import Overrides, Plugin, PluginKind, Project, check_overrides
 from elt.run.fastpath import with_csv_batches
 from elt.run.invoker import Invocation, prepare, shown_overrides, with_metric_interval
 from elt.run.logs import Redactor, RunLog
@@ -58,6 +58,7 @@ from elt.run.pipeline import Pipeline
 from elt.run.private import private_directory
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
+from elt.run.request import RunRequest
 from elt.run.signals import forward_signals
 from elt.state import (
     StateStore,
@@ -68,7 +69,6 @@ from elt.state import (
 )
 
 __all__ = [
-    "DEFAULT_STOP_TIMEOUT",
     "LOG_DIR",
     "RunResult",
     "new_run_id",
@@ -76,7 +76,6 @@ __all__ = [
     "run_pipeline",
 ]
 
-DEFAULT_STOP_TIMEOUT = 10.0
 LOG_DIR = Path(".elt") / "logs"
 
 
@@ -109,48 +108,43 @@ def new_run_id() -> str:
 
 def run_pipeline(
     project: Project,
-    tap: str,
-    target: str,
+    request: RunRequest,
     *,
-    environment: str | None = None,
-    state_id: str | None = None,
-    full_refresh: bool = False,
     store: StateStore | None = None,
-    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    force: bool = False,
-    mappers: Sequence[str] = (),
     history: HistoryStore | None = None,
     run_id: str | None = None,
     origin: RunOrigin | None = None,
-    record_lines: bool = False,
     metrics: RunMetrics | None = None,
     metric_interval: float | None = None,
-    overrides: Overrides = NO_OVERRIDES,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
     Raises PluginError when a plugin fails, ProtocolError when the target writes something
     other than a state on stdout, Interrupted on SIGINT/SIGTERM, UsageError when another run
-    holds the state id (unless ``force``); in every case the state stored so far is kept.
-    ``store`` defaults to the project's ``state_backend`` and ``history`` to its
+    holds the state id (unless ``request.force``); in every case the state stored so far is
+    kept. ``store`` defaults to the project's ``state_backend`` and ``history`` to its
     ``system_database``, each opened and closed here. ``run_id`` (default: a new one) and
-    ``origin`` (default: a first attempt from the command line) go into the history, and
-    so do ``overrides`` (``--config``, only of the run's plugins), secrets redacted; they
-    win over every other source of the plugins' config.
+    ``origin`` (default: the request's first attempt) go into the history, and so do the
+    request's ``overrides``, secrets redacted. ``full_refresh`` applies to a first attempt
+    only: a retry continues from what the failed one committed.
     Between elt's own plugins rows travel as csv files (:mod:`elt.run.fastpath`) unless
     ``record_lines``. ``metrics`` (default: a new one) counts the plugins' METRIC lines as
     they arrive, for a progress display to read; ``metric_interval`` asks the plugins that
     read ``ELT_METRIC_INTERVAL`` to log their counters every that many seconds.
     """
+    tap, target, mappers = request.tap, request.target, request.mappers
+    environment, overrides, force = request.environment, request.overrides, request.force
+    origin = origin or request.origin()
+    full_refresh = request.full_refresh and origin.attempt == 1
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
     target_plugin = _plugin_of_kind(project, target, PluginKind.TARGET)
     mapper_plugins = [_plugin_of_kind(project, m, PluginKind.MAPPER) for m in mappers]
     check_overrides(overrides, (tap, *mappers, target), scope="the run")
     active = project.environment(environment)
-    if state_id is None:
-        state_id = default_state_id(active.name if active else None, tap, target)
-    state_id = check_state_id(state_id)
+    state_id = check_state_id(
+        request.state_id or default_state_id(active.name if active else None, tap, target)
+    )
     owned = contextlib.ExitStack()
     if store is None:
         store = owned.enter_context(contextlib.closing(project_state_store(project)))
@@ -170,7 +164,7 @@ def run_pipeline(
         started_at=now(),
         log_path=str(log_path),
         environment=active.name if active else None,
-        origin=origin or RunOrigin(),
+        origin=origin,
         overrides=shown_overrides(project, overrides, environment=environment),
     )
     with (
@@ -185,14 +179,14 @@ def run_pipeline(
             (tap_plugin, *mapper_plugins, target_plugin),
             environment=environment,
             workdir=workdir,
-            record_lines=record_lines,
+            record_lines=request.record_lines,
             metric_interval=metric_interval,
             overrides=overrides,
         )
         tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
-            supervisor = Supervisor(log, stop_timeout, guard)
+            supervisor = Supervisor(log, request.stop_timeout, guard)
             with forward_signals(supervisor.interrupt), supervisor:
                 if guard.warning:
                     log.write("elt", guard.warning, logging.WARNING)
