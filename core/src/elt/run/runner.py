@@ -35,6 +35,7 @@ the rows per stream the plugins' METRIC lines counted (:mod:`elt.run.metrics`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -60,6 +61,8 @@ from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
 from elt.run.request import RunRequest
 from elt.run.signals import forward_signals
+from elt.run.split import Split, UnitSummary
+from elt.run.units import Executor
 from elt.state import (
     StateStore,
     check_state_id,
@@ -99,6 +102,7 @@ class RunResult:
     bytes: int | None = None
     streams: tuple[StreamProgress, ...] = ()
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    units: tuple[UnitSummary, ...] = ()
 
 
 def new_run_id() -> str:
@@ -116,6 +120,7 @@ def run_pipeline(
     origin: RunOrigin | None = None,
     metrics: RunMetrics | None = None,
     metric_interval: float | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
@@ -131,6 +136,8 @@ def run_pipeline(
     ``record_lines``. ``metrics`` (default: a new one) counts the plugins' METRIC lines as
     they arrive, for a progress display to read; ``metric_interval`` asks the plugins that
     read ``ELT_METRIC_INTERVAL`` to log their counters every that many seconds.
+    ``executor`` (for ``request.executor`` other than local) runs the run as units
+    (:mod:`elt.run.split`); None runs it here as one pipe.
     """
     tap, target, mappers = request.tap, request.target, request.mappers
     environment, overrides, force = request.environment, request.overrides, request.force
@@ -179,11 +186,11 @@ def run_pipeline(
             (tap_plugin, *mapper_plugins, target_plugin),
             environment=environment,
             workdir=workdir,
-            record_lines=request.record_lines,
+            # units choose their own fast path: its files live where they run
+            record_lines=request.record_lines or executor is not None,
             metric_interval=metric_interval,
             overrides=overrides,
         )
-        tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
             supervisor = Supervisor(log, request.stop_timeout, guard)
@@ -199,17 +206,18 @@ def run_pipeline(
                     log.write("elt", f"{invocation.name} config: {config}", logging.DEBUG)
                     for warning in invocation.warnings:
                         log.write("elt", warning, logging.WARNING)
-                pipeline = Pipeline(
+                run, tap_code, target_code = _execute(
+                    project,
+                    request,
+                    executor,
                     supervisor=supervisor,
                     store=store,
                     state_id=state_id,
-                    tap=tap_invocation,
-                    mappers=mapper_invocations,
-                    target=target_invocation,
+                    invocations=invocations,
                     workdir=workdir,
+                    full_refresh=full_refresh,
                 )
-                tap_code, target_code = pipeline.run(full_refresh=full_refresh)
-                log.write("elt", f"finished: {pipeline.states} states stored")
+                log.write("elt", f"finished: {run.states} states stored")
         finally:
             log.close()
     return RunResult(
@@ -219,8 +227,8 @@ def run_pipeline(
         target=target,
         tap_exit_code=tap_code,
         target_exit_code=target_code,
-        states_stored=pipeline.states,
-        state=pipeline.state,
+        states_stored=run.states,
+        state=run.state,
         log_path=log_path,
         duration=time.monotonic() - started,
         mappers=tuple(mappers),
@@ -229,7 +237,54 @@ def run_pipeline(
         bytes=metrics.bytes(tap, target),
         streams=tuple(metrics.progress(tap, target, ended=True)),
         overrides=record.overrides,
+        units=tuple(run.units) if isinstance(run, Split) else (),
     )
+
+
+def _execute(
+    project: Project,
+    request: RunRequest,
+    executor: Executor | None,
+    *,
+    supervisor: Supervisor,
+    store: StateStore,
+    state_id: str,
+    invocations: Sequence[Invocation],
+    workdir: Path,
+    full_refresh: bool,
+) -> tuple[Pipeline | Split, int, int]:
+    """Run the plugins here as one pipe, or as units on ``executor``; the exit codes of
+    tap and target (0 for a split run: its units succeeded)."""
+    tap, *mappers, target = invocations
+    stored = store.get(state_id)
+    keep = functools.partial(store.set, state_id)
+    if executor is None:
+        pipeline = Pipeline(
+            supervisor=supervisor,
+            stored=stored,
+            keep=keep,
+            tap=tap,
+            mappers=mappers,
+            target=target,
+            workdir=workdir,
+        )
+        return pipeline, *pipeline.run(full_refresh=full_refresh)
+    supervisor.log.write("elt", f"executor: {request.executor}")
+    split = Split(
+        project=project,
+        request=request,
+        state_id=state_id,
+        supervisor=supervisor,
+        executor=executor,
+        stored=stored,
+        keep=keep,
+        tap=tap,
+        mappers=mappers,
+        target=target,
+        workdir=workdir,
+    )
+    split.run()
+    return split, 0, 0
 
 
 def _invocations(
