@@ -74,12 +74,16 @@ def test_a_run_split_by_stream_loads_and_bookmarks_as_one_pipe(
     here = make_project(tmp_path / "here", pg_database, "here")
     split = make_project(tmp_path / "split", pg_database, "split")
     assert run_elt(here, "run", "tap-csv", "target-postgres").returncode == 0
-
+    with psycopg.connect(pg_database, autocommit=True) as conn:  # EXPERIMENT
+        conn.execute("create schema split")
     done = run_elt(split, "run", "tap-csv", "target-postgres", "--executor", "local:2", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert sorted(u["stream"] for u in result["units"]) == sorted(STREAMS)
     assert {u["status"] for u in result["units"]} == {"done"}
+    shown = run_elt(split, "runs", "show", result["run_id"], "--format", "json")
+    assert json.loads(shown.stdout)["units"] == result["units"]
+    assert "units:" in run_elt(split, "runs", "show", result["run_id"]).stdout
     assert result["rows"] == {s: 50 for s in STREAMS}
     assert tables(pg_database, "split") == tables(pg_database, "here")
     assert state(split) == state(here)

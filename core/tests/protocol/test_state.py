@@ -20,6 +20,12 @@ def test_lists_and_scalars_in_the_newer_state_replace_older_ones() -> None:
     }
 
 
+def test_a_stream_bookmark_replaces_the_older_one_whole() -> None:
+    base = {"bookmarks": {"s": {"value": 1, "replication_key_signpost": "x"}, "t": {"v": 1}}}
+    update = {"bookmarks": {"s": {"value": 2}}}
+    assert merge_state(base, update) == {"bookmarks": {"s": {"value": 2}, "t": {"v": 1}}}
+
+
 def test_merge_does_not_mutate_its_arguments() -> None:
     base = {"bookmarks": {"s": {"v": 1}}}
     merge_state(base, {"bookmarks": {"s": {"v": 2}}})

@@ -18,10 +18,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -84,6 +84,25 @@ def stream_table(streams: Sequence[StreamProgress]) -> str:
     return table(
         ("stream", "rows", "rows/s", "seconds"),
         [(p.stream, f"{p.rows:,}", _rate(p), f"{p.seconds:.1f}") for p in streams],
+    )
+
+
+def unit_table(units: Sequence[Mapping[str, Any]]) -> str:
+    """A split run's units (:class:`elt.run.split.UnitSummary` as dicts), as aligned text."""
+    return table(
+        ("stream", "partition", "worker", "rows", "seconds", "status", "attempt"),
+        [
+            (
+                str(u["stream"] or "all streams"),
+                str(u["partition"] or "-"),
+                str(u["worker"] or "-"),
+                f"{u['rows']:,}",
+                f"{u['seconds']:.1f}",
+                str(u["status"]),
+                str(u["attempt"]),
+            )
+            for u in units
+        ],
     )
 
 

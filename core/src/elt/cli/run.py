@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from elt.cli.progress import progress_for, stream_table
+from elt.cli.progress import progress_for, stream_table, unit_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
 from elt.cli.tasks import (
@@ -173,6 +173,8 @@ def run(
     )
     if result.streams:
         click.echo(stream_table(result.streams))
+    if result.units:
+        click.echo(unit_table([u.as_dict() for u in result.units]))
     click.echo(f"log: {result.log_path}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from elt.cli.progress import unit_table
 from elt.cli.render import format_option, json_text, table, value_text
 from elt.cli.session import Session, pass_session
 from elt.errors import UsageError
@@ -173,6 +174,8 @@ def show_run(session: Session, run_id: str, output: str) -> None:
         "rows:" + (f" ({record.rows_kind})" if record.rows else "        -"),
         *(f"  {stream}: {count}" for stream, count in record.rows.items()),
     ]
+    if record.units:
+        lines += ["units:", *(f"  {line}" for line in unit_table(record.units).splitlines())]
     if record.error:
         lines += ["error:", *(f"  {line}" for line in record.error.splitlines())]
     click.echo("\n".join(lines))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,7 +16,7 @@ _ERROR_CHARS = 4000
 # as_dict's fields a history row does not keep (they follow from the others), and its
 # JSON-valued ones
 _NOT_COLUMNS = frozenset({"blocks", "duration_seconds"})
-_JSON_COLUMNS = ("mappers", "overrides", "rows")
+_JSON_COLUMNS = ("mappers", "overrides", "rows", "units")
 
 
 class RunStatus(StrEnum):
@@ -84,6 +84,7 @@ class RunRecord:
     error: str | None = None
     pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=lambda: os.uname().nodename)
+    units: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def blocks(self) -> tuple[str, ...]:
@@ -115,8 +116,9 @@ class RunRecord:
         bytes: int | None,
         exit_code: int,
         error: str | None,
+        units: Sequence[Mapping[str, Any]] = (),
     ) -> RunRecord:
-        """This run, finished now."""
+        """This run, finished now; ``units``: those of a split run."""
         if error is not None and len(error) > _ERROR_CHARS:
             error = error[:_ERROR_CHARS] + "…"
         return replace(
@@ -128,6 +130,7 @@ class RunRecord:
             bytes=bytes,
             exit_code=exit_code,
             error=error,
+            units=tuple(units),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -159,6 +162,7 @@ class RunRecord:
             "log_path": self.log_path,
             "pid": self.pid,
             "host": self.host,
+            "units": [dict(unit) for unit in self.units],
         }
 
     def columns(self) -> dict[str, Any]:
@@ -198,6 +202,7 @@ class RunRecord:
             log_path=row["log_path"],
             pid=int(row["pid"]),
             host=row["host"],
+            units=tuple(_json(row["units"])),
         )
 
 

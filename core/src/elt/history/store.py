@@ -72,22 +72,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 4: how the rows were counted: committed (by the target) or extracted (by the tap)
     ("ALTER TABLE elt_runs ADD COLUMN rows_kind {text}",),
+    # 5: the units of a split run (stream, partition, worker, rows, seconds, status, attempt)
+    ("ALTER TABLE elt_runs ADD COLUMN units {json} NOT NULL DEFAULT '[]'",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "run_id, state_id, tap, mappers, target, environment, trigger, attempt, retry_of, schedule, "
     "job, overrides, status, started_at, ended_at, rows, rows_kind, bytes, exit_code, error, "
-    "log_path, pid, host"
+    "log_path, pid, host, units"
 )
 _INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}) VALUES (
     :run_id, :state_id, :tap, CAST(:mappers AS {{json}}), :target, :environment, :trigger,
     :attempt, :retry_of, :schedule, :job, CAST(:overrides AS {{json}}), :status,
     CAST(:started_at AS {{time}}), CAST(:ended_at AS {{time}}), CAST(:rows AS {{json}}),
-    :rows_kind, :bytes, :exit_code, :error, :log_path, :pid, :host)"""
+    :rows_kind, :bytes, :exit_code, :error, :log_path, :pid, :host, CAST(:units AS {{json}}))"""
 _FINISH = """UPDATE elt_runs SET status = :status, ended_at = CAST(:ended_at AS {time}),
     rows = CAST(:rows AS {json}), rows_kind = :rows_kind, bytes = :bytes,
-    exit_code = :exit_code, error = :error
+    exit_code = :exit_code, error = :error, units = CAST(:units AS {json})
     WHERE run_id = :run_id"""
 _SELECT = f"SELECT {_COLUMNS} FROM elt_runs"
 

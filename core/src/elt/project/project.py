@@ -22,7 +22,7 @@ from elt.project.model import (
     env_prefix,
 )
 from elt.project.problems import did_you_mean, render_loc
-from elt.protocol.state import merge_state
+from elt.protocol.state import deep_merge
 
 __all__ = ["DOTENV_FILE", "PROJECT_FILE", "Plugin", "Project", "deep_merge"]
 
@@ -32,7 +32,6 @@ DOTENV_FILE = ".env"
 
 # Config layers merge as states do: mappings key by key, recursively; any other value
 # (a list too: an environment that lists ``files`` means those files) replaces the base.
-deep_merge = merge_state
 
 
 @dataclass(frozen=True)

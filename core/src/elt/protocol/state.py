@@ -4,8 +4,11 @@ A tap's STATE value is usually ``{"bookmarks": {stream: {...}}, ...}``. A tap ma
 state that mentions only the streams it touched (singer-sdk does, and so do many others);
 the runner must merge it over the last committed state rather than replace it, or the
 bookmarks of every other stream would be lost. ``merge_state`` is that merge: mappings
-merge key by key, recursively; any other value (a list, a scalar, null) in the newer state
-replaces the older one.
+merge key by key, recursively, except that a stream's bookmark replaces the older one whole
+(a tap writes a stream's whole bookmark each time, and a key it drops must go: singer-sdk's
+``replication_key_signpost`` once the stream's sync ended); any other value (a list, a
+scalar, null) in the newer state replaces the older one. ``deep_merge`` merges every
+mapping key by key (plugin configs).
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ from typing import Any
 
 
 def merge_state(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """A new state: ``update`` deep-merged over ``base``; neither argument is changed."""
+    """A new state: ``update`` merged over ``base`` (see the module docstring); neither
+    argument is changed."""
+    merged = deep_merge(base, {k: v for k, v in update.items() if k != "bookmarks"})
+    bookmarks, new = base.get("bookmarks"), update.get("bookmarks")
+    if isinstance(bookmarks, Mapping) and isinstance(new, Mapping):
+        merged["bookmarks"] = {**bookmarks, **new}
+    elif "bookmarks" in update:
+        merged["bookmarks"] = new
+    return merged
+
+
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """A new mapping: ``update`` merged over ``base`` key by key, recursively; neither
+    argument is changed."""
     merged: dict[str, Any] = dict(base)
     for key, new in update.items():
         old = merged.get(key)
         if isinstance(old, Mapping) and isinstance(new, Mapping):
-            merged[key] = merge_state(old, new)
+            merged[key] = deep_merge(old, new)
         else:
             merged[key] = new
     return merged

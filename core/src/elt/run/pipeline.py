@@ -48,7 +48,12 @@ class _BadLine:
 
 
 class Pipeline:
-    """One tap-to-target run inside the lock, the private directory and the supervisor."""
+    """One tap-to-target run inside the lock, the private directory and the supervisor.
+
+    ``stored`` is the state the tap starts from; ``keep`` is handed each new state (the
+    target's merged over it) to store, and ``emitted`` each state as the target wrote it.
+    ``catalog`` (a file) replaces discovery; ``tap_arguments`` go to the tap as well.
+    """
 
     def __init__(
         self,
@@ -62,12 +67,14 @@ class Pipeline:
         workdir: Path,
         catalog: Path | None = None,
         tap_arguments: Sequence[str] = (),
+        emitted: Callable[[dict[str, Any]], None] = lambda value: None,
     ) -> None:
         self.stored = stored
         self.keep = keep
         self.supervisor = supervisor
         self.catalog = catalog
         self.tap_arguments = list(tap_arguments)
+        self.emitted = emitted
         self.tap = tap
         self.mappers = list(mappers)
         self.target = target
@@ -187,6 +194,7 @@ class Pipeline:
                 return _BadLine(number, line, f"not valid JSON ({error})")
             if not isinstance(value, dict):
                 return _BadLine(number, line, f"a state must be a JSON object, not {_kind(value)}")
+            self.emitted(value)
             merged = merge_state(current, value)
             if merged == current:
                 # the state the run started from, echoed (a target does so before it has

@@ -14,13 +14,14 @@ the run's own outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from elt.errors import EltError, Interrupted
 from elt.history import HistoryStore, RunRecord, RunStatus, open_history
 from elt.project import Project
 from elt.run.metrics import RunMetrics
+from elt.run.split import UnitSummary
 
 __all__ = ["outcome_of", "project_history", "recording"]
 
@@ -33,15 +34,21 @@ def project_history(project: Project) -> HistoryStore:
 
 
 @contextmanager
-def recording(history: HistoryStore, record: RunRecord, metrics: RunMetrics) -> Iterator[None]:
-    """Record ``record`` as running for the duration of the block, then as it ended."""
+def recording(
+    history: HistoryStore,
+    record: RunRecord,
+    metrics: RunMetrics,
+    units: Sequence[UnitSummary] = (),
+) -> Iterator[None]:
+    """Record ``record`` as running for the duration of the block, then as it ended, with
+    the ``units`` (a list the block fills) of a split run."""
     history.add(record)
     try:
         yield
     except BaseException as error:
-        _finish(history, record, metrics, error)
+        _finish(history, record, metrics, error, units)
         raise
-    _finish(history, record, metrics, None)
+    _finish(history, record, metrics, None, units)
 
 
 def outcome_of(error: BaseException | None) -> tuple[RunStatus, int, str | None]:
@@ -58,7 +65,11 @@ def outcome_of(error: BaseException | None) -> tuple[RunStatus, int, str | None]
 
 
 def _finish(
-    history: HistoryStore, record: RunRecord, metrics: RunMetrics, error: BaseException | None
+    history: HistoryStore,
+    record: RunRecord,
+    metrics: RunMetrics,
+    error: BaseException | None,
+    units: Sequence[UnitSummary],
 ) -> None:
     status, exit_code, message = outcome_of(error)
     ended = record.ended(
@@ -68,6 +79,7 @@ def _finish(
         bytes=metrics.bytes(record.tap, record.target),
         exit_code=exit_code,
         error=message,
+        units=[unit.as_dict() for unit in units],
     )
     try:
         history.finish(ended)

@@ -174,11 +174,12 @@ def run_pipeline(
         origin=origin,
         overrides=shown_overrides(project, overrides, environment=environment),
     )
+    units: list[UnitSummary] = []  # a split run's, as they end
     with (
         owned,
         store.lock(state_id, holder=holder, force=force),
         plugin_guard(project.root, state_id, run_id=run_id, force=force) as guard,
-        recording(history, record, metrics),
+        recording(history, record, metrics, units),
         private_directory("run") as workdir,
     ):
         invocations, fast_path = _invocations(
@@ -216,6 +217,7 @@ def run_pipeline(
                     invocations=invocations,
                     workdir=workdir,
                     full_refresh=full_refresh,
+                    units=units,
                 )
                 log.write("elt", f"finished: {run.states} states stored")
         finally:
@@ -237,7 +239,7 @@ def run_pipeline(
         bytes=metrics.bytes(tap, target),
         streams=tuple(metrics.progress(tap, target, ended=True)),
         overrides=record.overrides,
-        units=tuple(run.units) if isinstance(run, Split) else (),
+        units=tuple(units),
     )
 
 
@@ -252,6 +254,7 @@ def _execute(
     invocations: Sequence[Invocation],
     workdir: Path,
     full_refresh: bool,
+    units: list[UnitSummary],
 ) -> tuple[Pipeline | Split, int, int]:
     """Run the plugins here as one pipe, or as units on ``executor``; the exit codes of
     tap and target (0 for a split run: its units succeeded)."""
@@ -282,6 +285,7 @@ def _execute(
         mappers=mappers,
         target=target,
         workdir=workdir,
+        units=units,
     )
     split.run()
     return split, 0, 0

@@ -126,6 +126,7 @@ class Split:
         mappers: Sequence[Invocation],
         target: Invocation,
         workdir: Path,
+        units: list[UnitSummary] | None = None,
     ) -> None:
         self.project = project
         self.request = request
@@ -140,7 +141,7 @@ class Split:
         if request.full_refresh:
             self.log.write("elt", "full refresh: the units start without the stored state")
         self.states = 0
-        self.units: list[UnitSummary] = []
+        self.units = units if units is not None else []  # filled as units end
         self.rows: dict[str, int] = {}
         self.rows_kind: str | None = None
 
@@ -325,17 +326,20 @@ def _partition_id(partition: Mapping[str, Any] | None) -> str:
 
 
 def _bookmarked(state: dict[str, Any], stream: str | None, plan: _Plan) -> dict[str, Any]:
-    """``state`` with the stream's bookmarks from every one of its units' last states (the
-    whole state, for the one unit of a run that is not split by stream)."""
-    merged = state
-    for done in plan.done.values():
-        if stream is None:
+    """``state`` with the stream's bookmark as its units' last states have it (each has the
+    stream's whole bookmark, the same for every partition: the one at ``bound``); the
+    whole state, merged, for the one unit of a run that is not split by stream."""
+    if stream is None:
+        merged = state
+        for done in plan.done.values():
             merged = merge_state(merged, done)
-            continue
+        return merged
+    bookmarks = dict(state.get("bookmarks") or {})
+    for done in plan.done.values():
         bookmark = (done.get("bookmarks") or {}).get(stream)
         if bookmark is not None:
-            merged = merge_state(merged, {"bookmarks": {stream: bookmark}})
-    return merged
+            bookmarks[stream] = bookmark
+    return {**state, "bookmarks": bookmarks} if bookmarks else state
 
 
 def _restricted(catalog: Catalog, streams: Sequence[str]) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class UnitResult:
     unit_id: str
     stream: str | None
     partition: str | None
-    states: tuple[dict[str, Any], ...]
+    states: tuple[dict[str, Any], ...]  # as the target wrote them
     rows: Mapping[str, int]
     rows_kind: str | None
     seconds: float
@@ -125,7 +125,8 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
                 pipeline = Pipeline(
                     supervisor=supervisor,
                     stored=dict(spec.state) if spec.state is not None else None,
-                    keep=states.append,
+                    keep=lambda state: None,  # the coordinator stores them
+                    emitted=states.append,
                     tap=tap,
                     mappers=mappers,
                     target=target,
