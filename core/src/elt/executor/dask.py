@@ -85,9 +85,7 @@ class DaskExecutor:
         self.security = security if security is not None else security_from_environ(os.environ)
         self.connect_timeout = connect_timeout
 
-    def run_units(
-        self, specs: Sequence[UnitSpec], on_result: Callable[[UnitResult], None]
-    ) -> None:
+    def run_units(self, specs: Sequence[UnitSpec], on_result: Callable[[UnitResult], None]) -> None:
         """Run every unit, calling ``on_result`` as each finishes; raise the first unit's
         failure after the others ended. On an interruption (or an ``on_result`` that
         raises) the units still running are cancelled."""
@@ -117,8 +115,7 @@ class DaskExecutor:
         ``connect_timeout`` seconds, AccessError (78) when TLS is refused or missing."""
         if self.address.startswith("tls://") and self.security is None:
             raise AccessError(
-                f"the Dask scheduler {self.address} speaks TLS and no client certificate "
-                "was given",
+                f"the Dask scheduler {self.address} speaks TLS and no client certificate was given",
                 hint=f"Set {', '.join(TLS_ENV)} to the PEM files of the CA, the client's "
                 "certificate and its key",
             )
@@ -152,8 +149,9 @@ def security_from_environ(environ: Mapping[str, str]) -> Security | None:
         return None
     missing = [name for name, value in values.items() if not value]
     if missing:
+        set_ones = [name for name in TLS_ENV if name not in missing]
         raise AccessError(
-            f"{', '.join(missing)} not set, though {', '.join(n for n in TLS_ENV if n not in missing)} is",
+            f"{', '.join(missing)} not set, though {', '.join(set_ones)} is",
             hint="A TLS connection to the Dask scheduler needs all three files",
         )
     for name, value in values.items():

@@ -65,9 +65,7 @@ class WorkerCache:
             atomic_write(file, manifest.decode("utf-8"), mode=0o600)
         return load_project(folder, interpolate=False)
 
-    def install(
-        self, project: Project, names: Sequence[str], *, environment: str | None
-    ) -> None:
+    def install(self, project: Project, names: Sequence[str], *, environment: str | None) -> None:
         """Make the plugins called ``names`` runnable: link each one's venv folder to the
         shared one of its fingerprint, then install what is missing there.
 
