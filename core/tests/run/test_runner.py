@@ -15,13 +15,13 @@ import pytest
 from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, wait_for
 from elt.errors import ConfigError, PluginError, ProtocolError, UsageError
 from elt.history import open_history
-from elt.run import run_pipeline
+from elt.run import RunRequest, run_pipeline
 from elt.run.runner import RunResult
 from elt.state import LocalStateStore
 
 
 def run(toy: ToyProject, **options: Any) -> RunResult:
-    return run_pipeline(toy.project(), TAP, TARGET, stop_timeout=5.0, **options)
+    return run_pipeline(toy.project(), RunRequest(TAP, TARGET, stop_timeout=5.0, **options))
 
 
 def bookmark(toy: ToyProject, state_id: str = STATE_ID) -> int:
@@ -130,7 +130,7 @@ def test_a_tap_that_ignores_sigterm_is_killed_after_the_stop_timeout(toy: ToyPro
     toy.write(tap={"count": 10, "hang_after": 5, "ignore_sigterm": True}, target={"die_after": 2})
     started = time.monotonic()
     with pytest.raises(PluginError, match="tap toy-tap was stopped"):
-        run_pipeline(toy.project(), TAP, TARGET, stop_timeout=0.3)
+        run_pipeline(toy.project(), RunRequest(TAP, TARGET, stop_timeout=0.3))
     assert time.monotonic() - started < 5
     log = toy.logs()[0].read_text()
     assert "toy-tap | INFO toy-tap: got SIGTERM, ignoring it" in log
@@ -149,7 +149,7 @@ def test_a_target_that_quits_early_is_named_though_it_exits_0(
     document["plugins"]["targets"][0]["executable"] = str(quitter)
     (toy.root / "plugins.yml").write_text(json.dumps(document))
     with pytest.raises(PluginError) as raised:
-        run_pipeline(toy.project(), TAP, TARGET, stop_timeout=0.3)
+        run_pipeline(toy.project(), RunRequest(TAP, TARGET, stop_timeout=0.3))
     assert str(raised.value).startswith(
         "target toy-target exited before tap toy-tap finished sending; tap toy-tap was stopped."
     )
@@ -353,7 +353,7 @@ def test_a_target_that_cannot_be_executed_is_a_plugin_error_and_the_tap_never_st
 
 def test_plugins_must_be_given_as_tap_then_target(toy: ToyProject) -> None:
     with pytest.raises(UsageError, match="toy-target is a target, not a tap"):
-        run_pipeline(toy.project(), TARGET, TAP)
+        run_pipeline(toy.project(), RunRequest(TARGET, TAP))
 
 
 def test_a_second_run_of_the_same_state_id_fails_at_once_naming_the_first(

@@ -10,7 +10,7 @@ import pytest
 from core.tests.plugins import STATE_ID, TAP, TARGET, ToyProject, wait_for
 from core.tests.state.backends import NAMES, Backend, make_backend
 from elt.errors import UsageError
-from elt.run import run_pipeline
+from elt.run import RunRequest, run_pipeline
 
 
 @pytest.fixture(params=NAMES)
@@ -25,10 +25,10 @@ def test_a_run_keeps_its_bookmark_in_the_configured_backend_and_continues_from_i
 ) -> None:
     toy.write(tap={"count": 3})
     backend.configure(toy.root)
-    run_pipeline(toy.project(), TAP, TARGET)
+    run_pipeline(toy.project(), RunRequest(TAP, TARGET))
     toy.write(tap={"count": 5, "report": str(toy.root / "tap.json")})
     backend.configure(toy.root)
-    result = run_pipeline(toy.project(), TAP, TARGET)
+    result = run_pipeline(toy.project(), RunRequest(TAP, TARGET))
     assert toy.report("tap.json")["state"] == {"bookmarks": {"items": {"id": 3}}}
     assert (result.states_stored, toy.ids()) == (2, [1, 2, 3, 4, 5])
     store = backend.open()
@@ -53,7 +53,7 @@ def test_a_second_run_is_refused_while_the_first_renews_its_lease_and_force_runs
     try:
         wait_for(lambda: store.get(STATE_ID) == {"bookmarks": {"items": {"id": 2}}})
         with pytest.raises(UsageError) as raised:
-            run_pipeline(toy.project(), TAP, TARGET)
+            run_pipeline(toy.project(), RunRequest(TAP, TARGET))
         message = str(raised.value)
         assert f"state '{STATE_ID}' is in use by run " in message
         assert f"(pid {first.pid}, log " in message
@@ -61,7 +61,7 @@ def test_a_second_run_is_refused_while_the_first_renews_its_lease_and_force_runs
         toy.write(tap={"count": 4})
         backend.configure(toy.root)
         caplog.set_level(logging.WARNING, logger="elt")
-        result = run_pipeline(toy.project(), TAP, TARGET, force=True)
+        result = run_pipeline(toy.project(), RunRequest(TAP, TARGET, force=True))
         assert result.state == {"bookmarks": {"items": {"id": 4}}}
         assert f"--force: taking the lock of '{STATE_ID}' from run " in caplog.text
         time.sleep(0.5)  # the first run's next renewal finds the lock taken

@@ -14,9 +14,8 @@ from elt.cli.tasks import (
     run_and_report,
 )
 from elt.errors import UsageError
-from elt.history import Trigger
 from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
-from elt.run import RetryPolicy
+from elt.run import RetryPolicy, RunRequest
 
 __all__ = ["job"]
 
@@ -112,13 +111,9 @@ def run(
         )
     plugins = [plugin for task in spec.tasks for plugin in blocks_of(task)]
     overrides = parse_overrides(project, config_items, plugins, scope=f"job {name}")
-    run_and_report(
-        project,
-        spec.tasks,
-        policy=RetryPolicy(retries=retries, delay=retry_delay),
-        environment=environment,
-        trigger=Trigger.CLI,
-        job=name,
-        overrides=overrides,
-        progress_interval=progress_interval,
-    )
+    policy = RetryPolicy(retries=retries, delay=retry_delay)
+    requests = [
+        RunRequest.task(task, environment=environment, policy=policy, job=name, overrides=overrides)
+        for task in spec.tasks
+    ]
+    run_and_report(project, requests, overrides=overrides, progress_interval=progress_interval)

@@ -8,11 +8,11 @@ from elt.cli.progress import progress_for, stream_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
 from elt.cli.tasks import config_option, env_option, progress_option, retry_options
-from elt.errors import UsageError
 from elt.project import PluginKind, parse_overrides
 from elt.run import (
     DEFAULT_STOP_TIMEOUT,
     RetryPolicy,
+    RunRequest,
     RunResult,
     install_missing,
     run_with_retries,
@@ -121,39 +121,33 @@ def run(
       elt run tap-http target-postgres --retries 3 --retry-delay 30
       elt run tap-http target-postgres --env prod --config tap-http.start_date=2024-01-01
     """
-    if len(blocks) < 2:
-        raise UsageError("name a TAP and a TARGET", hint="elt run TAP [MAPPER...] TARGET")
-    tap, *mappers, target = blocks
     environment = session.environment_for(env)
     project = session.project()
+    request = RunRequest.of(
+        blocks,
+        environment=environment,
+        state_id=state_id,
+        full_refresh=full_refresh,
+        overrides=parse_overrides(project, config_items, blocks),
+        policy=RetryPolicy(retries=retries, delay=retry_delay),
+        stop_timeout=stop_timeout,
+        force=force,
+        record_lines=record_lines,
+        install=not no_install,
+    )
     # a plugin in the wrong place is run_pipeline's error to report, not something to install
     places = (
-        (project.plugin(tap), PluginKind.TAP),
-        *((project.plugin(m), PluginKind.MAPPER) for m in mappers),
-        (project.plugin(target), PluginKind.TARGET),
+        (project.plugin(request.tap), PluginKind.TAP),
+        *((project.plugin(m), PluginKind.MAPPER) for m in request.mappers),
+        (project.plugin(request.target), PluginKind.TARGET),
     )
     plugins = [plugin for plugin, kind in places if plugin.kind is kind]
-    overrides = parse_overrides(project, config_items, blocks)
     for installed in install_missing(
-        project, plugins, environment=environment, install=not no_install
+        project, plugins, environment=environment, install=request.install
     ):
         click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
-    with progress_for(progress_interval)(tap, target) as progress:
-        result = run_with_retries(
-            project,
-            tap,
-            target,
-            policy=RetryPolicy(retries=retries, delay=retry_delay),
-            environment=environment,
-            state_id=state_id,
-            full_refresh=full_refresh,
-            stop_timeout=stop_timeout,
-            force=force,
-            mappers=mappers,
-            record_lines=record_lines,
-            watcher=progress,
-            overrides=overrides,
-        )
+    with progress_for(progress_interval)(request.tap, request.target) as progress:
+        result = run_with_retries(project, request, watcher=progress)
     if output == "json" or json_output:
         click.echo(json_text(_as_dict(result)))
         return

@@ -12,7 +12,7 @@ from elt.cli.tasks import progress_option, run_and_report
 from elt.errors import EltError, UsageError
 from elt.history import RunRecord, Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
-from elt.run import RetryPolicy, project_history
+from elt.run import RetryPolicy, RunRequest, project_history
 from elt.schedule import next_fire
 
 __all__ = ["schedule"]
@@ -147,16 +147,19 @@ def run(session: Session, *, name: str, trigger: str, progress_interval: float) 
         )
     job = project.manifest.job(spec.job) if spec.job is not None else None
     tasks = job.tasks if job is not None else [spec.run or ""]
-    run_and_report(
-        project,
-        tasks,
-        policy=RetryPolicy(retries=spec.retries, delay=spec.retry_delay),
-        environment=spec.env or session.environment,
-        trigger=Trigger(trigger),
-        schedule=spec.name,
-        job=spec.job,
-        progress_interval=progress_interval,
-    )
+    policy = RetryPolicy(retries=spec.retries, delay=spec.retry_delay)
+    requests = [
+        RunRequest.task(
+            task,
+            policy=policy,
+            environment=spec.env or session.environment,
+            trigger=Trigger(trigger),
+            schedule=spec.name,
+            job=spec.job,
+        )
+        for task in tasks
+    ]
+    run_and_report(project, requests, progress_interval=progress_interval)
 
 
 def _last_runs(session: Session, names: list[str]) -> dict[str, RunRecord]:

@@ -14,9 +14,8 @@ from typing import TypeVar
 import click
 
 from elt.cli.progress import DEFAULT_PROGRESS_INTERVAL, progress_for, stream_table
-from elt.history import Trigger
 from elt.project import NO_OVERRIDES, OVERRIDE_FORM, Overrides, Project
-from elt.run import RetryPolicy, RunResult, run_tasks
+from elt.run import RunRequest, RunResult, run_tasks
 
 __all__ = ["config_option", "env_option", "progress_option", "retry_options", "run_and_report"]
 
@@ -85,29 +84,19 @@ def progress_option() -> Callable[[FC], FC]:
 
 def run_and_report(
     project: Project,
-    tasks: Sequence[str],
+    requests: Sequence[RunRequest],
     *,
-    policy: RetryPolicy,
-    environment: str | None,
-    trigger: Trigger,
-    schedule: str | None = None,
-    job: str | None = None,
     overrides: Overrides = NO_OVERRIDES,
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
 ) -> None:
-    """Run ``tasks`` in order (:func:`elt.run.run_tasks`), showing each one's progress and
-    printing a line and its streams as each ends.
+    """Run a job's (or a schedule's) requests in order (:func:`elt.run.run_tasks`), showing
+    each one's progress and printing a line and its streams as each ends.
 
     The first failure is raised, so the command exits with that task's code.
     """
     run_tasks(
         project,
-        tasks,
-        policy=policy,
-        environment=environment,
-        trigger=trigger,
-        schedule=schedule,
-        job=job,
+        requests,
         overrides=overrides,
         on_result=_report,
         display=progress_for(progress_interval),

@@ -24,15 +24,18 @@ from elt.run.job import run_tasks
 from elt.run.logs import Redactor
 from elt.run.provision import install_missing
 from elt.run.record import project_history
-from elt.run.retry import RetryPolicy, run_with_retries
-from elt.run.runner import DEFAULT_STOP_TIMEOUT, LOG_DIR, RunResult, new_run_id, run_pipeline
+from elt.run.request import DEFAULT_STOP_TIMEOUT, LOCAL, RetryPolicy, RunRequest
+from elt.run.retry import run_with_retries
+from elt.run.runner import LOG_DIR, RunResult, new_run_id, run_pipeline
 
 __all__ = [
     "DEFAULT_STOP_TIMEOUT",
+    "LOCAL",
     "LOG_DIR",
     "Invocation",
     "Redactor",
     "RetryPolicy",
+    "RunRequest",
     "RunResult",
     "apply_metadata",
     "dump_config",

@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from elt.errors import EltError
-from elt.history import Trigger, headline
-from elt.project import NO_OVERRIDES, Overrides, Project, blocks_of, check_overrides
+from elt.history import headline
+from elt.project import NO_OVERRIDES, Overrides, Project, check_overrides
 from elt.run.metrics import Watcher
 from elt.run.provision import install_missing
-from elt.run.retry import RetryPolicy, run_with_retries
-from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult
+from elt.run.request import RunRequest
+from elt.run.retry import run_with_retries
+from elt.run.runner import RunResult
 
 __all__ = ["run_tasks"]
 
@@ -30,63 +31,43 @@ _log = logging.getLogger("elt.run")
 
 def run_tasks(
     project: Project,
-    tasks: Sequence[str],
+    requests: Sequence[RunRequest],
     *,
-    policy: RetryPolicy | None = None,
-    environment: str | None = None,
-    trigger: Trigger = Trigger.CLI,
-    schedule: str | None = None,
-    job: str | None = None,
-    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    install: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
-    overrides: Overrides = NO_OVERRIDES,
     display: Callable[[str, str], AbstractContextManager[Watcher]] | None = None,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> list[RunResult]:
-    """Run each ``TAP [MAPPER...] TARGET`` task in order; raise the first failure's error.
+    """Run each task's request in order; raise the first failure's error.
 
+    ``overrides`` are the job's ``--config`` values, checked to name a plugin of some task
+    before the first one starts (:meth:`RunRequest.of` gave each task its own).
     ``on_result`` is told of each task that succeeded as soon as it has (for progress
     output); the results of all of them are returned when every task succeeded.
     ``display(tap, target)``, if given, makes the progress display each task runs in.
-    ``job`` names the job whose tasks these are, for the history.
     """
-    check_overrides(
-        overrides, [name for task in tasks for name in blocks_of(task)], scope="the tasks"
-    )
+    check_overrides(overrides, [name for r in requests for name in r.blocks], scope="the tasks")
     results: list[RunResult] = []
-    for number, task in enumerate(tasks, start=1):
-        tap, *mappers, target = blocks_of(task)
+    for number, request in enumerate(requests, start=1):
         # plugins.yml checks that each name is a plugin of its place when it is loaded
-        plugins = [project.plugin(name) for name in (tap, *mappers, target)]
+        plugins = [project.plugin(name) for name in request.blocks]
         try:
             for installed in install_missing(
-                project, plugins, environment=environment, install=install
+                project, plugins, environment=request.environment, install=request.install
             ):
                 _log.warning("installed %s into %s", installed.plugin, installed.venv)
-            shown = display(tap, target) if display is not None else nullcontext(None)
+            shown = (
+                display(request.tap, request.target) if display is not None else nullcontext(None)
+            )
             with shown as watcher:
-                result = run_with_retries(
-                    project,
-                    tap,
-                    target,
-                    mappers=mappers,
-                    policy=policy or RetryPolicy(),
-                    environment=environment,
-                    trigger=trigger,
-                    schedule=schedule,
-                    job=job,
-                    stop_timeout=stop_timeout,
-                    overrides={p: s for p, s in overrides.items() if p in (tap, *mappers, target)},
-                    watcher=watcher,
-                )
+                result = run_with_retries(project, request, watcher=watcher)
         except EltError as error:
-            left = len(tasks) - number
+            left = len(requests) - number
             if left:
                 _log.warning(
                     "task %d of %d (%s) failed (%s); not running the %d after it",
                     number,
-                    len(tasks),
-                    task,
+                    len(requests),
+                    " ".join(request.blocks),
                     headline(str(error)),
                     left,
                 )

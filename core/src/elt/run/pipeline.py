@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from elt.protocol import merge_state
 from elt.run.catalog import build_catalog
 from elt.run.invoker import Invocation, write_private
 from elt.run.process import PluginProcess, Supervisor, describe_exit, signal_name
-from elt.state import StateStore
 
 __all__ = ["Pipeline"]
 
@@ -55,16 +54,20 @@ class Pipeline:
         self,
         *,
         supervisor: Supervisor,
-        store: StateStore,
-        state_id: str,
+        stored: dict[str, Any] | None,
+        keep: Callable[[dict[str, Any]], None],
         tap: Invocation,
         mappers: Sequence[Invocation] = (),
         target: Invocation,
         workdir: Path,
+        catalog: Path | None = None,
+        tap_arguments: Sequence[str] = (),
     ) -> None:
+        self.stored = stored
+        self.keep = keep
         self.supervisor = supervisor
-        self.store = store
-        self.state_id = state_id
+        self.catalog = catalog
+        self.tap_arguments = list(tap_arguments)
         self.tap = tap
         self.mappers = list(mappers)
         self.target = target
@@ -86,8 +89,10 @@ class Pipeline:
 
     def _tap_arguments(self, stored: dict[str, Any] | None, *, full_refresh: bool) -> list[str]:
         """``--catalog`` (discovered now, when the tap needs one) and ``--state`` files."""
-        arguments = []
-        if self.tap.plugin.select or self.tap.plugin.metadata:
+        arguments = list(self.tap_arguments)
+        if self.catalog is not None:
+            arguments += ["--catalog", str(self.catalog)]
+        elif self.tap.plugin.select or self.tap.plugin.metadata:
             catalog = build_catalog(self.supervisor, self.tap, self.workdir)
             arguments += ["--catalog", str(catalog)]
         else:
@@ -103,7 +108,7 @@ class Pipeline:
         return arguments
 
     def _run(self, *, full_refresh: bool) -> tuple[int, int]:
-        stored = self.store.get(self.state_id)
+        stored = self.stored
         self.state = stored
         with contextlib.ExitStack() as held:
             # pipes[i] feeds consumers[i]; downstream starts first, so a plugin that cannot
@@ -188,7 +193,7 @@ class Pipeline:
                 # committed anything): nothing new to store or to count
                 continue
             current = merged
-            self.store.set(self.state_id, current)
+            self.keep(current)
             self.state = current
             self.states += 1
             self.log.write(

@@ -20,77 +20,47 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from elt.errors import EltError, Interrupted
-from elt.history import HistoryStore, RunOrigin, Trigger, headline
-from elt.project import NO_OVERRIDES, Overrides, Project
+from elt.history import HistoryStore, headline
+from elt.project import Project
 from elt.run.alerts import send_alerts
 from elt.run.metrics import RunMetrics, Watcher
 from elt.run.record import project_history
-from elt.run.runner import DEFAULT_STOP_TIMEOUT, RunResult, new_run_id, run_pipeline
+from elt.run.request import RunRequest
+from elt.run.runner import RunResult, new_run_id, run_pipeline
 from elt.state import StateStore
 
-__all__ = ["DEFAULT_MAX_DELAY", "RetryPolicy", "run_with_retries"]
+__all__ = ["run_with_retries"]
 
-DEFAULT_MAX_DELAY = 600.0
 _log = logging.getLogger("elt.run")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How many times to retry a retriable failure, and how long to wait before each."""
-
-    retries: int = 0
-    delay: float = 10.0
-    max_delay: float = DEFAULT_MAX_DELAY
-
-    def pause(self, retry: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry number ``retry`` (0 for the first)."""
-        ceiling = min(self.max_delay, self.delay * 2.0**retry)
-        jitter: float = (rng or random.Random()).uniform(0, ceiling / 2)
-        return ceiling / 2 + jitter
 
 
 def run_with_retries(
     project: Project,
-    tap: str,
-    target: str,
+    request: RunRequest,
     *,
-    policy: RetryPolicy = RetryPolicy(),
-    environment: str | None = None,
-    state_id: str | None = None,
-    full_refresh: bool = False,
     store: StateStore | None = None,
     history: HistoryStore | None = None,
-    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    force: bool = False,
-    mappers: Sequence[str] = (),
-    trigger: Trigger = Trigger.CLI,
-    schedule: str | None = None,
-    job: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    record_lines: bool = False,
     watcher: Watcher | None = None,
-    overrides: Overrides = NO_OVERRIDES,
 ) -> RunResult:
-    """Run the pipeline, retrying retriable failures, then send the project's alerts.
+    """Run the pipeline, retrying retriable failures (``request.policy``), then send the
+    project's alerts.
 
     Returns the result of the attempt that succeeded; raises the error of the last attempt.
-    Only the first attempt runs with ``full_refresh``: a retry continues from what it
-    committed. ``schedule`` names the schedule the run is for, and ``overrides`` its
-    ``--config`` values, kept with every attempt in the history (a retry reuses them).
-    ``watcher`` (a progress display) is handed the metrics of each attempt before it
-    starts. ``job`` names the job the run is a task of. ``sleep`` is for tests.
+    Every attempt keeps the request's schedule, job and ``--config`` overrides in the
+    history; only the first runs with ``full_refresh``. ``watcher`` (a progress display) is
+    handed the metrics of each attempt before it starts. ``sleep`` is for tests.
     """
+    policy = request.policy
     with contextlib.ExitStack() as owned:
         if history is None:
             history = owned.enter_context(project_history(project))
         first = new_run_id()
-        origin = RunOrigin(trigger, schedule=schedule, job=job)
+        origin = request.origin()
         run_id = first
         while True:
             metrics = RunMetrics()
@@ -99,22 +69,13 @@ def run_with_retries(
             try:
                 result = run_pipeline(
                     project,
-                    tap,
-                    target,
-                    environment=environment,
-                    state_id=state_id,
-                    full_refresh=full_refresh and origin.attempt == 1,
+                    request,
                     store=store,
-                    stop_timeout=stop_timeout,
-                    force=force,
-                    mappers=mappers,
                     history=history,
                     run_id=run_id,
                     origin=origin,
-                    record_lines=record_lines,
                     metrics=metrics,
                     metric_interval=None if watcher is None else watcher.metric_interval,
-                    overrides=overrides,
                 )
             except EltError as error:
                 if origin.attempt > policy.retries or not error.retriable:
@@ -130,7 +91,7 @@ def run_with_retries(
                     wait,
                 )
                 _pause(wait, sleep, error)
-                origin = RunOrigin(Trigger.RETRY, origin.attempt + 1, first, schedule, job)
+                origin = request.origin(origin.attempt + 1, first)
                 run_id = new_run_id()
                 continue
             _alert(project, history, run_id, first)

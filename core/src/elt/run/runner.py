@@ -35,6 +35,7 @@ the rows per stream the plugins' METRIC lines counted (:mod:`elt.run.metrics`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -48,7 +49,7 @@ from typing import Any
 
 from elt.errors import UsageError
 from elt.history import HistoryStore, RunOrigin, RunRecord, now
-from elt.project import NO_OVERRIDES, Overrides, Plugin, PluginKind, Project, check_overrides
+from elt.project import Overrides, Plugin, PluginKind, Project, check_overrides
 from elt.run.fastpath import with_csv_batches
 from elt.run.invoker import Invocation, prepare, shown_overrides, with_metric_interval
 from elt.run.logs import Redactor, RunLog
@@ -58,7 +59,10 @@ from elt.run.pipeline import Pipeline
 from elt.run.private import private_directory
 from elt.run.process import Supervisor
 from elt.run.record import project_history, recording
+from elt.run.request import RunRequest
 from elt.run.signals import forward_signals
+from elt.run.split import Split, UnitSummary
+from elt.run.units import Executor
 from elt.state import (
     StateStore,
     check_state_id,
@@ -68,7 +72,6 @@ from elt.state import (
 )
 
 __all__ = [
-    "DEFAULT_STOP_TIMEOUT",
     "LOG_DIR",
     "RunResult",
     "new_run_id",
@@ -76,7 +79,6 @@ __all__ = [
     "run_pipeline",
 ]
 
-DEFAULT_STOP_TIMEOUT = 10.0
 LOG_DIR = Path(".elt") / "logs"
 
 
@@ -100,6 +102,7 @@ class RunResult:
     bytes: int | None = None
     streams: tuple[StreamProgress, ...] = ()
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    units: tuple[UnitSummary, ...] = ()
 
 
 def new_run_id() -> str:
@@ -109,48 +112,46 @@ def new_run_id() -> str:
 
 def run_pipeline(
     project: Project,
-    tap: str,
-    target: str,
+    request: RunRequest,
     *,
-    environment: str | None = None,
-    state_id: str | None = None,
-    full_refresh: bool = False,
     store: StateStore | None = None,
-    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    force: bool = False,
-    mappers: Sequence[str] = (),
     history: HistoryStore | None = None,
     run_id: str | None = None,
     origin: RunOrigin | None = None,
-    record_lines: bool = False,
     metrics: RunMetrics | None = None,
     metric_interval: float | None = None,
-    overrides: Overrides = NO_OVERRIDES,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run ``tap | target`` once, storing each state the target commits; see the module doc.
 
     Raises PluginError when a plugin fails, ProtocolError when the target writes something
     other than a state on stdout, Interrupted on SIGINT/SIGTERM, UsageError when another run
-    holds the state id (unless ``force``); in every case the state stored so far is kept.
-    ``store`` defaults to the project's ``state_backend`` and ``history`` to its
+    holds the state id (unless ``request.force``); in every case the state stored so far is
+    kept. ``store`` defaults to the project's ``state_backend`` and ``history`` to its
     ``system_database``, each opened and closed here. ``run_id`` (default: a new one) and
-    ``origin`` (default: a first attempt from the command line) go into the history, and
-    so do ``overrides`` (``--config``, only of the run's plugins), secrets redacted; they
-    win over every other source of the plugins' config.
+    ``origin`` (default: the request's first attempt) go into the history, and so do the
+    request's ``overrides``, secrets redacted. ``full_refresh`` applies to a first attempt
+    only: a retry continues from what the failed one committed.
     Between elt's own plugins rows travel as csv files (:mod:`elt.run.fastpath`) unless
     ``record_lines``. ``metrics`` (default: a new one) counts the plugins' METRIC lines as
     they arrive, for a progress display to read; ``metric_interval`` asks the plugins that
     read ``ELT_METRIC_INTERVAL`` to log their counters every that many seconds.
+    ``executor`` (for ``request.executor`` other than local) runs the run as units
+    (:mod:`elt.run.split`); None runs it here as one pipe.
     """
+    tap, target, mappers = request.tap, request.target, request.mappers
+    environment, overrides, force = request.environment, request.overrides, request.force
+    origin = origin or request.origin()
+    full_refresh = request.full_refresh and origin.attempt == 1
     started = time.monotonic()
     tap_plugin = _plugin_of_kind(project, tap, PluginKind.TAP)
     target_plugin = _plugin_of_kind(project, target, PluginKind.TARGET)
     mapper_plugins = [_plugin_of_kind(project, m, PluginKind.MAPPER) for m in mappers]
     check_overrides(overrides, (tap, *mappers, target), scope="the run")
     active = project.environment(environment)
-    if state_id is None:
-        state_id = default_state_id(active.name if active else None, tap, target)
-    state_id = check_state_id(state_id)
+    state_id = check_state_id(
+        request.state_id or default_state_id(active.name if active else None, tap, target)
+    )
     owned = contextlib.ExitStack()
     if store is None:
         store = owned.enter_context(contextlib.closing(project_state_store(project)))
@@ -170,7 +171,7 @@ def run_pipeline(
         started_at=now(),
         log_path=str(log_path),
         environment=active.name if active else None,
-        origin=origin or RunOrigin(),
+        origin=origin,
         overrides=shown_overrides(project, overrides, environment=environment),
     )
     with (
@@ -185,14 +186,14 @@ def run_pipeline(
             (tap_plugin, *mapper_plugins, target_plugin),
             environment=environment,
             workdir=workdir,
-            record_lines=record_lines,
+            # units choose their own fast path: its files live where they run
+            record_lines=request.record_lines or executor is not None,
             metric_interval=metric_interval,
             overrides=overrides,
         )
-        tap_invocation, *mapper_invocations, target_invocation = invocations
         log = RunLog(log_path, Redactor(s for i in invocations for s in i.secrets), metrics)
         try:
-            supervisor = Supervisor(log, stop_timeout, guard)
+            supervisor = Supervisor(log, request.stop_timeout, guard)
             with forward_signals(supervisor.interrupt), supervisor:
                 if guard.warning:
                     log.write("elt", guard.warning, logging.WARNING)
@@ -205,17 +206,18 @@ def run_pipeline(
                     log.write("elt", f"{invocation.name} config: {config}", logging.DEBUG)
                     for warning in invocation.warnings:
                         log.write("elt", warning, logging.WARNING)
-                pipeline = Pipeline(
+                run, tap_code, target_code = _execute(
+                    project,
+                    request,
+                    executor,
                     supervisor=supervisor,
                     store=store,
                     state_id=state_id,
-                    tap=tap_invocation,
-                    mappers=mapper_invocations,
-                    target=target_invocation,
+                    invocations=invocations,
                     workdir=workdir,
+                    full_refresh=full_refresh,
                 )
-                tap_code, target_code = pipeline.run(full_refresh=full_refresh)
-                log.write("elt", f"finished: {pipeline.states} states stored")
+                log.write("elt", f"finished: {run.states} states stored")
         finally:
             log.close()
     return RunResult(
@@ -225,8 +227,8 @@ def run_pipeline(
         target=target,
         tap_exit_code=tap_code,
         target_exit_code=target_code,
-        states_stored=pipeline.states,
-        state=pipeline.state,
+        states_stored=run.states,
+        state=run.state,
         log_path=log_path,
         duration=time.monotonic() - started,
         mappers=tuple(mappers),
@@ -235,7 +237,54 @@ def run_pipeline(
         bytes=metrics.bytes(tap, target),
         streams=tuple(metrics.progress(tap, target, ended=True)),
         overrides=record.overrides,
+        units=tuple(run.units) if isinstance(run, Split) else (),
     )
+
+
+def _execute(
+    project: Project,
+    request: RunRequest,
+    executor: Executor | None,
+    *,
+    supervisor: Supervisor,
+    store: StateStore,
+    state_id: str,
+    invocations: Sequence[Invocation],
+    workdir: Path,
+    full_refresh: bool,
+) -> tuple[Pipeline | Split, int, int]:
+    """Run the plugins here as one pipe, or as units on ``executor``; the exit codes of
+    tap and target (0 for a split run: its units succeeded)."""
+    tap, *mappers, target = invocations
+    stored = store.get(state_id)
+    keep = functools.partial(store.set, state_id)
+    if executor is None:
+        pipeline = Pipeline(
+            supervisor=supervisor,
+            stored=stored,
+            keep=keep,
+            tap=tap,
+            mappers=mappers,
+            target=target,
+            workdir=workdir,
+        )
+        return pipeline, *pipeline.run(full_refresh=full_refresh)
+    supervisor.log.write("elt", f"executor: {request.executor}")
+    split = Split(
+        project=project,
+        request=request,
+        state_id=state_id,
+        supervisor=supervisor,
+        executor=executor,
+        stored=stored,
+        keep=keep,
+        tap=tap,
+        mappers=mappers,
+        target=target,
+        workdir=workdir,
+    )
+    split.run()
+    return split, 0, 0
 
 
 def _invocations(

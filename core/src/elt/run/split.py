@@ -1,0 +1,368 @@
+"""A run split into units that an executor runs in parallel: the coordinator's side.
+
+``elt run TAP TARGET --executor ADDRESS`` runs here instead of one local pipe
+(:mod:`elt.run.pipeline`). The coordinator (this process) resolves the plugins' configs,
+discovers the catalog once and cuts the run into units (the contract is
+:mod:`elt.protocol.partitions`):
+
+- one unit per selected stream, its catalog selecting only that stream;
+- one per partition for a stream its tap partitions (a tap listing ``elt-partitions`` is
+  asked once, with ``--partitions``, for its plan);
+- one unit for the whole run when the tap takes no catalog (it cannot be restricted to a
+  stream).
+
+**State and exactly-once.** Before any unit starts, each stream's plan — its partition ids,
+the plan's token and ``bound`` — is stored in the state under ``elt_partitions``. As each
+unit ends, its last state is kept there as done; when every unit of a stream is done, their
+bookmarks for that stream are merged into the state and the stream's plan removed. So the
+bookmark of a stream advances only when all of its units committed, and a run after a
+failure (or after the coordinator died) finds the plan, runs only the units not done, with
+the same unit ids: a target that keeps a ledger of committed units (elt's do) loads none
+twice, even one that committed just before its worker died. A unit the executor runs again
+after its worker died has the same id too. ``--full-refresh`` drops the stored plans.
+
+What each unit did (stream, partition, worker, rows, seconds, attempt) comes back in the
+run's result, and its log is appended to the run log under the unit's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import secrets
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from elt.errors import EltError, PluginError, ProtocolError
+from elt.project import Project
+from elt.protocol import (
+    PARTITIONS,
+    PLAN_FLAG,
+    PROGRESS_KEY,
+    Catalog,
+    PartitionRequest,
+    UnitIdentity,
+    merge_state,
+    unit_id,
+)
+from elt.run.catalog import build_catalog, discover
+from elt.run.invoker import Invocation, write_private
+from elt.run.logs import RunLog
+from elt.run.process import Supervisor
+from elt.run.request import RunRequest
+from elt.run.units import Executor, UnitResult, UnitSpec
+
+__all__ = ["Split", "UnitSummary"]
+
+_log = logging.getLogger("elt.run")
+_CATALOG_CAPABILITIES = frozenset({"catalog", "properties"})
+_WHOLE_RUN = ""  # the plan's key of a run that is one unit
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """One unit of a split run, as the progress table, ``--json`` and the history show it."""
+
+    unit_id: str
+    stream: str | None
+    partition: str | None
+    worker: str
+    rows: int
+    seconds: float
+    status: str
+    attempt: int
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class _Plan:
+    """One stream's units, as kept in the state until all of them are done."""
+
+    token: str
+    partitions: list[dict[str, Any] | None]
+    bound: Any
+    done: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_state(cls, value: Mapping[str, Any]) -> _Plan:
+        return cls(
+            value["plan"], list(value["partitions"]), value.get("bound"), dict(value["done"])
+        )
+
+    def as_state(self) -> dict[str, Any]:
+        return {
+            "plan": self.token,
+            "partitions": self.partitions,
+            "bound": self.bound,
+            "done": self.done,
+        }
+
+    def pending(self) -> list[dict[str, Any] | None]:
+        return [p for p in self.partitions if _partition_id(p) not in self.done]
+
+
+class Split:
+    """One run, cut into units and handed to an executor; the state kept as they end."""
+
+    def __init__(
+        self,
+        *,
+        project: Project,
+        request: RunRequest,
+        state_id: str,
+        supervisor: Supervisor,
+        executor: Executor,
+        stored: dict[str, Any] | None,
+        keep: Callable[[dict[str, Any]], None],
+        tap: Invocation,
+        mappers: Sequence[Invocation],
+        target: Invocation,
+        workdir: Path,
+    ) -> None:
+        self.project = project
+        self.request = request
+        self.state_id = state_id
+        self.supervisor = supervisor
+        self.log: RunLog = supervisor.log
+        self.executor = executor
+        self.keep = keep
+        self.invocations = [tap, *mappers, target]
+        self.workdir = workdir
+        self.state: dict[str, Any] = {} if request.full_refresh or not stored else dict(stored)
+        if request.full_refresh:
+            self.log.write("elt", "full refresh: the units start without the stored state")
+        self.states = 0
+        self.units: list[UnitSummary] = []
+        self.rows: dict[str, int] = {}
+        self.rows_kind: str | None = None
+
+    @property
+    def tap(self) -> Invocation:
+        return self.invocations[0]
+
+    def run(self) -> None:
+        """Plan, run every unit not done yet, keep the state; raise the first unit failure."""
+        catalog = self._catalog()
+        plans = self._plans(catalog)
+        self._store(_with_progress(self.state, plans))
+        specs = [
+            self._spec(stream, plan, partition, catalog)
+            for stream, plan in plans.items()
+            for partition in plan.pending()
+        ]
+        self.log.write(
+            "elt",
+            f"{len(specs)} unit{'s' if len(specs) != 1 else ''} of {len(plans)} "
+            f"stream{'s' if len(plans) != 1 else ''} to run",
+        )
+        try:
+            self.executor.run_units(specs, lambda result: self._done(result, plans))
+        except EltError as error:
+            finished = {u.unit_id for u in self.units}
+            failed = [s for s in specs if s.unit.id not in finished]
+            self.units += [
+                UnitSummary(s.unit.id, s.unit.stream, s.unit.partition, "", 0, 0.0, "not done", 1)
+                for s in failed
+            ]
+            error.add_note(
+                f"{len(self.units) - len(failed)} of {len(self.units)} units committed; "
+                "the next run redoes only the others"
+            )
+            raise
+
+    def _catalog(self) -> Catalog | None:
+        """The run's catalog (None: the tap takes none, so the run is one unit)."""
+        if not _CATALOG_CAPABILITIES & self.tap.capabilities:
+            self.log.write("elt", f"{self.tap.name} takes no catalog: the run is one unit")
+            return None
+        if self.tap.plugin.select or self.tap.plugin.metadata:
+            path = build_catalog(self.supervisor, self.tap, self.workdir)
+            return Catalog.from_dict(orjson.loads(path.read_bytes()), where=str(path))
+        return discover(self.supervisor, self.tap, self.workdir)
+
+    def _plans(self, catalog: Catalog | None) -> dict[str, _Plan]:
+        """Each selected stream's plan: the stored one when a run left it unfinished."""
+        stored = self.state.pop(PROGRESS_KEY, None) or {}
+        if catalog is None:
+            kept = stored.get(_WHOLE_RUN)
+            return {_WHOLE_RUN: _Plan.from_state(kept) if kept else _new_plan([None], None)}
+        streams = [entry.tap_stream_id for entry in catalog.selected_streams()]
+        plans = {s: _Plan.from_state(stored[s]) for s in streams if s in stored}
+        if len(plans) < len(streams):
+            cut = self._partitions(catalog, [s for s in streams if s not in plans])
+            for stream in streams:
+                if stream not in plans:
+                    entry = cut.get(stream)
+                    plans[stream] = (
+                        _new_plan(entry["partitions"], entry.get("bound"))
+                        if entry
+                        else _new_plan([None], None)
+                    )
+        return plans
+
+    def _partitions(self, catalog: Catalog, streams: list[str]) -> dict[str, Any]:
+        """The tap's plan for ``streams`` (``--partitions``); {} when it cannot partition."""
+        if PARTITIONS not in self.tap.capabilities:
+            return {}
+        output = self.workdir / f"{self.tap.name}.partitions.json"
+        arguments = [PLAN_FLAG, "--catalog", str(self._catalog_file(catalog, streams, "plan"))]
+        if self.state:
+            state_file = self.workdir / f"{self.tap.name}.plan-state.json"
+            write_private(state_file, json.dumps(self.state).encode())
+            arguments += ["--state", str(state_file)]
+        with output.open("xb") as stream:
+            process = self.supervisor.start(
+                self.tap, self.tap.argv(*arguments), stdin=subprocess.DEVNULL, stdout=stream
+            )
+        if process.finish() != 0:
+            errors = "; ".join(process.errors()) or "see the run log"
+            raise PluginError(
+                f"{self.tap.name} could not plan its partitions: {errors}",
+                returncode=process.returncode,
+            )
+        process.release_errors()
+        return _read_plan(output, self.tap.name)
+
+    def _catalog_file(self, catalog: Catalog, streams: list[str], name: str) -> Path:
+        path = self.workdir / f"{self.tap.name}.{name}.catalog.json"
+        write_private(path, orjson.dumps(_restricted(catalog, streams)))
+        return path
+
+    def _spec(
+        self,
+        stream: str,
+        plan: _Plan,
+        partition: dict[str, Any] | None,
+        catalog: Catalog | None,
+    ) -> UnitSpec:
+        pid = _partition_id(partition)
+        identity = UnitIdentity(
+            id=unit_id(self.state_id, plan.token, stream or None, pid or None),
+            stream=stream or None,
+            partition=pid or None,
+        )
+        request = None
+        if partition is not None:
+            request = PartitionRequest(stream, partition, plan.bound)
+        active = self.project.environment(self.request.environment)
+        return UnitSpec(
+            unit=identity,
+            manifest=self.project.file.read_bytes(),
+            environment=self.request.environment,
+            plugins=tuple(i.name for i in self.invocations),
+            configs={i.name: orjson.loads(i.config_file.read_bytes()) for i in self.invocations},
+            secrets=tuple(s for i in self.invocations for s in i.secrets),
+            env=dict(active.env) if active is not None else {},
+            catalog=None if catalog is None else _restricted(catalog, [stream]),
+            state=self.state or None,
+            partition=request,
+            record_lines=self.request.record_lines,
+            stop_timeout=self.request.stop_timeout,
+            root=str(self.project.root),
+        )
+
+    def _done(self, result: UnitResult, plans: Mapping[str, _Plan]) -> None:
+        """Keep a finished unit: its last state as done, and the stream's bookmarks once
+        every unit of the stream is done."""
+        stream = result.stream or _WHOLE_RUN
+        plan = plans[stream]
+        plan.done[result.partition or ""] = result.states[-1] if result.states else {}
+        name = (result.stream or "all streams") + (
+            f"[{result.partition}]" if result.partition else ""
+        )
+        for line in result.log.splitlines():
+            self.log.write(f"unit {name}", line, logging.DEBUG, console=False)
+            source, _, text = line.partition(" ")[2].partition(" | ")
+            self.log.metrics.feed(source, text)
+        rows = sum(result.rows.values())
+        for counted, count in result.rows.items():
+            self.rows[counted] = self.rows.get(counted, 0) + count
+        self.rows_kind = self.rows_kind or result.rows_kind
+        self.units.append(
+            UnitSummary(
+                result.unit_id,
+                result.stream,
+                result.partition,
+                result.worker,
+                rows,
+                result.seconds,
+                "done",
+                result.attempt,
+            )
+        )
+        self.log.write(
+            "elt", f"unit {name} done on {result.worker}: {rows} rows in {result.seconds:.1f} s"
+        )
+        if not plan.pending():
+            self.state = _bookmarked(self.state, result.stream, plan)
+        self._store(_with_progress(self.state, plans))
+
+    def _store(self, state: dict[str, Any]) -> None:
+        self.keep(state)
+        self.states += 1
+
+
+def _with_progress(state: dict[str, Any], plans: Mapping[str, _Plan]) -> dict[str, Any]:
+    """``state`` with the plans of the streams not done yet (none: the tap's state alone)."""
+    progress = {stream: plan.as_state() for stream, plan in plans.items() if plan.pending()}
+    return {**state, PROGRESS_KEY: progress} if progress else dict(state)
+
+
+def _new_plan(partitions: list[dict[str, Any] | None], bound: Any) -> _Plan:
+    return _Plan(secrets.token_hex(6), partitions, bound, {})
+
+
+def _partition_id(partition: Mapping[str, Any] | None) -> str:
+    return "" if partition is None else str(partition["id"])
+
+
+def _bookmarked(state: dict[str, Any], stream: str | None, plan: _Plan) -> dict[str, Any]:
+    """``state`` with the stream's bookmarks from every one of its units' last states (the
+    whole state, for the one unit of a run that is not split by stream)."""
+    merged = state
+    for done in plan.done.values():
+        if stream is None:
+            merged = merge_state(merged, done)
+            continue
+        bookmark = (done.get("bookmarks") or {}).get(stream)
+        if bookmark is not None:
+            merged = merge_state(merged, {"bookmarks": {stream: bookmark}})
+    return merged
+
+
+def _restricted(catalog: Catalog, streams: Sequence[str]) -> dict[str, Any]:
+    """``catalog`` with only ``streams`` selected (the others left out)."""
+    return {"streams": [e.to_dict() for e in catalog.streams if e.tap_stream_id in streams]}
+
+
+def _read_plan(path: Path, tap: str) -> dict[str, Any]:
+    """The ``streams`` of a tap's plan, checked (:mod:`elt.protocol.partitions`)."""
+    where = f"{tap} {PLAN_FLAG} output"
+    try:
+        document = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise ProtocolError(f"not valid JSON ({error})", where=where) from None
+    streams = document.get("streams") if isinstance(document, dict) else None
+    if not isinstance(streams, dict):
+        raise ProtocolError('a plan must be an object with a "streams" object', where=where)
+    for stream, entry in streams.items():
+        partitions = entry.get("partitions") if isinstance(entry, dict) else None
+        if not isinstance(partitions, list) or not partitions:
+            raise ProtocolError(
+                f'stream {stream!r}: "partitions" must be a non-empty array', where=where
+            )
+        ids = [p.get("id") if isinstance(p, dict) else None for p in partitions]
+        if not all(isinstance(i, str) and i for i in ids) or len(set(ids)) != len(ids):
+            raise ProtocolError(
+                f"stream {stream!r}: each partition needs a unique, non-empty string id",
+                where=where,
+            )
+    return streams
