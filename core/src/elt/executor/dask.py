@@ -100,7 +100,7 @@ class DaskExecutor:
                 for spec in specs
             }
             try:
-                first = _collect(futures, on_result)
+                first = _collect(client, futures, on_result)
             except BaseException:
                 client.cancel(list(futures), force=True)
                 raise
@@ -204,11 +204,13 @@ def run_unit_task(spec: UnitSpec) -> UnitResult:
 
 
 def _collect(
-    futures: Mapping[Future[Any], UnitSpec], on_result: Callable[[UnitResult], None]
+    client: Client,
+    futures: Mapping[Future[Any], UnitSpec],
+    on_result: Callable[[UnitResult], None],
 ) -> EltError | None:
     """Hand each unit's result to ``on_result`` as it arrives; the first failure, if any."""
     first: EltError | None = None
-    for future in as_completed(futures):
+    for future in as_completed(futures, loop=client.loop):
         spec = futures[future]
         if future.status == "finished":
             on_result(future.result())
@@ -274,11 +276,8 @@ def _split_key(key: object) -> list[str]:
 
 
 def _label(spec: UnitSpec) -> str:
-    unit = spec.unit
-    if unit.stream is None:
-        return f"unit {unit.id}"
-    part = f", partition {unit.partition}" if unit.partition is not None else ""
-    return f"unit {unit.id} (stream {unit.stream}{part})"
+    """``unit orders[p0003] (u…)``, as :func:`elt.run.units.run_unit` names a unit."""
+    return f"unit {spec.name} ({spec.unit.id})"
 
 
 def _located(error: EltError, where: str) -> EltError:
