@@ -9,13 +9,14 @@ from elt.cli.session import Session, pass_session
 from elt.cli.tasks import (
     config_option,
     env_option,
+    executor_option,
     progress_option,
     retry_options,
     run_and_report,
 )
 from elt.errors import UsageError
 from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
-from elt.run import RetryPolicy, RunRequest
+from elt.run import RetryPolicy, RunRequest, executor_address
 
 __all__ = ["job"]
 
@@ -75,6 +76,7 @@ def remove(session: Session, *, name: str) -> None:
 @env_option()
 @config_option()
 @retry_options("each task's failure a retry can fix (as `elt run --retries`)")
+@executor_option()
 @progress_option()
 @pass_session
 def run(
@@ -85,6 +87,7 @@ def run(
     config_items: tuple[str, ...],
     retries: int,
     retry_delay: float,
+    executor: str | None,
     progress_interval: float,
 ) -> None:
     """Run the job NAME now: each of its tasks in order, like `elt run`.
@@ -112,8 +115,16 @@ def run(
     plugins = [plugin for task in spec.tasks for plugin in blocks_of(task)]
     overrides = parse_overrides(project, config_items, plugins, scope=f"job {name}")
     policy = RetryPolicy(retries=retries, delay=retry_delay)
+    address = executor_address(project, environment, executor)
     requests = [
-        RunRequest.task(task, environment=environment, policy=policy, job=name, overrides=overrides)
+        RunRequest.task(
+            task,
+            environment=environment,
+            policy=policy,
+            job=name,
+            overrides=overrides,
+            executor=address,
+        )
         for task in spec.tasks
     ]
     run_and_report(project, requests, overrides=overrides, progress_interval=progress_interval)

@@ -7,13 +7,21 @@ import click
 from elt.cli.progress import progress_for, stream_table
 from elt.cli.render import format_option, json_text
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import config_option, env_option, progress_option, retry_options
+from elt.cli.tasks import (
+    config_option,
+    env_option,
+    executor_for,
+    executor_option,
+    progress_option,
+    retry_options,
+)
 from elt.project import PluginKind, parse_overrides
 from elt.run import (
     DEFAULT_STOP_TIMEOUT,
     RetryPolicy,
     RunRequest,
     RunResult,
+    executor_address,
     install_missing,
     run_with_retries,
 )
@@ -60,6 +68,7 @@ __all__ = ["run"]
 )
 @env_option()
 @config_option()
+@executor_option()
 @progress_option()
 @format_option("text")
 @click.option("--json", "json_output", is_flag=True, help="Same as --format json.")
@@ -78,6 +87,7 @@ def run(
     record_lines: bool,
     env: str | None,
     config_items: tuple[str, ...],
+    executor: str | None,
     progress_interval: float,
     output: str,
     json_output: bool,
@@ -134,6 +144,7 @@ def run(
         force=force,
         record_lines=record_lines,
         install=not no_install,
+        executor=executor_address(project, environment, executor),
     )
     # a plugin in the wrong place is run_pipeline's error to report, not something to install
     places = (
@@ -147,7 +158,9 @@ def run(
     ):
         click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
     with progress_for(progress_interval)(request.tap, request.target) as progress:
-        result = run_with_retries(project, request, watcher=progress)
+        result = run_with_retries(
+            project, request, watcher=progress, executor=executor_for(project, request.executor)
+        )
     if output == "json" or json_output:
         click.echo(json_text(_as_dict(result)))
         return
@@ -174,6 +187,7 @@ def _as_dict(result: RunResult) -> dict[str, object]:
         "rows": result.rows,
         "rows_kind": result.rows_kind,
         "streams": [s.as_dict() for s in result.streams],
+        "units": [u.as_dict() for u in result.units],
         "overrides": {plugin: dict(values) for plugin, values in result.overrides.items()},
         "bytes": result.bytes,
         "state": result.state,

@@ -8,11 +8,11 @@ import click
 
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import progress_option, run_and_report
+from elt.cli.tasks import executor_option, progress_option, run_and_report
 from elt.errors import EltError, UsageError
 from elt.history import RunRecord, Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
-from elt.run import RetryPolicy, RunRequest, project_history
+from elt.run import RetryPolicy, RunRequest, executor_address, project_history
 from elt.schedule import next_fire
 
 __all__ = ["schedule"]
@@ -128,9 +128,12 @@ def remove(session: Session, *, name: str) -> None:
     hidden=True,
     help="What starts it: `elt scheduler` passes schedule.",
 )
+@executor_option()
 @progress_option()
 @pass_session
-def run(session: Session, *, name: str, trigger: str, progress_interval: float) -> None:
+def run(
+    session: Session, *, name: str, trigger: str, executor: str | None, progress_interval: float
+) -> None:
     """Run the schedule NAME now: its job or run, environment and retries.
 
     The runs are recorded in the history as runs of this schedule (trigger cli), so
@@ -148,11 +151,14 @@ def run(session: Session, *, name: str, trigger: str, progress_interval: float) 
     job = project.manifest.job(spec.job) if spec.job is not None else None
     tasks = job.tasks if job is not None else [spec.run or ""]
     policy = RetryPolicy(retries=spec.retries, delay=spec.retry_delay)
+    environment = spec.env or session.environment
+    address = executor_address(project, environment, executor)
     requests = [
         RunRequest.task(
             task,
             policy=policy,
-            environment=spec.env or session.environment,
+            environment=environment,
+            executor=address,
             trigger=Trigger(trigger),
             schedule=spec.name,
             job=spec.job,

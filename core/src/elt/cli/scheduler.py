@@ -7,6 +7,7 @@ import sys
 import click
 
 from elt.cli.session import Session, pass_session
+from elt.cli.tasks import executor_option
 from elt.schedule import run_scheduler
 
 __all__ = ["scheduler"]
@@ -21,8 +22,9 @@ __all__ = ["scheduler"]
     metavar="SECONDS",
     help="How long running runs get to stop after SIGTERM before they are killed.",
 )
+@executor_option()
 @pass_session
-def scheduler(session: Session, *, stop_timeout: float) -> None:
+def scheduler(session: Session, *, stop_timeout: float, executor: str | None) -> None:
     """Start the schedules of plugins.yml when they are due, until SIGTERM or Ctrl-C.
 
     Each firing runs `elt schedule run NAME` as a child process (history trigger
@@ -38,6 +40,7 @@ def scheduler(session: Session, *, stop_timeout: float) -> None:
     Examples:
       elt scheduler
       elt -e prod scheduler --stop-timeout 300
+      elt scheduler --executor tcp://scheduler:8786
     """
     run_scheduler(
         session.project(),
@@ -45,4 +48,5 @@ def scheduler(session: Session, *, stop_timeout: float) -> None:
         environment=session.environment,
         log_level=session.log_level,
         stop_timeout=stop_timeout,
+        executor=executor,
     )

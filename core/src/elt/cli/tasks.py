@@ -15,9 +15,18 @@ import click
 
 from elt.cli.progress import DEFAULT_PROGRESS_INTERVAL, progress_for, stream_table
 from elt.project import NO_OVERRIDES, OVERRIDE_FORM, Overrides, Project
-from elt.run import RunRequest, RunResult, run_tasks
+from elt.run import LOCAL, RunRequest, RunResult, run_tasks
+from elt.run.units import Executor, ThreadExecutor
 
-__all__ = ["config_option", "env_option", "progress_option", "retry_options", "run_and_report"]
+__all__ = [
+    "config_option",
+    "env_option",
+    "executor_for",
+    "executor_option",
+    "progress_option",
+    "retry_options",
+    "run_and_report",
+]
 
 FC = TypeVar("FC", bound=Callable[..., object])
 
@@ -42,6 +51,29 @@ def config_option() -> Callable[[FC], FC]:
         help="Set a plugin's setting for this run only, over every other source; VALUE is "
         "read as by `elt config set`. Repeatable.",
     )
+
+
+def executor_option() -> Callable[[FC], FC]:
+    """``--executor ADDRESS`` (passed as ``executor``): where the runs run."""
+    return click.option(
+        "--executor",
+        "executor",
+        metavar="ADDRESS",
+        help="local (one pipe here, the default), local:N (streams and partitions as units, N "
+        "at a time here) or a Dask scheduler (tcp://HOST:8786, tls://HOST:8786). Default: "
+        "$ELT_EXECUTOR, else executor: in plugins.yml (environment, then top level).",
+    )
+
+
+def executor_for(project: Project, address: str) -> Executor | None:
+    """The executor object for ``address``; None for :data:`~elt.run.LOCAL` (one pipe)."""
+    if address == LOCAL:
+        return None
+    if address.startswith("local:"):
+        return ThreadExecutor(project, int(address.removeprefix("local:")))
+    from elt.executor.dask import DaskExecutor  # distributed: only when asked for
+
+    return DaskExecutor(address)
 
 
 def retry_options(what: str) -> Callable[[FC], FC]:
@@ -100,6 +132,7 @@ def run_and_report(
         overrides=overrides,
         on_result=_report,
         display=progress_for(progress_interval),
+        executors=lambda address: executor_for(project, address),
     )
 
 

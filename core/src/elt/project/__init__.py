@@ -47,6 +47,7 @@ from elt.project.model import (
     SettingKind,
     SettingSpec,
     blocks_of,
+    check_executor,
     setting_variable,
 )
 from elt.project.overrides import (
@@ -123,6 +124,7 @@ __all__ = [
     "catalogue",
     "catalogue_entry",
     "change_selection",
+    "check_executor",
     "check_overrides",
     "coerce",
     "entry_for",

@@ -29,6 +29,7 @@ configuration::
               config: {database: dev}   # deep-merged over the plugin's config when dev is active
     find_links: [wheels]                      # optional; wheelhouses every install looks in
     index_url: https://pypi.example.org/simple # optional; an index looked in before the default
+    executor: tcp://scheduler:8786            # optional; where runs run: local (default), local:N
     state_backend: s3://my-bucket/elt/state   # optional; default .elt/state (see elt.state)
     state_backend_settings: {region: eu-west-1}
     system_database: postgresql://elt@db/elt  # optional; run history, default .elt/system.db
@@ -83,6 +84,7 @@ __all__ = [
     "SettingSpec",
     "StateBackendSettings",
     "blocks_of",
+    "check_executor",
     "env_prefix",
     "setting_variable",
     "valid_plugin_name",
@@ -278,6 +280,9 @@ class EnvironmentSpec(_Model):
         default_factory=dict, description="Environment variables set for plugin processes."
     )
     plugins: EnvironmentPlugins = Field(default_factory=EnvironmentPlugins)
+    executor: Executor | None = Field(
+        None, description="Where runs in this environment run (see the top-level executor)."
+    )
 
     @field_validator("env", mode="before")
     @classmethod
@@ -402,6 +407,23 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def check_executor(value: str) -> str:
+    """``local``, ``local:N`` (N units at a time on this machine) or a Dask scheduler's
+    ``tcp://HOST:PORT`` / ``tls://HOST:PORT``; raises ValueError saying so otherwise."""
+    if "${" in value:  # checked once interpolated
+        return value
+    scheme, _, rest = value.partition("://")
+    if value == "local" or (value.startswith("local:") and value[6:].isdigit() and int(value[6:])):
+        return value
+    if scheme in ("tcp", "tls") and re.fullmatch(r"[^\s/:]+(:[0-9]{1,5})?", rest):
+        return value
+    raise ValueError(
+        f'"{value}" is not an executor: use local, local:N (N units at a time here) or a Dask '
+        "scheduler address, tcp://HOST:8786 or tls://HOST:8786"
+    )
+
+
+Executor = Annotated[str, AfterValidator(check_executor)]
 Task = Annotated[str, AfterValidator(_task)]
 Interval = Annotated[str, AfterValidator(_interval)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
@@ -498,6 +520,13 @@ class Manifest(_Model):
         description="Where run history is kept: unset for .elt/system.db (SQLite) in the "
         "project, sqlite:///PATH (relative to the project; sqlite:////PATH absolute) or "
         "postgresql://USER@HOST/DATABASE. Strings may use ${VAR} for credentials.",
+    )
+    executor: Executor | None = Field(
+        None,
+        description="Where runs run: local (one pipe on this machine, the default), local:N "
+        "(streams and partitions as units, N at a time here) or a Dask scheduler, "
+        "tcp://HOST:8786 or tls://HOST:8786. --executor and ELT_EXECUTOR win over it, an "
+        "environment's executor too.",
     )
     alerts: list[AlertSpec] = Field(
         default_factory=list, description="Webhooks and commands told when runs end."

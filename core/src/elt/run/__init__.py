@@ -24,7 +24,13 @@ from elt.run.job import run_tasks
 from elt.run.logs import Redactor
 from elt.run.provision import install_missing
 from elt.run.record import project_history
-from elt.run.request import DEFAULT_STOP_TIMEOUT, LOCAL, RetryPolicy, RunRequest
+from elt.run.request import (
+    DEFAULT_STOP_TIMEOUT,
+    LOCAL,
+    RetryPolicy,
+    RunRequest,
+    executor_address,
+)
 from elt.run.retry import run_with_retries
 from elt.run.runner import LOG_DIR, RunResult, new_run_id, run_pipeline
 
@@ -39,6 +45,7 @@ __all__ = [
     "RunResult",
     "apply_metadata",
     "dump_config",
+    "executor_address",
     "find_executable",
     "install_missing",
     "invoke_plugin",

@@ -23,6 +23,7 @@ from elt.run.provision import install_missing
 from elt.run.request import RunRequest
 from elt.run.retry import run_with_retries
 from elt.run.runner import RunResult
+from elt.run.units import Executor
 
 __all__ = ["run_tasks"]
 
@@ -36,6 +37,7 @@ def run_tasks(
     on_result: Callable[[RunResult], None] | None = None,
     display: Callable[[str, str], AbstractContextManager[Watcher]] | None = None,
     overrides: Overrides = NO_OVERRIDES,
+    executors: Callable[[str], Executor | None] | None = None,
 ) -> list[RunResult]:
     """Run each task's request in order; raise the first failure's error.
 
@@ -44,6 +46,8 @@ def run_tasks(
     ``on_result`` is told of each task that succeeded as soon as it has (for progress
     output); the results of all of them are returned when every task succeeded.
     ``display(tap, target)``, if given, makes the progress display each task runs in.
+    ``executors(address)`` gives the executor of a request's ``executor`` (None: here, as
+    one pipe); without it every task runs here.
     """
     check_overrides(overrides, [name for r in requests for name in r.blocks], scope="the tasks")
     results: list[RunResult] = []
@@ -59,7 +63,8 @@ def run_tasks(
                 display(request.tap, request.target) if display is not None else nullcontext(None)
             )
             with shown as watcher:
-                result = run_with_retries(project, request, watcher=watcher)
+                executor = executors(request.executor) if executors is not None else None
+                result = run_with_retries(project, request, watcher=watcher, executor=executor)
         except EltError as error:
             left = len(requests) - number
             if left:

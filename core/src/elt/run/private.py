@@ -30,15 +30,15 @@ __all__ = ["private_directory", "remove_stale_directories"]
 
 logger = logging.getLogger(__name__)
 
-_KINDS = ("run", "invoke", "discover")
+_KINDS = ("run", "invoke", "discover", "unit")
 _NAME = re.compile(
-    r"elt-(?:run|invoke|discover)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-"
+    r"elt-(?:run|invoke|discover|unit)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-"
 )
 
 
 @contextlib.contextmanager
 def private_directory(kind: str) -> Iterator[Path]:
-    """A new folder of mode 0700 for ``kind`` (run, invoke, discover), removed after the
+    """A new folder of mode 0700 for ``kind`` (run, invoke, discover, unit), removed after the
     block; the folders dead elts left behind are removed first."""
     assert kind in _KINDS, kind
     remove_stale_directories()

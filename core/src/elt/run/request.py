@@ -14,16 +14,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from elt.errors import UsageError
+from elt.errors import ConfigError, UsageError
 from elt.history import RunOrigin, Trigger
-from elt.project import NO_OVERRIDES, Overrides, blocks_of
+from elt.project import NO_OVERRIDES, Overrides, Project, blocks_of, check_executor
 
-__all__ = ["DEFAULT_MAX_DELAY", "DEFAULT_STOP_TIMEOUT", "LOCAL", "RetryPolicy", "RunRequest"]
+__all__ = [
+    "DEFAULT_MAX_DELAY",
+    "DEFAULT_STOP_TIMEOUT",
+    "EXECUTOR_ENV",
+    "LOCAL",
+    "RetryPolicy",
+    "RunRequest",
+    "executor_address",
+]
 
 DEFAULT_STOP_TIMEOUT: Final = 10.0
 DEFAULT_MAX_DELAY: Final = 600.0
 LOCAL: Final = "local"
 """The executor that runs the whole pipeline on this machine, as one unit (the default)."""
+EXECUTOR_ENV: Final = "ELT_EXECUTOR"
 
 
 @dataclass(frozen=True)
@@ -94,3 +103,24 @@ class RunRequest:
         """Why this attempt runs, as the history records it."""
         trigger = self.trigger if attempt == 1 else Trigger.RETRY
         return RunOrigin(trigger, attempt, first, self.schedule, self.job)
+
+
+def executor_address(project: Project, environment: str | None, given: str | None = None) -> str:
+    """Where a run runs: ``given`` (``--executor``), else ``ELT_EXECUTOR``, else the active
+    environment's ``executor:``, else the top-level one in plugins.yml, else :data:`LOCAL`."""
+    if given is not None:
+        return _checked(given, "--executor")
+    variable = project.environ.get(EXECUTOR_ENV)
+    if variable:
+        return _checked(variable, EXECUTOR_ENV)
+    active = project.environment(environment)
+    if active is not None and active.executor is not None:
+        return active.executor
+    return project.manifest.executor or LOCAL
+
+
+def _checked(value: str, where: str) -> str:
+    try:
+        return check_executor(value)
+    except ValueError as error:
+        raise ConfigError(str(error), where=where) from None

@@ -31,6 +31,7 @@ from elt.run.metrics import RunMetrics, Watcher
 from elt.run.record import project_history
 from elt.run.request import RunRequest
 from elt.run.runner import RunResult, new_run_id, run_pipeline
+from elt.run.units import Executor
 from elt.state import StateStore
 
 __all__ = ["run_with_retries"]
@@ -46,6 +47,7 @@ def run_with_retries(
     history: HistoryStore | None = None,
     sleep: Callable[[float], None] = time.sleep,
     watcher: Watcher | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run the pipeline, retrying retriable failures (``request.policy``), then send the
     project's alerts.
@@ -53,7 +55,8 @@ def run_with_retries(
     Returns the result of the attempt that succeeded; raises the error of the last attempt.
     Every attempt keeps the request's schedule, job and ``--config`` overrides in the
     history; only the first runs with ``full_refresh``. ``watcher`` (a progress display) is
-    handed the metrics of each attempt before it starts. ``sleep`` is for tests.
+    handed the metrics of each attempt before it starts. ``executor`` runs the request's
+    units (None: one pipe here; see :func:`~elt.run.run_pipeline`). ``sleep`` is for tests.
     """
     policy = request.policy
     with contextlib.ExitStack() as owned:
@@ -76,6 +79,7 @@ def run_with_retries(
                     origin=origin,
                     metrics=metrics,
                     metric_interval=None if watcher is None else watcher.metric_interval,
+                    executor=executor,
                 )
             except EltError as error:
                 if origin.attempt > policy.retries or not error.retriable:

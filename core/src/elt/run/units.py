@@ -39,7 +39,11 @@ from elt.run.pipeline import Pipeline
 from elt.run.private import private_directory
 from elt.run.process import Supervisor
 
-__all__ = ["Executor", "ThreadExecutor", "UnitResult", "UnitSpec", "run_unit"]
+__all__ = ["UNIT_LOG_DIR", "Executor", "ThreadExecutor", "UnitResult", "UnitSpec", "run_unit"]
+
+UNIT_LOG_DIR = Path(".elt") / "logs" / "units"
+"""Where a unit's log stays on the machine that ran it (its text also goes back to the
+coordinator's run log when the unit succeeds)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,10 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
     started = time.monotonic()
     metrics = RunMetrics()
     states: list[dict[str, Any]] = []
+    log_path = project.root / UNIT_LOG_DIR / f"{spec.unit.id}.{spec.unit.attempt}.log"
     with private_directory("unit") as workdir:
         invocations = _invocations(project, spec, workdir)
-        log = RunLog(workdir / "unit.log", Redactor(spec.secrets), metrics)
+        log = RunLog(log_path, Redactor(spec.secrets), metrics)
         try:
             supervisor = Supervisor(log, spec.stop_timeout)
             with supervisor:
@@ -133,7 +138,7 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
             raise _named(error, spec) from None
         finally:
             log.close()
-        text = (workdir / "unit.log").read_text(encoding="utf-8", errors="replace")
+        text = log_path.read_text(encoding="utf-8", errors="replace")
     tap_name, target_name = spec.plugins[0], spec.plugins[-1]
     return UnitResult(
         unit_id=spec.unit.id,

@@ -40,6 +40,7 @@ class ScheduleLauncher:
     root: Path
     environment: str | None = None
     log_level: str = "warning"
+    executor: str | None = None
 
     def argv(self, spec: ScheduleSpec) -> list[str]:
         environment = spec.env or self.environment
@@ -59,6 +60,7 @@ class ScheduleLauncher:
             # bury the scheduler's own decisions; each task's table still ends its run
             "--progress-interval",
             "0",
+            *(["--executor", self.executor] if self.executor else []),
         ]
 
     def __call__(self, spec: ScheduleSpec) -> subprocess.Popen[bytes]:
@@ -92,8 +94,12 @@ def run_scheduler(
     log_level: str = "warning",
     clock: Clock | None = None,
     stop_timeout: float = 60.0,
+    executor: str | None = None,
 ) -> None:
-    """Run the project's schedules until SIGTERM or SIGINT; see :mod:`elt.schedule`."""
+    """Run the project's schedules until SIGTERM or SIGINT; see :mod:`elt.schedule`.
+
+    ``executor`` (``--executor``) is handed to every run; without it each run finds its
+    own (``ELT_EXECUTOR``, plugins.yml)."""
     schedules = project.manifest.schedules
     with project_history(project) as history:
         last = {
@@ -103,7 +109,7 @@ def run_scheduler(
         }
     scheduler = Scheduler(
         schedules,
-        launch=ScheduleLauncher(command, project.root, environment, log_level),
+        launch=ScheduleLauncher(command, project.root, environment, log_level, executor),
         last_started=last.__getitem__,
         clock=clock or SystemClock(),
         state_ids={s.name: schedule_state_ids(project, s, environment) for s in schedules},

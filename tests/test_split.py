@@ -1,0 +1,119 @@
+"""A run split into units (`--executor local:N`): the same tables and state as one pipe."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psycopg
+
+from tests.fixtures.cli import run_elt
+
+STREAMS = ("orders", "customers", "refunds")
+STATE_ID = "default:tap-csv-to-target-postgres"
+
+
+def make_project(root: Path, pg_database: str, schema: str, rows: int = 50) -> Path:
+    root.mkdir()
+    files = ", ".join(
+        f"{{entity: {s}, path: data/{s}.csv, keys: [id], replication_key: updated_at}}"
+        for s in STREAMS
+    )
+    (root / "plugins.yml").write_text(
+        f"""version: 1
+plugins:
+  taps:
+    - name: tap-csv
+      config:
+        files: [{files}]
+  targets:
+    - name: target-postgres
+      config:
+        sqlalchemy_url: "{pg_database}"
+        default_target_schema: {schema}
+"""
+    )
+    (root / "data").mkdir()
+    for number, stream in enumerate(STREAMS):
+        add_rows(root, stream, range(1, rows + 1), day=number + 1)
+    return root
+
+
+def add_rows(root: Path, stream: str, ids: range, day: int) -> None:
+    path = root / "data" / f"{stream}.csv"
+    new = not path.exists()
+    with path.open("a", encoding="utf-8") as out:
+        if new:
+            out.write("id,name,updated_at\n")
+        for i in ids:
+            out.write(f"{i},{stream} {i},2026-01-{day:02d}T00:00:{i % 60:02d}Z\n")
+    # the same modification time in every project: tap-csv bookmarks it
+    stamp = 1_767_225_600_000_000_000 + ids.stop
+    os.utime(path, ns=(stamp, stamp))
+
+
+def tables(pg_database: str, schema: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(pg_database) as conn:
+        return {
+            s: conn.execute(f"select id, name from {schema}.{s} order by id").fetchall()
+            for s in STREAMS
+        }
+
+
+def state(project: Path) -> dict[str, object]:
+    done = run_elt(project, "state", "get", STATE_ID)
+    assert done.returncode == 0, done.stderr
+    loaded: dict[str, object] = json.loads(done.stdout)
+    return loaded
+
+
+def test_a_run_split_by_stream_loads_and_bookmarks_as_one_pipe(
+    tmp_path: Path, pg_database: str
+) -> None:
+    here = make_project(tmp_path / "here", pg_database, "here")
+    split = make_project(tmp_path / "split", pg_database, "split")
+    assert run_elt(here, "run", "tap-csv", "target-postgres").returncode == 0
+
+    done = run_elt(split, "run", "tap-csv", "target-postgres", "--executor", "local:2", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert sorted(u["stream"] for u in result["units"]) == sorted(STREAMS)
+    assert {u["status"] for u in result["units"]} == {"done"}
+    assert result["rows"] == {s: 50 for s in STREAMS}
+    assert tables(pg_database, "split") == tables(pg_database, "here")
+    assert state(split) == state(here)
+    assert "elt_partitions" not in state(split)
+
+    for project in (here, split):
+        add_rows(project, "orders", range(51, 61), day=9)
+    assert run_elt(here, "run", "tap-csv", "target-postgres").returncode == 0
+    again = run_elt(split, "run", "tap-csv", "target-postgres", "--executor", "local:2")
+    assert again.returncode == 0, again.stderr
+    assert tables(pg_database, "split") == tables(pg_database, "here")
+    assert state(split) == state(here)
+
+
+def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = make_project(tmp_path / "p", pg_database, "failing")
+    with (project / "data" / "refunds.csv").open("a", encoding="utf-8") as out:
+        out.write('51,"an open quote,2026-01-03T00:00:00Z\n')
+    failed = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1")
+    assert failed.returncode != 0
+    assert "unit refunds" in failed.stderr
+    stored = state(project)
+    progress = stored["elt_partitions"]
+    assert isinstance(progress, dict)
+    assert list(progress) == ["refunds"]
+
+    lines = (project / "data" / "refunds.csv").read_text().splitlines()
+    (project / "data" / "refunds.csv").write_text("\n".join(lines[:-1]) + "\n")
+    rerun = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1", "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert [u["stream"] for u in json.loads(rerun.stdout)["units"]] == ["refunds"]
+    assert {s: len(r) for s, r in tables(pg_database, "failing").items()} == {
+        s: 50 for s in STREAMS
+    }
+    assert "elt_partitions" not in state(project)
