@@ -198,9 +198,9 @@ def run_unit_task(spec: UnitSpec) -> UnitResult:
     try:
         project = cache.project(spec.manifest)
         cache.install(project, spec.plugins, environment=spec.environment)
+        return run_unit(project, spec, worker=worker.address)
     except EltError as error:
-        raise _located(error, f"{_label(spec)} on {worker.address}") from None
-    return run_unit(project, spec, worker=worker.address)
+        raise _on_worker(error, spec, worker.address) from None
 
 
 def _collect(
@@ -280,10 +280,13 @@ def _label(spec: UnitSpec) -> str:
     return f"unit {spec.name} ({spec.unit.id})"
 
 
-def _located(error: EltError, where: str) -> EltError:
-    """A copy of ``error`` whose place starts with ``where``."""
+def _on_worker(error: EltError, spec: UnitSpec, address: str) -> EltError:
+    """A copy of ``error`` that names the unit and its worker first (the full log it
+    points to is on that worker)."""
+    unit = _label(spec)
+    rest = (error.where or "").removeprefix(unit).lstrip(", ")
     located = copy.copy(error)
-    located.where = f"{where}: {error.where}" if error.where else where
+    located.where = f"{unit} on {address}" + (f", {rest}" if rest else "")
     return located
 
 
