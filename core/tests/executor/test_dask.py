@@ -18,9 +18,7 @@ from elt.protocol import UnitIdentity
 from elt.run import run_pipeline
 from elt.run.request import RunRequest
 from elt.run.units import UnitResult, UnitSpec
-from tests.fixtures.dask import DaskCluster, free_port, make_certificates
-
-ClusterFactory = Any
+from tests.fixtures.dask import ClusterFactory, DaskCluster, free_port, make_certificates
 
 
 def unit(toy: ToyProject, name: str, *, tap: dict[str, Any] | None = None) -> UnitSpec:
