@@ -162,3 +162,13 @@ def test_tls_credentials_named_in_part_or_missing_are_refused_before_connecting(
         monkeypatch.delenv(name)
     with pytest.raises(AccessError, match="speaks TLS and no client certificate"):
         DaskExecutor("tls://127.0.0.1:1").connect()
+
+
+def test_a_tcp_scheduler_on_another_host_is_warned_about_since_units_carry_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    address = "tcp://192.0.2.1:8786"  # TEST-NET-1: routed nowhere
+    with pytest.raises(ServiceError):
+        DaskExecutor(address, connect_timeout=0.5).connect()
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert f"tcp:// sends them to {address} unencrypted" in warning.getMessage()

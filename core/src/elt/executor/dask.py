@@ -4,7 +4,10 @@
 scheduler (``tcp://`` or ``tls://``), submits one task per unit (``pure=False``, keyed by the
 unit and the run, so two runs of one unit never share a result) and hands each result to the
 coordinator as it arrives (``as_completed``). A unit that fails does not stop the others:
-what they commit is kept, and the first failure is raised once all have ended.
+what they commit is kept, and the first failure is raised once all have ended. An
+interrupted coordinator cancels the units not started; Dask cannot stop a running task, so
+those finish on their workers, and the next run redoes them (our targets' unit ledgers see
+them done and load nothing twice).
 
 **A worker that dies mid-unit**: the scheduler reruns the task on another worker, up to its
 ``distributed.scheduler.allowed-failures`` (3 by default, the scheduler's own setting);
@@ -25,12 +28,15 @@ opens the unit's project in the worker's cache and installs its plugins there
 PEM files of the client's certificate and of the CA that signed the cluster's (the files of
 ``dask scheduler --tls-ca-file/--tls-cert/--tls-key``), or a ``distributed.Security`` is
 passed in. A scheduler that cannot be reached is a ServiceError (75) naming its address; a
-TLS handshake the scheduler refuses, or missing credentials, an AccessError (78).
+TLS handshake the scheduler refuses, or missing credentials, an AccessError (78). A unit
+carries its plugins' resolved configs, secrets included: over ``tcp://`` to another host
+they cross the network in clear, which the executor warns about.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import logging
 import os
 import ssl
@@ -39,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from distributed import Client, KilledWorker, Security, Worker, as_completed, get_client, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -118,6 +125,12 @@ class DaskExecutor:
                 f"the Dask scheduler {self.address} speaks TLS and no client certificate was given",
                 hint=f"Set {', '.join(TLS_ENV)} to the PEM files of the CA, the client's "
                 "certificate and its key",
+            )
+        if self.address.startswith("tcp://") and not _loopback(self.address):
+            log.warning(
+                "units carry their plugins' secrets, and tcp:// sends them to %s unencrypted; "
+                "use a tls:// scheduler on a network you do not trust",
+                self.address,
             )
         try:
             return Client(
@@ -288,6 +301,17 @@ def _on_worker(error: EltError, spec: UnitSpec, address: str) -> EltError:
     located = copy.copy(error)
     located.where = f"{unit} on {address}" + (f", {rest}" if rest else "")
     return located
+
+
+def _loopback(address: str) -> bool:
+    """Whether ``tcp://HOST:PORT`` names this machine."""
+    host = urlsplit(address).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _refused(address: str, error: BaseException) -> AccessError:
