@@ -121,6 +121,18 @@ def test_elt_run_with_the_executor_stores_the_bookmark_its_unit_committed_on_a_w
     assert toy.ids() == [1, 2, 3, 4]
 
 
+def test_elt_run_executor_option_runs_the_unit_on_the_cluster(
+    toy: ToyProject, dask_cluster: DaskCluster
+) -> None:
+    toy.write(tap={"count": 3})
+    process = toy.start_run("--executor", dask_cluster.address, "--json")
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    [done] = json.loads(stdout)["units"]
+    assert done["worker"] in {w.address for w in dask_cluster.workers}
+    assert toy.state(STATE_ID) == {"bookmarks": {"items": {"id": 3}}}
+
+
 def test_units_run_over_tls_with_the_certificates_the_environment_names(
     toy: ToyProject, dask_cluster_factory: ClusterFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
