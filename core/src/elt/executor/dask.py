@@ -52,11 +52,10 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from elt.errors import AccessError, ConfigError, EltError, PluginError, ServiceError
 from elt.executor.workdir import WorkerCache
+from elt.run.units import UnitResult, UnitSpec, run_unit
 
 if TYPE_CHECKING:
     from distributed import Future
-
-    from elt.run.units import UnitResult, UnitSpec
 
 __all__ = [
     "ATTEMPTS",
@@ -201,8 +200,6 @@ async def dask_setup(service: object) -> None:
 
 def run_unit_task(spec: UnitSpec) -> UnitResult:
     """The task of one unit, on a worker: its project, its plugins, then the unit itself."""
-    from elt.run.units import run_unit
-
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN_NAME)
     cache = plugin.cache if isinstance(plugin, UnitWorker) and plugin.cache else None
