@@ -1,3 +1,8 @@
 """Load the real-service fixtures for every test in the workspace."""
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.sshd", "tests.fixtures.dist"]
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.sshd",
+    "tests.fixtures.dist",
+    "tests.fixtures.dask",
+]

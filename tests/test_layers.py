@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "core" / "src" / "elt"
-HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow")
+HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow", "distributed")
 # Heavy clients core may use, each in one place and each an extra of `elt`, never a
 # dependency: imported lazily (inside the function that needs it, see
 # test_heavy_clients_in_core_are_imported_only_inside_functions) so that `elt` itself, and
@@ -20,7 +20,10 @@ HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow")
 # - each remote state backend talks to its service with the official client (extras `s3`,
 #   `gcs`, `azure`, `postgres`), loaded only when a project's state_backend names it;
 # - tap-postgres and target-postgres share their session code (elt.sdk.postgres); psycopg
-#   is their dependency, loaded when they connect.
+#   is their dependency, loaded when they connect;
+# - the Dask executor is distributed's client and worker plugin (extra `dask`): the whole
+#   module is the extra, so it imports distributed at its top and everything else imports
+#   it lazily (EXTRA_MODULES).
 HEAVY_ALLOWED = {
     "pyarrow": ("elt.sdk.lake",),
     "boto3": ("elt.state.s3",),
@@ -30,7 +33,10 @@ HEAVY_ALLOWED = {
     # the state backend, the run history's Postgres backend, and the session code tap- and
     # target-postgres share
     "psycopg": ("elt.state.postgres", "elt.history.postgres", "elt.sdk.postgres"),
+    "distributed": ("elt.executor.dask",),
 }
+# modules that are an extra as a whole: imported only inside functions, like a heavy client
+EXTRA_MODULES = ("elt.executor.dask",)
 
 # layer -> the elt modules it may import (besides itself)
 ALLOWED = {
@@ -51,6 +57,15 @@ ALLOWED = {
         "elt.protocol",
         "elt.project",
         "elt.state",
+    ),
+    # executors other than the local one: above run, whose units they ship to workers
+    "elt.executor": (
+        "elt.errors",
+        "elt.files",
+        "elt.install",
+        "elt.project",
+        "elt.protocol",
+        "elt.run",
     ),
     # the scheduler: fires runs as child processes; reads the history and the project
     "elt.schedule": (
@@ -126,9 +141,10 @@ def test_heavy_clients_in_core_are_imported_only_inside_functions() -> None:
     eager = [
         f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
         for path, tree in modules(CORE)
+        if module_name(path) not in EXTRA_MODULES
         for node in eager_imports(tree)
         for name in imports(ast.Module(body=[node], type_ignores=[]))
-        if any(within(name, heavy) for heavy in HEAVY_CLIENTS)
+        if any(within(name, heavy) for heavy in (*HEAVY_CLIENTS, *EXTRA_MODULES))
     ]
     assert eager == []
 
