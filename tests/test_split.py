@@ -84,7 +84,7 @@ def test_a_run_split_by_stream_loads_and_bookmarks_as_one_pipe(
     shown = run_elt(split, "runs", "show", result["run_id"], "--format", "json")
     assert json.loads(shown.stdout)["units"] == result["units"]
     assert "units:" in run_elt(split, "runs", "show", result["run_id"]).stdout
-    assert result["rows"] == {s: 50 for s in STREAMS}
+    assert result["rows"] == dict.fromkeys(STREAMS, 50)
     assert tables(pg_database, "split") == tables(pg_database, "here")
     assert state(split) == state(here)
     assert "elt_partitions" not in state(split)
@@ -117,7 +117,7 @@ def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
     rerun = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1", "--json")
     assert rerun.returncode == 0, rerun.stderr
     assert [u["stream"] for u in json.loads(rerun.stdout)["units"]] == ["refunds"]
-    assert {s: len(r) for s, r in tables(pg_database, "failing").items()} == {
-        s: 50 for s in STREAMS
-    }
+    assert {s: len(r) for s, r in tables(pg_database, "failing").items()} == dict.fromkeys(
+        STREAMS, 50
+    )
     assert "elt_partitions" not in state(project)
