@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from elt.project.model import (
+    JobSpec,
     PluginKind,
+    check_executor,
     env_prefix,
     setting_variable,
     valid_plugin_name,
@@ -36,3 +39,35 @@ def test_setting_names_may_not_start_with_a_digit() -> None:
     assert valid_setting_name("aws.region") == "aws.region"
     with pytest.raises(ValueError, match="invalid setting name"):
         valid_setting_name("1port")
+
+
+def test_a_job_task_waits_for_the_one_before_it_unless_depends_on_says_otherwise() -> None:
+    tasks = ["tap-a target-x", "tap-b target-x", "tap-c target-x"]
+    assert JobSpec(name="j", tasks=tasks).waits() == [frozenset(), {0}, {1}]
+    job = JobSpec(name="j", tasks=tasks, depends_on={"tap-b target-x": [], "tap-c target-x": []})
+    assert job.waits() == [frozenset(), frozenset(), frozenset()]
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "problem"),
+    [
+        ({"tap-z target-x": []}, 'names "tap-z target-x", which is not a task'),
+        ({"tap-a target-x": ["tap-b target-x"]}, "wait for each other"),
+    ],
+)
+def test_depends_on_names_tasks_of_the_job_without_a_circle(
+    depends_on: dict[str, list[str]], problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        JobSpec(name="j", tasks=["tap-a target-x", "tap-b target-x"], depends_on=depends_on)
+
+
+@pytest.mark.parametrize("value", ["local", "local:4", "tcp://scheduler:8786", "tls://10.0.0.1"])
+def test_executors_are_local_or_a_dask_scheduler_address(value: str) -> None:
+    assert check_executor(value) == value
+
+
+@pytest.mark.parametrize("value", ["locale", "local:0", "http://x:1", "tcp://", "dask"])
+def test_other_executors_are_refused_saying_what_to_use(value: str) -> None:
+    with pytest.raises(ValueError, match="use local, local:N"):
+        check_executor(value)

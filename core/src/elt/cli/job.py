@@ -92,16 +92,19 @@ def run(
 ) -> None:
     """Run the job NAME now: each of its tasks in order, like `elt run`.
 
-    A line is printed as each task ends; the first task that fails (after its retries)
-    stops the job and elt exits with its code, without running the tasks after it. Each
-    task is a run of its own in the history (trigger cli). A --config override goes to
-    every task that runs its plugin, and must name a plugin some task runs.
+    A line is printed as each task ends; a task that fails (after its retries) stops the
+    tasks that wait for it (by default every task waits for the one before it; see
+    depends_on in plugins.yml) and elt exits with the first failing task's code. On an
+    executor other than local, tasks that do not wait for each other run at the same
+    time. Each task is a run of its own in the history (trigger cli). A --config override
+    goes to every task that runs its plugin, and must name a plugin some task runs.
 
     \b
     Examples:
       elt job run nightly
       elt job run nightly --env prod --retries 2 --retry-delay 30
       elt job run nightly --config tap-http.start_date=2024-01-01
+      elt job run nightly --executor tcp://scheduler:8786
     """
     environment = session.environment_for(env)
     project = session.project()
@@ -127,4 +130,10 @@ def run(
         )
         for task in spec.tasks
     ]
-    run_and_report(project, requests, overrides=overrides, progress_interval=progress_interval)
+    run_and_report(
+        project,
+        requests,
+        waits=spec.waits(),
+        overrides=overrides,
+        progress_interval=progress_interval,
+    )

@@ -165,7 +165,8 @@ def run(
         )
         for task in tasks
     ]
-    run_and_report(project, requests, progress_interval=progress_interval)
+    waits = job.waits() if job is not None else None
+    run_and_report(project, requests, waits=waits, progress_interval=progress_interval)
 
 
 def _last_runs(session: Session, names: list[str]) -> dict[str, RunRecord]:

@@ -8,7 +8,7 @@ of ``elt run``, and print the same line and table of streams for each one that f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 import click
@@ -118,6 +118,7 @@ def run_and_report(
     project: Project,
     requests: Sequence[RunRequest],
     *,
+    waits: Sequence[Collection[int]] | None = None,
     overrides: Overrides = NO_OVERRIDES,
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
 ) -> None:
@@ -129,6 +130,7 @@ def run_and_report(
     run_tasks(
         project,
         requests,
+        waits=waits,
         overrides=overrides,
         on_result=_report,
         display=progress_for(progress_interval),

@@ -430,14 +430,53 @@ TimeZone = Annotated[str, AfterValidator(_time_zone)]
 
 
 class JobSpec(_Model):
-    """A named sequence of runs, each the blocks of one ``elt run``; it stops at the first
-    that fails."""
+    """A named sequence of runs, each the blocks of one ``elt run``.
+
+    Each task waits for the one before it, unless ``depends_on`` says what it waits for
+    (``[]``: nothing); a task whose dependency failed does not run. On an executor other
+    than local, tasks that do not wait for each other run at the same time.
+    """
 
     name: PluginName
     tasks: list[Task] = Field(
         min_length=1,
         description='Runs in order, each "TAP [MAPPER...] TARGET", e.g. "tap-csv target-postgres".',
     )
+    depends_on: dict[Task, list[Task]] = Field(
+        default_factory=dict,
+        description="What a task waits for, by task: [] for nothing (it runs beside the others "
+        "on a cluster executor). A task not listed waits for the task before it.",
+    )
+
+    @model_validator(mode="after")
+    def _known_acyclic(self) -> JobSpec:
+        if self.depends_on and len(set(self.tasks)) != len(self.tasks):
+            raise ValueError("with depends_on, each task of a job must be distinct")
+        for task, needs in self.depends_on.items():
+            for name in (task, *needs):
+                if name not in self.tasks:
+                    raise ValueError(f'depends_on names "{name}", which is not a task of the job')
+        self.waits()  # raises on a cycle
+        return self
+
+    def waits(self) -> list[frozenset[int]]:
+        """For each task (by index), the indices of the tasks it waits for; raises
+        ValueError when they wait for each other in a circle."""
+        index = {task: number for number, task in enumerate(self.tasks)}
+        waits = [
+            frozenset(index[n] for n in self.depends_on[task])
+            if task in self.depends_on
+            else frozenset({number - 1} if number else ())
+            for number, task in enumerate(self.tasks)
+        ]
+        done: set[int] = set()
+        while len(done) < len(waits):
+            ready = {n for n, w in enumerate(waits) if n not in done and w <= done}
+            if not ready:
+                stuck = ", ".join(f'"{self.tasks[n]}"' for n in range(len(waits)) if n not in done)
+                raise ValueError(f"depends_on makes these tasks wait for each other: {stuck}")
+            done |= ready
+        return waits
 
 
 class CatchUp(StrEnum):
