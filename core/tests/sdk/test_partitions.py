@@ -36,6 +36,16 @@ def write(path: Path, value: object) -> str:
     return str(path)
 
 
+def catalog_deselecting(name: str) -> dict[str, Any]:
+    """The tap's discovered catalog with every stream selected but ``name``."""
+    catalog: dict[str, Any] = json.loads(run_tap("--discover").stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] != name
+    return catalog
+
+
 def test_the_plan_lists_only_the_streams_the_tap_can_cut() -> None:
     result = run_tap("--partitions")
 
@@ -125,3 +135,23 @@ def test_help_names_both_flags() -> None:
 
     assert "--partitions" in result.stdout
     assert "--partition " in result.stdout
+
+
+def test_a_partition_of_a_stream_the_catalog_deselects_is_refused(tmp_path: Path) -> None:
+    catalog = catalog_deselecting("parity")
+    request = write(tmp_path / "odd.json", {"stream": "parity", "partition": {"id": "odd"}})
+
+    result = run_tap("--partition", request, "--catalog", write(tmp_path / "catalog.json", catalog))
+
+    assert result.returncode == 78
+    assert f"{request} field 'stream': " in result.stderr
+    assert "not a stream the catalog selects" in result.stderr
+
+
+def test_a_deselected_stream_is_left_out_of_the_plan(tmp_path: Path) -> None:
+    catalog = catalog_deselecting("parity")
+
+    result = run_tap("--partitions", "--catalog", write(tmp_path / "catalog.json", catalog))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"streams": {}}
