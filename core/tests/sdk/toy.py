@@ -13,7 +13,9 @@ from singer_sdk import typing as th
 from singer_sdk.sinks import BatchSink
 
 from elt.errors import ConfigError
+from elt.protocol.partitions import PartitionRequest
 from elt.sdk import Tap, Target
+from elt.sdk.partitions import PartitionedStream, PartitionedTap, StreamPlan, partition_field_error
 
 
 class NumbersStream(Stream):
@@ -80,3 +82,34 @@ class TargetToy(Target):
         th.Property("output_dir", th.StringType, required=True)
     ).to_dict()
     default_sink_class = JsonlSink
+
+
+class ParityStream(PartitionedStream):
+    """``count`` ids in two partitions, the even and the odd ones; FULL_TABLE."""
+
+    name = "parity"
+    primary_keys = ("id",)
+    schema = th.PropertiesList(th.Property("id", th.IntegerType, required=True)).to_dict()
+
+    def plan_partitions(self) -> StreamPlan | None:
+        return StreamPlan([{"id": "even", "rest": 0}, {"id": "odd", "rest": 1}])
+
+    def check_partition(self, request: PartitionRequest) -> None:
+        if request.partition.get("id") not in ("even", "odd"):
+            raise partition_field_error("partition.id", "expected even or odd")
+
+    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        rest = None if self.partition is None else self.partition.partition.get("rest")
+        for i in range(int(self.config.get("count", 10))):
+            if rest is None or i % 2 == rest:
+                yield {"id": i}
+
+
+class TapToyPartitioned(PartitionedTap):
+    """Toy tap with one stream cut into partitions and one that is not."""
+
+    name = "tap-toy-partitioned"
+    config_jsonschema = th.PropertiesList(th.Property("count", th.IntegerType)).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        return [ParityStream(self), NumbersStream(self)]

@@ -22,7 +22,7 @@ from typing import Any
 
 from elt.errors import ConfigError
 
-__all__ = ["config_argument", "read_catalog_file", "read_state_file"]
+__all__ = ["config_argument", "read_catalog_file", "read_json_object", "read_state_file"]
 
 CONFIG_HELP = (
     'Configuration: a JSON file, an inline JSON object (\'{"path": "lake"}\'), or ENV to '
@@ -69,6 +69,11 @@ def read_catalog_file(value: str) -> dict[str, Any]:
     path = Path(value)
     text = _read(path, "catalog file", "write one with --discover")
     return _object(_parse(text, str(path)), str(path))
+
+
+def read_json_object(path: Path, what: str, hint: str) -> dict[str, Any]:
+    """The JSON object of another file a flag names (``--partition``), reported alike."""
+    return _object(_parse(_read(path, what, hint), str(path)), str(path))
 
 
 def _read(path: Path, what: str, hint: str) -> str:

@@ -24,6 +24,9 @@ All paths share the rest: files found again at sync time and skipped when unchan
 the bookmark, rows filtered by the replication key, a new SCHEMA before any batch whose
 values made a column widen (:mod:`tap_csv.converter`), and a STATE after finished files
 (at most once a second) and at the end.
+
+A partition read (``--partition``) reads one file, on any of the paths
+(:mod:`tap_csv.partitions`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from elt.errors import ConfigError, ProtocolError
+from elt.protocol.partitions import PartitionRequest
 from elt.sdk import (
     MeteredStream,
     OrjsonWriter,
@@ -42,12 +46,14 @@ from elt.sdk import (
     record_prefix,
 )
 from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk.partitions import PartitionedStream, StreamPlan
 from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks
 from tap_csv.columns import Encoding, Kind, Nulls
 from tap_csv.converter import BatchConverter, Widening
 from tap_csv.files import SourceFile, find_files
 from tap_csv.inference import METADATA_COLUMNS, Column, Table, kind_of
+from tap_csv.partitions import file_partitions, partition_file
 from tap_csv.records import record_builder
 from tap_csv.rows import CsvFile
 from tap_csv.settings import EntitySettings
@@ -77,7 +83,7 @@ class _Chunk:
     end_of_file: bool = False
 
 
-class CsvStream(MeteredStream, CsvBatchStream):
+class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
     """The records of an entity's CSV files, typed as its columns were discovered."""
 
     is_sorted = False  # files are not ordered by the replication key
@@ -113,7 +119,7 @@ class CsvStream(MeteredStream, CsvBatchStream):
         limit = self.ABORT_AT_RECORD_COUNT
         emitted = 0
         last_state = -STATE_INTERVAL  # the first finished file is bookmarked at once
-        files = find_files(self.settings.path, where=f"{self.settings.where}.path")
+        files, present = self._files()
         encoding = Encoding.JSON if lean else Encoding.PYTHON
         with self.get_record_counter() as counter, self.get_sync_timer():
             for chunk in self._chunks(files, columns, encoding, bookmarks):
@@ -144,7 +150,7 @@ class CsvStream(MeteredStream, CsvBatchStream):
                     if write_messages and time.monotonic() - last_state >= STATE_INTERVAL:
                         self._write_state_message()
                         last_state = time.monotonic()
-            bookmarks.finish(files)
+            bookmarks.finish(present)
             self.state_manager.is_flushed = False
         if write_messages:
             self._write_state_message()
@@ -170,7 +176,7 @@ class CsvStream(MeteredStream, CsvBatchStream):
         limit = self.ABORT_AT_RECORD_COUNT
         emitted = 0
         last_state = -STATE_INTERVAL
-        files = find_files(self.settings.path, where=f"{self.settings.where}.path")
+        files, present = self._files()
         try:
             with self.get_record_counter() as counter, self.get_sync_timer():
                 for chunk in self._chunks(files, columns, Encoding.CSV, bookmarks):
@@ -195,7 +201,7 @@ class CsvStream(MeteredStream, CsvBatchStream):
                             self._announce(batches.finish(), settings)
                             self._write_state_message()
                             last_state = time.monotonic()
-                bookmarks.finish(files)
+                bookmarks.finish(present)
                 self._announce(batches.finish(), settings)
         except BaseException:
             batches.discard()
@@ -205,6 +211,23 @@ class CsvStream(MeteredStream, CsvBatchStream):
         writer = self._tap.message_writer
         if isinstance(writer, OrjsonWriter):
             writer.flush()
+
+    def plan_partitions(self) -> StreamPlan:
+        """One partition per file (:mod:`tap_csv.partitions`)."""
+        return StreamPlan(file_partitions(self.settings.path, self._find_files()))
+
+    def check_partition(self, request: PartitionRequest) -> None:
+        partition_file(request, self.settings.path, self._find_files(), self.name)
+
+    def _find_files(self) -> list[SourceFile]:
+        return find_files(self.settings.path, where=f"{self.settings.where}.path")
+
+    def _files(self) -> tuple[list[SourceFile], list[SourceFile]]:
+        """The files to read, and every file of the stream (whose bookmarks are kept)."""
+        present = self._find_files()
+        if self.partition is None:
+            return present, present
+        return [partition_file(self.partition, self.settings.path, present, self.name)], present
 
     def _check_csv_batches(self, columns: Sequence[Column]) -> None:
         if not maps_are_identity(self):

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
-from elt.sdk import Tap
 from elt.sdk.csvbatch import CSV_BATCH, batch_config_property
+from elt.sdk.partitions import PartitionedTap
 from tap_csv.inference import discover
 from tap_csv.settings import DEFAULT_SAMPLE_ROWS, load_entities
 from tap_csv.streams import CsvStream
@@ -113,12 +113,12 @@ _BATCH_CONFIG = batch_config_property(
 )
 
 
-class TapCsv(Tap):
+class TapCsv(PartitionedTap):
     """Singer tap reading CSV files, one stream per configured entity."""
 
     name = "tap-csv"
     package_name = "elt-tap-csv"  # for --version and --about
-    capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*PartitionedTap.capabilities, CSV_BATCH]
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["is_after", "newer_than"]
+__all__ = ["instant", "is_after", "newer_than"]
 
 
-def _instant(value: Any) -> datetime | None:
+def instant(value: Any) -> datetime | None:
+    """``value`` as an aware instant (naive taken as UTC), or None if it is not a timestamp."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -48,16 +49,16 @@ def newer_than(bookmark: Any, *, or_equal: bool = False) -> Callable[[Any], bool
     """
     if bookmark is None:
         return lambda value: True
-    instant, number, text = _instant(bookmark), _number(bookmark), str(bookmark)
+    moment, number, text = instant(bookmark), _number(bookmark), str(bookmark)
     after = operator.ge if or_equal else operator.gt
 
     def test(value: Any) -> bool:
         if value is None:
             return True
-        if instant is not None:
-            left = _instant(value)
+        if moment is not None:
+            left = instant(value)
             if left is not None:
-                return after(left, instant)
+                return after(left, moment)
         if number is not None:
             low = _number(value)
             if low is not None:

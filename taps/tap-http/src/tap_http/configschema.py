@@ -122,6 +122,18 @@ STREAM = th.ObjectType(
         "timestamps are coarser than their updates; needs an upserting target).",
     ),
     th.Property(
+        "partition_window",
+        th.StringType,
+        description="Opt-in: --partitions cuts the time from the bookmark to now into "
+        "windows this wide (7d, 12h, 30m, 90s), read in parallel. Needs "
+        "partition_end_param.",
+    ),
+    th.Property(
+        "partition_end_param",
+        th.StringType,
+        description="Param template sending a window's end, e.g. updated_before={end}.",
+    ),
+    th.Property(
         "is_sorted",
         th.BooleanType,
         description="The API returns records in ascending replication_key order: the "

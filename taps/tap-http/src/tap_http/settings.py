@@ -11,9 +11,11 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from elt.errors import ConfigError
+from tap_http.windows import parse_width
 
 __all__ = ["PaginationSettings", "StreamSettings", "load_streams", "path_fields"]
 
@@ -59,6 +61,9 @@ class StreamSettings:
     pagination: PaginationSettings = field(default_factory=PaginationSettings)
     parent: str | None = None
     parent_keys: dict[str, str] = field(default_factory=dict)
+    #: the width of the date windows ``--partitions`` cuts (:mod:`tap_http.windows`)
+    partition_window: timedelta | None = None
+    partition_end_param: str | None = None
 
 
 def path_fields(path: str) -> list[str]:
@@ -125,6 +130,8 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
             pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
             parent=raw.get("parent"),
             parent_keys=dict(raw.get("parent_keys") or {}),
+            partition_window=_window(raw, where),
+            partition_end_param=raw.get("partition_end_param"),
         )
         if raw.get("bookmark_param") and "{bookmark}" not in raw["bookmark_param"]:
             raise ConfigError(
@@ -134,6 +141,29 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
     if not streams:
         raise ConfigError("no streams configured", where="streams", hint="Add at least one.")
     return _parents_first(streams)
+
+
+def _window(raw: Mapping[str, Any], where: str) -> timedelta | None:
+    """``partition_window``, checked with what a window read needs: both ends of the range
+    as params, and a replication key to keep each record in one window."""
+    window, end = raw.get("partition_window"), raw.get("partition_end_param")
+    if window is None and end is None:
+        return None
+    if window is None:
+        raise ConfigError("partition_end_param needs partition_window", where=f"{where}")
+    width = parse_width(window, f"{where}.partition_window")
+    if not isinstance(end, str) or "{end}" not in end:
+        raise ConfigError(
+            "partition_window needs partition_end_param, a template such as "
+            "'updated_before={end}' sending the window's end",
+            where=f"{where}.partition_end_param",
+        )
+    if not raw.get("replication_key") or not raw.get("bookmark_param"):
+        raise ConfigError(
+            "partition_window needs replication_key and bookmark_param (the window's start)",
+            where=f"{where}.partition_window",
+        )
+    return width
 
 
 def _parents_first(streams: dict[str, StreamSettings]) -> list[StreamSettings]:

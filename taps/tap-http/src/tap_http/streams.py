@@ -34,6 +34,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from elt.errors import ConfigError, EltError, ServiceError
+from elt.protocol.partitions import PartitionRequest
 from elt.sdk import (
     MeteredStream,
     OrjsonWriter,
@@ -41,6 +42,7 @@ from elt.sdk import (
     maps_are_identity,
     record_prefix,
 )
+from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
 from tap_http.bookmarks import newer_than
 from tap_http.pages import PageReader
 from tap_http.pagination import HttpPaginator, make_paginator
@@ -48,6 +50,7 @@ from tap_http.retries import wait_times
 from tap_http.settings import StreamSettings, path_fields
 from tap_http.shape import RecordShape
 from tap_http.transport import TransientError
+from tap_http.windows import check_window, in_window, now, plan_windows
 
 if TYPE_CHECKING:
     from backoff.types import Details
@@ -73,7 +76,7 @@ class _UnsortedNotice(logging.Filter):
 _UNSORTED_NOTICE: Final = _UnsortedNotice()
 
 
-class HttpStream(MeteredStream, RESTStream[Any]):
+class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
     """Records of one configured endpoint; ``settings`` says which and how."""
 
     settings: StreamSettings
@@ -145,6 +148,9 @@ class HttpStream(MeteredStream, RESTStream[Any]):
         if self.settings.bookmark_param and self._bookmark is not None:
             name, _, template = self.settings.bookmark_param.partition("=")
             params[name] = template.format(bookmark=_text(self._bookmark))
+        if self.partition is not None and self.settings.partition_end_param:
+            name, _, template = self.settings.partition_end_param.partition("=")
+            params[name] = template.format(end=self.partition.partition["end"])
         pagination = self.settings.pagination
         if pagination.style == "page":
             params[pagination.page_param] = token
@@ -174,6 +180,13 @@ class HttpStream(MeteredStream, RESTStream[Any]):
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         self._bookmark = self._starting_bookmark(context)
         self._is_new = newer_than(self._bookmark, or_equal=self.settings.resend_bookmarked)
+        if self.partition is not None:
+            start, end = self.partition.partition["start"], self.partition.partition["end"]
+            first = start == _text(self._bookmark) if self._bookmark is not None else False
+            self._is_new = in_window(
+                start, end, from_start=first and self.settings.resend_bookmarked
+            )
+            self._bookmark = start
         with self._reported_failures(context):
             yield from super().get_records(context)
 
@@ -237,6 +250,35 @@ class HttpStream(MeteredStream, RESTStream[Any]):
                 "completes). The bookmark may have passed records that arrived out of order: "
                 "run once with --full-refresh",
             ) from exc
+
+    # --- date windows (elt-partitions, tap_http.windows) ---------------------------------
+
+    def plan_partitions(self) -> StreamPlan | None:
+        width = self.settings.partition_window
+        if width is None or self.parent_stream_type or self.child_streams:
+            return None
+        start = self._starting_bookmark(None)
+        bound = now()
+        windows = None if start is None else plan_windows(start, bound, width)
+        return None if windows is None else StreamPlan(windows, bound.isoformat())
+
+    def check_partition(self, request: PartitionRequest) -> None:
+        width = self.settings.partition_window
+        if width is None or self.parent_stream_type or self.child_streams:
+            raise partition_field_error(
+                "stream",
+                f"stream {self.name!r} is not cut into date windows (partition_window unset, "
+                "or it has a parent or children)",
+            )
+        check_window(request, width)
+
+    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+        """A window's read ends with the bookmark at the plan's bound."""
+        super()._finalize_state(state)
+        if self.partition is not None and state is not None:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = self.partition.bound
+            self.state_manager.is_flushed = False
 
     def _say_how_to_resume(self) -> None:
         """Once per stream and run: an incremental stream not declared sorted restarts from

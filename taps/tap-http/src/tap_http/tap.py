@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIAuthenticatorBase
 
-from elt.sdk import Tap
+from elt.sdk.partitions import PartitionedTap
 from tap_http.auth import make_authenticator, secret_query_params
 from tap_http.configschema import CONFIG_SCHEMA, refuse_unknown_nested
 from tap_http.discovery import FirstPages, catalog_schema, sample
@@ -29,7 +29,7 @@ from tap_http.transport import MAX_RESPONSE_BYTES, Transport
 __all__ = ["TapHttp"]
 
 
-class TapHttp(Tap):
+class TapHttp(PartitionedTap):
     """Singer tap for paginated JSON APIs, one stream per configured endpoint."""
 
     name = "tap-http"

@@ -9,6 +9,10 @@ A FULL_TABLE snapshot of a table with a primary key keeps, while it runs,
 carry and the last primary key sent before the STATE. A run that stops mid-snapshot is
 resumed after that key with the same version, so the target's ACTIVATE_VERSION at the end
 keeps the rows of both runs; the entry is removed when the snapshot completes.
+
+A partition read (:class:`PartitionBookmarks`) keeps no progress: a unit that fails is read
+again whole, so its state moves once, at its end, to where the stream will be when every
+partition is read — the replication key at the plan's ``bound``, or a completed snapshot.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from tap_postgres.queries import Bounds
 from tap_postgres.types import Column
 
-__all__ = ["Bookmarks"]
+__all__ = ["Bookmarks", "PartitionBookmarks"]
 
 
 class Bookmarks:
@@ -71,3 +75,28 @@ class Bookmarks:
 
     def finish_snapshot(self) -> None:
         self._state.pop("snapshot", None)
+
+
+class PartitionBookmarks(Bookmarks):
+    """A partition's bookmark: read from its start, recorded only when it is complete."""
+
+    def start(self) -> Bounds:
+        return Bounds()
+
+    def resumed_version(self) -> int | None:
+        return None
+
+    def begin_snapshot(self, version: int | None) -> None:
+        return None
+
+    def advance(self, key_texts: Sequence[str]) -> None:
+        return None
+
+    def finish_partition(self, bound: Any) -> None:
+        """The stream's state once every partition is read: the replication key at
+        ``bound`` (INCREMENTAL), or no snapshot in progress (FULL_TABLE)."""
+        if self.incremental:
+            self._state["replication_key"] = self._keys[0].name
+            self._state["replication_key_value"] = bound
+        else:
+            self._state.pop("snapshot", None)

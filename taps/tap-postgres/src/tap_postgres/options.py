@@ -2,7 +2,9 @@
 
 ``max_record_count`` caps the rows each stream sends per run; ``default_replication_method``
 is a stream's method when the catalog names none; ``stream_options.<stream>
-.custom_where_clauses`` are SQL conditions a stream's rows must meet. Each wrong value is a
+.custom_where_clauses`` are SQL conditions a stream's rows must meet, and
+``stream_options.<stream>.partitions`` / ``partition_rows`` how ``--partitions`` cuts it
+(:mod:`tap_postgres.partitions`). Each wrong value is a
 :class:`~elt.errors.ConfigError` naming the setting — a typo in a stream name would
 otherwise read every row of the stream without a word. LOG_BASED replication, and
 MeltanoLabs' settings that only serve it, are refused: this tap does not read the WAL.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from elt.errors import ConfigError
@@ -19,10 +22,11 @@ from elt.errors import ConfigError
 __all__ = [
     "LOG_BASED_REFUSAL",
     "REPLICATION_METHODS",
+    "StreamOptions",
     "check_default_method",
     "chosen_methods",
     "max_record_count",
-    "stream_clauses",
+    "stream_options",
 ]
 
 REPLICATION_METHODS: Final = ("FULL_TABLE", "INCREMENTAL")
@@ -32,6 +36,20 @@ LOG_BASED_REFUSAL: Final = (
     "FULL_TABLE, whose ACTIVATE_VERSION lets the target retire deleted rows"
 )
 _CLAUSES: Final = "custom_where_clauses"
+_PARTITIONS: Final = "partitions"
+_PARTITION_ROWS: Final = "partition_rows"
+_KEYS: Final = frozenset((_CLAUSES, _PARTITIONS, _PARTITION_ROWS))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """One stream's ``stream_options`` entry, checked."""
+
+    clauses: tuple[str, ...] = ()
+    #: how many key ranges ``--partitions`` plans, or None
+    partitions: int | None = None
+    #: about how many rows each planned key range holds, or None
+    partition_rows: int | None = None
 
 
 def check_default_method(config: Mapping[str, Any]) -> None:
@@ -69,9 +87,9 @@ def max_record_count(config: Mapping[str, Any]) -> int | None:
     return value
 
 
-def stream_clauses(config: Mapping[str, Any], streams: Collection[str]) -> dict[str, list[str]]:
-    """Each stream's custom WHERE clauses from ``stream_options``; an entry naming no stream
-    of the tap (``streams``: ``schema-table`` ids) or holding anything else is an error."""
+def stream_options(config: Mapping[str, Any], streams: Collection[str]) -> dict[str, StreamOptions]:
+    """Each stream's ``stream_options`` entry; an entry naming no stream of the tap
+    (``streams``: ``schema-table`` ids) or holding anything else is an error."""
     options = config.get("stream_options")
     if options is None:
         return {}
@@ -80,7 +98,7 @@ def stream_clauses(config: Mapping[str, Any], streams: Collection[str]) -> dict[
             'expected an object like {"public-orders": {"custom_where_clauses": ["amount > 0"]}}',
             where="stream_options",
         )
-    clauses: dict[str, list[str]] = {}
+    checked: dict[str, StreamOptions] = {}
     for stream, entry in options.items():
         where = f"stream_options.{stream}"
         if stream not in streams:
@@ -92,8 +110,10 @@ def stream_clauses(config: Mapping[str, Any], streams: Collection[str]) -> dict[
                 hint="stream ids are schema-table, as --discover lists them; filter_schemas and "
                 "tables may leave the table out",
             )
-        if not isinstance(entry, Mapping) or set(entry) - {_CLAUSES}:
-            raise ConfigError(f"expected an object with {_CLAUSES} only", where=where)
+        if not isinstance(entry, Mapping) or set(entry) - _KEYS:
+            raise ConfigError(
+                f"expected an object with {', '.join(sorted(_KEYS))} only", where=where
+            )
         listed = entry.get(_CLAUSES) or []
         if not isinstance(listed, list) or not all(
             isinstance(c, str) and c.strip() for c in listed
@@ -102,5 +122,23 @@ def stream_clauses(config: Mapping[str, Any], streams: Collection[str]) -> dict[
                 "expected a list of SQL conditions, like [\"status = 'paid'\"]",
                 where=f"{where}.{_CLAUSES}",
             )
-        clauses[stream] = [c.strip() for c in listed]
-    return clauses
+        partitions = _positive(entry, _PARTITIONS, where)
+        partition_rows = _positive(entry, _PARTITION_ROWS, where)
+        if partitions is not None and partition_rows is not None:
+            raise ConfigError(
+                f"set {_PARTITIONS} or {_PARTITION_ROWS}, not both",
+                where=f"{where}.{_PARTITION_ROWS}",
+            )
+        checked[stream] = StreamOptions(
+            tuple(c.strip() for c in listed), partitions, partition_rows
+        )
+    return checked
+
+
+def _positive(entry: Mapping[str, Any], name: str, where: str) -> int | None:
+    value = entry.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"expected a positive integer, got {value!r}", where=f"{where}.{name}")
+    return value

@@ -16,6 +16,11 @@ relation is not aliased where they apply, so a clause may name columns bare
 (``amount > 0``) or qualified (``orders.amount``, ``public.orders.amount``). They are SQL
 as written, run in the tap's read-only session.
 
+A partition read (``--partition``, :mod:`tap_postgres.partitions`) adds *windows* to every
+query: fixed ranges of one column each, its primary key's ``(after, upto]`` and, for an
+INCREMENTAL stream, the replication key's ``[bookmark, bound]``; its chunks and bookmarks
+are those of the rows inside them.
+
 Bookmark values travel as text (``to_json(key) #>> '{}'``: ISO 8601 for date-times, every
 digit for numerics) and are cast back to the column's type, so no value is rounded through
 a Python float on the way.
@@ -32,7 +37,7 @@ from psycopg import sql
 from tap_postgres.discovery import Table
 from tap_postgres.types import Column, Representation, csv_expression, json_expression
 
-__all__ = ["Bounds", "Scan", "copy_query", "probe_query", "rows_query"]
+__all__ = ["Bounds", "Scan", "Window", "copy_query", "probe_query", "rows_query"]
 
 _JSON: Final = "_elt_row"
 _SOURCE: Final = "_elt_source"
@@ -51,15 +56,28 @@ class Bounds:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """Rows whose ``column`` is after ``lower`` (or from it, when ``inclusive``) up to
+    ``upper``, as text; None is unbounded on that side."""
+
+    column: Column
+    lower: str | None = None
+    inclusive: bool = False
+    upper: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     """What a stream reads: its relation, the selected columns, the order key, the rows
-    the custom WHERE clauses let through, and how values are represented."""
+    the custom WHERE clauses and a partition's windows let through, and how values are
+    represented."""
 
     table: Table
     columns: Sequence[Column]
     keys: Sequence[Column]
     clauses: Sequence[str] = ()
     rep: Representation = field(default_factory=Representation)
+    windows: Sequence[Window] = ()
 
     @property
     def relation(self) -> sql.Identifier:
@@ -172,6 +190,16 @@ def _where(scan: Scan, bounds: Bounds) -> tuple[sql.Composable, list[str]]:
         if bounds.upper is not None:
             clauses.append(sql.SQL("{} <= {}").format(refs, values))
             params.extend(bounds.upper)
+    for window in scan.windows:
+        column = sql.SQL("{}.{}").format(scan.relation, sql.Identifier(window.column.name))
+        value = sql.SQL("%s::") + sql.SQL(window.column.declared)
+        if window.lower is not None:
+            op = sql.SQL(">=" if window.inclusive else ">")
+            clauses.append(sql.SQL("{} {} {}").format(column, op, value))
+            params.append(window.lower)
+        if window.upper is not None:
+            clauses.append(sql.SQL("{} <= {}").format(column, value))
+            params.append(window.upper)
     if not clauses:
         return sql.SQL(""), []
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params

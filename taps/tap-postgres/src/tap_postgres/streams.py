@@ -29,6 +29,11 @@ snapshot with the same version); a snapshot cut short sends no ACTIVATE_VERSION,
 would retire the rows it did not reach. Both record paths and the csv path count the rows
 they send as the stream's ``record_count`` metric.
 
+A partition read (``--partition``, :mod:`tap_postgres.partitions`) is the same sync in
+primary-key order restricted to the partition's key range (and for INCREMENTAL to the
+replication key's ``[bookmark, bound]``), on every path (lean, SDK, csv BATCH). It sends
+one STATE, at its end, holding the bookmark at ``bound``, and no ACTIVATE_VERSION.
+
 The replication method is the catalog's, else ``INCREMENTAL`` when the catalog names a
 replication key, else ``default_replication_method``; LOG_BASED is refused
 (:mod:`tap_postgres.options`).
@@ -47,14 +52,17 @@ import psycopg
 
 from elt.errors import ConfigError
 from elt.protocol import loads_exact
+from elt.protocol.partitions import PartitionRequest
 from elt.sdk import MeteredStream, OrjsonWriter, maps_are_identity, record_prefix
 from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
 from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
-from tap_postgres.bookmarks import Bookmarks
+from tap_postgres.bookmarks import Bookmarks, PartitionBookmarks
 from tap_postgres.connection import RECONNECT_DELAYS_S, query_failure
 from tap_postgres.discovery import Table
-from tap_postgres.options import LOG_BASED_REFUSAL, max_record_count
+from tap_postgres.options import LOG_BASED_REFUSAL, StreamOptions, max_record_count
+from tap_postgres.partitions import check_partition, plan_stream, windows
 from tap_postgres.queries import Bounds, Scan, copy_query, probe_query, rows_query
 from tap_postgres.types import Column, Representation
 
@@ -73,16 +81,20 @@ DEFAULT_STATE_INTERVAL_ROWS: Final = 10_000
 _first = itemgetter(0)
 
 
-class PostgresStream(MeteredStream, CsvBatchStream):
+class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
     """The rows of one relation, typed as discovery found its columns."""
 
-    def __init__(self, tap: TapPostgres, table: Table, clauses: Sequence[str] = ()) -> None:
+    def __init__(
+        self, tap: TapPostgres, table: Table, options: StreamOptions | None = None
+    ) -> None:
         self._rep = Representation.from_config(tap.config)
         super().__init__(tap, schema=table.schema_dict(self._rep), name=table.stream_id)
         self.table = table
         self.primary_keys = list(table.primary_key)
-        self.clauses = tuple(clauses)
+        self.options = options or StreamOptions()
+        self.clauses = self.options.clauses
         self._pg_tap = tap
+        self._range: tuple[int | None, int | None] = (None, None)
 
     @property
     def metadata(self) -> singer.MetadataMapping:
@@ -157,7 +169,11 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         return bool(self.config.get("emit_activate_version_messages", True))
 
     def _write_activate_version_message(self, full_table_version: int) -> None:
-        """Only choose the version at the start (see the module docstring)."""
+        """Only choose the version at the start (see the module docstring); a partition's
+        is the request's."""
+        if self.partition is not None:
+            self._stream_version = self.partition.version
+            return
         resumed = self._bookmarks().resumed_version()
         self._stream_version = resumed if resumed is not None else full_table_version
 
@@ -217,7 +233,7 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                     self._check_max_record_limit(emitted)
                 if cap is not None and emitted >= cap:
                     break
-                if write_messages and since_state >= interval:
+                if write_messages and since_state >= interval and self.partition is None:
                     self._write_state_message()
                     since_state = 0
         self._finish(bookmarks, write_messages=write_messages, complete=not cut)
@@ -232,6 +248,9 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                 self.name,
                 self.config.get("max_record_count"),
             )
+        elif self.partition is not None and isinstance(bookmarks, PartitionBookmarks):
+            bookmarks.finish_partition(self.partition.bound)
+            self.state_manager.is_flushed = False
         elif self.replication_method == "FULL_TABLE":
             bookmarks.finish_snapshot()
             self.state_manager.is_flushed = False
@@ -291,8 +310,9 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                             break
                         resume = Bounds(bounds.upper)
                         bookmarks.advance(bounds.upper)
-                        self.state_manager.is_flushed = False
-                        self._write_state_message()
+                        if self.partition is None:
+                            self.state_manager.is_flushed = False
+                            self._write_state_message()
                     break
                 except psycopg.Error as exc:
                     failures += 1
@@ -307,7 +327,8 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         consumer that stops early (``max_record_count``) ends the read's transaction.
         """
         chunk_rows = int(self.config.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
-        inclusive = self.replication_method == "INCREMENTAL"
+        # an INCREMENTAL key is not unique: resume from it; a partition is read in key order
+        inclusive = self.replication_method == "INCREMENTAL" and self.partition is None
         resume, failures, sent = start, 0, False
         while True:
             conn = self._pg_tap.connection
@@ -392,8 +413,70 @@ class PostgresStream(MeteredStream, CsvBatchStream):
         mask = self.mask
         return [c for c in self.table.columns if mask.get(("properties", c.name), True)]
 
+    # --- partitions (elt-partitions) ----------------------------------------------------
+
+    def plan_partitions(self) -> StreamPlan | None:
+        """Key ranges of the primary key (:mod:`tap_postgres.partitions`), or None."""
+        options = self.options
+        if options.partitions is None and options.partition_rows is None:
+            return None
+        key = self._partition_key()
+        if key is None or max_record_count(self.config) is not None:
+            self.logger.info(
+                "Stream %r is not partitioned: %s",
+                self.name,
+                "max_record_count is set"
+                if key is not None
+                else "its primary key is not one integer column",
+            )
+            return None
+        conn = self._pg_tap.connection
+        try:
+            return plan_stream(
+                conn,
+                Scan(self.table, [], [key], self.clauses, self._rep),
+                key,
+                self._replication_column(),
+                partitions=options.partitions,
+                partition_rows=options.partition_rows,
+            )
+        except psycopg.Error as exc:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+            raise self._failure(exc) from None
+
+    def check_partition(self, request: PartitionRequest) -> None:
+        key = self._partition_key()
+        if key is None:
+            raise partition_field_error(
+                "stream",
+                f"stream {self.name!r} is not cut into partitions: its primary key is not one "
+                "integer column",
+            )
+        if max_record_count(self.config) is not None:
+            raise partition_field_error(
+                "partition",
+                "a partition is read whole, but max_record_count is set",
+                hint="unset max_record_count for partitioned runs",
+            )
+        self._range = check_partition(request, key, self._replication_column())
+
+    def _partition_key(self) -> Column | None:
+        """The one integer primary key column ranges are cut on, or None."""
+        by_name = {c.name: c for c in self.table.columns}
+        keys = [by_name.get(name) for name in self.primary_keys]
+        if len(keys) == 1 and keys[0] is not None and keys[0].integer:
+            return keys[0]
+        return None
+
+    def _replication_column(self) -> Column | None:
+        if self.replication_method != "INCREMENTAL":
+            return None
+        return next(c for c in self.table.columns if c.name == self.replication_key)
+
     def _order_keys(self) -> list[Column]:
-        """The replication key for INCREMENTAL, the primary key for FULL_TABLE."""
+        """The replication key for INCREMENTAL, the primary key for FULL_TABLE (and for
+        a partition of either)."""
         if problems := self.problems():
             raise ConfigError(
                 problems[0],
@@ -401,17 +484,30 @@ class PostgresStream(MeteredStream, CsvBatchStream):
                 hint=LOG_BASED_REFUSAL if self.replication_method == "LOG_BASED" else None,
             )
         by_name = {c.name: c for c in self.table.columns}
+        if self.partition is not None:
+            key = self._partition_key()
+            return [] if key is None else [key]
         if self.replication_method == "INCREMENTAL":
             return [by_name[str(self.replication_key)]]
         return [by_name[name] for name in self.primary_keys if name in by_name]
 
     def _scan(self) -> Scan:
-        return Scan(self.table, self._columns(), self._order_keys(), self.clauses, self._rep)
+        keys = self._order_keys()
+        found = []
+        if self.partition is not None and keys:
+            rkey = self._replication_column()
+            start = Bookmarks(self.stream_state, [rkey], incremental=True).start() if rkey else None
+            found = windows(keys[0], self._range, rkey, start or Bounds(), self.partition.bound)
+        return Scan(self.table, self._columns(), keys, self.clauses, self._rep, found)
 
     def _bookmarks(self) -> Bookmarks:
         incremental = self.replication_method == "INCREMENTAL"
-        keys = self._order_keys()
-        return Bookmarks(self.stream_state, keys, incremental=incremental)
+        if self.partition is not None:
+            rkey = self._replication_column()
+            return PartitionBookmarks(
+                self.stream_state, [rkey] if rkey else [], incremental=incremental
+            )
+        return Bookmarks(self.stream_state, self._order_keys(), incremental=incremental)
 
     def _failure(self, exc: psycopg.Error) -> Exception:
         return query_failure(

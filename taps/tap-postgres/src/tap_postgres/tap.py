@@ -19,8 +19,9 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
-from elt.sdk import SettingRule, Tap, refused
+from elt.sdk import SettingRule, refused
 from elt.sdk.csvbatch import CSV_BATCH, batch_config_property
+from elt.sdk.partitions import PartitionedTap
 from elt.sdk.postgres import connection_properties
 from tap_postgres.connection import connect, query_failure, reconnect
 from tap_postgres.discovery import discover_tables
@@ -30,7 +31,7 @@ from tap_postgres.options import (
     check_default_method,
     chosen_methods,
     max_record_count,
-    stream_clauses,
+    stream_options,
 )
 from tap_postgres.streams import DEFAULT_CHUNK_ROWS, DEFAULT_STATE_INTERVAL_ROWS, PostgresStream
 
@@ -43,12 +44,12 @@ _BATCH_CONFIG = batch_config_property(
 )
 
 
-class TapPostgres(Tap):
+class TapPostgres(PartitionedTap):
     """Singer tap reading PostgreSQL tables and views, one stream per relation."""
 
     name = "tap-postgres"
     package_name = "elt-tap-postgres"  # for --version and --about
-    capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, CSV_BATCH]
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*PartitionedTap.capabilities, CSV_BATCH]
     #: MeltanoLabs' settings of log-based replication (replication_slot_name,
     #: replication_max_run_seconds, replication_idle_exit_seconds,
     #: log_based_single_connection, auto_bootstrap_log_based)
@@ -108,11 +109,23 @@ class TapPostgres(Tap):
                         th.ArrayType(th.StringType),
                         description="SQL conditions the stream's rows must meet, ANDed.",
                     ),
+                    th.Property(
+                        "partitions",
+                        th.IntegerType,
+                        description="--partitions cuts the stream into this many ranges of "
+                        "its primary key (one integer column), of equal width.",
+                    ),
+                    th.Property(
+                        "partition_rows",
+                        th.IntegerType,
+                        description="--partitions cuts the stream into key ranges of about "
+                        "this many rows (instead of partitions).",
+                    ),
                     additional_properties=False,
                 )
             ),
             description='Per stream id (schema-table): {"public-orders": {"custom_where_clauses": '
-            '["amount > 0"]}}. A stream id the tap does not have is an error.',
+            '["amount > 0"], "partitions": 8}}. A stream id the tap does not have is an error.',
         ),
         th.Property(
             "dates_as_string",
@@ -190,10 +203,8 @@ class TapPostgres(Tap):
             )
         except psycopg.Error as exc:
             raise query_failure(exc, relation="the catalog", config=self.config) from None
-        clauses = stream_clauses(self.config, [table.stream_id for table in tables])
-        streams = [
-            PostgresStream(self, table, clauses.get(table.stream_id, ())) for table in tables
-        ]
+        options = stream_options(self.config, [table.stream_id for table in tables])
+        streams = [PostgresStream(self, table, options.get(table.stream_id)) for table in tables]
         self._check_catalog([s.tap_stream_id for s in streams])
         return streams
 
