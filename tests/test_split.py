@@ -11,6 +11,7 @@ import psycopg
 from tests.fixtures.cli import run_elt
 
 STREAMS = ("orders", "customers", "refunds")
+EVENT_FILES = 4  # the stream "events": one partition per file
 STATE_ID = "default:tap-csv-to-target-postgres"
 
 
@@ -20,12 +21,14 @@ def make_project(root: Path, pg_database: str, schema: str, rows: int = 50) -> P
         f"{{entity: {s}, path: data/{s}.csv, keys: [id], replication_key: updated_at}}"
         for s in STREAMS
     )
+    files += ", {entity: events, path: data/events/*.csv, replication_key: updated_at}"
     (root / "plugins.yml").write_text(
         f"""version: 1
 plugins:
   taps:
     - name: tap-csv
       config:
+        infer_sample_rows: 5
         files: [{files}]
   targets:
     - name: target-postgres
@@ -37,6 +40,9 @@ plugins:
     (root / "data").mkdir()
     for number, stream in enumerate(STREAMS):
         add_rows(root, stream, range(1, rows + 1), day=number + 1)
+    (root / "data" / "events").mkdir()
+    for part in range(EVENT_FILES):
+        add_rows(root, f"events/part-{part}", range(part * 25 + 1, part * 25 + 26), day=part + 5)
     return root
 
 
@@ -56,8 +62,8 @@ def add_rows(root: Path, stream: str, ids: range, day: int) -> None:
 def tables(pg_database: str, schema: str) -> dict[str, list[tuple[object, ...]]]:
     with psycopg.connect(pg_database) as conn:
         return {
-            s: conn.execute(f"select id, name from {schema}.{s} order by id").fetchall()
-            for s in STREAMS
+            s: conn.execute(f"select id, name from {schema}.{s} order by id, name").fetchall()
+            for s in (*STREAMS, "events")
         }
 
 
@@ -79,18 +85,22 @@ def test_a_run_split_by_stream_loads_and_bookmarks_as_one_pipe(
     done = run_elt(split, "run", "tap-csv", "target-postgres", "--executor", "local:2", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert sorted(u["stream"] for u in result["units"]) == sorted(STREAMS)
+    units = sorted((u["stream"], u["partition"]) for u in result["units"])
+    assert units == sorted(
+        [(s, f"{s}.csv") for s in STREAMS] + [("events", f"part-{p}.csv") for p in range(EVENT_FILES)]
+    )
     assert {u["status"] for u in result["units"]} == {"done"}
     shown = run_elt(split, "runs", "show", result["run_id"], "--format", "json")
     assert json.loads(shown.stdout)["units"] == result["units"]
     assert "units:" in run_elt(split, "runs", "show", result["run_id"]).stdout
-    assert result["rows"] == dict.fromkeys(STREAMS, 50)
+    assert result["rows"] == {**dict.fromkeys(STREAMS, 50), "events": 100}
     assert tables(pg_database, "split") == tables(pg_database, "here")
     assert state(split) == state(here)
     assert "elt_partitions" not in state(split)
 
     for project in (here, split):
         add_rows(project, "orders", range(51, 61), day=9)
+        add_rows(project, "events/part-1", range(101, 111), day=9)
     assert run_elt(here, "run", "tap-csv", "target-postgres").returncode == 0
     again = run_elt(split, "run", "tap-csv", "target-postgres", "--executor", "local:2")
     assert again.returncode == 0, again.stderr
@@ -103,7 +113,7 @@ def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
 ) -> None:
     project = make_project(tmp_path / "p", pg_database, "failing")
     with (project / "data" / "refunds.csv").open("a", encoding="utf-8") as out:
-        out.write('51,"an open quote,2026-01-03T00:00:00Z\n')
+        out.write("51,refunds 51,2026-01-03T00:00:00Z,a fourth field\n")
     failed = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1")
     assert failed.returncode != 0
     assert "unit refunds" in failed.stderr
@@ -116,8 +126,11 @@ def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
     (project / "data" / "refunds.csv").write_text("\n".join(lines[:-1]) + "\n")
     rerun = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1", "--json")
     assert rerun.returncode == 0, rerun.stderr
-    assert [u["stream"] for u in json.loads(rerun.stdout)["units"]] == ["refunds"]
-    assert {s: len(r) for s, r in tables(pg_database, "failing").items()} == dict.fromkeys(
-        STREAMS, 50
-    )
+    # every stream runs again, incrementally: only the failed unit has rows to load
+    moved = {u["stream"]: u["rows"] for u in json.loads(rerun.stdout)["units"] if u["rows"]}
+    assert moved == {"refunds": 50}
+    assert {s: len(r) for s, r in tables(pg_database, "failing").items()} == {
+        **dict.fromkeys(STREAMS, 50),
+        "events": 100,
+    }
     assert "elt_partitions" not in state(project)

@@ -36,9 +36,9 @@ itself to one stream through its catalog runs as one unit for the whole run.
   stream will have once every partition is read: the bookmark at ``bound``. A stream
   planned with a null ``bound`` whose bookmark records what was read (tap-csv: each file's
   entry, the highest key seen) ends each partition with its own bookmark in the tap's
-  usual format; the units' states are merged key by key
-  (:func:`elt.protocol.state.merge_state`), so such a bookmark must stay correct when
-  merged in any order.
+  usual format; the coordinator merges the units' bookmarks of the stream key by key
+  (:func:`elt.protocol.state.deep_merge`), keeping the greatest ``replication_key_value``,
+  so such a bookmark must stay correct when merged in any order.
 
 **The target's side.** Each unit's target runs with the environment variable
 :data:`UNIT_ENV` holding :class:`UnitIdentity` as JSON. ``id`` is the same for every

@@ -51,6 +51,7 @@ from elt.protocol import (
     merge_state,
     unit_id,
 )
+from elt.protocol.state import deep_merge
 from elt.run.catalog import build_catalog, discover
 from elt.run.invoker import Invocation, write_private
 from elt.run.logs import RunLog
@@ -326,20 +327,58 @@ def _partition_id(partition: Mapping[str, Any] | None) -> str:
 
 
 def _bookmarked(state: dict[str, Any], stream: str | None, plan: _Plan) -> dict[str, Any]:
-    """``state`` with the stream's bookmark as its units' last states have it (each has the
-    stream's whole bookmark, the same for every partition: the one at ``bound``); the
-    whole state, merged, for the one unit of a run that is not split by stream."""
+    """``state`` with the stream's bookmark from its units' last states: a stream's one
+    unit's as it is; a partitioned stream's merged key by key (each partition's files, a
+    bounded stream's same bookmark at ``bound``), keeping the greatest
+    ``replication_key_value`` (:mod:`elt.protocol.partitions`). The whole state, merged,
+    for the one unit of a run that is not split by stream."""
     if stream is None:
         merged = state
         for done in plan.done.values():
             merged = merge_state(merged, done)
         return merged
-    bookmarks = dict(state.get("bookmarks") or {})
-    for done in plan.done.values():
-        bookmark = (done.get("bookmarks") or {}).get(stream)
-        if bookmark is not None:
-            bookmarks[stream] = bookmark
-    return {**state, "bookmarks": bookmarks} if bookmarks else state
+    found = [
+        bookmark
+        for done in plan.done.values()
+        if isinstance(bookmark := (done.get("bookmarks") or {}).get(stream), dict)
+    ]
+    if not found:
+        return state
+    before = (state.get("bookmarks") or {}).get(stream)
+    base: Mapping[str, Any] = before if isinstance(before, dict) else {}
+    bookmark = found[0] if len(found) == 1 else dict(base)
+    if len(found) > 1:
+        # each partition's bookmark carries the run's starting one: only what it changed counts
+        for other in found:
+            bookmark = _greatest_key(deep_merge(bookmark, _changes(other, base)), bookmark, other)
+    return {**state, "bookmarks": {**(state.get("bookmarks") or {}), stream: bookmark}}
+
+
+def _changes(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``new`` whose values differ from ``old``'s, recursively."""
+    changed: dict[str, Any] = {}
+    for key, value in new.items():
+        previous = old.get(key)
+        if isinstance(value, Mapping) and isinstance(previous, Mapping):
+            inner = _changes(value, previous)
+            if inner:
+                changed[key] = inner
+        elif value != previous:
+            changed[key] = value
+    return changed
+
+
+def _greatest_key(
+    merged: dict[str, Any], first: Mapping[str, Any], second: Mapping[str, Any]
+) -> dict[str, Any]:
+    key = "replication_key_value"
+    values = [v for v in (first.get(key), second.get(key)) if v is not None]
+    try:
+        if values:
+            merged[key] = max(values)
+    except TypeError:  # not comparable: the later partition's, as merged
+        pass
+    return merged
 
 
 def _restricted(catalog: Catalog, streams: Sequence[str]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -157,7 +157,8 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
 
 class ThreadExecutor:
     """Runs units on this machine, ``workers`` at a time, each a local pipeline
-    (``elt run --executor local:N``): parallel streams and partitions without a cluster."""
+    (``elt run --executor local:N``): parallel streams and partitions without a cluster.
+    A unit that fails does not stop the others; its error is raised once all have ended."""
 
     def __init__(self, project: Project, workers: int) -> None:
         self.project = project
@@ -165,23 +166,17 @@ class ThreadExecutor:
 
     def run_units(self, specs: Sequence[UnitSpec], on_result: Callable[[UnitResult], None]) -> None:
         worker = f"{socket.gethostname()} (local)"
+        failure: BaseException | None = None
         with ThreadPoolExecutor(self.workers, thread_name_prefix="unit") as pool:
-            pending: set[Future[UnitResult]] = {
-                pool.submit(run_unit, self.project, spec, worker=worker) for spec in specs
-            }
-            failure: BaseException | None = None
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    error = future.exception()
-                    if error is None:
-                        on_result(future.result())
-                    elif failure is None:
-                        failure = error
-                        for other in pending:
-                            other.cancel()
-            if failure is not None:
-                raise failure
+            futures = [pool.submit(run_unit, self.project, spec, worker=worker) for spec in specs]
+            for future in as_completed(futures):
+                error = future.exception()
+                if error is None:
+                    on_result(future.result())
+                elif failure is None:
+                    failure = error  # the others go on: a rerun then redoes only this one
+        if failure is not None:
+            raise failure
 
 
 def _invocations(project: Project, spec: UnitSpec, workdir: Path) -> list[Invocation]:
