@@ -107,6 +107,7 @@ class LakeTarget(LeanTarget):
             reader=reader,
             emit_state=self._write_state,
             raw_records=self.maps is None,  # maps need every record as a dict
+            unit=self.unit,
         )
         logger.info(
             "Run %s: %s files (%s) to %s",
