@@ -61,7 +61,8 @@ def parse_unit(value: str) -> UnitIdentity:
     attempt = data.get("attempt", 1)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise _malformed(f"has attempt {attempt!r}: expected an integer of 1 or more")
-    extra: Any = data.get("extra") or {}
+    extra: Any = data.get("extra")
+    extra = {} if extra is None else extra
     if not isinstance(extra, dict):
         raise _malformed("has an extra that is not an object")
     return UnitIdentity(unit_id, data.get("stream"), data.get("partition"), attempt, extra)
