@@ -14,7 +14,8 @@ When ``ELT_UNIT`` names a unit (:mod:`elt.sdk.unit`), the loader works different
 - **The unit's transaction touches its tables only at the end.** Rows stream by COPY into
   a staging table of the session, created with the column types the catalog lists (not
   ``CREATE … AS SELECT FROM table``, which would hold a lock on the table until commit), and
-  spill to disk past ``temp_buffers``, so memory stays bounded without committing. At the end
+  spill to disk past ``temp_buffers``, so memory stays bounded without committing (the price:
+  every row is written twice, to staging and to its table). At the end
   the tables are locked ``SHARE ROW EXCLUSIVE`` — a mode that conflicts with itself, so
   units merging into one table take turns, and a merge never meets another's uncommitted
   rows (which could deadlock an ``UPDATE``, or duplicate a key of a table without a unique
@@ -36,7 +37,7 @@ When ``ELT_UNIT`` names a unit (:mod:`elt.sdk.unit`), the loader works different
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -46,7 +47,14 @@ import psycopg
 from elt.errors import ProtocolError
 from elt.protocol import UnitIdentity
 from target_postgres.identifiers import TableName, quote
-from target_postgres.tables import TableInfo, converted, create_table, describe, evolve
+from target_postgres.tables import (
+    TableInfo,
+    converted,
+    create_table,
+    describe,
+    ensure_schema,
+    evolve,
+)
 from target_postgres.types import PgType, known_type
 
 __all__ = [
@@ -98,7 +106,7 @@ class UnitTables:
     ) -> TableInfo:
         """Create ``table`` or make it fit ``types``; the table as it is afterwards."""
         with self._locked(f"schema:{table.schema}"):
-            self._cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(table.schema)}")
+            ensure_schema(self._cur, table.schema)
         with self._locked(f"table:{table.sql()}"):
             info = describe(self._cur, table, where=where)
             if info is None:
@@ -109,7 +117,7 @@ class UnitTables:
         """The unit ledger of ``schema``, created if missing."""
         ledger = TableName(schema, LEDGER)
         with self._locked(f"schema:{schema}"):
-            self._cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+            ensure_schema(self._cur, schema)
         with self._locked(f"table:{ledger.sql()}"):
             self._cur.execute(f"CREATE TABLE IF NOT EXISTS {ledger.sql()} ({_LEDGER_COLUMNS})")
         return ledger
@@ -194,7 +202,9 @@ class CommittedUnit:
     at the end, as the attempt that committed the unit did.
     """
 
-    def __init__(self, unit: UnitIdentity, by: str, emit_state: Any) -> None:
+    def __init__(
+        self, unit: UnitIdentity, by: str, emit_state: Callable[[Mapping[str, Any]], None]
+    ) -> None:
         self._emit_state = emit_state
         self._state: Mapping[str, Any] | None = None
         logger.info(
