@@ -59,7 +59,7 @@ is not such an object (``id`` 1-100 of ``[A-Za-z0-9_-]``, not starting with ``_`
   earlier one's), then the unit's manifest ``_manifests/units/<id>.json`` (its commit
   marker, ``"unit"`` holding the identity), then the unit's last STATE. The coordinator's
   finishing run sets ``extra`` to ``{"finish": [<unit id>, …]}`` (``id`` is the run's own)
-  and sends the streams' SCHEMA (and ACTIVATE_VERSION) messages: the target writes the run
+  and may send the streams' SCHEMA (and ACTIVATE_VERSION) messages: the target writes the run
   manifest ``_manifests/<id>.json`` with ``"units"`` listing each unit's manifest, rows and
   files, or exits 65 when a listed unit has no complete manifest.
 

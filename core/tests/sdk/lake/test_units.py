@@ -127,6 +127,18 @@ def test_the_finishing_run_lists_each_units_manifest(monkeypatch: pytest.MonkeyP
     assert sorted(r["id"] for r in rows_through_manifests(store)) == [0, 1, 2, 10, 11]
 
 
+def test_a_finishing_run_without_any_message_still_writes_the_run_manifest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = MemoryStore()
+    run_unit(monkeypatch, store, {"id": "ua"}, batch(0, 3))
+
+    done, _ = run_unit(monkeypatch, store, {"id": "urun", "extra": {"finish": ["ua"]}}, [])
+
+    assert done.error is None
+    assert [u["id"] for u in json.loads(store.objects["_manifests/urun.json"])["units"]] == ["ua"]
+
+
 def test_a_finishing_run_refuses_a_unit_without_a_complete_manifest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

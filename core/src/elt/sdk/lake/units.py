@@ -21,7 +21,7 @@ lands exactly once, however many attempts it takes:
 - **The run manifest lists the units.** The coordinator runs the target once more after
   every unit committed, with ``ELT_UNIT`` ``{"id": <run's unit id>, …,
   "extra": {"finish": [<unit id>, …]}}`` and the streams' SCHEMA (and ACTIVATE_VERSION)
-  messages; that run writes ``{prefix}/_manifests/<id>.json`` as an ordinary run does, with
+  messages, if any; that run writes ``{prefix}/_manifests/<id>.json`` as an ordinary run does, with
   a ``"units"`` list: for each unit its id, manifest key and URL, rows and files. Each unit
   manifest must exist and be complete, else nothing is written (exit 65). A reader takes the
   files of every run manifest and of every unit manifest a run manifest lists.
