@@ -68,9 +68,23 @@ def run(config: Path, unit: dict[str, Any] | str | None, data: bytes) -> Done:
     return Done(process.returncode, states, err.decode(errors="replace"))
 
 
-def run_at_once(config: Path, units: Sequence[tuple[dict[str, Any], bytes]]) -> list[Done]:
-    """Start every unit's target before feeding any of them, then feed all concurrently."""
-    processes = [(start(config, unit), data) for unit, data in units]
+def run_at_once(
+    config: Path,
+    units: Sequence[tuple[dict[str, Any], bytes, bytes]],
+    staged_first: Database | None = None,
+) -> list[Done]:
+    """Start every unit's target, send each its ``head``, then feed all their ``rest``
+    concurrently. With ``staged_first`` (the database), the rests wait until every unit has
+    staged rows in its open transaction, so they run while all the units are mid-unit."""
+    processes = []
+    for identity, head, rest in units:
+        process = start(config, identity)
+        assert process.stdin is not None
+        process.stdin.write(head)
+        process.stdin.flush()
+        processes.append((process, rest))
+    if staged_first is not None:
+        _wait_for_rows_sent(staged_first, minimum=len(units))
 
     def finish(pair: tuple[subprocess.Popen[bytes], bytes]) -> Done:
         process, data = pair
@@ -120,9 +134,13 @@ def test_four_units_into_one_table_at_once_load_every_row_exactly_once(
 ) -> None:
     rows = 2500
     target = config(batch_size_rows=600)  # several checkpoints inside each unit
-    units = [(unit(n), singer(unit_messages(n, rows, keys=keys, evolve=n == 2))) for n in range(4)]
+    units = []
+    for n in range(4):
+        messages = unit_messages(n, rows, keys=keys, evolve=n == 2)
+        head = len(messages) // 4  # before unit 2's second SCHEMA
+        units.append((unit(n), singer(messages[:head]), singer(messages[head:])))
 
-    results = run_at_once(target, units)
+    results = run_at_once(target, units, staged_first=db)
 
     for number, done in enumerate(results):
         assert done.code == 0, done.stderr
@@ -201,7 +219,9 @@ def test_two_live_attempts_of_one_unit_load_it_once(
     target = config()
     data = singer(unit_messages(5, 2000, keys=()))
 
-    results = run_at_once(target, [(unit(5, attempt=1), data), (unit(5, attempt=2), data)])
+    results = run_at_once(
+        target, [(unit(5, attempt=1), b"", data), (unit(5, attempt=2), b"", data)]
+    )
 
     assert [r.code for r in results] == [0, 0], [r.stderr for r in results]
     assert sum("already committed" in r.stderr for r in results) == 1
@@ -218,7 +238,9 @@ def test_activate_version_after_the_units_retires_rows_of_older_versions(
         for i in range(10_000, 10_050)
     ]
     assert run(target, None, singer([*old, m.activate("items", 1)])).code == 0
-    units = [(unit(n), singer(unit_messages(n, 400, keys=("id",), version=2))) for n in range(3)]
+    units = [
+        (unit(n), b"", singer(unit_messages(n, 400, keys=("id",), version=2))) for n in range(3)
+    ]
 
     results = run_at_once(target, units)
     assert [r.code for r in results] == [0, 0, 0], [r.stderr for r in results]
