@@ -43,11 +43,30 @@ itself to one stream through its catalog runs as one unit for the whole run.
 **The target's side.** Each unit's target runs with the environment variable
 :data:`UNIT_ENV` holding :class:`UnitIdentity` as JSON. ``id`` is the same for every
 attempt of the unit (a worker that dies has the unit run again elsewhere), so a target
-can make the unit's load happen exactly once: target-postgres commits a unit in one
-transaction together with a row of its unit ledger, and a later attempt finding the row
-commits nothing; the lake targets name the unit's files after the id, replace what an
-earlier attempt left, and write the unit's manifest last. A target that does not read
-:data:`UNIT_ENV` (every third-party one) loads each attempt: at-least-once.
+can make the unit's load happen exactly once. A target that does not read
+:data:`UNIT_ENV` (every third-party one) loads each attempt: at-least-once. Ours
+(:func:`elt.sdk.unit.unit_from_env`): unset or empty means an ordinary run; a value that
+is not such an object (``id`` 1-100 of ``[A-Za-z0-9_-]``, not starting with ``_``/``-``;
+``attempt`` ≥ 1; ``extra`` an object) exits 78 naming the variable.
+
+- *target-postgres* commits the unit in one transaction at the end of its input, with the
+  unit's row in the ledger ``"<default_target_schema or public>"._elt_units`` (``unit_id``
+  primary key, ``stream``, ``partition``, ``attempt``, ``rows``, ``committed_at``), and
+  writes the unit's last STATE only after that commit. An attempt finding the row
+  committed loads nothing, logs that an earlier attempt committed the unit, writes its
+  last STATE and exits 0. Units may load one table at once (DDL under advisory locks,
+  merges serialised by a table lock: ``target_postgres.units``). Inside a unit an
+  ACTIVATE_VERSION is refused (exit 65) and ``load_method: overwrite`` too (exit 78): the
+  coordinator runs the target once more, without :data:`UNIT_ENV`, with the stream's
+  SCHEMA and ACTIVATE_VERSION, after every unit committed.
+- *Lake targets* (``elt.sdk.lake.units``) write the unit's files under the unit id in
+  place of the run id (the same keys for every attempt, so an attempt overwrites the
+  earlier one's), then the unit's manifest ``_manifests/units/<id>.json`` (its commit
+  marker, ``"unit"`` holding the identity), then the unit's last STATE. The coordinator's
+  finishing run sets ``extra`` to ``{"finish": [<unit id>, …]}`` (``id`` is the run's own)
+  and may send the streams' SCHEMA (and ACTIVATE_VERSION) messages: the target writes the run
+  manifest ``_manifests/<id>.json`` with ``"units"`` listing each unit's manifest, rows and
+  files, or exits 65 when a listed unit has no complete manifest.
 
 **State.** The coordinator keeps a partitioned stream's progress in the run's state under
 :data:`PROGRESS_KEY` (``{"<stream>": {"plan": …, "bound": …, "done": {"<id>": state}}}``)

@@ -26,10 +26,11 @@ from singer_sdk.exceptions import RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from elt.errors import Interrupted
-from elt.protocol import dumps
+from elt.protocol import UnitIdentity, dumps
 from elt.sdk.io import OrjsonReader, StdoutSink
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Target
+from elt.sdk.unit import unit_from_env
 
 __all__ = ["LEAN_TARGET_CAPABILITIES", "LeanTarget", "Load"]
 
@@ -84,6 +85,8 @@ class LeanTarget(Target):
         self.on_record: Callable[[Record], None] = self._record_before_schema
         self.maps = StreamMaps(self.mapper) if maps_configured(self.config) else None
         self._stdout = StdoutSink()
+        #: the unit of a split run this process loads (``ELT_UNIT``), or None
+        self.unit: UnitIdentity | None = unit_from_env()
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:

@@ -25,6 +25,9 @@ Design, and why:
   passes through Python; the file's header names the columns. Rows that need columns the
   file cannot carry (record metadata, a table version) get them from defaults of the
   staging table.
+- **A unit of a split run** (``ELT_UNIT``) commits once, at the end of its input, with a
+  row of the unit ledger; its rows reach their tables only then (see
+  :mod:`target_postgres.units`, which explains how units share tables safely).
 - **Late errors still name their record.** The input line of every row of the open COPY
   is kept (8 bytes a row), so an error Postgres reports as "COPY line 5123" is reported as
   the Singer line of that record (see :mod:`target_postgres.failures`).
@@ -61,6 +64,7 @@ from target_postgres.merge import (
     activate_version,
     append_staged,
     create_staging,
+    create_unit_staging,
     decode_staged,
     merge_staged,
     staging_defaults,
@@ -82,6 +86,14 @@ from target_postgres.rows import (
 from target_postgres.settings import LoadMethod, Settings
 from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
 from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
+from target_postgres.units import (
+    LEDGER,
+    Unit,
+    activation_in_unit,
+    fit_staging,
+    lock_tables,
+    record_commit,
+)
 from target_postgres.validation import RecordValidator
 
 __all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
@@ -107,8 +119,10 @@ class Loader:
         *,
         reader: OrjsonReader,
         emit_state: Callable[[Mapping[str, Any]], None],
+        unit: Unit | None = None,
     ) -> None:
         self._conn = conn
+        self._unit = unit
         self._cur = conn.cursor()
         self._settings = settings
         self._reader = reader
@@ -226,6 +240,8 @@ class Loader:
         """Commit what came before the STATE and write it, if the batch is full or old enough
         (or holds nothing to wait for); else remember it for the next commit."""
         self._state = value
+        if self._unit is not None:
+            return  # a unit commits once, at the end of its input
         rows = self._uncommitted + sum(len(s.parts) for s in self._streams.values())
         settings = self._settings
         if (
@@ -244,6 +260,9 @@ class Loader:
         nothing to retire and it is ignored with a warning.
         """
         name = message["stream"]
+        if self._unit is not None:
+            self._abort()
+            raise activation_in_unit(name)
         if not self._settings.activate_version:
             self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
             return
@@ -348,6 +367,8 @@ class Loader:
                 activation["version"],
             )
         self._conn.close()
+        if self._unit is not None:
+            self._unit.tables.close()
 
     def abort(self) -> None:
         """Roll back whatever is uncommitted and close the connection; idempotent."""
@@ -376,6 +397,8 @@ class Loader:
         """Send every queued line, merge the staged ones, commit, report the committed rows
         (:func:`elt.sdk.log_committed`), then write the STATE."""
         self._checkpoint()
+        if self._unit is not None:
+            self._merge_unit(self._unit)
         try:
             self._conn.commit()
         except psycopg.Error as exc:
@@ -404,6 +427,33 @@ class Loader:
             self._emit_state(state)
             self._last_emitted = state
 
+    def _merge_unit(self, unit: Unit) -> None:
+        """Bring the unit's staged rows into their tables and fill in its ledger row, in the
+        unit's transaction (see :mod:`target_postgres.units` for the locking)."""
+        staged = [s for s in self._streams.values() if s.staged_rows and s.staging is not None]
+        try:
+            lock_tables(self._cur, (s.table for s in staged))
+            for stream in staged:
+                info = describe(self._cur, stream.table, where=self.where(stream=stream.name))
+                if info is None:
+                    raise ProtocolError(f"table {stream.table} was dropped during the load")
+                columns = stream.staging_columns
+                fit_staging(
+                    self._cur,
+                    stream.staging or "",
+                    columns,
+                    {c: info.columns[c] for c in columns if c in info.columns},
+                )
+                stream.column_types = info.columns
+                if stream.mode is Mode.APPEND:
+                    append_staged(self._cur, stream, list(columns))
+                else:
+                    merge_staged(self._cur, stream, list(columns))
+                stream.staged_rows = 0
+            record_commit(self._cur, unit.ledger, unit.identity.id, sum(self._committing.values()))
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"committing unit {unit.identity.id}") from None
+
     def _count(self, stream: Stream, rows: int) -> None:
         """Note ``rows`` of ``stream`` sent into the open transaction."""
         self._uncommitted += rows
@@ -415,7 +465,7 @@ class Loader:
         if stream.parts:
             self._switch_copy(stream)
             self._close_copy()
-        if stream.staged_rows and stream.staging is not None:
+        if stream.staged_rows and stream.staging is not None and self._unit is None:
             try:
                 if stream.mode is Mode.APPEND:
                     append_staged(self._cur, stream)
@@ -446,7 +496,8 @@ class Loader:
 
     def _open_copy(self, stream: Stream) -> None:
         self._truncate_first(stream)
-        target = self._staging(stream) if stream.mode is Mode.STAGED else stream.table.sql()
+        staged = stream.mode is Mode.STAGED or self._unit is not None
+        target = self._staging(stream) if staged else stream.table.sql()
         self._retained = None
         if stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
@@ -479,12 +530,13 @@ class Loader:
                 raise self._copy_error(exc, stream, stream.table.table, lines) from None
             self._replay_staged(stream, retained, lines)
         except psycopg.Error as exc:
-            relation = _bare(stream) if stream.mode is Mode.STAGED else stream.table.table
+            staged = stream.mode is Mode.STAGED or self._unit is not None
+            relation = _bare(stream) if staged else stream.table.table
             raise self._copy_error(exc, stream, relation, lines) from None
         else:
             if stream.mode is Mode.DIRECT:
                 self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
-            elif stream.mode is Mode.STAGED:
+            elif stream.mode is Mode.STAGED or self._unit is not None:
                 stream.staged_rows += len(lines)
         self._loaded[stream.name] = self._loaded.get(stream.name, 0) + len(lines)
 
@@ -513,7 +565,12 @@ class Loader:
             self._staging_tables += 1
             name = f"elt_staging_{self._staging_tables}"
             try:
-                stream.staging = create_staging(self._cur, name, stream.table, stream.columns)
+                if self._unit is not None:
+                    columns = {c: stream.column_types[c] for c in stream.columns}
+                    stream.staging = create_unit_staging(self._cur, name, columns)
+                    stream.staging_columns = columns
+                else:
+                    stream.staging = create_staging(self._cur, name, stream.table, stream.columns)
             except psycopg.Error as exc:
                 doing = f"creating a staging table for {stream.table}"
                 raise database_failure(exc, doing) from None
@@ -553,7 +610,7 @@ class Loader:
             for f in stream.fields
             if f.convert in DECODED and f.column in file.columns
         }
-        if extra or decoded or stream.mode is Mode.STAGED:
+        if extra or decoded or stream.mode is Mode.STAGED or self._unit is not None:
             rows = self._stage_file(stream, file, version, decoded)
         elif stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
@@ -599,6 +656,8 @@ class Loader:
         table = stream.table.sql()
         if self._version_defaults.get(table) == version:
             return True
+        if self._unit is not None:
+            return False  # a unit commits once, at its end
         if self._changed or self._uncommitted or any(s.parts for s in self._streams.values()):
             return False
         self._execute(
@@ -669,6 +728,13 @@ class Loader:
         """Make the stream's table fit its SCHEMA and compile its row function."""
         settings = self._settings
         table = table_for_stream(name, settings.default_target_schema, self.where(stream=name))
+        if table.table == LEDGER:
+            raise ProtocolError(
+                f"stream {name!r} would load into {table}, the name of target-postgres' unit "
+                "ledger",
+                where=self.where(stream=name),
+                hint="rename the stream (a stream map) or load it into another schema",
+            )
         owner = self._tables.setdefault(table, name)
         if owner != name:
             raise ProtocolError(
@@ -676,8 +742,10 @@ class Loader:
                 where=self.where(stream=name),
                 hint="rename one of them (a stream map), or set default_target_schema",
             )
+        unit = self._unit
         try:
-            ensure_schema(self._cur, table.schema)
+            if unit is None:
+                ensure_schema(self._cur, table.schema)
             info = describe(self._cur, table, where=self.where(stream=name))
             versioned = (
                 versioned
@@ -696,7 +764,10 @@ class Loader:
                 encodings=settings.interpret_content_encoding,
             )
             appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
-            if info is None:
+            if unit is not None:
+                keys = () if appending else plan.keys
+                info = unit.tables.fit(table, plan.types, keys, where=self.where(stream=name))
+            elif info is None:
                 info = create_table(self._cur, table, plan.types, () if appending else plan.keys)
             else:
                 info = evolve(self._cur, table, info, plan.types)
@@ -705,6 +776,8 @@ class Loader:
         mode = self._mode(
             name, table, info=info, keys=plan.keys, appending=appending, previous=previous
         )
+        if unit is not None and mode is Mode.DIRECT:
+            mode = Mode.STAGED  # a unit stages every row until its end (units.py)
         fields = tuple(_converted(f, info.columns.get(f.column)) for f in plan.fields)
         rows = compile_row(
             fields,
@@ -712,7 +785,8 @@ class Loader:
             sequence=self._sequence,
             watch_version=settings.activate_version and not versioned,
         )
-        if previous is not None and previous.staging is not None:
+        staging = self._keep_staging(previous, plan.fields, info) if unit is not None else None
+        if previous is not None and previous.staging is not None and staging is None:
             self._execute(f"DROP TABLE IF EXISTS {previous.staging}", "dropping a staging table")
         return Stream(
             name=name,
@@ -731,7 +805,26 @@ class Loader:
                 settings.load_method is LoadMethod.OVERWRITE
                 and (previous is None or previous.truncate_first)
             ),
+            **(staging or {}),
         )
+
+    def _keep_staging(
+        self, previous: Stream | None, fields: Sequence[Field], info: TableInfo
+    ) -> dict[str, Any] | None:
+        """A unit's rows of the stream's earlier SCHEMA stay staged until the unit ends: the
+        staging table gets the new columns and types, and passes to the new stream."""
+        if previous is None or previous.staging is None:
+            return None
+        want = {f.column: info.columns[f.column] for f in fields}
+        try:
+            fit_staging(self._cur, previous.staging, previous.staging_columns, want)
+        except psycopg.Error as exc:
+            raise database_failure(exc, f"altering staging table {previous.staging}") from None
+        return {
+            "staging": previous.staging,
+            "staged_rows": previous.staged_rows,
+            "staging_columns": previous.staging_columns,
+        }
 
     def _mode(
         self,
@@ -839,6 +932,8 @@ class Loader:
             except psycopg.Error:
                 logger.debug("rollback failed; closing the connection rolls back anyway")
             self._conn.close()
+        if self._unit is not None:
+            self._unit.tables.close()
 
 
 class _Aborted(Exception):

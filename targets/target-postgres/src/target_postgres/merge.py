@@ -37,6 +37,7 @@ __all__ = [
     "activate_version",
     "append_staged",
     "create_staging",
+    "create_unit_staging",
     "decode_staged",
     "merge_staged",
     "staging_defaults",
@@ -64,6 +65,24 @@ def create_staging(
     cur.execute(
         f"ALTER TABLE {staging} ADD COLUMN {quote(SEQUENCE_COLUMN)} "
         "bigint GENERATED ALWAYS AS IDENTITY"
+    )
+    return staging
+
+
+def create_unit_staging(cur: psycopg.Cursor[Any], name: str, columns: Mapping[str, str]) -> str:
+    """Create a staging table of a unit (:mod:`target_postgres.units`) with ``columns``
+    (name → catalog type); return its qualified name.
+
+    Typed from the catalog rather than from the table, so the unit's transaction holds no
+    lock on the table; its rows stay until the unit commits (they spill to disk past
+    ``temp_buffers``).
+    """
+    definitions = ", ".join(f"{quote(c)} {t}" for c, t in columns.items())
+    staging = f"pg_temp.{quote(name)}"
+    cur.execute(f"DROP TABLE IF EXISTS {staging}")
+    cur.execute(
+        f"CREATE TEMP TABLE {quote(name)} ({definitions}, {quote(SEQUENCE_COLUMN)} "
+        "bigint GENERATED ALWAYS AS IDENTITY)"
     )
     return staging
 
@@ -148,10 +167,17 @@ def _decoded(column: str, convert: Convert) -> str:
     return f"decode(CASE WHEN length({digits}) % 2 = 1 THEN '0' ELSE '' END || {digits}, 'hex')"
 
 
-def merge_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
-    """Upsert the last staged row of each key into the stream's table; empty the staging."""
+def merge_staged(
+    cur: psycopg.Cursor[Any], stream: Stream, columns: Sequence[str] | None = None
+) -> None:
+    """Upsert the last staged row of each key into the stream's table; empty the staging.
+
+    ``columns`` are the staged columns when they are not the stream's (a unit's staging
+    table keeps every column its stream had during the unit).
+    """
     staging, table, keys = stream.staging, stream.table, stream.keys
-    columns, column_types = stream.columns, stream.column_types
+    columns = stream.columns if columns is None else tuple(columns)
+    column_types = stream.column_types
     latest = (
         f"(SELECT DISTINCT ON ({_list(keys)}) {_list(columns)} FROM {staging} "
         f"ORDER BY {_list(keys)}, {quote(SEQUENCE_COLUMN)} DESC) AS s"
@@ -176,13 +202,16 @@ def merge_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
     cur.execute(f"TRUNCATE {staging}")
 
 
-def append_staged(cur: psycopg.Cursor[Any], stream: Stream) -> None:
+def append_staged(
+    cur: psycopg.Cursor[Any], stream: Stream, columns: Sequence[str] | None = None
+) -> None:
     """Insert every staged row into the stream's table, in staging order; empty the staging.
 
     For streams without upserts whose rows needed staging anyway: csv BATCH rows that get
-    metadata or version columns from the staging table's defaults.
+    metadata or version columns from the staging table's defaults, and every row of a unit
+    (``columns`` as for :func:`merge_staged`).
     """
-    columns = _list(stream.columns)
+    columns = _list(stream.columns if columns is None else columns)
     cur.execute(
         f"INSERT INTO {stream.table.sql()} ({columns}) SELECT {columns} FROM {stream.staging} "
         f"ORDER BY {quote(SEQUENCE_COLUMN)}"

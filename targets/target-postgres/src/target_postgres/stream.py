@@ -177,6 +177,8 @@ class Stream:
     truncate_first: bool = False
     staging: str | None = None
     staged_rows: int = 0
+    # a unit's staging table: every column it has (name → type), see target_postgres.units
+    staging_columns: dict[str, str] = field(default_factory=dict)
     # encoded rows not yet sent, their input lines, and how many make a send worthwhile
     parts: list[bytes] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("q"))

@@ -22,7 +22,7 @@ from elt.errors import ProtocolError
 from target_postgres.identifiers import TableName, quote
 from target_postgres.types import PgType, known_type, widen
 
-__all__ = ["TableInfo", "create_table", "describe", "ensure_schema", "evolve"]
+__all__ = ["TableInfo", "converted", "create_table", "describe", "ensure_schema", "evolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def evolve(
         if target is not known:
             changes.append(
                 f"ALTER COLUMN {quote(name)} TYPE {target.value} "
-                f"USING {_converted(quote(name), known, target)}"
+                f"USING {converted(quote(name), known, target)}"
             )
     if not changes:
         return info
@@ -143,7 +143,7 @@ def evolve(
     return evolved
 
 
-def _converted(column: str, current: PgType, target: PgType) -> str:
+def converted(column: str, current: PgType, target: PgType) -> str:
     """The expression that turns a value of ``current`` into the same value as ``target``.
 
     Postgres has no cast from numbers or booleans to ``jsonb``: ``to_jsonb`` makes the JSON

@@ -12,6 +12,10 @@ Inline ``stream_maps`` and flattening are applied in front of the loader when th
 asks for them (see :mod:`elt.sdk.lean`). ``validate_records`` is opt-in
 (:mod:`target_postgres.validation`): Postgres checks every value while parsing the COPY.
 
+Run as one unit of a split run (``ELT_UNIT`` set, see :mod:`elt.protocol.partitions`), the
+unit loads exactly once, safely next to other units of the same tables
+(:mod:`target_postgres.units`).
+
 Every setting of MeltanoLabs' target-postgres is implemented (declared in
 :data:`~target_postgres.settings.CONFIG_SCHEMA`), or named in :attr:`TargetPostgres.setting_rules`
 with why it has no effect here; the README's table lists each.
@@ -22,19 +26,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
+import psycopg
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
     TargetCapabilities,
 )
 
 from elt.errors import ConfigError, ProtocolError
+from elt.protocol import UnitIdentity
 from elt.sdk import LeanTarget, OrjsonReader, SettingRule, warned
 from elt.sdk.batch import batch_files, batch_records
 from elt.sdk.csvbatch import CSV_BATCH
 from elt.sdk.lean import LEAN_TARGET_CAPABILITIES
 from target_postgres.connection import connect
+from target_postgres.failures import database_failure
+from target_postgres.identifiers import DEFAULT_SCHEMA, pg_name
 from target_postgres.loader import Loader
-from target_postgres.settings import CONFIG_SCHEMA, Settings
+from target_postgres.settings import CONFIG_SCHEMA, LoadMethod, Settings
+from target_postgres.units import CommittedUnit, Unit, UnitTables, claim, committed_by
 
 __all__ = ["FORMATS", "TargetPostgres"]
 
@@ -75,20 +84,56 @@ class TargetPostgres(LeanTarget):
         super().__init__(**kwargs)
         self.settings = Settings.from_config(self.config)
 
-    def open_load(self, reader: OrjsonReader) -> Loader:
+    def open_load(self, reader: OrjsonReader) -> Loader | CommittedUnit:
         """The run's loader, connected on first use (so ``--about`` needs no database)."""
+        if self.unit is not None:
+            return self._open_unit(self.unit, reader)
         return Loader(
             connect(self.config), self.settings, reader=reader, emit_state=self._write_state
         )
 
-    @property
-    def loader(self) -> Loader:
-        load = self.load
-        assert isinstance(load, Loader)
-        return load
+    def _open_unit(self, identity: UnitIdentity, reader: OrjsonReader) -> Loader | CommittedUnit:
+        """Claim the unit in its ledger: a loader for it, or a :class:`CommittedUnit` when
+        an earlier attempt committed it."""
+        if self.settings.load_method is LoadMethod.OVERWRITE:
+            raise ConfigError(
+                f"load_method overwrite cannot load unit {identity.id}: each unit of the split "
+                "run would empty the table the others load",
+                where="load_method",
+                hint="use upsert or append-only (a full-table stream's old rows are retired by "
+                "the ACTIVATE_VERSION the coordinator sends after every unit committed)",
+            )
+        schema = pg_name(self.settings.default_target_schema or DEFAULT_SCHEMA, "schema")
+        conn = connect(self.config)
+        try:
+            tables = UnitTables(connect(self.config))
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            ledger = tables.ledger(schema)
+            cur = conn.cursor()
+            if claim(cur, ledger, identity):
+                unit = Unit(identity, ledger, tables)
+                return Loader(
+                    conn, self.settings, reader=reader, emit_state=self._write_state, unit=unit
+                )
+            by = committed_by(cur, ledger, identity.id)
+        except BaseException as exc:
+            conn.close()
+            tables.close()
+            if isinstance(exc, psycopg.Error):
+                raise database_failure(exc, f"claiming unit {identity.id} in its ledger") from None
+            raise
+        conn.close()
+        tables.close()
+        return CommittedUnit(identity, by, self._write_state)
 
     def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
-        loader = self.loader
+        loader = self.load
+        if isinstance(loader, CommittedUnit):
+            return  # an earlier attempt loaded the unit's files
+        assert isinstance(loader, Loader)
         kind = message_dict["encoding"].get("format")
         if kind == "csv":
             self._check_unmapped(message_dict["stream"])

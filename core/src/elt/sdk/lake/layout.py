@@ -131,6 +131,10 @@ class Layout:
         """Where a run's manifest goes; ``_`` makes Hive/Spark-style readers skip the folder."""
         return self._under_prefix(f"_manifests/{run_id}.json")
 
+    def unit_manifest_key(self, unit_id: str) -> str:
+        """Where a unit's manifest goes (see :mod:`elt.sdk.lake.units`)."""
+        return self._under_prefix(f"_manifests/units/{unit_id}.json")
+
     def _under_prefix(self, relative: str) -> str:
         key = f"{self.prefix}/{relative}" if self.prefix else relative
         segments = key.split("/")

@@ -10,8 +10,9 @@ a partial manifest covering what its last STATE covered, and the next run resend
 A reader that takes the files of every run's manifest sees each record at least once and
 never a half-written file (a record repeats only if the target died between writing a
 manifest and its STATE reaching the state store; dedupe on ``key_properties`` for exactly
-once). Schemas are listed once per stream and referred to by index, so a manifest stays
-small however many parts a stream has.
+once). A unit of a split run has a manifest of its own, and the run's manifest lists the
+units' (:mod:`elt.sdk.lake.units`). Schemas are listed once per stream and referred to by
+index, so a manifest stays small however many parts a stream has.
 """
 
 from __future__ import annotations
@@ -53,8 +54,12 @@ class _StreamEntry:
 class Manifest:
     """Collects what a run committed; :meth:`to_json` renders it."""
 
-    def __init__(self, run_id: str, settings: Mapping[str, Any]) -> None:
+    def __init__(
+        self, run_id: str, settings: Mapping[str, Any], unit: Mapping[str, Any] | None = None
+    ) -> None:
         self.run_id = run_id
+        self.unit = unit  # the UnitIdentity of a unit's manifest
+        self.units: list[dict[str, Any]] | None = None  # a split run's units (run manifest)
         self.started_at = datetime.now(UTC)
         self._settings = dict(settings)
         self._streams: dict[str, _StreamEntry] = {}
@@ -85,7 +90,7 @@ class Manifest:
         """The manifest as it stands; ``complete`` once the run's last file is committed."""
         self.written_files = len(self.files)
         now = datetime.now(UTC).isoformat()
-        document = {
+        document: dict[str, Any] = {
             "version": MANIFEST_VERSION,
             "run_id": self.run_id,
             "status": "complete" if complete else "partial",
@@ -117,4 +122,8 @@ class Manifest:
                 for f in self.files
             ],
         }
+        if self.unit is not None:
+            document["unit"] = dict(self.unit)
+        if self.units is not None:
+            document["units"] = self.units
         return dumps(document, 0) + b"\n"

@@ -39,6 +39,7 @@ from elt.sdk.lake.badinput import location, record_before_schema
 from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.lake.units import finish_units
 from elt.sdk.lake.writer import LakeWriter
 from elt.sdk.lean import LEAN_TARGET_CAPABILITIES, LeanTarget
 from elt.sdk.settings import SettingRule, refused, warned
@@ -107,6 +108,7 @@ class LakeTarget(LeanTarget):
             reader=reader,
             emit_state=self._write_state,
             raw_records=self.maps is None,  # maps need every record as a dict
+            unit=self.unit,
         )
         logger.info(
             "Run %s: %s files (%s) to %s",
@@ -124,6 +126,13 @@ class LakeTarget(LeanTarget):
         if isinstance(self._load, LakeWriter):
             counter[RECORD] += self._load.raw_lines
         return counter
+
+    def process_endofpipe(self) -> None:
+        """Commit everything and emit the last STATE; the coordinator's finishing run of a
+        split run writes its run manifest even when it sent no message."""
+        if self._load is None and finish_units(self.unit) is not None:
+            _ = self.load
+        super().process_endofpipe()
 
     def _record_before_schema(self, message_dict: dict[str, Any]) -> None:
         raise record_before_schema(self._where(message_dict.get("stream")))

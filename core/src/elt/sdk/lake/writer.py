@@ -15,6 +15,9 @@ One writer serves one run of a lake target. What it guarantees, and how:
 - **A failure commits nothing more.** Any error aborts every open upload (nothing of them
   becomes visible) and drops every held STATE; files committed before stay, complete, and
   the manifest lists exactly those the emitted STATEs cover.
+- **A unit of a split run** (``ELT_UNIT``) names its files after the unit, commits its
+  manifest last and holds its STATEs until then; the coordinator's finishing run lists the
+  units in the run manifest (:mod:`~elt.sdk.lake.units`).
 - **Committed rows are reported** (:func:`elt.sdk.log_committed`) as each file's upload
   commits, before the STATE that covers it: ``elt run`` counts a run's rows from these, so
   an aborted file's rows are never counted.
@@ -35,7 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from elt.errors import ProtocolError
-from elt.protocol import record_line_prefix
+from elt.protocol import UnitIdentity, record_line_prefix
 from elt.sdk.io import OrjsonReader
 from elt.sdk.lake.badinput import location, missing_key, record_before_schema
 from elt.sdk.lake.checkpoints import Checkpoints
@@ -44,6 +47,7 @@ from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
 from elt.sdk.lake.manifest import FileEntry, Manifest
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.lake.units import finish_units, unit_entries
 from elt.sdk.progress import log_committed
 
 __all__ = ["LakeFile", "LakeWriter"]
@@ -94,14 +98,26 @@ class LakeWriter:
         emit_state: Callable[[Mapping[str, Any]], None],
         run_id: str | None = None,
         raw_records: bool = True,
+        unit: UnitIdentity | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._reader = reader
         self._layout = Layout(settings.path_template, settings.prefix)
-        self.run_id = run_id or new_run_id()
+        # a unit's files and manifest are named after it (see elt.sdk.lake.units)
+        self.run_id = unit.id if unit is not None else run_id or new_run_id()
+        self._finishing = finish_units(unit)
+        self._unit = unit if self._finishing is None else None
         self._run_partition = Partition.of(datetime.now(UTC).date())
-        self._manifest = Manifest(self.run_id, _public(settings))
+        self._manifest = Manifest(
+            self.run_id, _public(settings), None if self._unit is None else self._unit.as_dict()
+        )
+        self._manifest_key = (
+            self._layout.manifest_key(self.run_id)
+            if self._unit is None
+            else self._layout.unit_manifest_key(self.run_id)
+        )
+        self._unit_state: Mapping[str, Any] | None = None  # a unit's last STATE
         self._emit_state = emit_state
         self._checkpoints = Checkpoints(self._emit_after_manifest)
         self._streams: dict[str, _Stream] = {}
@@ -177,7 +193,11 @@ class LakeWriter:
             self._checkpoints.emit_ready()
 
     def state(self, value: Mapping[str, Any]) -> None:
-        """Hold a STATE until its files are committed (commit them if it waited too long)."""
+        """Hold a STATE until its files are committed (commit them if it waited too long);
+        a unit's, until the unit's manifest is written."""
+        if self._unit is not None:
+            self._unit_state = value
+            return
         if self._open:
             oldest = next(iter(self._open.values()))
             if time.monotonic() - oldest.opened_at >= self._settings.commit_interval_seconds:
@@ -210,10 +230,14 @@ class LakeWriter:
             )
         for file in list(self._open.values()):
             self._commit(file)
-        key = self._layout.manifest_key(self.run_id)
+        if self._finishing is not None:
+            self._manifest.units = unit_entries(self._store, self._layout, self._finishing)
+        key = self._manifest_key
         self._store.put(key, self._manifest.to_json(complete=True))
         self._done = True
         self._checkpoints.emit_ready()
+        if self._unit_state is not None:
+            self._emit_state(self._unit_state)
         for name in self._streams:
             files = [f for f in self._manifest.files if f.stream == name]
             logger.info(
@@ -225,6 +249,7 @@ class LakeWriter:
     def abort(self) -> None:
         """Abort every open upload and drop held STATEs; idempotent."""
         self._checkpoints.discard()
+        self._unit_state = None
         if self._done:
             return
         self._done = True
@@ -239,8 +264,7 @@ class LakeWriter:
     def _emit_after_manifest(self, state: Mapping[str, Any]) -> None:
         """Emit a STATE, first listing in the manifest any file committed since the last."""
         if self._manifest.stale:
-            key = self._layout.manifest_key(self.run_id)
-            self._store.put(key, self._manifest.to_json(complete=False))
+            self._store.put(self._manifest_key, self._manifest.to_json(complete=False))
         self._emit_state(state)
 
     # --- files ---------------------------------------------------------------------------
