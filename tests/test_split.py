@@ -87,7 +87,8 @@ def test_a_run_split_by_stream_loads_and_bookmarks_as_one_pipe(
     result = json.loads(done.stdout)
     units = sorted((u["stream"], u["partition"]) for u in result["units"])
     assert units == sorted(
-        [(s, f"{s}.csv") for s in STREAMS] + [("events", f"part-{p}.csv") for p in range(EVENT_FILES)]
+        [(s, f"{s}.csv") for s in STREAMS]
+        + [("events", f"part-{p}.csv") for p in range(EVENT_FILES)]
     )
     assert {u["status"] for u in result["units"]} == {"done"}
     shown = run_elt(split, "runs", "show", result["run_id"], "--format", "json")
@@ -117,6 +118,10 @@ def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
     failed = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", "local:1")
     assert failed.returncode != 0
     assert "unit refunds" in failed.stderr
+    with psycopg.connect(pg_database) as conn:  # the failed unit committed nothing
+        ledger = conn.execute("select stream from failing._elt_units").fetchall()
+    assert ("refunds",) not in ledger
+    assert len(ledger) == len(STREAMS) - 1 + EVENT_FILES
     stored = state(project)
     progress = stored["elt_partitions"]
     assert isinstance(progress, dict)

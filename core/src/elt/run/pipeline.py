@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,13 @@ class Pipeline:
     ``stored`` is the state the tap starts from; ``keep`` is handed each new state (the
     target's merged over it) to store, and ``emitted`` each state as the target wrote it.
     ``catalog`` (a file) replaces discovery; ``tap_arguments`` go to the tap as well.
+
+    ``whole`` (a unit of a split run) gives the target end of input only when everything
+    upstream exited 0: the parent holds a copy of the write end of the target's input
+    until then, and stops the target before it sees end of input when one failed, so a
+    target committing a unit at end of input (elt's, with their unit ledgers) never
+    commits a part of one. A local run's target commits what it got instead (a rerun
+    continues from there).
     """
 
     def __init__(
@@ -68,6 +76,7 @@ class Pipeline:
         catalog: Path | None = None,
         tap_arguments: Sequence[str] = (),
         emitted: Callable[[dict[str, Any]], None] = lambda value: None,
+        whole: bool = False,
     ) -> None:
         self.stored = stored
         self.keep = keep
@@ -75,6 +84,7 @@ class Pipeline:
         self.catalog = catalog
         self.tap_arguments = list(tap_arguments)
         self.emitted = emitted
+        self.whole = whole
         self.tap = tap
         self.mappers = list(mappers)
         self.target = target
@@ -122,6 +132,7 @@ class Pipeline:
             # start costs no extraction, and the parent closes each write end once given
             consumers = [*self.mappers, self.target]
             pipes = [held.enter_context(_Pipe()) for _ in consumers]
+            gate = held.enter_context(_Gate(pipes[-1].write_end if self.whole else -1))
             target = self.supervisor.start(
                 self.target, self.target.argv(), stdin=pipes[-1].read_end, stdout=subprocess.PIPE
             )
@@ -157,6 +168,8 @@ class Pipeline:
             finally:
                 pipes[0].close_write_end()
             upstream = [tap, *mappers]
+            if self.whole:
+                gate.open_after(upstream, lambda: self.supervisor.stop(target))
             bad = self._store_states(target, {} if full_refresh or stored is None else stored)
             if bad is not None:
                 if bad.truncated:  # its stdout ended mid-line: it is exiting, let it finish
@@ -271,6 +284,42 @@ class Pipeline:
         if self.states == 0:
             return "no state was stored by this run"
         return f"{self.states} state{'s' if self.states > 1 else ''} stored by this run"
+
+
+class _Gate:
+    """A copy of the write end of a target's input, closed once everything upstream has
+    exited: the target sees end of input then, not before (see ``Pipeline``'s ``whole``)."""
+
+    def __init__(self, write_end: int) -> None:
+        self._descriptor = os.dup(write_end) if write_end >= 0 else -1
+        self._lock = threading.Lock()
+
+    def open_after(
+        self, upstream: Sequence[PluginProcess], stop_target: Callable[[], None]
+    ) -> None:
+        """In a thread: wait for ``upstream``; if one failed, ``stop_target`` before it sees
+        end of input; then close the copy."""
+
+        def watch() -> None:
+            for process in upstream:
+                process.wait()
+            if any(p.returncode != 0 or p.stopped for p in upstream):
+                stop_target()
+            self.close()
+
+        threading.Thread(target=watch, name="end of input", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._descriptor >= 0:
+                os.close(self._descriptor)
+                self._descriptor = -1
+
+    def __enter__(self) -> _Gate:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class _Pipe:

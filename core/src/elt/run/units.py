@@ -133,6 +133,7 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
                     workdir=workdir,
                     catalog=_written(workdir / "unit.catalog.json", spec.catalog),
                     tap_arguments=_partition_arguments(workdir, spec.partition),
+                    whole=True,
                 )
                 pipeline.run(full_refresh=False)
         except EltError as error:
