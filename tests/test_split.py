@@ -67,8 +67,8 @@ def tables(pg_database: str, schema: str) -> dict[str, list[tuple[object, ...]]]
         }
 
 
-def state(project: Path) -> dict[str, object]:
-    done = run_elt(project, "state", "get", STATE_ID)
+def state(project: Path, state_id: str = STATE_ID) -> dict[str, object]:
+    done = run_elt(project, "state", "get", state_id)
     assert done.returncode == 0, done.stderr
     loaded: dict[str, object] = json.loads(done.stdout)
     return loaded
@@ -139,3 +139,59 @@ def test_a_failed_unit_fails_the_run_naming_it_and_the_rerun_redoes_only_it(
         "events": 100,
     }
     assert "elt_partitions" not in state(project)
+
+
+def pg_project(root: Path, pg_database: str, schema: str, **tap: object) -> Path:
+    root.mkdir()
+    options = {"public-events": {"partitions": 3}}
+    (root / "plugins.yml").write_text(
+        f"""version: 1
+plugins:
+  taps:
+    - name: tap-postgres
+      config:
+        sqlalchemy_url: "{pg_database}"
+        filter_schemas: [public]
+        stream_options: {json.dumps(options)}
+  targets:
+    - name: target-postgres
+      config:
+        sqlalchemy_url: "{pg_database}"
+        default_target_schema: {schema}
+"""
+    )
+    return root
+
+
+def loaded(pg_database: str, schema: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(pg_database) as conn:
+        return conn.execute(
+            f"select id, note, _sdc_deleted_at is null from {schema}.events order by id"
+        ).fetchall()
+
+
+def test_a_full_table_stream_in_partitions_retires_old_rows_once_as_one_pipe(
+    tmp_path: Path, pg_database: str
+) -> None:
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("create table public.events (id bigint primary key, note text)")
+        conn.execute("insert into public.events select i, 'n' || i from generate_series(1, 3000) i")
+    here = pg_project(tmp_path / "here", pg_database, "tp_here")
+    split = pg_project(tmp_path / "split", pg_database, "tp_split")
+    for _ in range(2):  # the second run finds rows deleted at the source
+        first = run_elt(here, "run", "tap-postgres", "target-postgres")
+        assert first.returncode == 0, first.stderr
+        done = run_elt(
+            split, "run", "tap-postgres", "target-postgres", "--executor", "local:2", "--json"
+        )
+        assert done.returncode == 0, done.stderr
+        units = json.loads(done.stdout)["units"]
+        assert sorted(u["partition"] for u in units) == ["..1000", "1000..2000", "2000.."]
+        assert loaded(pg_database, "tp_split") == loaded(pg_database, "tp_here")
+        assert state(split, "default:tap-postgres-to-target-postgres") == state(
+            here, "default:tap-postgres-to-target-postgres"
+        )
+        with psycopg.connect(pg_database, autocommit=True) as conn:
+            conn.execute("delete from public.events where id % 7 = 0")
+    retired = [row for row in loaded(pg_database, "tp_split") if not row[2]]
+    assert len(retired) == 3000 // 7

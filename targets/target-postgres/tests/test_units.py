@@ -254,6 +254,52 @@ def test_activate_version_after_the_units_retires_rows_of_older_versions(
     ] == (1200, 0, 1199, 2)
 
 
+def test_a_whole_stream_unit_applies_its_activate_version_when_it_commits(
+    config: Callable[..., Path], db: Database
+) -> None:
+    m = Messages
+    target = config(hard_delete=True)
+    whole = {**unit(7), "partition": None}
+
+    def snapshot(version: int, ids: range) -> bytes:
+        records = [
+            m.record("items", {"id": i, "name": "v", "amount": i}, version=version) for i in ids
+        ]
+        return singer(
+            [
+                m.schema("items", PROPERTIES, ("id",)),
+                *records,
+                m.activate("items", version),
+                m.state({"v": version}),
+            ]
+        )
+
+    assert (
+        run(
+            target,
+            None,
+            singer(
+                [
+                    m.schema("items", PROPERTIES, ("id",)),
+                    *(
+                        m.record("items", {"id": i, "name": "old", "amount": 0}, version=1)
+                        for i in range(100, 110)
+                    ),
+                ]
+            ),
+        ).code
+        == 0
+    )
+    done = run(target, whole, snapshot(2, range(5)))
+
+    assert done.code == 0, done.stderr
+    assert done.states == [{"v": 2}]
+    assert db.rows("SELECT count(*), max(id) FROM public.items")[0] == (5, 4)
+    again = run(target, whole, snapshot(2, range(5)))  # an attempt after the commit
+    assert again.code == 0, again.stderr
+    assert db.rows("SELECT count(*) FROM public.items")[0][0] == 5
+
+
 def test_activate_version_inside_a_unit_is_refused(
     config: Callable[..., Path], db: Database
 ) -> None:

@@ -40,7 +40,8 @@ itself to one stream through its catalog runs as one unit for the whole run.
   (:func:`elt.protocol.state.deep_merge`), keeping the greatest ``replication_key_value``,
   so such a bookmark must stay correct when merged in any order.
 
-**The target's side.** Each unit's target runs with the environment variable
+**The target's side** (capability :data:`UNITS`, ``elt-units``, in ``--about``). Each
+unit's target runs with the environment variable
 :data:`UNIT_ENV` holding :class:`UnitIdentity` as JSON. ``id`` is the same for every
 attempt of the unit (a worker that dies has the unit run again elsewhere), so a target
 can make the unit's load happen exactly once. A target that does not read
@@ -55,10 +56,10 @@ is not such an object (``id`` 1-100 of ``[A-Za-z0-9_-]``, not starting with ``_`
   writes the unit's last STATE only after that commit. An attempt finding the row
   committed loads nothing, logs that an earlier attempt committed the unit, writes its
   last STATE and exits 0. Units may load one table at once (DDL under advisory locks,
-  merges serialised by a table lock: ``target_postgres.units``). Inside a unit an
-  ACTIVATE_VERSION is refused (exit 65) and ``load_method: overwrite`` too (exit 78): the
-  coordinator runs the target once more, without :data:`UNIT_ENV`, with the stream's
-  SCHEMA and ACTIVATE_VERSION, after every unit committed.
+  merges serialised by a table lock: ``target_postgres.units``). Inside a unit of one
+  partition an ACTIVATE_VERSION is refused (exit 65); in a unit that is a stream's whole
+  sync it is applied when the unit commits. ``load_method: overwrite`` is refused in a
+  unit (exit 78). The finishing run (below) is an ordinary load for it.
 - *Lake targets* (``elt.sdk.lake.units``) write the unit's files under the unit id in
   place of the run id (the same keys for every attempt, so an attempt overwrites the
   earlier one's), then the unit's manifest ``_manifests/units/<id>.json`` (its commit
@@ -67,6 +68,13 @@ is not such an object (``id`` 1-100 of ``[A-Za-z0-9_-]``, not starting with ``_`
   and may send the streams' SCHEMA (and ACTIVATE_VERSION) messages: the target writes the run
   manifest ``_manifests/<id>.json`` with ``"units"`` listing each unit's manifest, rows and
   files, or exits 65 when a listed unit has no complete manifest.
+
+**The finishing run.** Once every unit of the run has committed, the coordinator runs the
+target once more, on its own machine, with the SCHEMA of each stream of the run and, for
+each partitioned stream without a replication key (a full-table snapshot whose partitions'
+RECORDs carry the plan's ``version``), its ACTIVATE_VERSION, so older rows are retired once,
+for all partitions together. A target listing :data:`UNITS` gets ``extra.finish``: the ids
+of the units of the streams completed by this run.
 
 **State.** The coordinator keeps a partitioned stream's progress in the run's state under
 :data:`PROGRESS_KEY` (``{"<stream>": {"plan": …, "bound": …, "done": {"<id>": state}}}``)
@@ -83,10 +91,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 __all__ = [
+    "FINISH",
     "PARTITIONS",
     "PARTITION_FLAG",
     "PLAN_FLAG",
     "PROGRESS_KEY",
+    "UNITS",
     "UNIT_ENV",
     "PartitionRequest",
     "UnitIdentity",
@@ -95,6 +105,10 @@ __all__ = [
 
 PARTITIONS: Final = "elt-partitions"
 """The capability a tap lists in ``--about`` when it answers :data:`PLAN_FLAG`."""
+UNITS: Final = "elt-units"
+"""The capability a target lists in ``--about`` when it reads :data:`UNIT_ENV`."""
+FINISH: Final = "finish"
+"""The key of ``UnitIdentity.extra`` that makes a target's run the finishing run."""
 PLAN_FLAG: Final = "--partitions"
 PARTITION_FLAG: Final = "--partition"
 UNIT_ENV: Final = "ELT_UNIT"

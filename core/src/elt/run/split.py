@@ -32,6 +32,7 @@ import json
 import logging
 import secrets
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from elt.protocol import (
     PLAN_FLAG,
     PROGRESS_KEY,
     Catalog,
+    CatalogEntry,
     PartitionRequest,
     UnitIdentity,
     merge_state,
@@ -53,6 +55,7 @@ from elt.protocol import (
 )
 from elt.protocol.state import deep_merge
 from elt.run.catalog import build_catalog, discover
+from elt.run.finish import run_finish
 from elt.run.invoker import Invocation, write_private
 from elt.run.logs import RunLog
 from elt.run.process import Supervisor
@@ -91,12 +94,25 @@ class _Plan:
     partitions: list[dict[str, Any] | None]
     bound: Any
     done: dict[str, dict[str, Any]]
+    version: int | None = None  # a full-table snapshot's, activated by the finishing run
 
     @classmethod
-    def from_state(cls, value: Mapping[str, Any]) -> _Plan:
-        return cls(
-            value["plan"], list(value["partitions"]), value.get("bound"), dict(value["done"])
-        )
+    def from_state(cls, value: Any, stream: str) -> _Plan:
+        try:
+            return cls(
+                str(value["plan"]),
+                list(value["partitions"]),
+                value.get("bound"),
+                dict(value["done"]),
+                value.get("version"),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolError(
+                f"the plan of stream {stream!r} kept in the state is malformed",
+                where=f"state key {PROGRESS_KEY}",
+                hint="`elt state clear` the pipeline's state id, or remove that key with "
+                "`elt state set`, then run again (its units run again)",
+            ) from None
 
     def as_state(self) -> dict[str, Any]:
         return {
@@ -104,6 +120,7 @@ class _Plan:
             "partitions": self.partitions,
             "bound": self.bound,
             "done": self.done,
+            "version": self.version,
         }
 
     def pending(self) -> list[dict[str, Any] | None]:
@@ -143,6 +160,7 @@ class Split:
             self.log.write("elt", "full refresh: the units start without the stored state")
         self.states = 0
         self.units = units if units is not None else []  # filled as units end
+        self.completed: list[tuple[str, _Plan]] = []  # streams whose bookmark advanced
         self.rows: dict[str, int] = {}
         self.rows_kind: str | None = None
 
@@ -179,6 +197,37 @@ class Split:
                 "the next run redoes only the others"
             )
             raise
+        self._finish(catalog, plans)
+
+    def _finish(self, catalog: Catalog | None, plans: dict[str, _Plan]) -> None:
+        """The finishing run (:mod:`elt.run.finish`), then the versioned plans' bookmarks."""
+        versioned = [(s, p) for s, p in plans.items() if p.version is not None]
+        activations = [
+            (entry, plan.version)
+            for stream, plan in versioned
+            if catalog is not None
+            and (entry := catalog.get(stream)) is not None
+            and plan.version is not None
+        ]
+        units = [
+            unit_id(self.state_id, plan.token, stream or None, _partition_id(p) or None)
+            for stream, plan in [*self.completed, *versioned]
+            for p in plan.partitions
+        ]
+        token = "-".join(sorted(p.token for _, p in [*self.completed, *versioned])) or "none"
+        run_finish(
+            self.supervisor,
+            self.invocations[-1],
+            self.workdir,
+            run_unit=unit_id(self.state_id, token, None, "finish"),
+            units=units,
+            activations=activations,
+        )
+        for stream, plan in versioned:
+            self.state = _bookmarked(self.state, stream or None, plan)
+            del plans[stream]
+        if versioned:
+            self._store(_with_progress(self.state, plans))
 
     def _catalog(self) -> Catalog | None:
         """The run's catalog (None: the tap takes none, so the run is one unit)."""
@@ -195,17 +244,18 @@ class Split:
         stored = self.state.pop(PROGRESS_KEY, None) or {}
         if catalog is None:
             kept = stored.get(_WHOLE_RUN)
-            return {_WHOLE_RUN: _Plan.from_state(kept) if kept else _new_plan([None], None)}
-        streams = [entry.tap_stream_id for entry in catalog.selected_streams()]
-        plans = {s: _Plan.from_state(stored[s]) for s in streams if s in stored}
-        if len(plans) < len(streams):
-            cut = self._partitions(catalog, [s for s in streams if s not in plans])
-            for stream in streams:
+            whole = _Plan.from_state(kept, "all streams") if kept else _new_plan([None], None)
+            return {_WHOLE_RUN: whole}
+        entries = {entry.tap_stream_id: entry for entry in catalog.selected_streams()}
+        plans = {s: _Plan.from_state(stored[s], s) for s in entries if s in stored}
+        if len(plans) < len(entries):
+            cut = self._partitions(catalog, [s for s in entries if s not in plans])
+            for stream, entry in entries.items():
                 if stream not in plans:
-                    entry = cut.get(stream)
+                    planned = cut.get(stream)
                     plans[stream] = (
-                        _new_plan(entry["partitions"], entry.get("bound"))
-                        if entry
+                        _new_plan(planned["partitions"], planned.get("bound"), entry)
+                        if planned
                         else _new_plan([None], None)
                     )
         return plans
@@ -253,7 +303,7 @@ class Split:
         )
         request = None
         if partition is not None:
-            request = PartitionRequest(stream, partition, plan.bound)
+            request = PartitionRequest(stream, partition, plan.bound, plan.version)
         active = self.project.environment(self.request.environment)
         return UnitSpec(
             unit=identity,
@@ -303,8 +353,9 @@ class Split:
         self.log.write(
             "elt", f"unit {name} done on {result.worker}: {rows} rows in {result.seconds:.1f} s"
         )
-        if not plan.pending():
+        if not plan.pending() and plan.version is None:
             self.state = _bookmarked(self.state, result.stream, plan)
+            self.completed.append((stream, plan))
         self._store(_with_progress(self.state, plans))
 
     def _store(self, state: dict[str, Any]) -> None:
@@ -313,13 +364,31 @@ class Split:
 
 
 def _with_progress(state: dict[str, Any], plans: Mapping[str, _Plan]) -> dict[str, Any]:
-    """``state`` with the plans of the streams not done yet (none: the tap's state alone)."""
-    progress = {stream: plan.as_state() for stream, plan in plans.items() if plan.pending()}
+    """``state`` with the plans of the streams not done yet (none: the tap's state alone);
+    a versioned plan stays until its finishing run has activated its version."""
+    progress = {
+        stream: plan.as_state()
+        for stream, plan in plans.items()
+        if plan.pending() or plan.version is not None
+    }
     return {**state, PROGRESS_KEY: progress} if progress else dict(state)
 
 
-def _new_plan(partitions: list[dict[str, Any] | None], bound: Any) -> _Plan:
-    return _Plan(secrets.token_hex(6), partitions, bound, {})
+def _new_plan(
+    partitions: list[dict[str, Any] | None], bound: Any, entry: CatalogEntry | None = None
+) -> _Plan:
+    """A new plan; a partitioned full-table stream's gets the version its partitions' RECORDs
+    carry and the finishing run activates (milliseconds now, as singer-sdk picks one)."""
+    version = int(time.time() * 1000) if entry is not None and _full_table(entry) else None
+    return _Plan(secrets.token_hex(6), partitions, bound, {}, version)
+
+
+def _full_table(entry: CatalogEntry) -> bool:
+    """A stream read whole each time: no replication key, or FULL_TABLE said."""
+    root = entry.metadata.get((), {})
+    method = root.get("replication-method") or entry.replication_method
+    key = root.get("replication-key") or entry.replication_key
+    return method == "FULL_TABLE" or (method is None and not key)
 
 
 def _partition_id(partition: Mapping[str, Any] | None) -> str:

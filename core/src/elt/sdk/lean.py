@@ -30,7 +30,7 @@ from elt.protocol import UnitIdentity, dumps
 from elt.sdk.io import OrjsonReader, StdoutSink
 from elt.sdk.maps import StreamMaps, add_map_settings, maps_configured
 from elt.sdk.plugins import Target
-from elt.sdk.unit import unit_from_env
+from elt.sdk.unit import UNITS, unit_from_env
 
 __all__ = ["LEAN_TARGET_CAPABILITIES", "LeanTarget", "Load"]
 
@@ -42,6 +42,7 @@ LEAN_TARGET_CAPABILITIES: tuple[CapabilitiesEnum, ...] = (
     PluginCapabilities.BATCH,
     PluginCapabilities.STREAM_MAPS,
     PluginCapabilities.FLATTENING,
+    UNITS,
 )
 
 logger = logging.getLogger(__name__)

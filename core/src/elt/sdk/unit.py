@@ -18,11 +18,23 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import orjson
+from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ConfigError
 from elt.protocol import UNIT_ENV, UnitIdentity
+from elt.protocol.partitions import UNITS as PROTOCOL_UNITS
 
-__all__ = ["parse_unit", "unit_from_env"]
+__all__ = ["UNITS", "UnitCapabilities", "parse_unit", "unit_from_env"]
+
+
+class UnitCapabilities(CapabilitiesEnum):
+    """The capability of a target that reads ``ELT_UNIT`` (:mod:`elt.protocol.partitions`)."""
+
+    #: loads each unit of a split run exactly once; writes a finishing run's run manifest
+    UNITS = PROTOCOL_UNITS
+
+
+UNITS: Final = UnitCapabilities.UNITS
 
 # letters, digits, "_" and "-", not starting with "-" or "_" (a file name, a ledger key)
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")

@@ -123,6 +123,8 @@ class Loader:
     ) -> None:
         self._conn = conn
         self._unit = unit
+        # a whole-stream unit's ACTIVATE_VERSIONs, applied when the unit commits
+        self._activations: dict[str, Mapping[str, Any]] = {}
         self._cur = conn.cursor()
         self._settings = settings
         self._reader = reader
@@ -257,12 +259,25 @@ class Loader:
 
         One that arrives before the stream's SCHEMA (some taps send it first) is applied
         when the SCHEMA arrives, if the stream's table exists; if none does, there is
-        nothing to retire and it is ignored with a warning.
+        nothing to retire and it is ignored with a warning. In a unit that is a stream's
+        whole sync (no partition) it is applied when the unit commits, after its rows are
+        merged; in a unit of one partition it is refused (the coordinator sends it).
         """
         name = message["stream"]
-        if self._unit is not None:
+        if self._unit is not None and self._unit.identity.partition is not None:
             self._abort()
             raise activation_in_unit(name)
+        if self._unit is not None:  # the unit is the stream's whole sync: so is its snapshot
+            stream = self._streams.get(name)
+            if stream is not None and not stream.versioned and self._settings.activate_version:
+                with self._aborting_on_error():  # its DDL now, while the unit locks nothing
+                    self._add_version_columns(stream)
+            self._activations[name] = message
+            return
+        self._activate(message)
+
+    def _activate(self, message: Mapping[str, Any]) -> None:
+        name = message["stream"]
         if not self._settings.activate_version:
             self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
             return
@@ -453,6 +468,9 @@ class Loader:
             record_commit(self._cur, unit.ledger, unit.identity.id, sum(self._committing.values()))
         except psycopg.Error as exc:
             raise database_failure(exc, f"committing unit {unit.identity.id}") from None
+        activations, self._activations = self._activations, {}
+        for message in activations.values():
+            self._activate(message)
 
     def _count(self, stream: Stream, rows: int) -> None:
         """Note ``rows`` of ``stream`` sent into the open transaction."""

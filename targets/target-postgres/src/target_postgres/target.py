@@ -34,6 +34,7 @@ from singer_sdk.helpers.capabilities import (
 
 from elt.errors import ConfigError, ProtocolError
 from elt.protocol import UnitIdentity
+from elt.protocol.partitions import FINISH
 from elt.sdk import LeanTarget, OrjsonReader, SettingRule, warned
 from elt.sdk.batch import batch_files, batch_records
 from elt.sdk.csvbatch import CSV_BATCH
@@ -86,8 +87,9 @@ class TargetPostgres(LeanTarget):
 
     def open_load(self, reader: OrjsonReader) -> Loader | CommittedUnit:
         """The run's loader, connected on first use (so ``--about`` needs no database)."""
-        if self.unit is not None:
+        if self.unit is not None and FINISH not in self.unit.extra:
             return self._open_unit(self.unit, reader)
+        # an ordinary load, or a split run's finishing run (its SCHEMAs and ACTIVATE_VERSIONs)
         return Loader(
             connect(self.config), self.settings, reader=reader, emit_state=self._write_state
         )

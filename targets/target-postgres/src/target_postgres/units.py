@@ -206,6 +206,7 @@ class CommittedUnit:
         self, unit: UnitIdentity, by: str, emit_state: Callable[[Mapping[str, Any]], None]
     ) -> None:
         self._emit_state = emit_state
+        self._partition = unit.partition
         self._state: Mapping[str, Any] | None = None
         logger.info(
             "Unit %s (stream %r, partition %r) was already committed by an earlier attempt "
@@ -226,7 +227,10 @@ class CommittedUnit:
         self._state = value
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        raise activation_in_unit(message["stream"])
+        """A whole stream's: applied when the earlier attempt committed; a partition's:
+        refused, as in any attempt."""
+        if self._partition is not None:
+            raise activation_in_unit(message["stream"])
 
     def finish(self) -> None:
         if self._state is not None:
