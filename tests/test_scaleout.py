@@ -4,7 +4,7 @@
 Every split run here is compared with the same pipelines run locally as one pipe (the
 module's ``reference`` project): the same rows in target-postgres's tables and in
 target-files's files (read through their manifests), and the same state. The sources are a
-tap-csv project (two single-file streams and a stream of four files) and a tap-postgres
+tap-csv project (a single-file stream and a stream of four files) and a tap-postgres
 database: ``public-big``, 1,000,000 rows in four key-range partitions, incremental;
 ``public-heap``, without a primary key (target-postgres appends it), incremental, one unit;
 ``public-plain``, full table in two partitions (an ACTIVATE_VERSION after both committed).
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,17 +37,16 @@ from tests.fixtures.services import fresh_database
 BIG_ROWS = 1_000_000
 HEAP_ROWS = 300_000
 PLAIN_ROWS = 1_000
-CSV_ROWS = 100  # per single-file stream; each of the four event files has half as many
+CSV_ROWS = 100  # of the single-file stream; each of the four event files has half as many
 EVENT_FILES = 4
 ROWS = {
     "orders": CSV_ROWS,
-    "customers": CSV_ROWS,
     "events": EVENT_FILES * CSV_ROWS // 2,
     "big": BIG_ROWS,
     "heap": HEAP_ROWS,
     "plain": PLAIN_ROWS,
 }
-CSV_TABLES = ("orders", "customers", "events")
+CSV_TABLES = ("orders", "events")
 PG_TABLES = ("big", "heap", "plain")
 PIPELINES = (
     ("tap-csv", "target-postgres"),
@@ -82,9 +82,10 @@ def databases(pg_url: str) -> Iterator[Databases]:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Reference:
     project = make_project(tmp_path_factory.mktemp("reference") / "p", databases, "reference")
-    for tap, target in PIPELINES:
-        done = run_elt(project, "run", tap, target)
-        assert done.returncode == 0, done.stderr
+    with ThreadPoolExecutor(len(PIPELINES)) as pool:
+        runs = pool.map(lambda blocks: run_elt(project, "run", *blocks), PIPELINES)
+        for done in runs:
+            assert done.returncode == 0, done.stderr
     states = {(tap, target): state(project, tap, target) for tap, target in PIPELINES}
     return Reference(project, "reference", states)
 
@@ -128,7 +129,6 @@ plugins:
         infer_sample_rows: 5
         files:
           - {{entity: orders, path: data/orders.csv, keys: [id], replication_key: updated_at}}
-          - {{entity: customers, path: data/customers.csv, keys: [id], replication_key: updated_at}}
           - {{entity: events, path: data/events/*.csv, replication_key: updated_at}}
     - name: tap-postgres
       config:
@@ -152,7 +152,6 @@ plugins:
     )
     (root / "data" / "events").mkdir(parents=True)
     write_csv(root / "data" / "orders.csv", range(1, CSV_ROWS + 1), day=1)
-    write_csv(root / "data" / "customers.csv", range(1, CSV_ROWS + 1), day=2)
     for part in range(EVENT_FILES):
         write_csv(event_file(root, part), event_ids(part), day=part + 3)
     return root
@@ -170,7 +169,9 @@ def event_ids(part: int) -> range:
 def write_csv(path: Path, ids: range, day: int, extra_line: str = "") -> None:
     """A CSV file with the same bytes and modification time in every project (tap-csv
     bookmarks a file's mtime)."""
-    rows = "".join(f"{i},{path.stem} {i},2026-01-{day:02d}T00:{i // 60:02d}:{i % 60:02d}Z\n" for i in ids)
+    rows = "".join(
+        f"{i},{path.stem} {i},2026-01-{day:02d}T00:{i // 60:02d}:{i % 60:02d}Z\n" for i in ids
+    )
     path.write_text("id,name,updated_at\n" + rows + extra_line, encoding="utf-8")
     stamp = 1_767_225_600_000_000_000 + ids.stop * 1_000_000_000 + day
     os.utime(path, ns=(stamp, stamp))
@@ -201,7 +202,9 @@ def counts(url: str, schema: str, tables: tuple[str, ...]) -> dict[str, int]:
         }
 
 
-def differing_rows(url: str, schema: str, reference: str, tables: tuple[str, ...]) -> dict[str, int]:
+def differing_rows(
+    url: str, schema: str, reference: str, tables: tuple[str, ...]
+) -> dict[str, int]:
     """Per table, the rows one schema has more often than the other (0: the same multiset)."""
     differing = {}
     with psycopg.connect(url) as conn:
@@ -262,37 +265,36 @@ def test_streams_and_partitions_on_two_workers_load_what_a_local_run_loads(
 ) -> None:
     project = make_project(tmp_path / "p", databases, "scaled")
     units: list[dict[str, Any]] = []
-    for tap, target in PIPELINES:
-        result = split_run(project, dask_cluster.address, tap, target)
-        assert {u["status"] for u in result["units"]} == {"done"}
-        units += result["units"]
-        assert state(project, tap, target) == reference.states[tap, target]
-    parts = sorted((u["stream"], u["partition"]) for u in units)
-    assert parts == sorted(
-        2 * [("orders", "orders.csv"), ("customers", "customers.csv")]
-        + 2 * [("events", f"part-{p}.csv") for p in range(EVENT_FILES)]
-        + 2 * [("public-big", p) for p in big_partitions()]
-        + 2 * [("public-heap", None)]
-        + 2 * [("public-plain", p) for p in ("..500", "500..")]
-    )
+    with ThreadPoolExecutor(len(PIPELINES)) as pool:  # runs share a cluster
+        results = pool.map(lambda b: split_run(project, dask_cluster.address, *b), PIPELINES)
+        for (tap, target), result in zip(PIPELINES, results, strict=True):
+            assert {u["status"] for u in result["units"]} == {"done"}
+            units += result["units"]
+            assert state(project, tap, target) == reference.states[tap, target]
+    # each target: a unit per CSV file, per key range of public-big and public-plain, and
+    # public-heap whole (no primary key: tap-postgres does not partition it)
+    assert Counter(u["stream"] for u in units) == {
+        "orders": 2,
+        "events": 2 * EVENT_FILES,
+        "public-big": 2 * 4,
+        "public-heap": 2,
+        "public-plain": 2 * 2,
+    }
+    assert {u["partition"] for u in units if u["stream"] == "events"} == {
+        f"part-{p}.csv" for p in range(EVENT_FILES)
+    }
+    assert len({u["partition"] for u in units if u["stream"] == "public-big"}) == 4
     assert worker_addresses(units) == {w.address for w in dask_cluster.workers}
     assert_same_tables(databases.target, "scaled", reference.schema, CSV_TABLES + PG_TABLES)
     scaled, local = lake_rows(project / "lake"), lake_rows(reference.project / "lake")
     assert {s: count for s, (count, _) in scaled.items()} == {
         "orders": CSV_ROWS,
-        "customers": CSV_ROWS,
         "events": ROWS["events"],
         "public-big": BIG_ROWS,
         "public-heap": HEAP_ROWS,
         "public-plain": PLAIN_ROWS,
     }
     assert scaled == local
-
-
-def big_partitions() -> list[str]:
-    quarter = BIG_ROWS // 4
-    bounds = [str(quarter * n) for n in range(1, 4)]
-    return [f"..{bounds[0]}", *(f"{a}..{b}" for a, b in zip(bounds, bounds[1:])), f"{bounds[-1]}.."]
 
 
 _METRIC = re.compile(r"^\S+ (?P<plugin>[\w-]+) \| .*METRIC: (?P<metric>\{.*\})$")
@@ -320,7 +322,9 @@ def tap_progress(worker: DaskWorker, unit: str) -> tuple[str, bool] | None:
     return named["name"].partition("[")[0], sent and not ended
 
 
-def kill_mid_unit(cluster: DaskCluster, streams: set[str], run: Future[Any]) -> dict[str, tuple[str, str]]:
+def kill_mid_unit(
+    cluster: DaskCluster, streams: set[str], run: Future[Any]
+) -> dict[str, tuple[str, str]]:
     """SIGKILL, for each of ``streams``, a worker while its tap is mid-way through a unit of
     that stream: {stream: (the worker's address, the unit id)}."""
     killed: dict[str, tuple[str, str]] = {}
@@ -354,7 +358,9 @@ def test_a_worker_killed_mid_unit_has_the_unit_rerun_and_every_row_loaded_once(
     cluster = dask_cluster_factory(workers=3, env={**os.environ, "ELT_METRIC_INTERVAL": "0.1"})
     project = make_project(tmp_path / "p", databases, "killed")
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(split_run, project, cluster.address, "tap-postgres", "target-postgres")
+        running = pool.submit(
+            split_run, project, cluster.address, "tap-postgres", "target-postgres"
+        )
         killed = kill_mid_unit(cluster, {"public-big", "public-heap"}, running)
         result = running.result(timeout=UNIT_TIMEOUT)
     by_id = {u["unit_id"]: u for u in result["units"]}
@@ -367,9 +373,10 @@ def test_a_worker_killed_mid_unit_has_the_unit_rerun_and_every_row_loaded_once(
         unit: 2 for _, unit in killed.values()
     }
     assert_same_tables(databases.target, "killed", reference.schema, PG_TABLES)
-    assert state(project, "tap-postgres", "target-postgres") == reference.states[
-        "tap-postgres", "target-postgres"
-    ]
+    assert (
+        state(project, "tap-postgres", "target-postgres")
+        == reference.states["tap-postgres", "target-postgres"]
+    )
 
 
 def test_a_unit_with_bad_data_fails_the_run_naming_it_and_the_rerun_loads_only_that_unit(
@@ -377,14 +384,18 @@ def test_a_unit_with_bad_data_fails_the_run_naming_it_and_the_rerun_loads_only_t
 ) -> None:
     project = make_project(tmp_path / "p", databases, "failing")
     bad = event_file(project, 2)
-    write_csv(bad, event_ids(2), day=5, extra_line="999,a bad row,2026-01-05T00:00:00Z,a fourth field\n")
-    failed = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", dask_cluster.address)
+    write_csv(
+        bad, event_ids(2), day=5, extra_line="999,a bad row,2026-01-05T00:00:00Z,a fourth field\n"
+    )
+    failed = run_elt(
+        project, "run", "tap-csv", "target-postgres", "--executor", dask_cluster.address
+    )
     assert failed.returncode == 65, failed.stderr
     assert "unit events[part-2.csv]" in failed.stderr
     with psycopg.connect(databases.target) as conn:
         ledger = conn.execute("select stream, partition from failing._elt_units").fetchall()
     assert sorted(ledger) == sorted(
-        [("orders", "orders.csv"), ("customers", "customers.csv")]
+        [("orders", "orders.csv")]
         + [("events", f"part-{p}.csv") for p in range(EVENT_FILES) if p != 2]
     )
     assert list(state(project, "tap-csv", "target-postgres")["elt_partitions"]) == ["events"]
@@ -394,9 +405,10 @@ def test_a_unit_with_bad_data_fails_the_run_naming_it_and_the_rerun_loads_only_t
     moved = {(u["stream"], u["partition"]): u["rows"] for u in rerun["units"] if u["rows"]}
     assert moved == {("events", "part-2.csv"): CSV_ROWS // 2}
     assert_same_tables(databases.target, "failing", reference.schema, CSV_TABLES)
-    assert state(project, "tap-csv", "target-postgres") == reference.states[
-        "tap-csv", "target-postgres"
-    ]
+    assert (
+        state(project, "tap-csv", "target-postgres")
+        == reference.states["tap-csv", "target-postgres"]
+    )
 
 
 def test_a_jobs_independent_tasks_run_at_once_on_the_cluster(
@@ -427,7 +439,8 @@ def test_units_run_over_tls_with_the_certificates_the_environment_names(
     dask_cluster_factory: ClusterFactory,
 ) -> None:
     cluster = dask_cluster_factory(workers=1, tls=True)
-    assert cluster.address.startswith("tls://") and cluster.certificates is not None
+    assert cluster.address.startswith("tls://")
+    assert cluster.certificates is not None
     project = make_project(tmp_path / "p", databases, "tls")
     refused = run_elt(project, "run", "tap-csv", "target-postgres", "--executor", cluster.address)
     assert refused.returncode == 78, refused.stderr
@@ -437,6 +450,7 @@ def test_units_run_over_tls_with_the_certificates_the_environment_names(
     )
     assert worker_addresses(result["units"]) == {cluster.workers[0].address}
     assert_same_tables(databases.target, "tls", reference.schema, CSV_TABLES)
-    assert state(project, "tap-csv", "target-postgres") == reference.states[
-        "tap-csv", "target-postgres"
-    ]
+    assert (
+        state(project, "tap-csv", "target-postgres")
+        == reference.states["tap-csv", "target-postgres"]
+    )
