@@ -384,3 +384,19 @@ def test_meltanolabs_settings_that_cannot_change_the_data_are_warned_of_once(
     assert "always loads with COPY" in warnings[1]
     assert "'dialect+driver' has no effect" in warnings[0]
     assert db.rows("SELECT id, age FROM users") == [(1, 2)]
+
+
+def test_a_schema_name_postgres_reserves_is_configuration_naming_the_setting(
+    pg_database: str, tmp_path: Path, m: Any
+) -> None:
+    users = m.schema("users", USERS_PROPERTIES)
+    run = run_executable(
+        "target-postgres",
+        {"sqlalchemy_url": pg_database, "default_target_schema": "pg_loaded"},
+        m.lines([users, m.record("users", {"id": 1, "age": 2})]),
+        tmp_path,
+    )
+
+    assert run.code == 78, run.stderr
+    assert "default_target_schema" in run.stderr
+    assert "please report" not in run.stderr

@@ -116,6 +116,15 @@ def run(
     environment variables, its VALUE read as by `elt config set` (repeat it for more). The
     history records the overrides, secret ones as ********.
 
+    --executor local:N or a Dask scheduler address (tcp://HOST:8786, tls://…) splits
+    the run into units: one per selected stream, one per partition of a stream its tap
+    partitions (tap-postgres key ranges, tap-csv files, tap-http date windows). Units run
+    at the same time (N here, or on the cluster's workers), each a pipe of its own; a
+    stream's bookmark advances once all its units committed, and a rerun after a failure
+    redoes only the units not done. The final table then lists the units (stream,
+    partition, worker, rows, seconds, status, attempt). Default: $ELT_EXECUTOR, else
+    executor: in plugins.yml, else local (one pipe here).
+
     While it runs, a terminal shows rows, rows/s and time per stream, from the counts the
     plugins log (elt's own every second, most others every minute); elsewhere one line per
     stream goes to stderr every --progress-interval seconds. Every run ends with a table
@@ -130,6 +139,8 @@ def run(
       elt run tap-csv hash-emails target-postgres
       elt run tap-http target-postgres --retries 3 --retry-delay 30
       elt run tap-http target-postgres --env prod --config tap-http.start_date=2024-01-01
+      elt run tap-postgres target-postgres --executor local:4
+      elt run tap-http target-gcs --executor tcp://scheduler:8786
     """
     environment = session.environment_for(env)
     project = session.project()

@@ -40,6 +40,7 @@ import ipaddress
 import logging
 import os
 import ssl
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -90,6 +91,7 @@ class DaskExecutor:
         self.address = address
         self.security = security if security is not None else security_from_environ(os.environ)
         self.connect_timeout = connect_timeout
+        self._cancel: Callable[[], None] | None = None
 
     def run_units(self, specs: Sequence[UnitSpec], on_result: Callable[[UnitResult], None]) -> None:
         """Run every unit, calling ``on_result`` as each finishes; raise the first unit's
@@ -105,6 +107,7 @@ class DaskExecutor:
                 client.submit(run_unit_task, spec, key=_key(spec, run), pure=False): spec
                 for spec in specs
             }
+            self._cancel = lambda: client.cancel(list(futures), force=True)
             try:
                 first = _collect(client, futures, on_result)
             except BaseException:
@@ -113,8 +116,17 @@ class DaskExecutor:
             if first is not None:
                 raise first
         finally:
+            self._cancel = None
             _forget_attempts(client, run)
             client.close()
+
+    def interrupt(self, signal_number: int) -> None:
+        """Cancel the run's units (a thread does it: the client takes locks a signal handler
+        must not). A unit already running on a worker finishes there; the unit ledgers of
+        elt's targets keep its rerun from loading it twice."""
+        cancel = self._cancel
+        if cancel is not None:
+            threading.Thread(target=cancel, name="cancel units", daemon=True).start()
 
     def connect(self) -> Client:
         """A client of the scheduler; ServiceError (75) when it cannot be reached in

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
@@ -149,6 +150,8 @@ class Supervisor:
         self.stop_timeout = stop_timeout
         self.guard = guard
         self.interrupted: int | None = None
+        # told of an interruption too (an executor's units): called from the signal handler
+        self.followers: list[Callable[[int], None]] = []
         self._processes: list[PluginProcess] = []
         self._closed = False
         # a self-pipe: the one way to wake a thread from a signal handler without a lock
@@ -208,6 +211,8 @@ class Supervisor:
         """
         if self._closed:  # the run is over; the pipe below may be closed already
             return
+        for follower in self.followers:
+            follower(signal_number)
         if self.interrupted is not None:
             self._signal_all(signal.SIGKILL)
             return

@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from elt.errors import EltError, PluginError, ProtocolError
+from elt.errors import EltError, Interrupted, PluginError, ProtocolError
 from elt.project import Project
 from elt.protocol import (
     PARTITIONS,
@@ -58,7 +58,7 @@ from elt.run.catalog import build_catalog, discover
 from elt.run.finish import run_finish
 from elt.run.invoker import Invocation, write_private
 from elt.run.logs import RunLog
-from elt.run.process import Supervisor
+from elt.run.process import Supervisor, signal_name
 from elt.run.request import RunRequest
 from elt.run.units import Executor, UnitResult, UnitSpec
 
@@ -183,8 +183,14 @@ class Split:
             f"{len(specs)} unit{'s' if len(specs) != 1 else ''} of {len(plans)} "
             f"stream{'s' if len(plans) != 1 else ''} to run",
         )
+        self.supervisor.followers.append(self.executor.interrupt)
         try:
             self.executor.run_units(specs, lambda result: self._done(result, plans))
+            if self.supervisor.interrupted is not None:
+                raise Interrupted(
+                    f"interrupted by {signal_name(self.supervisor.interrupted)}",
+                    signal_number=self.supervisor.interrupted,
+                )
         except EltError as error:
             finished = {u.unit_id for u in self.units}
             failed = [s for s in specs if s.unit.id not in finished]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from elt.errors import EltError
+from elt.errors import EltError, Interrupted
 from elt.project import Project
 from elt.protocol import PARTITION_FLAG, UNIT_ENV, PartitionRequest, UnitIdentity, dumps
 from elt.run.about import capabilities
@@ -103,9 +103,21 @@ class Executor(Protocol):
         raise the first failure's error once the others have finished or were cancelled."""
         ...
 
+    def interrupt(self, signal_number: int) -> None:
+        """Called from a signal handler (so it takes no lock the caller may hold): stop the
+        units that run, start no other; ``run_units`` then raises."""
+        ...
 
-def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> UnitResult:
+
+def run_unit(
+    project: Project,
+    spec: UnitSpec,
+    *,
+    worker: str = "local",
+    watch: Callable[[Supervisor], None] | None = None,
+) -> UnitResult:
     """Run ``spec`` in ``project`` (opened from ``spec.manifest``, its plugins installed).
+    ``watch`` is handed the unit's supervisor before its plugins start (to stop them).
 
     Raises the run's error (PluginError, ProtocolError…) when the unit fails; its states
     up to then are not returned, since the coordinator keeps only whole units.
@@ -119,6 +131,8 @@ def run_unit(project: Project, spec: UnitSpec, *, worker: str = "local") -> Unit
         log = RunLog(log_path, Redactor(spec.secrets), metrics)
         try:
             supervisor = Supervisor(log, spec.stop_timeout)
+            if watch is not None:
+                watch(supervisor)
             with supervisor:
                 log.write("elt", f"unit {spec.unit.id} ({spec.name}) on {worker}")
                 tap, *mappers, target = invocations
@@ -164,20 +178,35 @@ class ThreadExecutor:
     def __init__(self, project: Project, workers: int) -> None:
         self.project = project
         self.workers = workers
+        self._running: list[Supervisor] = []
+        self._interrupted: int | None = None
 
     def run_units(self, specs: Sequence[UnitSpec], on_result: Callable[[UnitResult], None]) -> None:
-        worker = f"{socket.gethostname()} (local)"
         failure: BaseException | None = None
         with ThreadPoolExecutor(self.workers, thread_name_prefix="unit") as pool:
-            futures = [pool.submit(run_unit, self.project, spec, worker=worker) for spec in specs]
+            futures = [pool.submit(self._run, spec) for spec in specs]
             for future in as_completed(futures):
                 error = future.exception()
                 if error is None:
                     on_result(future.result())
-                elif failure is None:
+                elif failure is None or isinstance(error, Interrupted):
                     failure = error  # the others go on: a rerun then redoes only this one
         if failure is not None:
             raise failure
+
+    def interrupt(self, signal_number: int) -> None:
+        self._interrupted = signal_number
+        for supervisor in list(self._running):
+            supervisor.interrupt(signal_number)
+
+    def _run(self, spec: UnitSpec) -> UnitResult:
+        if self._interrupted is not None:
+            raise Interrupted(
+                f"unit {spec.name} not started: the run was interrupted",
+                signal_number=self._interrupted,
+            )
+        worker = f"{socket.gethostname()} (local)"
+        return run_unit(self.project, spec, worker=worker, watch=self._running.append)
 
 
 def _invocations(project: Project, spec: UnitSpec, workdir: Path) -> list[Invocation]:

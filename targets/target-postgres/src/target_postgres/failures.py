@@ -22,7 +22,14 @@ from typing import Final
 
 import psycopg
 
-from elt.errors import AccessError, EltError, PluginError, ProtocolError, ServiceError
+from elt.errors import (
+    AccessError,
+    ConfigError,
+    EltError,
+    PluginError,
+    ProtocolError,
+    ServiceError,
+)
 from elt.sdk.postgres import error_class
 
 __all__ = ["NOTHING_COMMITTED", "batch_file_failure", "copy_failure", "database_failure"]
@@ -32,6 +39,7 @@ NOTHING_COMMITTED: Final = (
 )
 _DATA_CLASSES: Final = ("22", "23")
 _UNIQUE: Final = "23505"
+_RESERVED_NAME: Final = "42939"  # a schema or table named pg_…
 
 
 def database_failure(exc: psycopg.Error, doing: str) -> EltError:
@@ -45,6 +53,13 @@ def database_failure(exc: psycopg.Error, doing: str) -> EltError:
     reason = _reason(exc)
     if state[:2] in _DATA_CLASSES:
         return ProtocolError(f"{doing} failed: {reason}", hint=_data_hint(state))
+    if state == _RESERVED_NAME:
+        return ConfigError(
+            f"Postgres refused {doing}: {reason}",
+            where="default_target_schema",
+            hint="names starting with pg_ belong to Postgres: choose another "
+            f"default_target_schema (or rename the stream with a stream map); {NOTHING_COMMITTED}",
+        )
     kind = error_class(exc)
     if issubclass(kind, AccessError):
         return AccessError(
