@@ -12,6 +12,7 @@ from tests.readme import (  # noqa: F401  (register their scenarios)
     lake_examples,
     plugin_examples,
     root_examples,
+    scaleout_examples,
     tap_http_examples,
     target_postgres_examples,
 )
