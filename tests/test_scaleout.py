@@ -354,7 +354,9 @@ def kill_mid_unit(
     deadline = time.monotonic() + UNIT_TIMEOUT
     with cluster.client() as client:
         while streams - killed.keys():
-            assert not run.done(), f"the run ended before a unit of each of {streams} was killed"
+            if run.done():  # its own failure first, if it failed
+                run.result()
+                raise AssertionError(f"the run ended before a unit of each of {streams} was killed")
             assert time.monotonic() < deadline, cluster.logs()
             for address, keys in client.processing().items():
                 worker = cluster.worker(address)
