@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.dist",
     "tests.fixtures.dask",
+    "tests.fixtures.cache",
 ]
