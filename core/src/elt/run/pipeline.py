@@ -261,7 +261,7 @@ class Pipeline:
         tail = [] if culprit.errors() else culprit.tail()
         lines = [what + (". The last lines of its stderr:" if tail else ".")]
         lines += [f"  {line}" for line in tail]
-        lines.append(f"{self._states_note()}; the next run continues from the stored bookmark.")
+        lines.append(f"{self._states_note()}; {self._next_run()}.")
         lines.append(f"Full log: {self.log.path}")
         return PluginError("\n".join(lines), returncode=returncode)
 
@@ -271,7 +271,7 @@ class Pipeline:
         self.log.write("elt", f"interrupted by {name}")
         return Interrupted(
             f"interrupted by {name}; {self._names()} were stopped. "
-            f"{self._states_note()}; the next run continues from the stored bookmark. "
+            f"{self._states_note()}; {self._next_run()}. "
             f"Full log: {self.log.path}",
             signal_number=number,
         )
@@ -280,7 +280,14 @@ class Pipeline:
         names = [self.tap.name, *(m.name for m in self.mappers), self.target.name]
         return ", ".join(names[:-1]) + " and " + names[-1]
 
+    def _next_run(self) -> str:
+        if self.whole:
+            return "a rerun runs this unit again"
+        return "the next run continues from the stored bookmark"
+
     def _states_note(self) -> str:
+        if self.whole:  # a unit's states count only once it ends whole
+            return "nothing of this unit was committed"
         if self.states == 0:
             return "no state was stored by this run"
         return f"{self.states} state{'s' if self.states > 1 else ''} stored by this run"
