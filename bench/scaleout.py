@@ -68,6 +68,9 @@ def api(pages: int, page_size: int, latency: float) -> Iterator[int]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without TCP_NODELAY the body waits for
+        # the client's delayed ACK (~40 ms), which would double the latency asked for
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
