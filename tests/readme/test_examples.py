@@ -10,6 +10,7 @@ import pytest
 from tests.readme import (  # noqa: F401  (register their scenarios)
     install_examples,
     lake_examples,
+    partition_examples,
     plugin_examples,
     root_examples,
     scaleout_examples,

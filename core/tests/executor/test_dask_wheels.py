@@ -59,7 +59,7 @@ def test_a_worker_from_wheels_installs_elts_own_plugins_from_the_manifests_wheel
     DaskExecutor(cluster.address).run_units([spec], results.append)
     [result] = results
     assert result.states[-1]["bookmarks"]["orders"]["replication_key_value"]
-    assert list((lake / "_manifests").glob("*.json"))
+    assert list((lake / "_manifests" / "units").glob("u-wheels.json"))  # the unit's manifest
     [worker] = cluster.workers
     installed = [read_record(venv / "venv") for venv in (worker.cache / "venvs").iterdir()]
     assert sorted(r.args for r in installed if r is not None) == [

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from elt.protocol.state import merge_state
+from elt.protocol.state import deep_merge
 from tests.fixtures.taps import TapRun, csv_batch_config
 
 RunTap = Callable[..., TapRun]
@@ -70,7 +70,7 @@ def test_each_file_is_a_partition_and_together_they_are_one_whole_sync(
     assert union == sorted(whole.records(), key=lambda r: r["id"])
     merged: dict[str, Any] = {}
     for run in runs:
-        merged = merge_state(merged, run.state)
+        merged = deep_merge(merged, run.state)  # as the coordinator merges partitions
     assert merged["bookmarks"]["t"]["files"] == whole.state["bookmarks"]["t"]["files"]
 
 

@@ -107,6 +107,11 @@ def build_venv(
     wanted = [*sources.args, *requirements.args]
     if installer is Installer.UV and uv is not None:
         refresh = [f"--refresh-package={name}" for name in requirements.local_projects]
+        if requirements.distribution is not None:
+            # a wheelhouse rebuilt at the same version (a checkout's `make dist`) holds other
+            # wheels under the same names: uv must not take its cached ones
+            own = requirements.distribution.partition("==")[0].partition("[")[0]
+            refresh += [f"--refresh-package={own}", "--refresh-package=elt-core"]
         steps = [
             [str(uv), "venv", "--quiet", "--no-project", "--python", sys.executable, str(staging)],
             [str(uv), "pip", "install", "--python", str(python), *refresh, *wanted],
