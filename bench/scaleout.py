@@ -189,13 +189,14 @@ def cpu_bound(args: argparse.Namespace) -> None:
     env = pg_env()
     for database in (SOURCE, DESTINATION):
         subprocess.run(["createdb", database], env=env, capture_output=True, check=False)
-    psql(f"DROP TABLE IF EXISTS public.{table}; {DDL.format(table=f'public.{table}')}", SOURCE)
+    psql(f"DROP TABLE IF EXISTS public.{table}; CREATE TABLE public.{table} {DDL}", SOURCE)
     csv_path = write_csv(OUT / f"orders-{rows}.csv", rows)
     psql(f"\\copy public.{table} from '{csv_path}' with (format csv, header true)", SOURCE)
     url = "postgresql://{PGUSER}@{PGHOST}:{PGPORT}/".format(**env)
     tap = {
         "sqlalchemy_url": url + SOURCE,
         "filter_schemas": ["public"],
+        "tables": [f"public.{table}"],
         "stream_options": {f"public-{table}": {"partitions": 4}},
     }
     target = {"sqlalchemy_url": url + DESTINATION, "default_target_schema": "scaleout"}
@@ -204,7 +205,7 @@ def cpu_bound(args: argparse.Namespace) -> None:
         psql("DROP SCHEMA IF EXISTS scaleout CASCADE", DESTINATION)
 
     def limit() -> float:
-        psql(f"CREATE SCHEMA scaleout; {DDL.format(table=f'scaleout.{table}')}", DESTINATION)
+        psql(f"CREATE SCHEMA scaleout; CREATE TABLE scaleout.{table} {DDL}", DESTINATION)
         start = time.perf_counter()
         out = subprocess.Popen(
             ["psql", "-d", SOURCE, "-c", f"\\copy (select * from public.{table}) to stdout"],
