@@ -4,13 +4,11 @@ unit written last, a run manifest listing the units. Real ``target-files`` proce
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import pytest
 from target_files import LocalStore
 
 from tests.fixtures.lake import Message, data_keys, lines, rows_through_manifests
+from tests.fixtures.targets import UnitDone, finish_unit_target, start_unit_target
 
 TARGET = Path(sys.executable).with_name("target-files")
 SCHEMA = {
@@ -28,11 +27,7 @@ SCHEMA = {
 }
 
 
-@dataclass
-class Done:
-    code: int
-    states: list[Any]
-    stderr: str
+Done = UnitDone
 
 
 def unit(name: str, attempt: int = 1, **extra: Any) -> dict[str, Any]:
@@ -57,23 +52,11 @@ def config(folder: Path, tmp_path: Path) -> Path:
 
 
 def start(config: Path, identity: dict[str, Any] | None) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "ELT_UNIT"}
-    if identity is not None:
-        env["ELT_UNIT"] = json.dumps(identity)
-    return subprocess.Popen(
-        [str(TARGET), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    return start_unit_target(TARGET, config, identity)
 
 
 def run(config: Path, identity: dict[str, Any] | None, data: bytes) -> Done:
-    process = start(config, identity)
-    out, err = process.communicate(data, timeout=120)
-    states = [json.loads(line) for line in out.decode().splitlines() if line]
-    return Done(process.returncode, states, err.decode(errors="replace"))
+    return finish_unit_target(start(config, identity), data, timeout=120)
 
 
 def finish(config: Path, *units: str) -> Done:

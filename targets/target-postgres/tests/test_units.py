@@ -7,17 +7,17 @@ start them, against the test's real database.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fixtures.targets import UnitDone, finish_unit_target, start_unit_target
 
 from .conftest import TARGET, Database, Message, Messages, singer
 
@@ -28,11 +28,7 @@ PROPERTIES: dict[str, Any] = {
 }
 
 
-@dataclass
-class Done:
-    code: int
-    states: list[Any]
-    stderr: str
+Done = UnitDone
 
 
 @pytest.fixture
@@ -48,24 +44,11 @@ def config(pg_database: str, tmp_path: Path) -> Callable[..., Path]:
 
 
 def start(config: Path, unit: dict[str, Any] | str | None) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.pop("ELT_UNIT", None)
-    if unit is not None:
-        env["ELT_UNIT"] = unit if isinstance(unit, str) else json.dumps(unit)
-    return subprocess.Popen(
-        [str(TARGET), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    return start_unit_target(TARGET, config, unit)
 
 
 def run(config: Path, unit: dict[str, Any] | str | None, data: bytes) -> Done:
-    process = start(config, unit)
-    out, err = process.communicate(data, timeout=180)
-    states = [json.loads(line) for line in out.decode().splitlines() if line]
-    return Done(process.returncode, states, err.decode(errors="replace"))
+    return finish_unit_target(start(config, unit), data, timeout=180)
 
 
 def run_at_once(
