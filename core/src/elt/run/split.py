@@ -161,8 +161,6 @@ class Split:
         self.states = 0
         self.units = units if units is not None else []  # filled as units end
         self.completed: list[tuple[str, _Plan]] = []  # streams whose bookmark advanced
-        self.rows: dict[str, int] = {}
-        self.rows_kind: str | None = None
 
     @property
     def tap(self) -> Invocation:
@@ -341,9 +339,6 @@ class Split:
             source, _, text = line.partition(" ")[2].partition(" | ")
             self.log.metrics.feed(source, text)
         rows = sum(result.rows.values())
-        for counted, count in result.rows.items():
-            self.rows[counted] = self.rows.get(counted, 0) + count
-        self.rows_kind = self.rows_kind or result.rows_kind
         self.units.append(
             UnitSummary(
                 result.unit_id,
