@@ -12,7 +12,14 @@ Each run is recorded in the run history (:mod:`elt.run.record`, with rows counte
 plugins' METRIC lines by :mod:`elt.run.metrics`); :func:`run_with_retries` retries what a
 retry can fix (:mod:`elt.run.retry`) and then sends the project's alerts
 (:mod:`elt.run.alerts`); :func:`run_tasks` runs a job's tasks in order, stopping at the
-first that fails (:mod:`elt.run.job`).
+first that fails (:mod:`elt.run.job`). A :class:`RunRequest` (:mod:`elt.run.request`)
+carries a run's plugins and options down through all of them.
+
+With an executor (``--executor local:N`` or a Dask scheduler) a run is cut into units
+(:mod:`elt.run.split`: one per stream or partition, the state kept until all of a stream's
+units committed), each run as a pipe of its own (:mod:`elt.run.units`), then finished once
+(:mod:`elt.run.finish`). ``run`` receives its executor; it never imports one but the
+local :class:`~elt.run.units.ThreadExecutor`.
 """
 
 from __future__ import annotations
