@@ -7,10 +7,14 @@ import json
 import signal
 import time
 
+import pytest
+
 from core.tests.plugins import STATE_ID, TAP, ToyProject, is_alive, wait_for
+from elt.errors import ProtocolError
 from elt.protocol import PROGRESS_KEY
 from elt.run import RunRequest, run_pipeline
 from elt.run.units import ThreadExecutor
+from elt.state import LocalStateStore
 
 
 def test_a_tap_without_a_catalog_runs_as_one_unit_and_its_state_is_stored(
@@ -53,3 +57,16 @@ def test_an_interrupted_split_run_stops_its_unit_and_stores_no_part_of_it(
     assert stored is not None
     assert "bookmarks" not in stored  # the unit did not end: its states are not kept
     assert json.dumps(stored[PROGRESS_KEY])  # its plan is, for the rerun
+
+
+def test_a_malformed_plan_kept_in_the_state_is_one_paragraph_naming_it(toy: ToyProject) -> None:
+    toy.write(tap={"count": 3})
+    LocalStateStore.in_project(toy.root).set(STATE_ID, {PROGRESS_KEY: {"": {"plan": "x"}}})
+    project = toy.project()
+    with pytest.raises(ProtocolError, match="the plan of stream 'all streams' kept in the state"):
+        run_pipeline(
+            project,
+            RunRequest(TAP, "toy-target", executor="local:1"),
+            executor=ThreadExecutor(project, 1),
+        )
+    assert toy.ids() == []

@@ -23,7 +23,6 @@ because neither covers every case alone:
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import functools
 import json
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from elt.errors import UsageError
-from elt.run.pids import is_running
+from elt.run.pids import group_exists, is_running
 from elt.state import state_id_filename
 
 __all__ = ["GUARD_DIR", "PluginGuard", "die_with_elt", "plugin_guard"]
@@ -168,7 +167,7 @@ def _left_running(state_id: str, data: bytes, path: Path) -> tuple[str, str]:
                 run = entry
             elif isinstance(entry, dict) and isinstance(entry.get("group"), int):
                 groups.append((str(entry.get("plugin")), entry["group"]))
-    living = [(name, group) for name, group in groups if _group_exists(group)]
+    living = [(name, group) for name, group in groups if group_exists(group)]
     of_run = ""
     if run:
         pid = run.get("pid")
@@ -188,15 +187,3 @@ def _left_running(state_id: str, data: bytes, path: Path) -> tuple[str, str]:
         "new run would load beside them",
         f"Stop them with `{command}`",
     )
-
-
-def _group_exists(group: int) -> bool:
-    if group <= 0:  # 0 would be elt's own group
-        return False
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except OSError as error:
-        return error.errno == errno.EPERM
-    return True

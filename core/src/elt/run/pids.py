@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 
-__all__ = ["is_running", "start_time"]
+__all__ = ["group_exists", "is_running", "start_time"]
 
 
 def start_time(pid: int) -> int | None:
@@ -31,8 +32,18 @@ def is_running(pid: int, started: int | None = None) -> bool:
         return fields[0] != "Z" and (started is None or int(fields[19]) == started)
     if os.path.isdir("/proc/self"):  # Linux, and no entry for it: it is gone
         return False
+    return _answers(os.kill, pid)
+
+
+def group_exists(group: int) -> bool:
+    """Whether a process group has a member (one of another user's counts)."""
+    return group > 0 and _answers(os.killpg, group)  # 0 would be elt's own group
+
+
+def _answers(send: Callable[[int, int], None], target: int) -> bool:
+    """Whether signal 0 sent to ``target`` finds it (refused for lack of permission: it does)."""
     try:
-        os.kill(pid, 0)
+        send(target, 0)
     except ProcessLookupError:
         return False
     except OSError as error:
