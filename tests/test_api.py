@@ -3,6 +3,7 @@ Postgres and into target-files, through the public surface only."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -198,7 +199,7 @@ def test_progress_reaches_the_callback_and_ends_with_the_committed_rows(
     assert (seen[-1].tap, seen[-1].target, seen[-1].rows) == ("tap-csv", "target-postgres", 20_000)
     assert [(s.stream, s.rows) for s in seen[-1].streams] == [("orders", 20_000)]
     assert result.rows == {"orders": 20_000}
-    assert all(a.rows <= b.rows for a, b in zip(seen, seen[1:], strict=False))
+    assert all(a.rows <= b.rows for a, b in itertools.pairwise(seen))
 
 
 def test_a_progress_callback_that_raises_does_not_fail_the_run(project: Project) -> None:
