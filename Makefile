@@ -12,12 +12,18 @@ export UV_PYTHON_DOWNLOADS := never
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 AZURITE_VERSION := 3.35.0
+# the web page's scripts (elt ui), from the npm registry at build time, shipped in the wheel.
+# htmx stays on its 2.x line: 4.x changes attribute inheritance and event names.
+HTMX_VERSION := 2.0.11
+UPLOT_VERSION := 1.6.32
+UI_VENDOR := core/src/elt/ui/static/vendor
+UI_ASSETS := htmx.org@$(HTMX_VERSION) uplot@$(UPLOT_VERSION)
 UV := .tools/bin/uv
 BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
+.PHONY: help setup ui-assets pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,8 +32,21 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-setup: $(UV) ## create .venv with every workspace package and the dev tools
+setup: $(UV) ui-assets ## create .venv with every workspace package and the dev tools
 	$(UV) sync --all-packages --locked --quiet
+
+# npm installs the pinned versions into .cache, and their dist files are copied into elt.ui's
+# static files (git-ignored; hatch ships them as artifacts). Done again when a version changes.
+ui-assets: ## htmx and uPlot for `elt ui`, from the npm registry into core/src/elt/ui/static/vendor
+	@if [ "$$(cat $(UI_VENDOR)/VERSIONS 2>/dev/null)" != "$(UI_ASSETS)" ]; then \
+	  npm install --no-audit --no-fund --loglevel=error --save-exact --prefix .cache/ui-assets $(UI_ASSETS); \
+	  modules=.cache/ui-assets/node_modules; mkdir -p $(UI_VENDOR); \
+	  cp $$modules/htmx.org/dist/htmx.min.js $$modules/uplot/dist/uPlot.iife.min.js \
+	    $$modules/uplot/dist/uPlot.min.css $(UI_VENDOR)/; \
+	  cp $$modules/htmx.org/LICENSE $(UI_VENDOR)/htmx.LICENSE; \
+	  cp $$modules/uplot/LICENSE $(UI_VENDOR)/uPlot.LICENSE; \
+	  echo "$(UI_ASSETS)" > $(UI_VENDOR)/VERSIONS; \
+	fi
 
 $(AZURITE):
 	npm install --no-audit --no-fund --loglevel=error --prefix .cache/azurite azurite@$(AZURITE_VERSION)
@@ -98,7 +117,7 @@ demo-pg-stop: ## stop and remove the demo's throwaway Postgres, if it started on
 
 # Every file in a wheel or sdist carries hatchling's fixed date (SOURCE_DATE_EPOCH, default
 # 2020-02-02): the same sources build the same bytes. Each wheel is built from its sdist.
-dist: setup ## sdists and wheels of elt-core and every plugin into dist/, metadata checked (twine)
+dist: setup ui-assets ## sdists and wheels of elt-core and every plugin into dist/, metadata checked (twine)
 	rm -rf dist
 	$(UV) build --all-packages --out-dir dist --quiet
 	$(BIN)/twine check --strict dist/*

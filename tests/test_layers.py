@@ -21,6 +21,10 @@ HEAVY_CLIENTS = (
     "airflow",
     "dagster",
     "prefect",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "multipart",
 )
 # Heavy clients core may use, each in one place and each an extra of `elt`, never a
 # dependency: imported lazily (inside the function that needs it, see
@@ -36,7 +40,8 @@ HEAVY_CLIENTS = (
 #   module is the extra, so it imports distributed at its top and everything else imports
 #   it lazily (EXTRA_MODULES);
 # - each orchestrator's integration (extras `airflow`, `dagster`, `prefect`) is its module
-#   of elt.integrations as a whole, like the Dask executor.
+#   of elt.integrations as a whole, like the Dask executor;
+# - the web page (extra `ui`) is elt.ui as a whole: its server, templates and form parser.
 HEAVY_ALLOWED = {
     "pyarrow": ("elt.sdk.lake",),
     "boto3": ("elt.state.s3",),
@@ -50,6 +55,10 @@ HEAVY_ALLOWED = {
     "airflow": ("elt.integrations.airflow",),
     "dagster": ("elt.integrations.dagster",),
     "prefect": ("elt.integrations.prefect",),
+    "starlette": ("elt.ui",),
+    "uvicorn": ("elt.ui",),
+    "jinja2": ("elt.ui",),
+    "multipart": ("elt.ui",),
 }
 # modules that are an extra as a whole: imported only inside functions, like a heavy client
 EXTRA_MODULES = (
@@ -57,6 +66,7 @@ EXTRA_MODULES = (
     "elt.integrations.airflow",
     "elt.integrations.dagster",
     "elt.integrations.prefect",
+    "elt.ui",
 )
 
 # layer -> the elt modules it may import (besides itself)
@@ -104,6 +114,8 @@ ALLOWED = {
     ),
     # Airflow, Dagster and Prefect's faces: only the public surface, as a user's code would
     "elt.integrations": ("elt.api", "elt.errors"),
+    # the web page: the public surface too, and the history's record types it shows
+    "elt.ui": ("elt.api", "elt.errors", "elt.history"),
     # the scheduler: fires runs as child processes; reads the history and the project
     "elt.schedule": (
         "elt.errors",
@@ -152,12 +164,17 @@ def test_lower_layers_import_only_what_they_may(layer: str) -> None:
     assert offending == []
 
 
-@pytest.mark.parametrize("face", ["elt.cli", "elt.integrations"])
+# the one way into a face from outside it: `elt ui` is a command of the CLI
+FACE_ENTRIES = {"elt.ui": ("elt.cli.ui",)}
+
+
+@pytest.mark.parametrize("face", ["elt.cli", "elt.integrations", "elt.ui"])
 def test_nothing_imports_a_face(face: str) -> None:
     offending = [
         f"{path.relative_to(REPO)} imports {name}"
         for path, tree in modules(CORE)
         if not within(module_name(path), face)
+        and module_name(path) not in FACE_ENTRIES.get(face, ())
         for name in imports(tree)
         if within(name, face)
     ]
@@ -180,7 +197,7 @@ def test_heavy_clients_in_core_are_imported_only_inside_functions() -> None:
     eager = [
         f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
         for path, tree in modules(CORE)
-        if module_name(path) not in EXTRA_MODULES
+        if not any(within(module_name(path), extra) for extra in EXTRA_MODULES)
         for node in eager_imports(tree)
         for name in imports(ast.Module(body=[node], type_ignores=[]))
         if any(within(name, heavy) for heavy in (*HEAVY_CLIENTS, *EXTRA_MODULES))

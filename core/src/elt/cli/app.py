@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "select": "elt.cli.select:select",
     "schema": "elt.cli.schema:schema",
     "state": "elt.cli.state:state",
+    "ui": "elt.cli.ui:ui",
 }
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
