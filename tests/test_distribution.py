@@ -136,9 +136,12 @@ def test_every_artefact_is_built_with_its_modules_readme_entry_points_and_no_tes
         assert re.search(rf"^{re.escape(script)} = ", entry_points, re.M), entry_points
         if distribution == "elt-core":
             assert set(metadata.get_all("Provides-Extra")) == {
-                "sdk", "lake", "s3", "gcs", "azure", "postgres", "dask",
+                "sdk", "lake", "s3", "gcs", "azure", "postgres", "dask", "ui",
             }  # fmt: skip
             assert "elt/project/catalogue.json" in names
+            # htmx and uPlot, git-ignored copies from npm, ship as hatch artifacts
+            for vendored in ("htmx.min.js", "uPlot.iife.min.js", "uPlot.min.css"):
+                assert f"elt/ui/static/vendor/{vendored}" in names
         else:
             pins = [r for r in metadata.get_all("Requires-Dist") if r.startswith("elt-core")]
             assert len(pins) == 1

@@ -17,6 +17,7 @@ from tests.readme import (  # noqa: F401  (register their scenarios)
     scaleout_examples,
     tap_http_examples,
     target_postgres_examples,
+    ui_examples,
 )
 from tests.readme.examples import Example, all_examples
 from tests.readme.scenarios import SCENARIOS
