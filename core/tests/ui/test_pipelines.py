@@ -3,6 +3,7 @@ runs as a child ``elt schedule run`` and the history shows its run with trigger 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,6 +66,11 @@ def test_run_now_starts_the_schedule_and_the_history_shows_its_run(
 
         waiting = client.get(started.headers["location"])
         assert 'hx-trigger="every 2s"' in waiting.text  # it refreshes until the run shows
+        refresh = re.search(r'<section id="runs-table" hx-get="([^"]+)"', waiting.text)
+        assert refresh is not None
+        htmx = {"HX-Request": "true", "HX-Target": "runs-table"}
+        fragment = client.get(refresh.group(1).replace("&amp;", "&"), headers=htmx)
+        assert fragment.text.startswith('<section id="runs-table"')  # the table alone
         wait_for(finished, timeout=60)
         [run] = api.runs(schedule="now")
         assert (run.status, run.origin.trigger) == (RunStatus.SUCCESS, Trigger.UI)

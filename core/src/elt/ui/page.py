@@ -79,7 +79,7 @@ def render(
     response = ui_of(request).templates.TemplateResponse(
         request, name, dict(context), status_code=status
     )
-    response.headers["vary"] = "HX-Request"
+    response.headers["vary"] = "HX-Request, HX-Target"
     return response
 
 

@@ -168,7 +168,7 @@ async def runs_page(request: Request) -> Response:
         "refresh": query("/runs", {**here, "started": started}) if live else None,
         "launched": launched,
     }
-    if request.headers.get("hx-request") == "true":
+    if request.headers.get("hx-target") == "runs-table":  # the table refreshing itself
         return render(request, "_runs_table.html", context)
     pipelines = await call(project.pipelines, since=chosen.since)
     shown = [p for p in pipelines if chosen.state_id in (None, p.state_id)][:MAX_CHARTS]
