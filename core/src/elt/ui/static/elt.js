@@ -18,6 +18,8 @@
         const options = {
           width: width,
           height: 180,
+          // times read in UTC, as everywhere else on the page
+          tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1e3), "Etc/UTC"),
           scales: { x: { time: true }, s: { auto: true }, rows: { auto: true } },
           axes: [
             {},
