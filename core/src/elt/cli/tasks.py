@@ -138,7 +138,7 @@ def run_and_report(
     )
 
 
-def _report(result: RunResult) -> None:
+def _report(number: int, result: RunResult) -> None:
     chain = " -> ".join((result.tap, *result.mappers, result.target))
     click.echo(f"{chain}: done in {result.duration:.1f} s ({result.run_id}, {result.state_id})")
     if result.streams:
