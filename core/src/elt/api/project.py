@@ -241,11 +241,13 @@ class Project:
         retry_delay: float = 10.0,
         executor: str | None = None,
         schedule: str | None = None,
+        trigger: Trigger | None = None,
         **options: Any,
     ) -> RunRequest:
         """The :class:`~elt.run.RunRequest` of a run of ``blocks`` (tap, mappers, target),
         for :meth:`execute`. ``config`` as in :meth:`run`, or ``overrides`` already split
-        by plugin (``elt run --config`` parses its text into those); ``options`` are the
+        by plugin (``elt run --config`` parses its text into those); ``trigger`` (default:
+        ``schedule`` with a schedule, else ``cli``) goes into the history; ``options`` are the
         request's other fields."""
         if len(blocks) < 2:
             raise UsageError("name a TAP and a TARGET", hint="run(TAP, TARGET, mappers=...)")
@@ -257,7 +259,7 @@ class Project:
             overrides=overrides or NO_OVERRIDES,
             policy=RetryPolicy(retries=retries, delay=retry_delay),
             executor=executor_address(self._loaded, self._environment, executor),
-            trigger=Trigger.SCHEDULE if schedule is not None else Trigger.CLI,
+            trigger=trigger or (Trigger.SCHEDULE if schedule is not None else Trigger.CLI),
             schedule=schedule,
             **options,
         )
@@ -394,6 +396,61 @@ class Project:
             return JobResult(name, results, skipped, error)
         return JobResult(name, {tasks[n]: outcomes[n] for n in sorted(outcomes)})
 
+    def schedule(self, name: str) -> ScheduleSpec:
+        """The schedule ``name``; UsageError listing the schedules when there is none."""
+        spec = self._loaded.manifest.schedule(name)
+        if spec is None:
+            names = [s.name for s in self._loaded.manifest.schedules]
+            raise UsageError(
+                f'no schedule named "{name}"',
+                hint=f"Known schedules: {', '.join(names)}"
+                if names
+                else "Add one: elt schedule add",
+            )
+        return spec
+
+    def run_schedule(
+        self,
+        name: str,
+        *,
+        executor: str | None = None,
+        progress: ProgressCallback | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        check: bool = True,
+        trigger: Trigger = Trigger.CLI,
+        display: Display | None = None,
+        on_result: Callable[[RunResult], None] | None = None,
+    ) -> JobResult:
+        """Run the schedule ``name`` now (``elt schedule run``): its job or run, in its
+        environment (``env:``, else this project's), with its retries; recorded as runs of
+        the schedule (``trigger``: ``cli`` by hand, ``schedule`` when a scheduler fires it).
+        Returns the tasks' results as :meth:`run_job` does (a ``run:`` schedule is a job of
+        one task, named after the schedule)."""
+        spec = self.schedule(name)
+        job = self.job(spec.job) if spec.job is not None else None
+        tasks = job.tasks if job is not None else [spec.run or ""]
+        here = self if spec.env in (None, self._environment) else Project(self._loaded, spec.env)
+        requests = [
+            here.request(
+                _blocks(task),
+                retries=spec.retries,
+                retry_delay=spec.retry_delay,
+                executor=executor,
+                schedule=spec.name,
+                trigger=trigger,
+                job=spec.job,
+            )
+            for task in tasks
+        ]
+        return here.execute_job(
+            spec.job or spec.name,
+            requests,
+            waits=job.waits() if job is not None else None,
+            display=display or _callback_display(progress, progress_interval),
+            on_result=on_result,
+            check=check,
+        )
+
     # --- history --------------------------------------------------------------------------
 
     def runs(
@@ -423,7 +480,9 @@ class Project:
         with self._history() as history:
             record = history.get(run_id)
         if record is None:
-            raise UsageError(f"no run {run_id!r} in the history", hint="project.runs() lists them")
+            raise UsageError(
+                f"no run {run_id!r} in the history", hint="`elt runs list` shows the runs"
+            )
         return record
 
     def logs(self, run_id: str) -> str:

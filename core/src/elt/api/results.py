@@ -27,9 +27,11 @@ class RunResult:
 
     ``rows`` are per stream, what the target committed when it reports commits (``rows_kind``
     ``committed``; elt's own targets do), else what the tap extracted (``extracted``).
-    ``state`` is the bookmark stored at the end (None after a failure: read it with
-    :meth:`Project.state`). ``streams`` and ``units`` are the final progress table and, for
-    a run split into units (``executor=``), each unit's outcome.
+    ``state`` is the bookmark stored at the end and ``states_stored`` how many states the
+    target committed (None after a failure: read the bookmark with ``Project.state``).
+    ``streams`` and ``units`` are the final progress table and, for a run split into units
+    (``executor=``), each unit's outcome. ``overrides`` are the run's ``config``, secrets as
+    ``********``; ``bytes`` what the plugins reported moving, if they did.
     """
 
     run_id: str
@@ -44,6 +46,9 @@ class RunResult:
     log_path: Path
     mappers: tuple[str, ...] = ()
     state: dict[str, Any] | None = None
+    states_stored: int | None = None
+    bytes: int | None = None
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     streams: tuple[StreamProgress, ...] = ()
     units: tuple[Mapping[str, Any], ...] = ()
     error: EltError | None = field(default=None, compare=False)
@@ -63,13 +68,18 @@ class RunResult:
         return {
             "run_id": self.run_id,
             "state_id": self.state_id,
-            "blocks": list(self.blocks),
+            "tap": self.tap,
+            "mappers": list(self.mappers),
+            "target": self.target,
             "status": self.status.value,
             "exit_code": self.exit_code,
             "rows": dict(self.rows),
             "rows_kind": self.rows_kind,
             "streams": [stream.as_dict() for stream in self.streams],
             "units": [dict(unit) for unit in self.units],
+            "overrides": {plugin: dict(values) for plugin, values in self.overrides.items()},
+            "bytes": self.bytes,
+            "states_stored": self.states_stored,
             "state": self.state,
             "log": str(self.log_path),
             "duration_seconds": round(self.duration, 3),
@@ -92,6 +102,9 @@ class RunResult:
             log_path=done.log_path,
             mappers=done.mappers,
             state=done.state,
+            states_stored=done.states_stored,
+            bytes=done.bytes,
+            overrides=done.overrides,
             streams=done.streams,
             units=tuple(unit.as_dict() for unit in done.units),
         )
@@ -112,6 +125,8 @@ class RunResult:
             duration=record.duration or 0.0,
             log_path=Path(record.log_path),
             mappers=record.mappers,
+            bytes=record.bytes,
+            overrides=record.overrides,
             units=record.units,
             error=error,
         )
