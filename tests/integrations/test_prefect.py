@@ -29,6 +29,7 @@ import pytest
 from elt import Project
 from tests.fixtures.orchestrators import orchestrator_env, orchestrator_venv
 from tests.fixtures.services import free_port
+from tests.readme.examples import all_examples
 
 SERVER_START_TIMEOUT = 180.0
 SCRIPT_TIMEOUT = 240.0
@@ -189,6 +190,7 @@ def run_script(server: PrefectServer, project: Path, script: str) -> dict[str, A
         cwd=project, env=server.env, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT,
         check=False,
     )  # fmt: skip
+    (project / "script.log").write_text(done.stdout + done.stderr)  # kept for a post-mortem
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
     output: dict[str, Any] = json.loads(out.read_text())
     return output
@@ -199,7 +201,7 @@ def rows_in(pg_database: str, table: str) -> list[tuple[Any, ...]]:
         return conn.execute(f"select * from loaded.{table} order by id").fetchall()
 
 
-def test_elt_run_task_loads_the_rows_returns_the_result_and_reports_rows_as_an_artifact(
+def test_elt_run_task_loads_the_rows_logs_progress_and_reports_rows_as_an_artifact(
     prefect_server: PrefectServer, pg_database: str, tmp_path: Path
 ) -> None:
     project = make_project(tmp_path / "p", pg_database)
@@ -212,18 +214,28 @@ def test_elt_run_task_loads_the_rows_returns_the_result_and_reports_rows_as_an_a
         from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
         from elt.integrations.prefect import artifact_key, elt_run_task
 
+        from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
         @flow
         def load():
-            return elt_run_task("tap-csv target-postgres", PROJECT)
+            return elt_run_task("tap-csv target-postgres", PROJECT, progress_interval=0.1)
 
-        result = load()
+        state = load(return_state=True)
+        result = state.result()
+        flow_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
         with get_client(sync_client=True) as client:
             key = artifact_key(result["state_id"])
             [artifact] = client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
             )
+            deadline = time.monotonic() + 30  # logs reach the server in batches
+            while True:
+                logs = [log.message for log in client.read_logs(log_filter=flow_run)]
+                if any("rows committed" in m for m in logs) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
         data = artifact.data if isinstance(artifact.data, list) else json.loads(artifact.data)
-        json.dump({"result": result, "key": key, "type": artifact.type,
+        json.dump({"result": result, "key": key, "type": artifact.type, "logs": logs,
                    "table": data, "description": artifact.description}, open(OUT, "w"))
         """,
     )
@@ -239,6 +251,9 @@ def test_elt_run_task_loads_the_rows_returns_the_result_and_reports_rows_as_an_a
     assert result["run_id"] in got["description"]
     assert result["state_id"] in got["description"]
     assert "success, 3 rows committed" in got["description"]
+    # progress while it ran, then the run's line, in the task run's log
+    assert any(m.startswith("tap-csv -> target-postgres: ") for m in got["logs"]), got["logs"]
+    assert f"elt run {result['run_id']}: 3 rows committed" in got["logs"]
 
 
 def test_the_job_flow_runs_one_named_task_per_job_task_in_the_jobs_dependency_order(
@@ -403,3 +418,54 @@ def test_elt_schedules_become_deployment_schedules_whose_runs_take_the_schedules
     # the schedule's retries: 1, so two attempts, each named for the schedule and the job
     attempts = Project.open(project).runs(schedule="hourly-down")
     assert [(r.exit_code, r.origin.job) for r in attempts] == [(75, "down")] * 2
+
+
+def test_the_readme_example_runs_a_task_then_serves_the_job_on_its_schedule(
+    prefect_server: PrefectServer, pg_database: str, tmp_path: Path
+) -> None:
+    """The README's ``prefect-flow`` example as written, in a project with a job "nightly"
+    whose schedule fires at 03:30 in Berlin: ``serve`` runs until it is stopped, so the test
+    waits for the deployment it registers, then stops it (SIGTERM, as a service manager)."""
+    [example] = [e for e in all_examples() if e.name == "prefect-flow"]
+    project = make_project(tmp_path / "p", pg_database)
+    (project / "example.py").write_text(example.text)
+    log_path = project / "example.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(prefect_server.python), "example.py"],
+            cwd=project, env={**prefect_server.env, "PYTHONUNBUFFERED": "1"},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deployment = _served_deployment(prefect_server.url, "elt-nightly", "nightly", process)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    output = log_path.read_text()
+    assert deployment is not None, output
+    assert "{'orders': 3}" in output.splitlines()
+    assert [r[0] for r in rows_in(pg_database, "orders")] == [1, 2, 3]
+    assert [
+        (s["schedule"]["cron"], s["schedule"]["timezone"], s["parameters"])
+        for s in deployment["schedules"]
+    ] == [("30 3 * * *", "Europe/Berlin", {"schedule": "nightly-berlin"})]
+
+
+def _served_deployment(
+    url: str, flow: str, name: str, process: subprocess.Popen[bytes]
+) -> dict[str, Any] | None:
+    """The deployment ``flow/name`` once the server has it; None if ``process`` ends first
+    or it does not appear within SCRIPT_TIMEOUT."""
+    deadline = time.monotonic() + SCRIPT_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/deployments/name/{flow}/{name}", timeout=5) as r:
+                found: dict[str, Any] = json.loads(r.read())
+                return found
+        except OSError:  # 404 until serve registers it
+            time.sleep(0.5)
+    return None

@@ -192,11 +192,12 @@ def elt_job_flow(
     """A Prefect flow running the job ``job`` of ``project`` (a Project, or its directory),
     named ``elt-JOB`` unless ``name`` says otherwise; see the module's docstring.
 
-    The flow's parameters: ``environment`` (default: the Project's, else
-    ``$ELT_ENVIRONMENT`` or the default environment when it runs), ``schedule`` (the elt
-    schedule it runs for: its ``env``, ``retries`` and ``retry_delay`` apply, and the
-    history names it), ``retries`` and ``retry_delay`` (default: the arguments given here,
-    else the schedule's, else no retries). It returns each task's result dict, by task.
+    The flow's parameters: ``environment`` (default: the schedule's ``env`` when it runs for
+    one, else the Project's, else ``$ELT_ENVIRONMENT`` or the default environment when it
+    runs), ``schedule`` (the elt schedule it runs for: its ``env``, ``retries`` and
+    ``retry_delay`` apply, and the history names it), ``retries`` and ``retry_delay``
+    (default: the arguments given here, else the schedule's, else no retries). It returns
+    each task's result dict, by task.
 
     >>> nightly = elt_job_flow("/srv/elt", "nightly", retries=2)   # doctest: +SKIP
     >>> nightly()                                                 # doctest: +SKIP
@@ -207,11 +208,11 @@ def elt_job_flow(
     tasks = list(spec.tasks)
     waits = spec.waits()
     order = _in_dependency_order(waits)
-    default_environment = opened.environment if isinstance(project, Project) else None
+    project_environment = opened.environment if isinstance(project, Project) else None
     default_retries, default_delay = retries, retry_delay
 
     def run_job(
-        environment: str | None = default_environment,
+        environment: str | None = None,
         schedule: str | None = None,
         retries: int | None = default_retries,
         retry_delay: float | None = default_delay,
@@ -226,6 +227,7 @@ def elt_job_flow(
                 retries=retries,
                 retry_delay=retry_delay,
             )
+        environment = environment or project_environment
         options = retry_options(retries or 0, 10.0 if retry_delay is None else retry_delay)
         futures: dict[int, Any] = {}
         for number in order:
@@ -281,15 +283,14 @@ def _schedule_options(
 ) -> tuple[str | None, int | None, float | None]:
     """The environment and retries of a run for ``schedule``: what the flow run was given,
     else the schedule's."""
-    project = Project.open(root, environment=environment)
-    spec = next((s for s in project.schedules if s.name == schedule), None)
-    if spec is None or spec.job != job:
+    spec = Project.open(root, environment=environment).schedule(schedule)
+    if spec.job != job:
         raise UsageError(
-            f'no schedule "{schedule}" runs the job "{job}" in {root}/plugins.yml',
-            hint="name a schedule whose job is this one, or none",
+            f'the schedule "{schedule}" runs {spec.job or spec.run!r}, not the job "{job}"',
+            hint="name a schedule of this job, or none",
         )
     return (
-        environment if environment is not None else spec.env,
+        environment or spec.env,
         retries if retries is not None else spec.retries,
         retry_delay if retry_delay is not None else spec.retry_delay,
     )
