@@ -164,8 +164,9 @@ def make_project(root: Path, pg_database: str) -> Path:
 
 def run_script(server: PrefectServer, project: Path, script: str) -> dict[str, Any]:
     """Run ``script`` in the Prefect venv, in ``project``; what it wrote to ``OUT`` (JSON).
-    The script gets ``PROJECT`` and ``OUT`` as globals, and ``task_runs(flow_state)``: the
-    flow run's task runs by name, read back from the server."""
+    The script gets ``PROJECT`` and ``OUT`` as globals, and ``task_runs(flow_state, n)``:
+    the state of each of the flow run's ``n`` task runs by name, read back from the server
+    once it has recorded them all in their last state (it records them from events)."""
     out = project / "script-output.json"
     prelude = textwrap.dedent(
         f"""\
@@ -180,7 +181,8 @@ def run_script(server: PrefectServer, project: Path, script: str) -> dict[str, A
             with get_client(sync_client=True) as client:
                 while True:
                     runs = client.read_task_runs(flow_run_filter=flow_run)
-                    if len(runs) >= expected or time.monotonic() > deadline:
+                    settled = all(r.state.is_final() or r.state.name == "NotReady" for r in runs)
+                    if (len(runs) >= expected and settled) or time.monotonic() > deadline:
                         return {{r.name: r.state.name for r in runs}}
                     time.sleep(0.2)
         """

@@ -131,7 +131,7 @@ def _run(
     _report(result)
     if result.error is not None:
         raise result.error
-    logger.info("elt run %s: %s rows %s", result.run_id, _total(result), result.rows_kind or "")
+    logger.info("elt run %s: %s", result.run_id, _rows_text(result))
     return result.as_dict()
 
 
@@ -165,8 +165,8 @@ def _progress_log(logger: Any) -> Callable[[RunProgress], None]:
     return log
 
 
-def _total(result: RunResult) -> int:
-    return sum(result.rows.values())
+def _rows_text(result: RunResult) -> str:
+    return f"{sum(result.rows.values())} rows {result.rows_kind or ''}".rstrip()
 
 
 def _report(result: RunResult) -> None:
@@ -176,7 +176,7 @@ def _report(result: RunResult) -> None:
         key=artifact_key(result.state_id),
         description=(
             f"elt run `{result.run_id}`, state id `{result.state_id}`: "
-            f"{result.status.value}, {_total(result)} rows {result.rows_kind or ''}".rstrip()
+            f"{result.status.value}, {_rows_text(result)}"
         ),
     )
 
