@@ -1,0 +1,1 @@
+"""elt inside orchestrators (Airflow, Dagster, Prefect): each an optional extra, imported lazily."""
