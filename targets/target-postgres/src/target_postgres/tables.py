@@ -94,9 +94,9 @@ def ensure_schema(cur: psycopg.Cursor[Any], schema: str) -> None:
     the CREATE runs in a savepoint and losing that race is taking the winner's schema.
     """
     exists = cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
-    if not exists:
-        if _created_unless_raced(cur, f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"):
-            logger.info("Created schema %s", quote(schema))
+    statement = f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"
+    if not exists and _created_unless_raced(cur, statement):
+        logger.info("Created schema %s", quote(schema))
 
 
 def create_table(
