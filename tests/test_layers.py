@@ -10,7 +10,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "core" / "src" / "elt"
-HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow", "distributed")
+HEAVY_CLIENTS = (
+    "psycopg",
+    "boto3",
+    "botocore",
+    "google",
+    "azure",
+    "pyarrow",
+    "distributed",
+    "airflow",
+    "dagster",
+    "prefect",
+)
 # Heavy clients core may use, each in one place and each an extra of `elt`, never a
 # dependency: imported lazily (inside the function that needs it, see
 # test_heavy_clients_in_core_are_imported_only_inside_functions) so that `elt` itself, and
@@ -23,7 +34,9 @@ HEAVY_CLIENTS = ("psycopg", "boto3", "botocore", "google", "azure", "pyarrow", "
 #   is their dependency, loaded when they connect;
 # - the Dask executor is distributed's client and worker plugin (extra `dask`): the whole
 #   module is the extra, so it imports distributed at its top and everything else imports
-#   it lazily (EXTRA_MODULES).
+#   it lazily (EXTRA_MODULES);
+# - each orchestrator's integration (extras `airflow`, `dagster`, `prefect`) is its module
+#   of elt.integrations as a whole, like the Dask executor.
 HEAVY_ALLOWED = {
     "pyarrow": ("elt.sdk.lake",),
     "boto3": ("elt.state.s3",),
@@ -34,9 +47,17 @@ HEAVY_ALLOWED = {
     # target-postgres share
     "psycopg": ("elt.state.postgres", "elt.history.postgres", "elt.sdk.postgres"),
     "distributed": ("elt.executor.dask",),
+    "airflow": ("elt.integrations.airflow",),
+    "dagster": ("elt.integrations.dagster",),
+    "prefect": ("elt.integrations.prefect",),
 }
 # modules that are an extra as a whole: imported only inside functions, like a heavy client
-EXTRA_MODULES = ("elt.executor.dask",)
+EXTRA_MODULES = (
+    "elt.executor.dask",
+    "elt.integrations.airflow",
+    "elt.integrations.dagster",
+    "elt.integrations.prefect",
+)
 
 # layer -> the elt modules it may import (besides itself)
 ALLOWED = {
@@ -67,6 +88,21 @@ ALLOWED = {
         "elt.protocol",
         "elt.run",
     ),
+    # the public Python surface: over everything that runs; an executor other than the local
+    # one only when a run asks for it (imported inside a function)
+    "elt.api": (
+        "elt.errors",
+        "elt.executor",
+        "elt.files",
+        "elt.history",
+        "elt.install",
+        "elt.project",
+        "elt.protocol",
+        "elt.run",
+        "elt.state",
+    ),
+    # Airflow, Dagster and Prefect's faces: only the public surface, as a user's code would
+    "elt.integrations": ("elt.api", "elt.errors"),
     # the scheduler: fires runs as child processes; reads the history and the project
     "elt.schedule": (
         "elt.errors",
@@ -107,20 +143,22 @@ def test_lower_layers_import_only_what_they_may(layer: str) -> None:
     for path, tree in modules(CORE):
         if not within(module_name(path), layer):
             continue
-        for name in imports(tree):
+        for imported in imports(tree):
+            name = "elt.api" if imported == "elt" else imported  # elt's names are the api's
             foreign = within(name, "elt") and not within(name, layer)
             if foreign and not any(within(name, ok) for ok in ALLOWED[layer]):
                 offending.append(f"{path.relative_to(REPO)} imports {name}")
     assert offending == []
 
 
-def test_nothing_imports_the_cli() -> None:
+@pytest.mark.parametrize("face", ["elt.cli", "elt.integrations"])
+def test_nothing_imports_a_face(face: str) -> None:
     offending = [
         f"{path.relative_to(REPO)} imports {name}"
         for path, tree in modules(CORE)
-        if not within(module_name(path), "elt.cli")
+        if not within(module_name(path), face)
         for name in imports(tree)
-        if within(name, "elt.cli")
+        if within(name, face)
     ]
     assert offending == []
 

@@ -52,6 +52,8 @@ class EltError(Exception):
     """Base of every error elt reports; never raised itself."""
 
     exit_code = 1
+    #: the run that failed, when a run failed (its history record and log): set by the run
+    run_id: str | None = None
 
     def __init__(self, message: str, *, where: str | None = None, hint: str | None = None) -> None:
         super().__init__(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from elt.cli.progress import progress_for
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
 from elt.cli.tasks import (
@@ -11,12 +12,10 @@ from elt.cli.tasks import (
     env_option,
     executor_option,
     progress_option,
+    report,
     retry_options,
-    run_and_report,
 )
-from elt.errors import UsageError
 from elt.project import add_job, blocks_of, load_project, parse_overrides, remove_job
-from elt.run import RetryPolicy, RunRequest, executor_address
 
 __all__ = ["job"]
 
@@ -106,34 +105,26 @@ def run(
       elt job run nightly --config tap-http.start_date=2024-01-01
       elt job run nightly --executor tcp://scheduler:8786
     """
-    environment = session.environment_for(env)
-    project = session.project()
-    spec = project.manifest.job(name)
-    if spec is None:
-        names = [j.name for j in project.manifest.jobs]
-        raise UsageError(
-            f'no job named "{name}"',
-            hint=f"Known jobs: {', '.join(names)}" if names else "Add one: elt job add",
-        )
+    project = session.api(env)
+    spec = project.job(name)
     plugins = [plugin for task in spec.tasks for plugin in blocks_of(task)]
-    overrides = parse_overrides(project, config_items, plugins, scope=f"job {name}")
-    policy = RetryPolicy(retries=retries, delay=retry_delay)
-    address = executor_address(project, environment, executor)
+    overrides = parse_overrides(project.loaded, config_items, plugins, scope=f"job {name}")
     requests = [
-        RunRequest.task(
-            task,
-            environment=environment,
-            policy=policy,
+        project.request(
+            blocks_of(task),
+            overrides={p: v for p, v in overrides.items() if p in blocks_of(task)},
+            retries=retries,
+            retry_delay=retry_delay,
+            executor=executor,
             job=name,
-            overrides=overrides,
-            executor=address,
         )
         for task in spec.tasks
     ]
-    run_and_report(
-        project,
+    project.execute_job(
+        name,
         requests,
         waits=spec.waits(),
         overrides=overrides,
-        progress_interval=progress_interval,
+        display=progress_for(progress_interval),
+        on_result=report,
     )

@@ -10,21 +10,12 @@ from elt.cli.session import Session, pass_session
 from elt.cli.tasks import (
     config_option,
     env_option,
-    executor_for,
     executor_option,
     progress_option,
     retry_options,
 )
-from elt.project import PluginKind, parse_overrides
-from elt.run import (
-    DEFAULT_STOP_TIMEOUT,
-    RetryPolicy,
-    RunRequest,
-    RunResult,
-    executor_address,
-    install_missing,
-    run_with_retries,
-)
+from elt.project import parse_overrides
+from elt.run import DEFAULT_STOP_TIMEOUT
 
 __all__ = ["run"]
 
@@ -142,38 +133,24 @@ def run(
       elt run tap-postgres target-postgres --executor local:4
       elt run tap-http target-gcs --executor tcp://scheduler:8786
     """
-    environment = session.environment_for(env)
-    project = session.project()
-    request = RunRequest.of(
+    project = session.api(env)
+    request = project.request(
         blocks,
-        environment=environment,
+        overrides=parse_overrides(project.loaded, config_items, blocks),
         state_id=state_id,
         full_refresh=full_refresh,
-        overrides=parse_overrides(project, config_items, blocks),
-        policy=RetryPolicy(retries=retries, delay=retry_delay),
+        retries=retries,
+        retry_delay=retry_delay,
         stop_timeout=stop_timeout,
         force=force,
         record_lines=record_lines,
         install=not no_install,
-        executor=executor_address(project, environment, executor),
+        executor=executor,
     )
-    # a plugin in the wrong place is run_pipeline's error to report, not something to install
-    places = (
-        (project.plugin(request.tap), PluginKind.TAP),
-        *((project.plugin(m), PluginKind.MAPPER) for m in request.mappers),
-        (project.plugin(request.target), PluginKind.TARGET),
-    )
-    plugins = [plugin for plugin, kind in places if plugin.kind is kind]
-    for installed in install_missing(
-        project, plugins, environment=environment, install=request.install
-    ):
-        click.echo(f"installed {installed.plugin} into {installed.venv}", err=True)
     with progress_for(progress_interval)(request.tap, request.target) as progress:
-        result = run_with_retries(
-            project, request, watcher=progress, executor=executor_for(project, request.executor)
-        )
+        result = project.execute(request, watcher=progress)
     if output == "json" or json_output:
-        click.echo(json_text(_as_dict(result)))
+        click.echo(json_text(result.as_dict()))
         return
     states = f"{result.states_stored} state{'' if result.states_stored == 1 else 's'}"
     chain = " -> ".join(blocks)
@@ -185,25 +162,5 @@ def run(
     if result.streams:
         click.echo(stream_table(result.streams))
     if result.units:
-        click.echo(unit_table([u.as_dict() for u in result.units]))
+        click.echo(unit_table(result.units))
     click.echo(f"log: {result.log_path}")
-
-
-def _as_dict(result: RunResult) -> dict[str, object]:
-    return {
-        "run_id": result.run_id,
-        "state_id": result.state_id,
-        "tap": {"name": result.tap, "exit_code": result.tap_exit_code},
-        "mappers": list(result.mappers),
-        "target": {"name": result.target, "exit_code": result.target_exit_code},
-        "states_stored": result.states_stored,
-        "rows": result.rows,
-        "rows_kind": result.rows_kind,
-        "streams": [s.as_dict() for s in result.streams],
-        "units": [u.as_dict() for u in result.units],
-        "overrides": {plugin: dict(values) for plugin, values in result.overrides.items()},
-        "bytes": result.bytes,
-        "state": result.state,
-        "log": str(result.log_path),
-        "duration_seconds": round(result.duration, 3),
-    }

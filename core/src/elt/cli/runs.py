@@ -82,14 +82,9 @@ def list_runs(
       elt runs list --state-id dev:tap-csv-to-target-postgres --format json
       elt runs list --schedule nightly --status failed
     """
-    with _history(session) as history:
-        found = history.list_runs(
-            limit=limit,
-            state_id=state_id,
-            status=RunStatus(status) if status else None,
-            schedule=schedule,
-            job=job,
-        )
+    found = session.api().runs(
+        limit=limit, state_id=state_id, status=status, schedule=schedule, job=job
+    )
     if output == "json":
         click.echo(json_text([record.as_dict() for record in found]))
         return
@@ -142,8 +137,7 @@ def show_run(session: Session, run_id: str, output: str) -> None:
       elt runs show 20250101T120000Z-1a2b3c
       elt runs show 20250101T120000Z-1a2b3c --format json
     """
-    with _history(session) as history:
-        record = _find(history, run_id)
+    record = session.api().get_run(run_id)
     data = record.as_dict()
     if output == "json":
         click.echo(json_text(data))

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import click
 
+from elt.cli.progress import progress_for
 from elt.cli.render import format_option, json_text, table
 from elt.cli.session import Session, pass_session
-from elt.cli.tasks import executor_option, progress_option, run_and_report
-from elt.errors import EltError, UsageError
+from elt.cli.tasks import executor_option, progress_option, report
+from elt.errors import EltError
 from elt.history import RunRecord, Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
-from elt.run import RetryPolicy, RunRequest, executor_address, project_history
+from elt.run import project_history
 from elt.schedule import next_fire
 
 __all__ = ["schedule"]
@@ -140,33 +141,13 @@ def run(
     `elt scheduler` counts them as the schedule's latest run. Exits like `elt run`: with
     the first failing task's code, without running the tasks after it.
     """
-    project = session.project()
-    spec = project.manifest.schedule(name)
-    if spec is None:
-        names = [s.name for s in project.manifest.schedules]
-        raise UsageError(
-            f'no schedule named "{name}"',
-            hint=f"Known schedules: {', '.join(names)}" if names else "Add one: elt schedule add",
-        )
-    job = project.manifest.job(spec.job) if spec.job is not None else None
-    tasks = job.tasks if job is not None else [spec.run or ""]
-    policy = RetryPolicy(retries=spec.retries, delay=spec.retry_delay)
-    environment = spec.env or session.environment
-    address = executor_address(project, environment, executor)
-    requests = [
-        RunRequest.task(
-            task,
-            policy=policy,
-            environment=environment,
-            executor=address,
-            trigger=Trigger(trigger),
-            schedule=spec.name,
-            job=spec.job,
-        )
-        for task in tasks
-    ]
-    waits = job.waits() if job is not None else None
-    run_and_report(project, requests, waits=waits, progress_interval=progress_interval)
+    session.api().run_schedule(
+        name,
+        executor=executor,
+        trigger=Trigger(trigger),
+        display=progress_for(progress_interval),
+        on_result=report,
+    )
 
 
 def _last_runs(session: Session, names: list[str]) -> dict[str, RunRecord]:

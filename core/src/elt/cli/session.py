@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from elt.errors import UsageError
 from elt.project import Project, find_project_root, load_project
+
+if TYPE_CHECKING:
+    from elt import api
 
 __all__ = ["Session", "pass_session"]
 
@@ -33,6 +37,13 @@ class Session:
     def project(self) -> Project:
         """The loaded, validated and interpolated project."""
         return load_project(self.root())
+
+    def api(self, env: str | None = None) -> api.Project:
+        """The project as the Python API opens it, in the environment of :meth:`environment_for`
+        (``elt.api`` is imported here: the commands that need no run do not pay for it)."""
+        from elt import api
+
+        return api.Project(self.project(), self.environment_for(env))
 
     def environment_for(self, env: str | None) -> str | None:
         """The environment a command runs in: its own ``--env``, else the global one.

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from typing import IO
 
 import click
 
+from elt.api import States
 from elt.cli.session import Session, pass_session
 from elt.errors import UsageError
-from elt.run.runner import project_state_store
-from elt.state import (
-    StateStore,
-    copy_state,
-    export_states,
-    import_states,
-    parse_export,
-    parse_state,
-)
+from elt.state import parse_export, parse_state
 
 __all__ = ["state"]
 
@@ -46,14 +36,8 @@ def state() -> None:
     """
 
 
-@contextlib.contextmanager
-def _store(session: Session) -> Iterator[StateStore]:
-    with contextlib.closing(project_state_store(session.project())) as store:
-        yield store
-
-
-def _holder(command: str) -> str:
-    return f"`elt state {command}` (pid {os.getpid()})"
+def _states(session: Session, command: str) -> States:
+    return States(session.project(), holder=f"`elt state {command}`")
 
 
 @state.command("list")
@@ -67,9 +51,8 @@ def list_states(session: Session, pattern: str) -> None:
       elt state list
       elt state list --pattern 'prod:*'
     """
-    with _store(session) as store:
-        for state_id in store.list(pattern):
-            click.echo(state_id)
+    for state_id in _states(session, "list").list(pattern):
+        click.echo(state_id)
 
 
 @state.command("get")
@@ -83,8 +66,7 @@ def get_state(session: Session, state_id: str) -> None:
       elt state get dev:tap-csv-to-target-postgres
       elt state get dev:tap-csv-to-target-postgres > state.json
     """
-    with _store(session) as store:
-        value = store.get(state_id)
+    value = _states(session, "get").get(state_id)
     if value is None:
         raise UsageError(
             f"no state stored for {state_id!r}", hint="`elt state list` shows the ids that have one"
@@ -109,8 +91,7 @@ def set_state(session: Session, state_id: str, value: str, force: bool) -> None:
       elt state get dev:a-to-b | elt state set dev:a-to-c -
     """
     document = parse_state(sys.stdin.read() if value == "-" else value)
-    with _store(session) as store, store.lock(state_id, holder=_holder("set"), force=force):
-        store.set(state_id, document)
+    _states(session, "set").set(state_id, document, force=force)
     click.echo(f"stored state for {state_id}")
 
 
@@ -125,8 +106,7 @@ def clear_state(session: Session, state_id: str, force: bool) -> None:
     Examples:
       elt state clear dev:tap-csv-to-target-postgres
     """
-    with _store(session) as store, store.lock(state_id, holder=_holder("clear"), force=force):
-        cleared = store.clear(state_id)
+    cleared = _states(session, "clear").clear(state_id, force=force)
     if cleared:
         click.echo(f"cleared state for {state_id}")
     else:
@@ -145,8 +125,7 @@ def copy(session: Session, source: str, destination: str, force: bool) -> None:
     Examples:
       elt state copy dev:tap-csv-to-target-postgres prod:tap-csv-to-target-postgres
     """
-    with _store(session) as store:
-        copy_state(store, source, destination, holder=_holder("copy"), force=force)
+    _states(session, "copy").copy(source, destination, force=force)
     click.echo(f"copied state of {source} to {destination}")
 
 
@@ -163,8 +142,7 @@ def export(session: Session, pattern: str) -> None:
       elt state export > states.json
       elt state export 'prod:*' > prod-states.json
     """
-    with _store(session) as store:
-        states = export_states(store, pattern)
+    states = _states(session, "export").export(pattern)
     click.echo(json.dumps(states, indent=2, ensure_ascii=False))
 
 
@@ -183,8 +161,7 @@ def import_(session: Session, file: IO[str], force: bool) -> None:
       elt state import states.json
     """
     states = parse_export(file.read(), source=_name(file))
-    with _store(session) as store:
-        written = import_states(store, states, holder=_holder("import"), force=force)
+    written = _states(session, "import").import_(states, force=force)
     click.echo(f"imported {len(written)} state{'' if len(written) == 1 else 's'}")
 
 

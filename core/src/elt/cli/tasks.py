@@ -8,24 +8,22 @@ of ``elt run``, and print the same line and table of streams for each one that f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 import click
 
-from elt.cli.progress import DEFAULT_PROGRESS_INTERVAL, progress_for, stream_table
-from elt.project import NO_OVERRIDES, OVERRIDE_FORM, Overrides, Project
-from elt.run import LOCAL, RunRequest, RunResult, run_tasks
-from elt.run.units import Executor, ThreadExecutor
+from elt.api import RunResult
+from elt.cli.progress import DEFAULT_PROGRESS_INTERVAL, stream_table
+from elt.project import OVERRIDE_FORM
 
 __all__ = [
     "config_option",
     "env_option",
-    "executor_for",
     "executor_option",
     "progress_option",
+    "report",
     "retry_options",
-    "run_and_report",
 ]
 
 FC = TypeVar("FC", bound=Callable[..., object])
@@ -63,17 +61,6 @@ def executor_option() -> Callable[[FC], FC]:
         "at a time here) or a Dask scheduler (tcp://HOST:8786, tls://HOST:8786). Default: "
         "$ELT_EXECUTOR, else executor: in plugins.yml (environment, then top level).",
     )
-
-
-def executor_for(project: Project, address: str) -> Executor | None:
-    """The executor object for ``address``; None for :data:`~elt.run.LOCAL` (one pipe)."""
-    if address == LOCAL:
-        return None
-    if address.startswith("local:"):
-        return ThreadExecutor(project, int(address.removeprefix("local:")))
-    from elt.executor.dask import DaskExecutor  # distributed: only when asked for
-
-    return DaskExecutor(address)
 
 
 def retry_options(what: str) -> Callable[[FC], FC]:
@@ -114,32 +101,9 @@ def progress_option() -> Callable[[FC], FC]:
     )
 
 
-def run_and_report(
-    project: Project,
-    requests: Sequence[RunRequest],
-    *,
-    waits: Sequence[Collection[int]] | None = None,
-    overrides: Overrides = NO_OVERRIDES,
-    progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-) -> None:
-    """Run a job's (or a schedule's) requests in order (:func:`elt.run.run_tasks`), showing
-    each one's progress and printing a line and its streams as each ends.
-
-    The first failure is raised, so the command exits with that task's code.
-    """
-    run_tasks(
-        project,
-        requests,
-        waits=waits,
-        overrides=overrides,
-        on_result=_report,
-        display=progress_for(progress_interval),
-        executors=lambda address: executor_for(project, address),
-    )
-
-
-def _report(result: RunResult) -> None:
-    chain = " -> ".join((result.tap, *result.mappers, result.target))
+def report(result: RunResult) -> None:
+    """Print the line and the table of streams of a job's (or a schedule's) task that ended."""
+    chain = " -> ".join(result.blocks)
     click.echo(f"{chain}: done in {result.duration:.1f} s ({result.run_id}, {result.state_id})")
     if result.streams:
         click.echo(stream_table(result.streams))

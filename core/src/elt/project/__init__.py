@@ -55,6 +55,7 @@ from elt.project.overrides import (
     check_overrides,
     parse_overrides,
     redact_overrides,
+    typed_overrides,
 )
 from elt.project.project import DOTENV_FILE, PROJECT_FILE, Plugin, Project
 from elt.project.scaffold import ProjectCreated, init_project
@@ -148,6 +149,7 @@ __all__ = [
     "set_config",
     "setting_variable",
     "settings_from_schema",
+    "typed_overrides",
     "unset_config",
     "url_password",
 ]

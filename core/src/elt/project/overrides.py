@@ -17,7 +17,7 @@ the run's plugins that it starts with; naming a plugin the run does not use is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from elt.errors import UsageError
 from elt.project.kinds import coerce_setting, parse_value
@@ -25,7 +25,13 @@ from elt.project.model import valid_setting_name
 from elt.project.project import Project
 from elt.project.settings import Overrides, is_secret, redact
 
-__all__ = ["OVERRIDE_FORM", "check_overrides", "parse_overrides", "redact_overrides"]
+__all__ = [
+    "OVERRIDE_FORM",
+    "check_overrides",
+    "parse_overrides",
+    "redact_overrides",
+    "typed_overrides",
+]
 
 OVERRIDE_FORM = "PLUGIN.SETTING=VALUE"
 
@@ -51,26 +57,61 @@ def parse_overrides(
                 f"--config {repr(key) if known else '(not shown)'} is not {OVERRIDE_FORM}",
                 hint=f"Write it like --config {plugins[0]}.start_date=2024-01-01",
             )
-        name = _plugin_of(key, plugins)
-        if name is None:
-            named = _plugin_of(key, [p.name for p in project.plugins]) or key.partition(".")[0]
-            raise UsageError(
-                f"--config {key}: {named} is not a plugin of {scope}",
-                hint=f"Override a setting of one of {', '.join(dict.fromkeys(plugins))}",
-            )
-        setting = key[len(name) + 1 :]
-        try:
-            valid_setting_name(setting)
-        except ValueError as error:
-            hint = f"Write it as {OVERRIDE_FORM}"
-            raise UsageError(f"--config {key}: {error}", hint=hint) from None
+        name, setting = _split(project, key, plugins, scope)
         declared = project.plugin(name).setting(setting)
         value = parse_value(text, declared.kind if declared else None)
-        if declared is not None:
-            secret = is_secret(setting, declared)
-            value = coerce_setting(declared.kind, value, where=f"--config {key}", secret=secret)
-        overrides.setdefault(name, {})[setting] = value
+        overrides.setdefault(name, {})[setting] = _coerced(project, name, setting, value)
     return overrides
+
+
+def typed_overrides(
+    project: Project,
+    config: Mapping[str, object],
+    plugins: Sequence[str],
+    *,
+    scope: str = "the run",
+) -> dict[str, dict[str, object]]:
+    """``{"PLUGIN.SETTING": value}`` (the Python API's ``config=``) as ``{plugin: {setting:
+    value}}``: keys split and checked as :func:`parse_overrides` does, values taken as given
+    (a Python value needs no reading) and coerced to the setting's declared kind. A None
+    value sets nothing, like a YAML ``null``."""
+    overrides: dict[str, dict[str, object]] = {}
+    for key, value in config.items():
+        if not isinstance(key, str) or "." not in key:
+            raise UsageError(
+                f"config key {key!r} is not PLUGIN.SETTING",
+                hint=f'Write it like {{"{plugins[0]}.start_date": "2024-01-01"}}',
+            )
+        name, setting = _split(project, key, plugins, scope)
+        if value is not None:
+            overrides.setdefault(name, {})[setting] = _coerced(project, name, setting, value)
+    return overrides
+
+
+def _split(project: Project, key: str, plugins: Sequence[str], scope: str) -> tuple[str, str]:
+    """``PLUGIN.SETTING`` as (plugin, setting), the plugin one of ``plugins``."""
+    name = _plugin_of(key, plugins)
+    if name is None:
+        named = _plugin_of(key, [p.name for p in project.plugins]) or key.partition(".")[0]
+        raise UsageError(
+            f"--config {key}: {named} is not a plugin of {scope}",
+            hint=f"Override a setting of one of {', '.join(dict.fromkeys(plugins))}",
+        )
+    setting = key[len(name) + 1 :]
+    try:
+        valid_setting_name(setting)
+    except ValueError as error:
+        raise UsageError(f"--config {key}: {error}", hint=f"Write it as {OVERRIDE_FORM}") from None
+    return name, setting
+
+
+def _coerced(project: Project, plugin: str, setting: str, value: object) -> object:
+    """``value`` as the setting's declared kind (as given when it declares none)."""
+    declared = project.plugin(plugin).setting(setting)
+    if declared is None:
+        return value
+    secret = is_secret(setting, declared)
+    return coerce_setting(declared.kind, value, where=f"--config {plugin}.{setting}", secret=secret)
 
 
 def check_overrides(overrides: Overrides, plugins: Sequence[str], *, scope: str) -> None:

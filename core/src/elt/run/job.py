@@ -45,7 +45,8 @@ def run_tasks(
     requests: Sequence[RunRequest],
     *,
     waits: Sequence[Collection[int]] | None = None,
-    on_result: Callable[[RunResult], None] | None = None,
+    on_result: Callable[[int, RunResult], None] | None = None,
+    on_failure: Callable[[int, EltError], None] | None = None,
     display: Display | None = None,
     overrides: Overrides = NO_OVERRIDES,
     executors: Callable[[str], Executor | None] | None = None,
@@ -56,8 +57,9 @@ def run_tasks(
     ``waits[i]`` are the indices of the tasks task ``i`` waits for (default: the one before
     it). ``overrides`` are the job's ``--config`` values, checked to name a plugin of some
     task before the first one starts (:meth:`RunRequest.task` gave each task its own).
-    ``on_result`` is told of each task that succeeded as soon as it has; the results of all
-    of them are returned when every task succeeded. ``display(tap, target)``, if given,
+    ``on_result(number, result)`` is told of each task that succeeded as soon as it has,
+    ``on_failure(number, error)`` of each that failed; the results of all of them are
+    returned when every task succeeded. ``display(tap, target)``, if given,
     makes the progress display of each task run alone. ``executors(address)`` gives the
     executor of a request's ``executor`` (None: here, as one pipe); without it every task
     runs here.
@@ -75,9 +77,11 @@ def run_tasks(
         except EltError as error:
             failures[number] = error
             _said_skipped(requests, number, _blocked(waits, failures.keys()), error)
+            if on_failure is not None:
+                on_failure(number, error)
             return
         if on_result is not None:
-            on_result(results[number])
+            on_result(number, results[number])
 
     if not together:  # here, in the main thread (Ctrl-C stops the run in order)
         for number in _order(waits):

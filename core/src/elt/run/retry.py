@@ -52,7 +52,8 @@ def run_with_retries(
     """Run the pipeline, retrying retriable failures (``request.policy``), then send the
     project's alerts.
 
-    Returns the result of the attempt that succeeded; raises the error of the last attempt.
+    Returns the result of the attempt that succeeded; raises the error of the last attempt,
+    its ``run_id`` set to that attempt's.
     Every attempt keeps the request's schedule, job and ``--config`` overrides in the
     history; only the first runs with ``full_refresh``. ``watcher`` (a progress display) is
     handed the metrics of each attempt before it starts. ``executor`` runs the request's
@@ -82,6 +83,7 @@ def run_with_retries(
                     executor=executor,
                 )
             except EltError as error:
+                error.run_id = run_id
                 if origin.attempt > policy.retries or not error.retriable:
                     _alert(project, history, run_id, first)
                     raise
