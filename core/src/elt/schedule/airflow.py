@@ -45,6 +45,7 @@ a file of the same name without it is never touched (the export is refused inste
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -53,7 +54,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 from croniter import croniter
@@ -140,6 +141,11 @@ def export_airflow(
     absolute). Nothing is written when a schedule cannot be expressed or a file of the same
     name is not elt's.
     """
+    if project_dir is not None and not PurePosixPath(project_dir).is_absolute():
+        raise UsageError(
+            f"the project directory Airflow's workers use must be absolute, not {project_dir}",
+            hint="Give the full path, e.g. --project-dir /opt/airflow/project",
+        )
     manifest = load_project(root, interpolate=False).manifest
     baked = project_dir if project_dir is not None else str(root.resolve())
     files, warnings = dag_files(manifest, project_dir=baked, operator=operator)
@@ -172,19 +178,20 @@ def dag_files(
     manifest: Manifest, *, project_dir: str, operator: Operator = Operator.ELT
 ) -> tuple[list[DagFile], tuple[str, ...]]:
     """The DAG file of each schedule, and the warnings of the export (each said once)."""
-    if operator is Operator.BASH and _JINJA.search(project_dir):
+    op = operator
+    if op is Operator.BASH and _JINJA.search(project_dir):
         raise UsageError(
             f"the project directory {project_dir} contains a Jinja delimiter ({{{{, {{% or {{#), "
             "which BashOperator would render as a template",
             hint="Use --operator elt, or a --project-dir without it",
         )
     files = [
-        DagFile(spec.name, f"elt_{spec.name}.py", _dag_source(manifest, spec, project_dir, operator))
+        DagFile(spec.name, f"elt_{spec.name}.py", _dag_source(manifest, spec, project_dir, op))
         for spec in manifest.schedules
     ]
     retried = [spec.name for spec in manifest.schedules if spec.retries]
     warnings: tuple[str, ...] = ()
-    if operator is Operator.BASH and retried:
+    if op is Operator.BASH and retried:
         warnings = (
             f"schedule {', '.join(retried)}: with --operator bash, Airflow retries every "
             "failed task, also one a retry cannot fix (exit 65, 70, 78); --operator elt "
@@ -316,8 +323,8 @@ def _shortest_period(cron: str) -> timedelta:
     """The shortest gap between two firings of ``cron`` over its next hundred, from a fixed
     date (so the result, written into the DAG, is the same every time)."""
     times = croniter(cron, datetime(*START_DATE))
-    fires = [times.get_next(datetime) for _ in range(100)]
-    return min(later - earlier for earlier, later in zip(fires, fires[1:], strict=False))
+    fires: list[datetime] = [times.get_next(datetime) for _ in range(100)]
+    return min(later - earlier for earlier, later in itertools.pairwise(fires))
 
 
 def _five_field_cron(spec: ScheduleSpec) -> str:
