@@ -306,7 +306,7 @@ def test_regenerating_writes_nothing_new_removes_gone_schedules_and_never_touche
     mine = folder / "my_dag.py"
     mine.write_text("# a DAG of my own\n")
     other_project = folder / "elt_theirs.py"
-    other_project.write_text(f"{HEADER}\n# ...\n#\n# elt project: /somewhere/else\n")
+    other_project.write_text(f'{HEADER}\n# ...\n#\n# elt project: "/somewhere/else"\n')
     schedules = [{"name": n, "run": TASK, "interval": "@daily"} for n in ("a", "b")]
     root = with_schedules(toy, schedules)
     first = export_airflow(root, folder)
@@ -348,3 +348,32 @@ def test_the_project_dir_for_workers_must_be_absolute(toy: ToyProject, tmp_path:
     root = with_schedules(toy, [{"name": "a", "run": TASK, "interval": "@daily"}])
     with pytest.raises(UsageError, match="must be absolute"):
         export_airflow(root, tmp_path / "dags", project_dir="relative/project")
+
+
+@pytest.mark.parametrize("operator", list(Operator))
+def test_any_project_directory_is_baked_in_as_valid_python(
+    toy: ToyProject, tmp_path: Path, operator: Operator
+) -> None:
+    odd = '/srv/it\'s a "project"\n\\with\tall $(of) it'
+    root = with_schedules(toy, [{"name": "a", "run": TASK, "interval": "@daily"}])
+    folder = tmp_path / "dags"
+    export_airflow(root, folder, operator=operator, project_dir=odd)
+    tree = ast.parse((folder / "elt_a.py").read_text())
+    constants = {ast.unparse(n.targets[0]): n.value for n in tree.body if isinstance(n, ast.Assign)}
+    if operator is Operator.ELT:
+        assert evaluate(constants["PROJECT_DIR"]) == odd
+    else:
+        ((_, keywords),) = Dag(ast.unparse(tree)).tasks().values()
+        assert shlex.split(keywords["bash_command"])[:3] == ["elt", "--project", odd]
+    again = export_airflow(root, folder, operator=operator, project_dir=odd)
+    assert [p.name for p in again.unchanged] == ["elt_a.py"]  # still recognised as elt's
+
+
+@pytest.mark.parametrize("operator", list(Operator))
+def test_a_project_dir_airflow_would_render_as_a_template_is_refused(
+    toy: ToyProject, tmp_path: Path, operator: Operator
+) -> None:
+    root = with_schedules(toy, [{"name": "a", "run": TASK, "interval": "@daily"}])
+    with pytest.raises(UsageError, match="Jinja"):
+        export_airflow(root, tmp_path / "d", operator=operator, project_dir="/srv/{{ x }}")
+    assert not (tmp_path / "d").exists()

@@ -6,9 +6,10 @@ task), waiting for each other as the job's tasks do (:meth:`JobSpec.waits`). Eac
 runs through :class:`elt.integrations.airflow.EltRunOperator` (``operator="elt"``), or
 through Airflow's ``BashOperator`` running ``elt --project DIR [-e ENV] run TAP ... TARGET``
 (``operator="bash"``: the DAG then needs no elt import, only the ``elt`` command on the
-workers). This module writes Python source only: it never imports Airflow.
+workers; elt's history records those runs as plain ``elt run``, without the schedule's or
+the job's name). This module writes Python source only: it never imports Airflow.
 
-How each setting of a schedule becomes Airflow's (written for Airflow 3):
+How each setting of a schedule becomes Airflow's (written for Airflow 3.2 and later):
 
 - ``interval``: a ``CronTriggerTimetable`` (fires at the cron times themselves, like
   ``elt scheduler``; no data interval). Presets (``@daily``...) are written as their
@@ -179,11 +180,11 @@ def dag_files(
 ) -> tuple[list[DagFile], tuple[str, ...]]:
     """The DAG file of each schedule, and the warnings of the export (each said once)."""
     op = operator
-    if op is Operator.BASH and _JINJA.search(project_dir):
+    if _JINJA.search(project_dir):
         raise UsageError(
             f"the project directory {project_dir} contains a Jinja delimiter ({{{{, {{% or {{#), "
-            "which BashOperator would render as a template",
-            hint="Use --operator elt, or a --project-dir without it",
+            "which Airflow would render as a template",
+            hint="Give a --project-dir without it (a link to the project, for example)",
         )
     files = [
         DagFile(spec.name, f"elt_{spec.name}.py", _dag_source(manifest, spec, project_dir, op))
@@ -229,7 +230,7 @@ def _dag_source(manifest: Manifest, spec: ScheduleSpec, project_dir: str, op: Op
         HEADER,
         f"# change schedule {spec.name} in {PROJECT_FILE}, then run `elt schedule export airflow`",
         "# again.",
-        f"{_PROJECT_LINE}{project_dir}",
+        f"{_PROJECT_LINE}{_literal(project_dir)}",
         _literal(f"elt schedule {spec.name} ({runs}): {spec.interval} in {spec.timezone}."),
         "",
         "from datetime import timedelta",
@@ -362,7 +363,11 @@ def _generated_for(path: Path) -> str | None:
         return None
     for line in head[1:]:
         if line.startswith(_PROJECT_LINE):
-            return line[len(_PROJECT_LINE) :].rstrip("\n")
+            try:
+                found = json.loads(line[len(_PROJECT_LINE) :])
+            except ValueError:
+                return None
+            return found if isinstance(found, str) else None
     return None
 
 
