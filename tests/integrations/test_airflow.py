@@ -26,7 +26,7 @@ from elt.schedule.airflow import Operator, export_airflow
 from tests.fixtures.orchestrators import orchestrator_env, orchestrator_venv
 from tests.readme.examples import example
 
-pytestmark = pytest.mark.timeout(900)  # a cold venv build; warm, the module takes ~1 min
+pytestmark = pytest.mark.timeout(900)  # a cold venv build; warm, the module takes ~2 min
 
 ORDERS = "id,name,amount\n1,one,1.50\n2,two,2.50\n3,three,3.50\n"
 TASK = "tap-csv target-postgres"
