@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -332,3 +333,61 @@ assert failed.exit_code == 75, failed.exit_code
     )
     assert done.returncode == 0, done.stderr
     assert (done.stdout, done.stderr) == ("", "")
+
+
+def test_the_history_pages_counts_and_sums_up_pipelines_for_a_monitor(
+    project: Project, pg_database: str
+) -> None:
+    first = project.run("tap-csv", "target-postgres")
+    project.run("tap-csv", "target-files")
+    project.run("tap-csv", "target-postgres", config=missing_database(pg_database), check=False)
+
+    assert project.count_runs() == 3
+    assert project.count_runs(status="failed") == 1
+    assert [r.run_id for r in project.runs(limit=1, offset=2)] == [first.run_id]
+    assert project.runs(since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    by_id = {p.state_id: p for p in project.pipelines()}
+    postgres = by_id["dev:tap-csv-to-target-postgres"]
+    assert (postgres.runs, postgres.successes, postgres.failures) == (2, 1, 1)
+    assert (postgres.success_rate, postgres.last_status) == (0.5, RunStatus.FAILED)
+    points = project.run_series("dev:tap-csv-to-target-postgres")
+    assert [(p.run_id, p.rows) for p in points][:1] == [(first.run_id, 3)]
+    assert points[0].duration == pytest.approx(first.duration, abs=0.1)
+
+
+def test_a_runs_progress_and_log_are_read_back_from_its_log(project: Project) -> None:
+    result = project.run("tap-csv", "target-files")
+    [stream] = project.run_progress(result.run_id)
+    assert (stream.stream, stream.rows, stream.done) == ("orders", 3, True)
+    followed = "".join(project.follow_log(result.run_id))
+    assert followed == project.logs(result.run_id)
+    with pytest.raises(UsageError):
+        project.run_progress("20990101T000000Z-000000")
+
+
+def test_settings_are_shown_with_their_source_and_secrets_redacted(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TARGET_POSTGRES_PASSWORD", "hunter2-secret")
+    project = Project.open(make_project(tmp_path / "p", pg_database))
+    shown = {s.name: s for s in project.settings("target-postgres")}
+    assert (shown["password"].value, shown["password"].secret) == ("********", True)
+    assert shown["password"].source == "env TARGET_POSTGRES_PASSWORD"
+    assert shown["default_target_schema"].value == "loaded"
+    assert "hunter2-secret" not in repr(project.settings("target-postgres"))
+
+
+def test_a_schedule_started_in_a_child_process_is_recorded_with_its_trigger(
+    tmp_path: Path, pg_database: str
+) -> None:
+    project = Project.open(make_project(tmp_path / "p", pg_database, extra=JOBS))
+    after = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    firing = project.next_firing("every-night", after)
+    assert (firing.isoformat(), str(firing.tzinfo)) == (
+        "2026-03-29T03:00:00+02:00",
+        "Europe/Berlin",
+    )
+    child = project.start_schedule("every-night")
+    assert child.wait(timeout=120) == 0
+    runs = project.runs(schedule="every-night")
+    assert [(r.origin.trigger.value, r.status) for r in runs] == [("ui", RunStatus.SUCCESS)] * 2

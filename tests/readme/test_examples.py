@@ -13,6 +13,7 @@ from tests.readme import (  # noqa: F401  (register their scenarios)
     lake_examples,
     partition_examples,
     plugin_examples,
+    prefect_examples,
     python_examples,
     root_examples,
     scaleout_examples,
