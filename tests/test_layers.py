@@ -104,9 +104,11 @@ ALLOWED = {
     ),
     # Airflow, Dagster and Prefect's faces: only the public surface, as a user's code would
     "elt.integrations": ("elt.api", "elt.errors"),
-    # the scheduler: fires runs as child processes; reads the history and the project
+    # the scheduler: fires runs as child processes; reads the history and the project;
+    # writes other schedulers' files (Airflow DAGs) atomically
     "elt.schedule": (
         "elt.errors",
+        "elt.files",
         "elt.history",
         "elt.project",
         "elt.run",
