@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.readme import (  # noqa: F401  (register their scenarios)
+    dagster_examples,
     install_examples,
     lake_examples,
     partition_examples,

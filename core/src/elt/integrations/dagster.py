@@ -56,8 +56,8 @@ goes to the step's log every ``progress_interval`` seconds.
 >>> defs = elt_definitions("my-project", assets=[orders])                # doctest: +SKIP
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: Dagster reads the annotation of a compute
+# function's ``context`` when it is defined, and refuses one that is a string.
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -133,7 +133,8 @@ def elt_assets(
     selection before each run (one it does not select fails the step: it would never
     load); a selected stream left undeclared is still loaded, and the step's log says so.
     ``key_prefix`` goes before each stream's name in its asset key, ``group_name`` is the
-    assets' group, ``name`` the op's (default ``<tap>__<target>``, Dagster's characters).
+    assets' group, ``name`` the op's (default: the blocks joined by ``__``,
+    ``tap_csv__target_postgres``).
 
     ``config``, ``state_id``, ``full_refresh``, ``executor``, ``retries`` and
     ``retry_delay`` are :meth:`elt.Project.run`'s; ``full_refresh`` is also the default
@@ -170,7 +171,7 @@ def elt_assets(
         for output, stream in zip(_unique_names(declared), declared, strict=True)
     }
 
-    def materialize(context: Any) -> Iterator[Any]:
+    def materialize(context: dg.AssetExecutionContext) -> Iterator[Any]:
         def start(progress: Callable[[RunProgress], None]) -> RunResult:
             if streams is not None:
                 _check_selected(opened, tap, declared)
@@ -201,7 +202,7 @@ def elt_assets(
             yield dg.MaterializeResult(asset_key=keys[stream], metadata=_metadata(result, stream))
 
     return dg.multi_asset(
-        name=name or _identifier(f"{tap}__{target}"),
+        name=name or _op_name(task),
         outs=outs,
         group_name=group_name,
         can_subset=False,
@@ -239,7 +240,7 @@ def elt_job(
     tasks = [" ".join(task.split()) for task in spec.tasks]
     ops = [
         _task_op(opened, task, op_name, job=spec.name, executor=executor, retry_policy=retry_policy)
-        for task, op_name in zip(tasks, _unique_names(tasks), strict=True)
+        for task, op_name in zip(tasks, _unique_names([_op_name(t) for t in tasks]), strict=True)
     ]
     waits = spec.waits()
 
@@ -334,7 +335,7 @@ def _schedule(
             job = _run_job(project, task, job_name, policy)
     skip_missed = str(spec.catch_up) == "skip"
 
-    def evaluate(context: Any) -> Any:
+    def evaluate(context: dg.ScheduleEvaluationContext) -> Any:
         scheduled = context.scheduled_execution_time
         if skip_missed and scheduled is not None:
             late = datetime.now(UTC) - scheduled
@@ -400,7 +401,7 @@ def _assets_of(assets: Sequence[dg.AssetsDefinition], project: Project, task: st
 def _run_job(
     project: Project, task: str, name: str, policy: dg.RetryPolicy | None
 ) -> dg.JobDefinition:
-    step = _task_op(project, task, _identifier(task), job=None, retry_policy=policy)
+    step = _task_op(project, task, _op_name(task), job=None, retry_policy=policy)
 
     def compose() -> None:
         step()
@@ -417,7 +418,7 @@ def _task_op(
     executor: str | None = None,
     retry_policy: dg.RetryPolicy | None = None,
 ) -> dg.OpDefinition:
-    def body(context: Any) -> None:
+    def body(context: dg.OpExecutionContext) -> None:
         def start(progress: Callable[[RunProgress], None]) -> RunResult:
             return project.run_task(
                 task,
@@ -547,6 +548,11 @@ def _identifier(text: str) -> str:
     """``text`` in the characters Dagster allows in names (letters, digits, ``_``)."""
     name = _NOT_A_NAME.sub("_", text)
     return name if name[:1].isalpha() or name[:1] == "_" else f"_{name}"
+
+
+def _op_name(task: str) -> str:
+    """The op of a run of ``task`` (``TAP [MAPPER...] TARGET``): ``tap_csv__target_postgres``."""
+    return "__".join(_identifier(block) for block in task.split())
 
 
 def _unique_names(texts: Sequence[str]) -> list[str]:
