@@ -31,6 +31,7 @@ ROWS = {"orders": 3, "customers": 2}
 PRELUDE = """
 import json, sys
 import dagster as dg
+from elt import Project
 from elt.integrations.dagster import elt_assets, elt_definitions, elt_schedules
 
 def values(metadata):
@@ -118,14 +119,6 @@ def counts(pg_database: str) -> dict[str, int]:
             table: conn.execute(f"select count(*) from raw.{table}").fetchone()[0]  # type: ignore[index]
             for table in ROWS
         }
-
-
-def tables(pg_database: str) -> list[str]:
-    with psycopg.connect(pg_database) as conn:
-        found = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-        )
-        return sorted(row[0] for row in found)
 
 
 def of_type(summary: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -253,7 +246,7 @@ report(**summary(dg.materialize([assets], raise_on_error=False)))
     assert [(r.status, r.exit_code) for r in runs] == [("failed", 75), ("failed", 75)]
 
 
-def test_streams_the_tap_does_not_select_fail_the_step_before_a_run(
+def test_declared_streams_are_checked_against_the_selection_and_others_are_logged(
     dagster_venv: Path, tmp_path: Path, pg_database: str
 ) -> None:
     root = make_project(tmp_path / "project", pg_database)
@@ -261,17 +254,31 @@ def test_streams_the_tap_does_not_select_fail_the_step_before_a_run(
         dagster_venv,
         root,
         """
-assets = elt_assets(".", "tap-csv", "target-postgres", streams=["orders", "refunds"])
-report(keys=sorted(k.path for k in assets.keys), **summary(dg.materialize([assets], raise_on_error=False)))
+import logging
+unselected = elt_assets(".", "tap-csv", "target-postgres", streams=["orders", "refunds"])
+refused = summary(dg.materialize([unselected], raise_on_error=False))
+runs_after_refusal = len(Project.open(".").runs())
+instance = dg.DagsterInstance.ephemeral()
+partial = elt_assets(".", "tap-csv", "target-postgres", streams=["orders"], name="orders_only")
+result = dg.materialize([partial], instance=instance)
+warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+report(
+    keys=sorted(k.path for k in unselected.keys), refused=refused, runs=runs_after_refusal,
+    partial=summary(result), warnings=warnings,
+)
 """,
     )
     assert out["keys"] == [["orders"], ["refunds"]]
-    assert out["success"] is False
-    [failure] = of_type(out, "STEP_FAILURE")
+    assert out["refused"]["success"] is False
+    [failure] = of_type(out["refused"], "STEP_FAILURE")
     assert failure["description"].startswith("tap-csv does not select refunds")
     assert failure["metadata"] == {"error": "ConfigError", "exit_code": 78, "retriable": False}
-    assert Project.open(root).runs() == []
-    assert tables(pg_database) == []
+    assert out["runs"] == 0  # refused before a run started
+
+    # a selected stream left undeclared is loaded all the same, and the step says so
+    assert list(materialized(out["partial"])) == ["orders"]
+    assert counts(pg_database) == ROWS
+    assert [w for w in out["warnings"] if "also loaded customers" in w]
 
 
 SCHEDULES = """jobs:
@@ -281,7 +288,7 @@ SCHEDULES = """jobs:
     depends_on: {"tap-csv target-postgres": ["tap-csv target-files"], "tap-csv target-files": []}
 schedules:
   - {name: nightly, job: nightly, interval: "0 3 * * *", env: prod, retries: 2, retry_delay: 60}
-  - {name: csv, run: "tap-csv target-postgres", interval: "@hourly", catch_up: skip}
+  - {name: csv, run: "tap-csv target-postgres", interval: "@hourly", catch_up: skip, retries: 1, retry_delay: 5}
   - {name: morning, job: nightly, interval: "30 6 * * 1-5", timezone: Europe/Berlin}
   - {name: fan-in, job: fan-in, interval: "*/15 * * * * 0"}
   - {name: files, run: "tap-csv target-files", interval: "@weekly"}
@@ -370,7 +377,9 @@ report(schedules=described, refused=refused)
     csv = schedules["csv"]
     assert (csv["cron"], csv["timezone"], csv["job"]) == ("0 * * * *", "UTC", "csv_job")
     assert csv["assets"] == ["raw/customers", "raw/orders"]
-    assert csv["ops"] == {"tap_csv__target_postgres": {"policy": None, "after": []}}
+    assert csv["ops"] == {
+        "tap_csv__target_postgres": {"policy": [1, 5.0, "EXPONENTIAL"], "after": []}
+    }
     assert csv["on_time"]["tags"] == [{"elt/schedule": "csv", "dagster/schedule_name": "csv"}]
     assert csv["late"]["tags"] == []
     assert csv["late"]["skipped"].startswith("missed the firing at ")

@@ -51,9 +51,9 @@ code location loads (Dagster reloads it on demand, and each launched run loads i
 Plugin logs go to each run's log file (``log_path``); progress (rows per stream so far)
 goes to the step's log every ``progress_interval`` seconds.
 
->>> from elt.integrations.dagster import elt_definitions, elt_assets   # doctest: +SKIP
->>> orders = elt_assets("my-project", "tap-csv", "target-postgres", key_prefix="raw")
->>> defs = elt_definitions("my-project", assets=[orders])                # doctest: +SKIP
+>>> from elt.integrations.dagster import elt_assets, elt_definitions   # doctest: +SKIP
+>>> raw = elt_assets("my-project", "tap-csv", "target-postgres", key_prefix="raw")  # doctest: +SKIP
+>>> defs = elt_definitions("my-project", assets=[raw])                 # doctest: +SKIP
 """
 
 # No ``from __future__ import annotations``: Dagster reads the annotation of a compute
