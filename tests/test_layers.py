@@ -99,6 +99,7 @@ ALLOWED = {
         "elt.project",
         "elt.protocol",
         "elt.run",
+        "elt.schedule",
         "elt.state",
     ),
     # Airflow, Dagster and Prefect's faces: only the public surface, as a user's code would

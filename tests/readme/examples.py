@@ -1,4 +1,4 @@
-"""The examples of every README: each fenced ``bash``/``sh``/``json``/``yaml`` block.
+"""The examples of every README: each fenced ``bash``/``sh``/``json``/``yaml``/``python`` block.
 
 A README example must work exactly as written, so each one is run (or, for a config
 fragment, loaded and used) by a test. The line before a block names it,
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-LANGUAGES = frozenset({"bash", "sh", "json", "yaml", "yml"})
+LANGUAGES = frozenset({"bash", "sh", "json", "yaml", "yml", "python"})
 BIN = Path(sys.executable).parent
 
 _FENCE = re.compile(r"^```(?P<language>[A-Za-z0-9_-]*)[ \t]*$")

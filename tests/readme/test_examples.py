@@ -1,4 +1,4 @@
-"""Every README example works as written: each fenced bash/sh/json/yaml block is run, or
+"""Every README example works as written: each fenced bash/sh/json/yaml/python block is run, or
 loaded and used, by its scenario (see :mod:`tests.readme.examples`)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tests.readme import (  # noqa: F401  (register their scenarios)
     lake_examples,
     partition_examples,
     plugin_examples,
+    python_examples,
     root_examples,
     scaleout_examples,
     tap_http_examples,

@@ -65,7 +65,8 @@ def test_a_job_stops_at_the_first_failing_task_and_exits_with_its_error(
     assert sum(": done in " in line for line in result.stdout.splitlines()) == 1
     assert f"task 2 of 3 ({MAPPED}) failed" in result.stderr
     assert "not running the 1 waiting for it" in result.stderr
-    assert f"error: mapper {MAPPER} exited with code 6: {MAPPER}: cannot map this record." in (
+    # "; tap toy-tap was stopped" follows when the tap was still running when the mapper died
+    assert f"error: mapper {MAPPER} exited with code 6: {MAPPER}: cannot map this record" in (
         result.stderr
     )
     with open_history(toy.root, None) as history:

@@ -35,8 +35,8 @@ def test_elt_run_reports_json_for_schedulers(elt: Elt, toy: ToyProject) -> None:
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["state_id"] == "nightly"
-    assert report["tap"] == {"name": TAP, "exit_code": 0}
-    assert report["target"] == {"name": TARGET, "exit_code": 0}
+    assert (report["tap"], report["mappers"], report["target"]) == (TAP, [], TARGET)
+    assert (report["status"], report["exit_code"], report["error"]) == ("success", 0, None)
     assert (report["states_stored"], report["state"]) == (2, {"bookmarks": {"items": {"id": 2}}})
     assert report["log"] == str(toy.logs()[0])
 

@@ -187,6 +187,10 @@ def test_an_old_history_is_upgraded_and_its_rows_read_back_intact(
         history.finish(ended)
         assert history.get("new-1") == ended
         assert history.list_runs() == [ended, *old]
+        # the totals of the old rows were filled in when they became columns
+        points = {p.run_id: p for p in history.series(OLD_1.state_id)}
+        assert (points["old-1"].duration, points["old-1"].rows) == (5.25, 5)
+        assert (points["new-1"].duration, points["new-1"].rows) == (ended.duration, 1)
     assert execute("SELECT component, version FROM elt_schema") == [("history", SCHEMA_VERSION)]
     with open_history(tmp_path, url) as again:  # a second opening has nothing to do
         assert again.get("old-1") == OLD_1

@@ -98,6 +98,70 @@ def test_list_filters_by_schedule_and_job(history: HistoryStore) -> None:
     assert history.list_runs(job="other") == []
 
 
+def test_list_pages_and_filters_by_time_range_and_counts_agree(history: HistoryStore) -> None:
+    for number in range(7):
+        history.add(record(f"r{number}", minutes=10 * number))
+    since, until = START + timedelta(minutes=15), START + timedelta(minutes=50)
+    assert [r.run_id for r in history.list_runs(since=since, until=until)] == [
+        "r4",
+        "r3",
+        "r2",
+    ]
+    assert history.count_runs(since=since, until=until) == 3
+    pages = [history.list_runs(limit=3, offset=offset) for offset in (0, 3, 6)]
+    assert [[r.run_id for r in page] for page in pages] == [
+        ["r6", "r5", "r4"],
+        ["r3", "r2", "r1"],
+        ["r0"],
+    ]
+    assert history.count_runs() == 7
+    assert history.count_runs(state_id="dev:other") == 0
+
+
+def test_pipelines_sum_up_each_state_id_and_name_its_latest_run(history: HistoryStore) -> None:
+    outcomes = [RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.SUCCESS, RunStatus.SUCCESS]
+    for number, status in enumerate(outcomes):
+        run = record(f"x{number}", minutes=number, state_id="dev:x")
+        history.add(run)
+        history.finish(finished(run, status, 10 * (number + 1)))
+    history.add(record("y0", minutes=9, state_id="dev:y"))  # still running
+    y, x = history.pipelines()
+    assert (x.state_id, x.runs, x.successes, x.failures, x.running) == ("dev:x", 4, 3, 1, 0)
+    assert x.mean_duration == pytest.approx((10 + 30 + 40) / 3)
+    assert (x.last_run_id, x.last_status, x.last_started_at) == (
+        "x3",
+        RunStatus.SUCCESS,
+        START + timedelta(minutes=3),
+    )
+    assert x.success_rate == 0.75
+    assert (y.state_id, y.runs, y.running, y.success_rate, y.mean_duration) == (
+        "dev:y",
+        1,
+        1,
+        None,
+        None,
+    )
+    [recent] = history.pipelines(since=START + timedelta(minutes=5))
+    assert recent.state_id == "dev:y"
+
+
+def test_series_are_a_pipelines_latest_runs_oldest_first_with_seconds_and_rows(
+    history: HistoryStore,
+) -> None:
+    for number in range(4):
+        run = record(f"x{number}", minutes=number, state_id="dev:x")
+        history.add(run)
+        if number < 3:
+            history.finish(finished(run, RunStatus.SUCCESS, number + 1))
+    points = history.series("dev:x", limit=3)
+    assert [(p.run_id, p.status, p.duration, p.rows) for p in points] == [
+        ("x1", RunStatus.SUCCESS, 2.0, 3),
+        ("x2", RunStatus.SUCCESS, 3.0, 3),
+        ("x3", RunStatus.RUNNING, None, None),
+    ]
+    assert points[0].started_at == START + timedelta(minutes=1)
+
+
 def test_a_retry_keeps_its_trigger_attempt_and_first_run(history: HistoryStore) -> None:
     history.add(record("r2", origin=RunOrigin(Trigger.RETRY, 2, "r1")))
     got = history.get("r2")

@@ -18,6 +18,7 @@ from elt.project import (
     redact_overrides,
     resolve_config,
     set_config,
+    typed_overrides,
 )
 
 WriteProject = Callable[..., Path]
@@ -166,3 +167,36 @@ def test_secret_values_are_redacted_for_the_record() -> None:
     assert shown == {
         "tap": {"password": REDACTED, "port": 1, "auth": {"token": REDACTED, "user": "u"}}
     }
+
+
+def test_typed_overrides_keep_python_values_and_coerce_declared_kinds(root: Path) -> None:
+    config = {
+        "tap-csv.port": "5433",
+        "tap-csv.delimiter": ";",
+        "tap-csv.files": ["a.csv"],
+        "tap-csv.start_date": "2024-01-01",
+        "target-x.batch": {"size": 10},
+        "tap-csv.password": None,
+    }
+    assert typed_overrides(load_project(root), config, BLOCKS) == {
+        "tap-csv": {"port": 5433, "delimiter": ";", "files": ["a.csv"], "start_date": "2024-01-01"},
+        "target-x": {"batch": {"size": 10}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "says"),
+    [
+        ({"tap-csv": 1}, UsageError, "config key 'tap-csv' is not PLUGIN.SETTING"),
+        ({"tap.dotted.x": 1}, UsageError, "tap.dotted is not a plugin of the run"),
+        ({"tap-csv.port": "many"}, ConfigError, "--config tap-csv.port"),
+        ({"tap-csv.password": ["x"]}, ConfigError, "expected password"),
+    ],
+)
+def test_typed_overrides_refuse_what_parse_overrides_refuses(
+    root: Path, config: dict[str, object], error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error) as refused:
+        typed_overrides(load_project(root), config, BLOCKS)
+    assert says in str(refused.value)
+    assert "['x']" not in str(refused.value)  # a secret's value is never quoted

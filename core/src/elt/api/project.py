@@ -19,17 +19,29 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from elt.api.executors import executor_for
+from elt.api.monitor import (
+    SettingView,
+    find_run,
+    next_firing,
+    read_log,
+    run_progress,
+    settings,
+    tail_log,
+)
 from elt.api.progress import ProgressCallback, ProgressReporter
 from elt.api.results import JobResult, RunResult
 from elt.api.state import States
 from elt.errors import EltError, UsageError
-from elt.history import HistoryStore, RunRecord, RunStatus, Trigger
+from elt.history import HistoryStore, PipelineStats, RunPoint, RunRecord, RunStatus, Trigger
 from elt.project import (
     NO_OVERRIDES,
     JobSpec,
@@ -56,7 +68,8 @@ from elt.run import (
 )
 from elt.run.discovery import discover_catalog
 from elt.run.job import Display
-from elt.run.metrics import Watcher
+from elt.run.metrics import StreamProgress, Watcher
+from elt.schedule.service import ScheduleLauncher
 from elt.state import default_state_id
 
 __all__ = ["ENVIRONMENT_VARIABLE", "PROJECT_VARIABLE", "Project"]
@@ -409,6 +422,30 @@ class Project:
             )
         return spec
 
+    def next_firing(self, name: str, after: datetime | None = None) -> datetime:
+        """When the schedule ``name`` fires next after ``after`` (default: now), in its
+        time zone."""
+        return next_firing(self.schedule(name), after)
+
+    def start_schedule(
+        self, name: str, *, trigger: Trigger | str = Trigger.UI
+    ) -> subprocess.Popen[bytes]:
+        """Start the schedule ``name`` in a child process, as ``elt scheduler`` does
+        (``elt schedule run NAME``, recorded with ``trigger``), and return at once."""
+        spec = self.schedule(name)
+        launch = ScheduleLauncher(
+            [sys.executable, "-m", "elt.cli"],
+            self.root,
+            self._environment,
+            trigger=Trigger(trigger).value,
+        )
+        return launch(spec)
+
+    def settings(self, plugin: str) -> list[SettingView]:
+        """Every setting of ``plugin`` with its value and where it comes from, secrets as
+        ``********`` (``elt config list``)."""
+        return settings(self._loaded, plugin, self._environment)
+
     def run_schedule(
         self,
         name: str,
@@ -457,46 +494,84 @@ class Project:
         self,
         *,
         limit: int = 20,
+        offset: int = 0,
         status: RunStatus | str | None = None,
         state_id: str | None = None,
         schedule: str | None = None,
         job: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[RunRecord]:
-        """The latest runs in the history, newest first (``elt runs list``).
+        """The latest runs in the history, newest first, from the ``offset``-th (``elt runs
+        list``); only those of the ``status``, ``state_id``, ``schedule`` and ``job`` given,
+        started from ``since`` until before ``until``.
 
         >>> [r.run_id for r in project.runs(limit=5, status="failed")]    # doctest: +SKIP
         """
         with self._history() as history:
             return history.list_runs(
                 limit=limit,
+                offset=offset,
                 state_id=state_id,
                 status=RunStatus(status) if status is not None else None,
                 schedule=schedule,
                 job=job,
+                since=since,
+                until=until,
             )
+
+    def count_runs(
+        self,
+        *,
+        status: RunStatus | str | None = None,
+        state_id: str | None = None,
+        schedule: str | None = None,
+        job: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many runs :meth:`runs` would list with these filters and no limit."""
+        with self._history() as history:
+            return history.count_runs(
+                state_id=state_id,
+                status=RunStatus(status) if status is not None else None,
+                schedule=schedule,
+                job=job,
+                since=since,
+                until=until,
+            )
+
+    def pipelines(self, *, since: datetime | None = None) -> list[PipelineStats]:
+        """Each pipeline (state id) with runs since ``since``: how many ended how, the mean
+        duration of its successes, its success rate and latest run; latest first."""
+        with self._history() as history:
+            return history.pipelines(since=since)
+
+    def run_series(
+        self, state_id: str, *, since: datetime | None = None, limit: int = 500
+    ) -> list[RunPoint]:
+        """The latest ``limit`` runs of ``state_id`` as chart points (start, status,
+        seconds, rows), oldest first."""
+        with self._history() as history:
+            return history.series(state_id, since=since, limit=limit)
 
     def get_run(self, run_id: str) -> RunRecord:
         """Everything the history holds of ``run_id``; UsageError when it holds nothing."""
         with self._history() as history:
-            record = history.get(run_id)
-        if record is None:
-            raise UsageError(
-                f"no run {run_id!r} in the history", hint="`elt runs list` shows the runs"
-            )
-        return record
+            return find_run(history, run_id)
+
+    def run_progress(self, run_id: str) -> list[StreamProgress]:
+        """Each stream's rows and seconds so far in ``run_id``, read from the METRIC lines
+        of its log: live for a run going on in another process."""
+        return run_progress(self._loaded, run_id)
+
+    def follow_log(self, run_id: str) -> Iterator[str]:
+        """The log of ``run_id`` in chunks as it is written, until the run ends."""
+        return tail_log(self._loaded, run_id)
 
     def logs(self, run_id: str) -> str:
         """The log of ``run_id``: every plugin's stderr, redacted, and elt's own lines."""
-        record = self.get_run(run_id)
-        path = Path(record.log_path)
-        if not path.exists():
-            raise UsageError(
-                f"run {run_id} has no log at {path}",
-                hint=f"It ended before starting its plugins: {record.summary}"
-                if record.error
-                else "The log file was removed",
-            )
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_log(self.get_run(run_id))
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -124,10 +124,10 @@ def remove(session: Session, *, name: str) -> None:
 @click.argument("name")
 @click.option(
     "--trigger",
-    type=click.Choice([Trigger.CLI.value, Trigger.SCHEDULE.value]),
+    type=click.Choice([Trigger.CLI.value, Trigger.SCHEDULE.value, Trigger.UI.value]),
     default=Trigger.CLI.value,
     hidden=True,
-    help="What starts it: `elt scheduler` passes schedule.",
+    help="What starts it: `elt scheduler` passes schedule, `elt ui`'s Run now ui.",
 )
 @executor_option()
 @progress_option()

@@ -15,7 +15,17 @@ from pathlib import Path
 
 from elt.errors import ProjectError
 from elt.history.follow import follow_log
-from elt.history.record import RunOrigin, RunRecord, RunStatus, Trigger, headline, now, pid_alive
+from elt.history.record import (
+    PipelineStats,
+    RunOrigin,
+    RunPoint,
+    RunRecord,
+    RunStatus,
+    Trigger,
+    headline,
+    now,
+    pid_alive,
+)
 from elt.history.sqlite import SqliteHistory
 from elt.history.store import SCHEMA_VERSION, HistoryStore, median_duration
 
@@ -23,7 +33,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "SYSTEM_DB",
     "HistoryStore",
+    "PipelineStats",
     "RunOrigin",
+    "RunPoint",
     "RunRecord",
     "RunStatus",
     "SqliteHistory",

@@ -33,6 +33,7 @@ class PostgresHistory(HistoryStore):
         "bigint": "bigint",
         "json": "jsonb",
         "time": "timestamptz",
+        "float": "double precision",
     }
 
     def __init__(self, url: str) -> None:

@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["RunOrigin", "RunRecord", "RunStatus", "Trigger", "headline", "now", "pid_alive"]
+__all__ = [
+    "PipelineStats",
+    "RunOrigin",
+    "RunPoint",
+    "RunRecord",
+    "RunStatus",
+    "Trigger",
+    "headline",
+    "iso_time",
+    "now",
+    "pid_alive",
+]
 
 _ERROR_CHARS = 4000
 # as_dict's fields a history row does not keep (they follow from the others), and its
@@ -31,11 +42,12 @@ class RunStatus(StrEnum):
 
 class Trigger(StrEnum):
     """What started a run: a person or script (``cli``), ``elt scheduler`` (``schedule``),
-    or a retry of a failed attempt."""
+    a retry of a failed attempt, or Run now on ``elt ui`` (``ui``)."""
 
     CLI = "cli"
     SCHEDULE = "schedule"
     RETRY = "retry"
+    UI = "ui"
 
 
 @dataclass(frozen=True)
@@ -151,8 +163,8 @@ class RunRecord:
             "job": self.origin.job,
             "overrides": _plain(self.overrides),
             "status": self.status.value,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at) if self.ended_at else None,
+            "started_at": iso_time(self.started_at),
+            "ended_at": iso_time(self.ended_at) if self.ended_at else None,
             "duration_seconds": None if duration is None else round(duration, 3),
             "rows": dict(self.rows),
             "rows_kind": self.rows_kind,
@@ -171,6 +183,9 @@ class RunRecord:
         row = {k: v for k, v in self.as_dict().items() if k not in _NOT_COLUMNS}
         for name in _JSON_COLUMNS:
             row[name] = json.dumps(row[name])
+        # kept in columns of their own, for charts and aggregates in SQL
+        row["total_rows"] = self.total_rows
+        row["seconds"] = self.duration
         return row
 
     @classmethod
@@ -206,6 +221,66 @@ class RunRecord:
         )
 
 
+@dataclass(frozen=True)
+class PipelineStats:
+    """One pipeline (state id) over a span of its runs: how many, how they ended, the mean
+    duration of its successes, and its latest run."""
+
+    state_id: str
+    runs: int
+    successes: int
+    failures: int
+    running: int
+    mean_duration: float | None
+    last_run_id: str
+    last_status: RunStatus
+    last_started_at: datetime
+
+    @property
+    def success_rate(self) -> float | None:
+        """Successes per finished run (0..1); None before one finished."""
+        finished = self.runs - self.running
+        return self.successes / finished if finished else None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PipelineStats:
+        mean = row["mean_duration"]
+        return cls(
+            state_id=row["state_id"],
+            runs=int(row["runs"]),
+            successes=int(row["successes"] or 0),
+            failures=int(row["failures"] or 0),
+            running=int(row["running"] or 0),
+            mean_duration=None if mean is None else float(mean),
+            last_run_id=row["last_run_id"],
+            last_status=RunStatus(row["last_status"]),
+            last_started_at=_time(row["last_started_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class RunPoint:
+    """A run as a point of a chart: when it started, how it ended, its seconds and rows
+    (None while it runs, or when no plugin counted any)."""
+
+    run_id: str
+    started_at: datetime
+    status: RunStatus
+    duration: float | None
+    rows: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunPoint:
+        seconds, rows = row["seconds"], row["total_rows"]
+        return cls(
+            run_id=row["run_id"],
+            started_at=_time(row["started_at"]),
+            status=RunStatus(row["status"]),
+            duration=None if seconds is None else float(seconds),
+            rows=None if rows is None else int(rows),
+        )
+
+
 def headline(message: str) -> str:
     """The first line of an error message, without a last sentence that only introduces the
     lines after it (``... exited with code 3. The last lines of its stderr:``)."""
@@ -232,7 +307,8 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """``moment`` as the history writes times: UTC, milliseconds, ``Z`` (sorts as text)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

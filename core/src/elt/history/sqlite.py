@@ -34,6 +34,7 @@ class SqliteHistory(HistoryStore):
         "bigint": "INTEGER",
         "json": "TEXT",
         "time": "TEXT",
+        "float": "REAL",
     }
 
     def __init__(self, path: Path) -> None:

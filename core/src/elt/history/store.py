@@ -28,7 +28,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from elt.errors import ServiceError
-from elt.history.record import RunRecord, RunStatus, pid_alive
+from elt.history.record import (
+    PipelineStats,
+    RunPoint,
+    RunRecord,
+    RunStatus,
+    iso_time,
+    pid_alive,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "HistoryStore", "median_duration"]
 
@@ -74,7 +81,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE elt_runs ADD COLUMN rows_kind {text}",),
     # 5: the units of a split run (stream, partition, worker, rows, seconds, status, attempt)
     ("ALTER TABLE elt_runs ADD COLUMN units {json} NOT NULL DEFAULT '[]'",),
+    # 6: a run's total rows and seconds as columns (charts and aggregates in SQL, the web
+    # page's filters by status and job); earlier rows are filled in by _backfill_totals
+    (
+        "ALTER TABLE elt_runs ADD COLUMN total_rows {bigint}",
+        "ALTER TABLE elt_runs ADD COLUMN seconds {float}",
+        "CREATE INDEX elt_runs_by_status ON elt_runs (status, started_at)",
+        "CREATE INDEX elt_runs_by_job ON elt_runs (job, started_at)",
+    ),
 )
+_TOTALS_VERSION = 6
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
@@ -82,16 +98,20 @@ _COLUMNS = (
     "job, overrides, status, started_at, ended_at, rows, rows_kind, bytes, exit_code, error, "
     "log_path, pid, host, units"
 )
-_INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}) VALUES (
+_INSERT = f"""INSERT INTO elt_runs ({_COLUMNS}, total_rows, seconds) VALUES (
     :run_id, :state_id, :tap, CAST(:mappers AS {{json}}), :target, :environment, :trigger,
     :attempt, :retry_of, :schedule, :job, CAST(:overrides AS {{json}}), :status,
     CAST(:started_at AS {{time}}), CAST(:ended_at AS {{time}}), CAST(:rows AS {{json}}),
-    :rows_kind, :bytes, :exit_code, :error, :log_path, :pid, :host, CAST(:units AS {{json}}))"""
+    :rows_kind, :bytes, :exit_code, :error, :log_path, :pid, :host, CAST(:units AS {{json}}),
+    :total_rows, :seconds)"""
 _FINISH = """UPDATE elt_runs SET status = :status, ended_at = CAST(:ended_at AS {time}),
     rows = CAST(:rows AS {json}), rows_kind = :rows_kind, bytes = :bytes,
-    exit_code = :exit_code, error = :error, units = CAST(:units AS {json})
+    exit_code = :exit_code, error = :error, units = CAST(:units AS {json}),
+    total_rows = :total_rows, seconds = :seconds
     WHERE run_id = :run_id"""
 _SELECT = f"SELECT {_COLUMNS} FROM elt_runs"
+# what PipelineStats says of a pipeline's latest run
+_LATEST = ("run_id", "status", "started_at")
 
 
 class HistoryStore(abc.ABC):
@@ -119,26 +139,112 @@ class HistoryStore(abc.ABC):
         self,
         *,
         limit: int | None = 20,
+        offset: int = 0,
         state_id: str | None = None,
         status: RunStatus | None = None,
         schedule: str | None = None,
         job: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[RunRecord]:
-        """The latest runs first; only those of the state id, status, schedule and job given."""
+        """The latest runs first, from the ``offset``-th; only those of the state id, status,
+        schedule and job given, started at or after ``since`` and before ``until``."""
         self.mark_stale()
+        where, parameters = self._filter(
+            state_id=state_id, status=status, schedule=schedule, job=job, since=since, until=until
+        )
+        query = _SELECT + where + " ORDER BY started_at DESC, run_id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        if offset and limit is not None:
+            query += f" OFFSET {int(offset)}"
+        return [RunRecord.from_columns(row) for row in self._execute(query, parameters)]
+
+    def count_runs(
+        self,
+        *,
+        state_id: str | None = None,
+        status: RunStatus | None = None,
+        schedule: str | None = None,
+        job: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many runs :meth:`list_runs` with the same filters and no limit would return."""
+        self.mark_stale()
+        where, parameters = self._filter(
+            state_id=state_id, status=status, schedule=schedule, job=job, since=since, until=until
+        )
+        rows = self._execute(f"SELECT COUNT(*) AS n FROM elt_runs{where}", parameters)
+        return int(rows[0]["n"])
+
+    def pipelines(self, *, since: datetime | None = None) -> list[PipelineStats]:
+        """Each state id's runs (since ``since``) in one row: counts by outcome, mean
+        duration of its successes, and its latest run; the latest started first."""
+        self.mark_stale()
+        where, parameters = self._filter(since=since)
+        latest = (
+            "(SELECT r.{column} FROM elt_runs r WHERE r.state_id = g.state_id "
+            "ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1)"
+        )
+        query = (
+            "SELECT g.*, "
+            + ", ".join(f"{latest.format(column=c)} AS last_{c}" for c in _LATEST)
+            + " FROM (SELECT state_id, COUNT(*) AS runs, "
+            "SUM(CASE WHEN status = :success THEN 1 ELSE 0 END) AS successes, "
+            "SUM(CASE WHEN status IN (:failed, :unknown) THEN 1 ELSE 0 END) AS failures, "
+            "SUM(CASE WHEN status = :running THEN 1 ELSE 0 END) AS running, "
+            "AVG(CASE WHEN status = :success THEN seconds END) AS mean_duration "
+            f"FROM elt_runs{where} GROUP BY state_id) g ORDER BY last_started_at DESC"
+        )
+        parameters |= {
+            "success": RunStatus.SUCCESS.value,
+            "failed": RunStatus.FAILED.value,
+            "unknown": RunStatus.UNKNOWN.value,
+            "running": RunStatus.RUNNING.value,
+        }
+        return [PipelineStats.from_row(row) for row in self._execute(query, parameters)]
+
+    def series(
+        self, state_id: str, *, since: datetime | None = None, limit: int = 500
+    ) -> list[RunPoint]:
+        """The latest ``limit`` runs of ``state_id`` (since ``since``) as chart points,
+        oldest first."""
+        self.mark_stale()
+        where, parameters = self._filter(state_id=state_id, since=since)
+        rows = self._execute(
+            "SELECT run_id, started_at, status, seconds, total_rows FROM elt_runs"
+            f"{where} ORDER BY started_at DESC, run_id DESC LIMIT {int(limit)}",
+            parameters,
+        )
+        return [RunPoint.from_row(row) for row in reversed(rows)]
+
+    def _filter(
+        self,
+        *,
+        state_id: str | None = None,
+        status: RunStatus | None = None,
+        schedule: str | None = None,
+        job: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """`` WHERE …`` (or nothing) and its parameters, for the filters given."""
         wanted = {
             "state_id": state_id,
             "status": None if status is None else status.value,
             "schedule": schedule,
             "job": job,
         }
-        parameters = {column: value for column, value in wanted.items() if value is not None}
+        parameters: dict[str, Any] = {c: v for c, v in wanted.items() if v is not None}
         where = [f"{column} = :{column}" for column in parameters]
-        query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        query += " ORDER BY started_at DESC, run_id DESC"
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
-        return [RunRecord.from_columns(row) for row in self._execute(query, parameters)]
+        if since is not None:
+            parameters["since"] = iso_time(since)
+            where.append(self._sql("started_at >= CAST(:since AS {time})"))
+        if until is not None:
+            parameters["until"] = iso_time(until)
+            where.append(self._sql("started_at < CAST(:until AS {time})"))
+        return (" WHERE " + " AND ".join(where) if where else ""), parameters
 
     def last_of_schedule(self, schedule: str) -> RunRecord | None:
         """The latest run started for ``schedule`` (any trigger, retries included), or None."""
@@ -225,6 +331,8 @@ class HistoryStore(abc.ABC):
             for step in MIGRATIONS[version:]:
                 for statement in step:
                     self._execute(self._sql(statement), {})
+            if version < _TOTALS_VERSION <= SCHEMA_VERSION:
+                self._backfill_totals()
             if version == 0:
                 self._execute(
                     "INSERT INTO elt_schema (component, version) VALUES (:component, :version)",
@@ -235,6 +343,16 @@ class HistoryStore(abc.ABC):
                     "UPDATE elt_schema SET version = :version WHERE component = :component",
                     {"component": COMPONENT, "version": SCHEMA_VERSION},
                 )
+
+    def _backfill_totals(self) -> None:
+        """Fill ``total_rows`` and ``seconds`` of the runs recorded before they were columns."""
+        for row in self._execute(f"{_SELECT} WHERE ended_at IS NOT NULL", {}):
+            columns = RunRecord.from_columns(row).columns()
+            self._execute(
+                "UPDATE elt_runs SET total_rows = :total_rows, seconds = :seconds "
+                "WHERE run_id = :run_id",
+                {k: columns[k] for k in ("run_id", "total_rows", "seconds")},
+            )
 
     def __enter__(self) -> HistoryStore:
         return self

@@ -34,13 +34,15 @@ _log = logging.getLogger("elt.schedule")
 
 @dataclass(frozen=True)
 class ScheduleLauncher:
-    """Starts ``elt schedule run NAME`` for a schedule; ``command`` is how to call elt."""
+    """Starts ``elt schedule run NAME`` for a schedule; ``command`` is how to call elt,
+    ``trigger`` what the history says started it (``schedule``; ``ui`` for Run now)."""
 
     command: Sequence[str]
     root: Path
     environment: str | None = None
     log_level: str = "warning"
     executor: str | None = None
+    trigger: str = "schedule"
 
     def argv(self, spec: ScheduleSpec) -> list[str]:
         environment = spec.env or self.environment
@@ -55,7 +57,7 @@ class ScheduleLauncher:
             "run",
             spec.name,
             "--trigger",
-            "schedule",
+            self.trigger,
             # one line per stream every few seconds from several schedules at once would
             # bury the scheduler's own decisions; each task's table still ends its run
             "--progress-interval",
