@@ -9,6 +9,7 @@ import pytest
 
 from tests.readme import (  # noqa: F401  (register their scenarios)
     airflow_examples,
+    dagster_examples,
     install_examples,
     lake_examples,
     partition_examples,
