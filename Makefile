@@ -23,7 +23,7 @@ BIN := .venv/bin
 AZURITE := .cache/azurite/node_modules/.bin/azurite-blob
 DEMO := .elt/demo
 
-.PHONY: help setup ui-assets pg-bins ssh-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
+.PHONY: help setup ui-assets pg-bins ssh-bins browser-bins test-deps lint typecheck test demo demo-pg-start demo-pg-stop dist version catalogue bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,7 +64,14 @@ ssh-bins: # OpenSSH's server and client, for the ssh_tunnel tests' bastion host 
 	  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 openssh-server openssh-client; \
 	fi
 
-test-deps: setup $(AZURITE) pg-bins ssh-bins ## what the tests need besides Python packages
+browser-bins: # Debian's Chromium and its driver, for the web page's browser tests (never downloaded by a test)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Chromium (headless, for the elt ui browser tests)"; \
+	  apt-get update -qq -o DPkg::Lock::Timeout=300 && \
+	  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 chromium chromium-driver; \
+	fi
+
+test-deps: setup $(AZURITE) pg-bins ssh-bins browser-bins ## what the tests need besides Python packages
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .

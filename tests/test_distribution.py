@@ -136,7 +136,8 @@ def test_every_artefact_is_built_with_its_modules_readme_entry_points_and_no_tes
         assert re.search(rf"^{re.escape(script)} = ", entry_points, re.M), entry_points
         if distribution == "elt-core":
             assert set(metadata.get_all("Provides-Extra")) == {
-                "sdk", "lake", "s3", "gcs", "azure", "postgres", "dask", "ui",
+                "sdk", "lake", "s3", "gcs", "azure", "postgres", "dask",
+                "airflow", "prefect", "dagster", "ui",
             }  # fmt: skip
             assert "elt/project/catalogue.json" in names
             # htmx and uPlot, git-ignored copies from npm, ship as hatch artifacts

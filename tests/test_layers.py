@@ -116,9 +116,11 @@ ALLOWED = {
     "elt.integrations": ("elt.api", "elt.errors"),
     # the web page: the public surface too, and the history's record types it shows
     "elt.ui": ("elt.api", "elt.errors", "elt.history"),
-    # the scheduler: fires runs as child processes; reads the history and the project
+    # the scheduler: fires runs as child processes; reads the history and the project;
+    # writes other schedulers' files (Airflow DAGs) atomically
     "elt.schedule": (
         "elt.errors",
+        "elt.files",
         "elt.history",
         "elt.project",
         "elt.run",

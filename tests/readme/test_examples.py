@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.readme import (  # noqa: F401  (register their scenarios)
+    airflow_examples,
+    dagster_examples,
     install_examples,
     lake_examples,
     partition_examples,
     plugin_examples,
+    prefect_examples,
     python_examples,
     root_examples,
     scaleout_examples,

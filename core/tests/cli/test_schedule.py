@@ -124,3 +124,34 @@ def test_schedules_are_listed_when_the_history_cannot_be_read(elt: Elt, project:
     assert listed.stdout.splitlines()[1].split()[0] == "s"
     assert listed.stdout.splitlines()[1].endswith("-")
     assert "note: no last runs shown: " in listed.stderr
+
+
+def test_schedule_export_airflow_says_what_it_wrote_kept_and_removed(
+    elt: Elt, project: Path, tmp_path: Path
+) -> None:
+    at = ("--project", str(project))
+    for name in ("a", "b"):
+        added = elt(
+            *at, "schedule", "add", name, "--run", "tap-csv target-postgres", "--interval", "@daily"
+        )
+        assert added.exit_code == 0, added.stderr
+    dags = tmp_path / "dags"
+    first = elt(*at, "schedule", "export", "airflow", str(dags))
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.splitlines() == [f"wrote {dags / 'elt_a.py'}", f"wrote {dags / 'elt_b.py'}"]
+    assert elt(*at, "schedule", "remove", "b").exit_code == 0
+    again = elt(*at, "schedule", "export", "airflow", str(dags), "--project-dir", "/opt/project")
+    assert again.stdout.splitlines() == [f"wrote {dags / 'elt_a.py'}"]  # another project dir
+    assert 'PROJECT_DIR = "/opt/project"' in (dags / "elt_a.py").read_text()
+    # elt_b.py named the project's own directory, not /opt/project: left for its owner
+    assert (dags / "elt_b.py").exists()
+    third = elt(*at, "schedule", "export", "airflow", str(dags))
+    assert third.stdout.splitlines() == [
+        f"wrote {dags / 'elt_a.py'}",
+        f"removed {dags / 'elt_b.py'}",
+    ]
+    bash = elt(*at, "schedule", "export", "airflow", str(dags), "--operator", "bash")
+    assert bash.stdout.splitlines() == [f"wrote {dags / 'elt_a.py'}"]
+    assert "BashOperator" in (dags / "elt_a.py").read_text()
+    wrong = elt(*at, "schedule", "export", "airflow", str(dags), "--operator", "python")
+    assert wrong.exit_code == 2

@@ -237,3 +237,40 @@ def test_a_column_widens_to_hold_both_types_and_keeps_its_values(
     else:
         assert kept == AS_NATIVE.get(old, old_value)
         assert loaded == AS_NATIVE.get(new, new_value)
+
+
+def test_two_sessions_creating_one_schema_and_table_at_once_both_succeed(
+    pg_database: str,
+) -> None:
+    """The second CREATE … IF NOT EXISTS waits on the first's uncommitted catalog row, then
+    fails on its unique index: that is losing a race, and the winner's objects are taken."""
+    import threading
+
+    import psycopg
+    from target_postgres.identifiers import TableName
+    from target_postgres.tables import create_table, ensure_schema
+    from target_postgres.types import PgType
+
+    table = TableName("raced", "orders")
+    columns = [("id", PgType.BIGINT)]
+    with psycopg.connect(pg_database) as first, psycopg.connect(pg_database) as second:
+        ensure_schema(first.cursor(), "raced")  # uncommitted: the second session waits on it
+        create_table(first.cursor(), table, columns, ["id"])
+        outcome: list[object] = []
+
+        def other() -> None:
+            try:
+                with second.cursor() as cur:
+                    ensure_schema(cur, "raced")
+                    outcome.append(create_table(cur, table, columns, ["id"]).primary_key)
+                second.commit()
+            except Exception as error:  # the test reads it below
+                outcome.append(error)
+
+        racing = threading.Thread(target=other)
+        racing.start()
+        racing.join(1.0)
+        assert racing.is_alive()  # blocked behind the first session's CREATE SCHEMA
+        first.commit()
+        racing.join(30)
+        assert outcome == [("id",)]

@@ -1,8 +1,9 @@
-"""``elt schedule add|list|remove|run``: when jobs and runs start, in plugins.yml."""
+"""``elt schedule add|list|remove|run|export``: when jobs and runs start, in plugins.yml."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,7 @@ from elt.history import RunRecord, Trigger
 from elt.project import CatchUp, ScheduleSpec, add_schedule, load_project, remove_schedule
 from elt.run import project_history
 from elt.schedule import next_fire
+from elt.schedule.airflow import Operator, export_airflow
 
 __all__ = ["schedule"]
 
@@ -26,6 +28,7 @@ def schedule() -> None:
     A schedule runs a job (--job) or one run (--run "TAP [MAPPER...] TARGET") on a cron
     expression (five fields, or six with seconds last) or @hourly, @daily, @weekly,
     @monthly, @yearly, read in UTC or in --timezone, in an environment (--env), with retries.
+    `elt schedule export` hands them to another scheduler (Airflow) instead.
     """
 
 
@@ -148,6 +151,57 @@ def run(
         display=progress_for(progress_interval),
         on_result=report,
     )
+
+
+@schedule.group("export")
+def export() -> None:
+    """Write the schedules as another scheduler's files (Airflow DAGs)."""
+
+
+@export.command("airflow")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--operator",
+    type=click.Choice([o.value for o in Operator]),
+    default=Operator.ELT.value,
+    show_default=True,
+    help="What runs each task: elt's EltRunOperator (run id and rows in XCom; no retry of a "
+    "failure a retry cannot fix), or BashOperator running `elt run`.",
+)
+@click.option(
+    "--project-dir",
+    metavar="PATH",
+    help="Where Airflow's workers find this project. Default: its absolute path here.",
+)
+@pass_session
+def export_airflow_dags(
+    session: Session, *, folder: Path, operator: str, project_dir: str | None
+) -> None:
+    """Write one Airflow DAG file per schedule into DIR (e.g. Airflow's dags folder).
+
+    Each DAG has the schedule's cron times, time zone, catch-up and retries, and one task
+    per task of its job, waiting for each other as the job's tasks do. The files say they
+    are generated: run the command again after changing plugins.yml. Unchanged files are
+    left as they are, files of schedules that are gone are removed, files not written by
+    elt are never touched.
+
+    \b
+    Examples:
+      elt schedule export airflow ~/airflow/dags/elt
+      elt schedule export airflow dags/ --operator bash --project-dir /opt/airflow/project
+    """
+    done = export_airflow(
+        session.root(), folder, operator=Operator(operator), project_dir=project_dir
+    )
+    for label, paths in (
+        ("wrote", done.written),
+        ("unchanged", done.unchanged),
+        ("removed", done.removed),
+    ):
+        for path in paths:
+            click.echo(f"{label} {path}")
+    if not (done.written or done.unchanged or done.removed):
+        click.echo("no schedules to export; add one with: elt schedule add NAME ...", err=True)
 
 
 def _last_runs(session: Session, names: list[str]) -> dict[str, RunRecord]:

@@ -3,7 +3,8 @@
 :mod:`elt.schedule.scheduler` is the loop (clock and launcher injected, so its timing is
 tested with a fake clock); :mod:`elt.schedule.service` runs it for a project with the real
 clock, child ``elt schedule run`` processes, the run history and signal handling;
-:mod:`elt.schedule.cron` computes fire times.
+:mod:`elt.schedule.cron` computes fire times. :mod:`elt.schedule.airflow` hands the
+schedules to Airflow instead, as DAG files (``elt schedule export airflow``).
 """
 
 from __future__ import annotations

@@ -86,10 +86,16 @@ def describe(
 
 
 def ensure_schema(cur: psycopg.Cursor[Any], schema: str) -> None:
-    """Create the schema unless it exists (checked first: CREATE needs a privilege)."""
+    """Create the schema unless it exists (checked first: CREATE needs a privilege).
+
+    ``IF NOT EXISTS`` does not make two sessions creating one schema at once safe: the
+    second fails on the catalog's unique index. Two pipelines loading one schema at the same
+    time (a job's independent tasks, an orchestrator's parallel tasks) do exactly that, so
+    the CREATE runs in a savepoint and losing that race is taking the winner's schema.
+    """
     exists = cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
-    if not exists:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+    statement = f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"
+    if not exists and _created_unless_raced(cur, statement):
         logger.info("Created schema %s", quote(schema))
 
 
@@ -103,8 +109,9 @@ def create_table(
     definitions = [f"{quote(name)} {pg_type.value}" for name, pg_type in columns]
     if primary_key:
         definitions.append(f"PRIMARY KEY ({', '.join(quote(k) for k in primary_key)})")
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {table.sql()} ({', '.join(definitions)})")
-    logger.info("Created table %s", table)
+    statement = f"CREATE TABLE IF NOT EXISTS {table.sql()} ({', '.join(definitions)})"
+    if _created_unless_raced(cur, statement):  # else another session's is described below
+        logger.info("Created table %s", table)
     info = describe(cur, table)
     if info is None:  # pragma: no cover - the CREATE above just made it
         raise ProtocolError(f"{table} vanished right after it was created")
@@ -158,3 +165,14 @@ def converted(column: str, current: PgType, target: PgType) -> str:
     if current is PgType.BYTEA:
         return f"encode({column}, 'hex')"
     return f"{column}::{target.value}"
+
+
+def _created_unless_raced(cur: psycopg.Cursor[Any], statement: str) -> bool:
+    """Run a ``CREATE … IF NOT EXISTS`` in a savepoint; False when another session created
+    the same object at the same moment (the catalog's unique index refused ours)."""
+    try:
+        with cur.connection.transaction():
+            cur.execute(statement)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
