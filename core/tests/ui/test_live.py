@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import httpx
 
 from core.tests.plugins import wait_for
-from core.tests.ui.conftest import UiProject, UiServer, assert_clean
+from core.tests.ui.conftest import UiProject
 from elt import RunStatus
+from tests.fixtures.uiserver import UiServer, assert_clean
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from core.tests.plugins import TAP, TARGET, wait_for
-from core.tests.ui.conftest import UiProject, UiServer, csrf
+from core.tests.ui.conftest import UiProject, csrf
 from elt import RunStatus
 from elt.history import Trigger
+from tests.fixtures.uiserver import UiServer
 
 
 def test_schedules_show_their_next_firing_in_their_zone_and_their_last_run(

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from core.tests.ui.conftest import UiProject, UiServer
+from core.tests.ui.conftest import UiProject
+from tests.fixtures.uiserver import UiServer
 
 
 def row(page: str, plugin: str, setting: str) -> str:

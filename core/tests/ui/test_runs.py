@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.tests.plugins import TAP, TARGET
-from core.tests.ui.conftest import Scanned, UiProject, UiServer, ui_project
+from core.tests.ui.conftest import UiProject, ui_project
 from elt import RunRecord, RunStatus
 from elt.history import Trigger
+from tests.fixtures.uiserver import Scanned, UiServer
 
 
 @dataclass

@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from core.tests.plugins import elt_executable
-from core.tests.ui.conftest import UiProject, UiServer, assert_clean, csrf
+from core.tests.ui.conftest import UiProject, csrf
 from elt.ui.security import check_bind, is_loopback, safe_next
+from tests.fixtures.uiserver import UiServer, assert_clean
 
 
 def start_ui(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable
 
 from core.tests.plugins import TAP, TARGET
-from core.tests.ui.conftest import UiProject, UiServer, csrf
+from core.tests.ui.conftest import UiProject, csrf
 from elt.state import LocalStateStore
+from tests.fixtures.uiserver import UiServer
 
 
 def test_every_state_id_is_shown_with_its_bookmarks(
