@@ -47,3 +47,17 @@ def test_each_example_has_its_own_name() -> None:
 
 def test_every_scenario_has_an_example() -> None:
     assert set(SCENARIOS) <= {e.name for e in EXAMPLES}
+
+
+def test_every_image_a_readme_shows_is_in_the_repository() -> None:
+    import re
+
+    from tests.readme.examples import readmes
+
+    missing = [
+        f"{path}: {target}"
+        for path in readmes()
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", path.read_text(encoding="utf-8"))
+        if not target.startswith(("http://", "https://")) and not (path.parent / target).is_file()
+    ]
+    assert missing == []
