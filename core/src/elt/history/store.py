@@ -82,12 +82,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 5: the units of a split run (stream, partition, worker, rows, seconds, status, attempt)
     ("ALTER TABLE elt_runs ADD COLUMN units {json} NOT NULL DEFAULT '[]'",),
     # 6: a run's total rows and seconds as columns (charts and aggregates in SQL, the web
-    # page's filters by status and job); earlier rows are filled in by _backfill_totals
+    # page's filters by status and job, a covering index for the per-pipeline summary);
+    # earlier rows are filled in by _backfill_totals
     (
         "ALTER TABLE elt_runs ADD COLUMN total_rows {bigint}",
         "ALTER TABLE elt_runs ADD COLUMN seconds {float}",
         "CREATE INDEX elt_runs_by_status ON elt_runs (status, started_at)",
         "CREATE INDEX elt_runs_by_job ON elt_runs (job, started_at)",
+        # covers pipelines(): its GROUP BY reads this index alone, not the rows (10x faster
+        # at 100,000 runs: bench/ui.py)
+        "CREATE INDEX elt_runs_summary ON elt_runs (state_id, status, seconds, started_at)",
     ),
 )
 _TOTALS_VERSION = 6
