@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import ParseResult, parse_qsl, urlunparse
 
 import backoff
 import requests
@@ -93,6 +92,7 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         self.primary_keys = list(self.settings.primary_keys)
         self.replication_key = self.settings.replication_key
         self._reader = self._new_reader()
+        self._paginator = make_paginator(self.settings.pagination, self._reader, self.name)
         self._bookmark: Any = None
         self._is_new: Callable[[Any], bool] = newer_than(None)
         self._told_how_to_resume = False
@@ -127,19 +127,16 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         return path if "://" in path else f"{self.url_base}/{path.lstrip('/')}"
 
     def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
-        """The request for one page: configured params, the bookmark, then the page token.
+        """The request for one page: configured params, the bookmark, then the page's
+        position, which the walk's paginator puts in (a parameter, or the next link's URL).
 
         A request to an origin not trusted with the configuration (a next link, a stream
         path elsewhere) carries none of it: no ``headers``, ``params`` or ``body``, only
         the page position and the bookmark (:mod:`tap_http.origins`).
         """
         context = page.stream_context
-        token = page.next_page_token
-        url = self.get_url(context)
-        link: list[tuple[str, str]] = []
-        if isinstance(token, ParseResult):
-            url = urlunparse(token._replace(query=""))
-            link = parse_qsl(token.query, keep_blank_values=True)
+        position: dict[str, Any] = {}
+        url = self._paginator.apply(page.next_page_token, position, self.get_url(context))
         trusted = self.http_tap.origins.trusts(url)
         params: dict[str, Any] = {}
         if trusted:
@@ -151,17 +148,8 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         if self.partition is not None and self.settings.partition_end_param:
             name, _, template = self.settings.partition_end_param.partition("=")
             params[name] = template.format(end=self.partition.partition["end"])
-        pagination = self.settings.pagination
-        if pagination.style == "page":
-            params[pagination.page_param] = token
-            if pagination.size_param and pagination.page_size:
-                params[pagination.size_param] = pagination.page_size
-        elif pagination.style == "offset":
-            params[pagination.offset_param] = token
-            params[pagination.limit_param] = pagination.page_size
-        elif pagination.style == "cursor" and token is not None:
-            params[pagination.cursor_param] = token
-        params.update(link if trusted else self.http_tap.transport.untrusted_params(link))
+        transport = self.http_tap.transport
+        params.update(position if trusted else transport.untrusted_params(position.items()))
         return HTTPRequest(
             url=url,
             method=self.http_method,
@@ -171,8 +159,11 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         )
 
     def get_new_paginator(self) -> HttpPaginator:
+        """A paginator for a new walk; it also puts each of its tokens into the walk's
+        requests (:meth:`get_http_request`)."""
         self._reader = self._new_reader()
-        return make_paginator(self.settings.pagination, self._reader, self.name)
+        self._paginator = make_paginator(self.settings.pagination, self._reader, self.name)
+        return self._paginator
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         return self._reader.records(response)
