@@ -15,8 +15,9 @@ overrides ``_sync_records`` (the SDK's record loop) and works a batch of rows at
   the same batches as Python values (``int``, ``Decimal``, ``bool``, ``str``) go through
   singer-sdk's own ``_write_record_message``, so maps, aliases and filters behave as in any
   SDK tap.
-- **csv BATCH path** (``batch_config`` with format ``csv``): each batch becomes CSV records
-  a column at a time (:mod:`tap_csv.csvfields`) and goes into files
+- **csv BATCH path** (``batch_config`` with format ``csv``, :mod:`elt.protocol.csvbatch`):
+  each batch becomes CSV records a column at a time (:mod:`tap_csv.csvfields`) and goes into
+  files
   (:mod:`tap_csv.batchfiles`) that target-postgres hands to ``COPY`` as they are, so no
   JSON is written or parsed for the rows.
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from elt.errors import ConfigError, ProtocolError
+from elt.protocol.csvbatch import CsvBatchSettings
 from elt.protocol.partitions import PartitionRequest
 from elt.sdk import (
     MeteredStream,
@@ -45,7 +47,7 @@ from elt.sdk import (
     maps_are_identity,
     record_prefix,
 )
-from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk.csvbatch import CsvBatchStream
 from elt.sdk.partitions import PartitionedStream, StreamPlan
 from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks

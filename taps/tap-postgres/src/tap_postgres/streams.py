@@ -52,9 +52,10 @@ import psycopg
 
 from elt.errors import ConfigError
 from elt.protocol import loads_exact
+from elt.protocol.csvbatch import CsvBatchSettings
 from elt.protocol.partitions import PartitionRequest
 from elt.sdk import MeteredStream, OrjsonWriter, maps_are_identity, record_prefix
-from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk.csvbatch import CsvBatchStream
 from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
 from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
