@@ -47,20 +47,21 @@ CSV_BATCH: Final = EltCapabilities.CSV_BATCH
 
 class CsvBatchStream(Stream):
     """A stream that writes these csv files when ``batch_config`` asks for ``format: csv``
-    (singer-sdk's own batcher otherwise); a subclass writes them in ``_sync_csv_batches``
-    and names each finished one with :meth:`_announce`."""
+    (singer-sdk's own batcher otherwise); a subclass writes them in :meth:`sync_csv_batches`
+    and names each finished one with :meth:`announce`."""
 
     def _sync_batches(self, batch_config: BatchConfig, context: Any = None) -> None:
         settings = csv_batch_settings(self.config, self._tap.name)
         if settings is None:
             super()._sync_batches(batch_config, context=context)
         else:
-            self._sync_csv_batches(settings)
+            self.sync_csv_batches(settings)
 
-    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
-        raise NotImplementedError
+    def sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+        """Write the stream's rows to csv files, announcing each finished one."""
+        raise NotImplementedError(f"{type(self).__name__} must implement sync_csv_batches()")
 
-    def _announce(self, url: str | None, settings: CsvBatchSettings) -> None:
+    def announce(self, url: str | None, settings: CsvBatchSettings) -> None:
         """Send the BATCH message naming a finished file (nothing for None).
 
         The message is flushed at once: the target loads this file while the next one is

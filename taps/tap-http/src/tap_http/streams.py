@@ -8,19 +8,20 @@ stream and the URL with its secrets redacted.
 
 singer-sdk's record loop costs ~40 µs a record (a copy, deselection, type conformance, a
 message object and a writer call each), ten times what fetching and parsing a record takes.
-When the stream has no stream map and writes through elt's writer, :meth:`_sync_records`
-takes the lean path instead: records are taken a page at a time, filtered by the bookmark,
-shaped by :class:`~tap_http.shape.RecordShape` and written as RECORD lines by one
+When :class:`~elt.sdk.streams.LeanStream` hands :meth:`HttpStream.sync_records` its lean
+writer (no stream map, elt's writer), records are taken a page at a time, filtered by the
+bookmark, shaped by :class:`~tap_http.shape.RecordShape` and written as RECORD lines by one
 :func:`elt.sdk.encode_records` call; bookmarks, STATE every ``STATE_MSG_FREQUENCY`` records,
 record counts and child streams work as in the SDK's loop. With stream maps (or when the
 SDK asks for records without messages, for its BATCH files) the SDK's loop runs as it is.
+Requests go through the tap's transport (:meth:`HttpStream.send_request`).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
 from operator import itemgetter
@@ -28,20 +29,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import backoff
 import requests
-from singer_sdk import RESTStream
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from elt.errors import ConfigError, EltError, ServiceError
 from elt.protocol.partitions import PartitionRequest
-from elt.sdk import (
-    MeteredStream,
-    OrjsonWriter,
-    encode_records,
-    maps_are_identity,
-    record_prefix,
-)
+from elt.sdk import OrjsonWriter, encode_records, record_prefix
 from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
+from elt.sdk.rest import TransportStream
 from tap_http.bookmarks import newer_than
 from tap_http.pages import PageReader
 from tap_http.pagination import HttpPaginator, make_paginator
@@ -75,7 +70,7 @@ class _UnsortedNotice(logging.Filter):
 _UNSORTED_NOTICE: Final = _UnsortedNotice()
 
 
-class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
+class HttpStream(TransportStream, PartitionedStream):
     """Records of one configured endpoint; ``settings`` says which and how."""
 
     settings: StreamSettings
@@ -222,16 +217,19 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         """The ``is_sorted`` setting: the bookmark advances during the sync (resumable)."""
         return bool(self.settings.is_sorted)
 
-    def _sync_records(
-        self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
-    ) -> Generator[dict[str, Any], Any, Any]:
+    def sync_records(
+        self,
+        context: Mapping[str, Any] | None,
+        *,
+        lean: OrjsonWriter | None,
+        write_messages: bool,
+    ) -> Iterator[dict[str, Any]]:
         self._say_how_to_resume()
-        writer = self._tap.message_writer
         try:
-            if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
-                self._sync_lean(context, writer)
+            if lean is not None:
+                self._sync_lean(context, lean)
                 return
-            yield from super()._sync_records(context, write_messages=write_messages)
+            yield from super().sync_records(context, lean=None, write_messages=write_messages)
         except InvalidStreamSortException as exc:
             key = self.replication_key
             raise ConfigError(
@@ -263,13 +261,12 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
             )
         check_window(request, width)
 
-    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+    def finish_partition_state(self, state: dict[str, Any]) -> None:
         """A window's read ends with the bookmark at the plan's bound."""
-        super()._finalize_state(state)
-        if self.partition is not None and state is not None:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = self.partition.bound
-            self.state_manager.is_flushed = False
+        assert self.partition is not None
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = self.partition.bound
+        self.state_manager.is_flushed = False
 
     def _say_how_to_resume(self) -> None:
         """Once per stream and run: an incremental stream not declared sorted restarts from
@@ -328,9 +325,6 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         if not context:
             self._finalize_state(self.stream_state)
         self._write_state_message()
-        # A STATE equal to the last one is not written again, so nothing else may flush the
-        # stream's records before the next stream or the end of the process.
-        writer.flush()
 
     def _bookmark_newest(
         self, records: Iterable[dict[str, Any]], key: str, context: Mapping[str, Any] | None
@@ -412,9 +406,11 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         request.headers.setdefault("User-Agent", self.user_agent)
         return self.requests_session.prepare_request(request)
 
-    def _request(
+    def send_request(
         self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
     ) -> requests.Response:
+        """Through the tap's transport: a page kept from discovery, else sent after the rate
+        limit, signed only for a trusted origin (:mod:`tap_http.transport`)."""
         kept = self.http_tap.first_pages.take(self.name, prepared_request)
         if kept is not None:
             return kept

@@ -132,7 +132,7 @@ class TargetPostgres(LeanTarget):
         tables.close()
         return CommittedUnit(identity, by, self._write_state)
 
-    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+    def process_batch(self, message_dict: dict[str, Any]) -> None:
         loader = self.load
         if isinstance(loader, CommittedUnit):
             return  # an earlier attempt loaded the unit's files

@@ -144,7 +144,7 @@ class LakeTarget(LeanTarget):
             return f"stream {stream!r}"
         return location(reader.messages.name, reader.messages.line_number, str(stream))
 
-    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+    def process_batch(self, message_dict: dict[str, Any]) -> None:
         kind = (message_dict.get("encoding") or {}).get("format")
         if kind != "jsonl":
             hint = "lake targets read BATCH files of format jsonl, gzip or uncompressed"
