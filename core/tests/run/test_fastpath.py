@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from elt.project import load_project
+from elt.protocol.csvbatch import CSV_BATCH
 from elt.run import prepare
-from elt.run.fastpath import CSV_BATCH, with_csv_batches
+from elt.run.fastpath import with_csv_batches
 from elt.sdk.csvbatch import CSV_BATCH as SDK_CSV_BATCH
 
 PROJECT = """version: 1
@@ -40,8 +41,8 @@ def invocations(tmp_path: Path, tap_extra: str = "", target_extra: str = "", cap
     return tap, target, work
 
 
-def test_core_and_sdk_name_the_capability_alike() -> None:
-    assert SDK_CSV_BATCH.value == CSV_BATCH
+def test_the_taps_list_the_capability_the_run_looks_for() -> None:
+    assert SDK_CSV_BATCH.value == CSV_BATCH == "elt-csv-batch"
 
 
 def test_two_capable_plugins_get_csv_files_in_the_private_folder(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from tap_csv.batchfiles import BatchFiles
 
-from elt.sdk.csvbatch import CsvBatchSettings
+from elt.protocol.csvbatch import CsvBatchSettings
 
 
 def local(url: str) -> Path:

@@ -1,10 +1,13 @@
-"""Every pagination style against a real local API, and the loop guard."""
+"""Every pagination style against a real local API, the loop guard, and the registry."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from tap_http.pagination import STYLES
 
 from elt.errors import ConfigError, ServiceError
 from tests.fixtures.apiserver import ApiServer, Reply, Request
@@ -239,3 +242,31 @@ def test_max_pages_lets_a_walk_that_ends_in_time_finish(api: ApiServer, sync) ->
 def test_max_pages_below_one_is_a_config_error(api: ApiServer, sync) -> None:
     with pytest.raises(ConfigError, match="max_pages must be at least 1"):
         sync(_config(api, pagination={"style": "page", "max_pages": 0}))
+
+
+@pytest.mark.parametrize(
+    ("pagination", "missing"),
+    [
+        ({"style": "offset"}, "page_size"),
+        ({"style": "cursor"}, "cursor_path"),
+        ({"style": "next_url"}, "next_url_path"),
+    ],
+    ids=["offset", "cursor", "next_url"],
+)
+def test_a_style_missing_its_own_setting_exits_78_naming_the_setting_path(
+    api: ApiServer, run_tap, pagination: dict[str, Any], missing: str
+) -> None:
+    config = _config(api, schema={"properties": {}})
+    config["streams"].append({"name": "b", "path": "/b", "pagination": pagination})
+    run = run_tap(config)
+    assert run.code == 78
+    assert f"{pagination['style']} pagination needs {missing}" in run.stderr
+    assert "streams[1].pagination" in run.stderr
+    assert api.requests == []
+
+
+def test_the_readme_documents_exactly_the_registered_styles() -> None:
+    """A style is one class and one entry in STYLES; its README row is the third place."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Pagination", 1)[1].split("###", 1)[0].split("| --- |", 1)[1]
+    assert re.findall(r"^\| `(\w+)` \|", table, re.M) == list(STYLES)

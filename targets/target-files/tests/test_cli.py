@@ -80,6 +80,17 @@ def test_a_record_before_its_schema_exits_65(cli: Callable[..., Any]) -> None:
     assert "before its SCHEMA" in done.stderr
 
 
+def test_a_csv_batch_exits_65_saying_which_targets_take_elt_s_csv_files(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = {"type": "BATCH", "stream": "orders", "manifest": [(tmp_path / "a.csv").as_uri()],
+             "encoding": {"format": "csv", "compression": "none"}}  # fmt: skip
+    done = cli([schema(), batch])
+    assert done.code == 65, done.stderr
+    assert "the BATCH has format 'csv'" in done.stderr
+    assert "elt-csv-batch" in done.stderr
+
+
 def test_a_missing_path_setting_exits_78(tmp_path: Path) -> None:
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"format": "jsonl"}))

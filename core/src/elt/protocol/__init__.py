@@ -1,4 +1,6 @@
-"""The Singer protocol: messages, a fast reader and writer, the catalog, selection, state.
+"""The Singer protocol: messages, a fast reader and writer, the catalog, selection, state,
+and the contracts between elt's own plugins (:mod:`elt.protocol.csvbatch`,
+:mod:`elt.protocol.partitions`).
 
 A leaf layer: it needs the standard library, orjson and ``elt.errors`` (itself a leaf),
 nothing else of elt, so anything may build on it.

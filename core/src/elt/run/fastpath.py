@@ -1,7 +1,8 @@
 """Between elt's own taps and targets, bulk rows travel as csv files instead of RECORD lines.
 
 A tap that writes elt's csv BATCH files (tap-csv, tap-postgres) and a target that COPYs them
-as they are (target-postgres) each list the capability ``elt-csv-batch`` in ``--about``.
+as they are (target-postgres) each list the capability ``elt-csv-batch`` in ``--about`` (the
+contract: :mod:`elt.protocol.csvbatch`).
 When both ends of a run do, and nothing stands between them (a mapper needs RECORDs), the
 run hands the tap a ``batch_config`` for csv files in the run's private directory and the
 target ``delete_batch_files: true``, so rows go from the source to ``COPY`` without a JSON
@@ -21,12 +22,12 @@ from typing import Any, Final
 import orjson
 
 from elt.protocol import dumps
+from elt.protocol.csvbatch import CSV_BATCH, SETTING, batch_config
 from elt.run.invoker import Invocation, write_private
 
-__all__ = ["CSV_BATCH", "with_csv_batches"]
+__all__ = ["with_csv_batches"]
 
-CSV_BATCH: Final = "elt-csv-batch"
-_RECORDS_ONLY: Final = ("batch_config", "stream_maps", "flattening_enabled")
+_RECORDS_ONLY: Final = (SETTING, "stream_maps", "flattening_enabled")
 
 
 def with_csv_batches(
@@ -43,10 +44,7 @@ def with_csv_batches(
     ):
         return None
     folder.mkdir(mode=0o700)
-    tap_config["batch_config"] = {
-        "encoding": {"format": "csv", "compression": "none"},
-        "storage": {"root": str(folder)},
-    }
+    tap_config[SETTING] = batch_config(folder)
     target_config.setdefault("delete_batch_files", True)
     return _rewritten(tap, tap_config), _rewritten(target, target_config)
 

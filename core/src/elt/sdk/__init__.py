@@ -12,8 +12,10 @@ from elt.sdk.plugins import Tap, Target
 from elt.sdk.progress import MeteredStream, log_committed, metric_interval
 from elt.sdk.records import encode_records, maps_are_identity, record_prefix
 from elt.sdk.settings import SettingRule, refused, warned
+from elt.sdk.streams import LeanStream
 
 __all__ = [
+    "LeanStream",
     "LeanTarget",
     "Load",
     "MeteredStream",

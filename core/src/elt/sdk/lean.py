@@ -74,7 +74,8 @@ class LeanTarget(Target):
     """A singer-sdk target whose messages go to one :class:`Load`; see the module docstring.
 
     A subclass implements :meth:`open_load` and says in :attr:`aborted_note` what a stop
-    leaves behind; its BATCH handling is its own (:meth:`on_record` is the mapped callback).
+    leaves behind; its BATCH handling is its own :meth:`process_batch` (:attr:`on_record` is
+    the mapped record callback).
     """
 
     aborted_note: ClassVar[str] = "what was not committed was rolled back"
@@ -136,6 +137,14 @@ class LeanTarget(Target):
         except BaseException:
             load.abort()
             raise
+
+    def process_batch(self, message_dict: dict[str, Any]) -> None:
+        """Load the files a BATCH message names (subclasses: singer-sdk's handling needs
+        its sinks, which a lean target has none of)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement process_batch()")
+
+    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+        self.process_batch(message_dict)
 
     def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
         load = self.load

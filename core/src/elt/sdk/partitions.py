@@ -107,13 +107,33 @@ class PartitionedStream(Stream):
             "partition", f"stream {self.name!r} is not cut into partitions by this tap"
         )
 
-    def _write_activate_version_message(self, full_table_version: int) -> None:
-        """In a partition read only the request's version is taken: the coordinator sends
-        the one ACTIVATE_VERSION once every partition is loaded."""
+    def finish_partition_state(self, state: dict[str, Any]) -> None:
+        """Make ``state`` the bookmark a partition read ends with, once singer-sdk has
+        finalized it (by default as it is; tap-http's date windows end at the bound)."""
+
+    def begin_table_version(self, version: int) -> None:
+        """singer-sdk starts a FULL_TABLE sync with ``version`` (the stream's version now):
+        by default ACTIVATE_VERSION is sent at once. A stream that sends it once the table
+        is read instead (tap-postgres) takes the version here and calls
+        :meth:`activate_version` at its end."""
+        self.activate_version(version)
+
+    def activate_version(self, version: int) -> None:
+        """Send ACTIVATE_VERSION ``version`` (through the stream maps), except in a partition
+        read: the coordinator sends the one ACTIVATE_VERSION once every partition is loaded."""
         if self.partition is None:
-            super()._write_activate_version_message(full_table_version)
+            super()._write_activate_version_message(version)
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        if self.partition is None:
+            self.begin_table_version(full_table_version)
         else:
             self._stream_version = self.partition.version
+
+    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+        super()._finalize_state(state)
+        if self.partition is not None and state is not None:
+            self.finish_partition_state(state)
 
 
 class PartitionedTap(Tap):

@@ -116,7 +116,22 @@ class _SettingsChecked(PluginBase):
             logger=self.logger,
         )
 
+    def precheck_config(self) -> None:
+        """Raise a :class:`ConfigError` for a setting this plugin explains better than its
+        JSON Schema would (tap-postgres: LOG_BASED, which the schema would only call not an
+        allowed value); run before the schema check. None by default."""
+
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        try:
+            self.precheck_config()
+        except ConfigError as exc:
+            if raise_errors:
+                raise
+            return [str(exc), *self._checked_config(raise_errors=False)]
+        return self._checked_config(raise_errors=raise_errors)
+
+    def _checked_config(self, *, raise_errors: bool) -> list[str]:
+        """singer-sdk's schema check, then :meth:`check_settings`."""
         errors = super()._validate_config(raise_errors=raise_errors)
         try:
             self.check_settings()
@@ -132,6 +147,15 @@ class Tap(_SettingsChecked, singer_sdk.Tap):
     """A singer-sdk tap writing messages with :class:`OrjsonWriter`."""
 
     message_writer_class = OrjsonWriter
+
+    def check_selected_streams(self) -> None:
+        """Raise a :class:`ConfigError` for what the selected streams cannot be synced as
+        (tap-postgres: a LOG_BASED stream), all in one paragraph; called before a sync's
+        first message and before a plan. None by default."""
+
+    def _set_compatible_replication_methods(self) -> None:
+        super()._set_compatible_replication_methods()
+        self.check_selected_streams()
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

@@ -1,5 +1,5 @@
 """tap-csv's csv BATCH files, written a batch of rows at a time (the contract and the
-settings are :mod:`elt.sdk.csvbatch`'s).
+settings are :mod:`elt.protocol.csvbatch`'s).
 
 A file ends after ``batch_size`` rows, and also before a SCHEMA message that widens a
 column and before a STATE message, so that a BATCH message always precedes the SCHEMA and
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from elt.errors import ServiceError
-from elt.sdk.csvbatch import CsvBatchSettings
+from elt.protocol.csvbatch import SETTING, CsvBatchSettings
 from elt.sdk.durable import fsync_directory
 from tap_csv.csvfields import header_line
 
@@ -28,7 +28,6 @@ __all__ = ["BatchFiles"]
 
 # gzip level 1: most of the size saving at a fraction of the default level's CPU
 _GZIP_LEVEL: Final = 1
-_WHERE: Final = "batch_config"
 
 
 class BatchFiles:
@@ -115,7 +114,7 @@ def _writing(path: Path) -> Iterator[None]:
     except OSError as exc:
         raise ServiceError(
             f"cannot write csv BATCH file {path}: {exc.strerror or exc}",
-            where=f"{_WHERE}.storage.root",
+            where=f"{SETTING}.storage.root",
             hint="Check that the folder is writable and has free space; the file was not "
             "announced, so nothing downstream reads it",
         ) from exc

@@ -39,7 +39,8 @@ from typing import Any, Final
 
 from orjson import Fragment
 
-from tap_csv.csvfields import NULL_FIELD, text_fields
+from elt.protocol.csvbatch import NULL_FIELD
+from tap_csv.csvfields import text_fields
 
 __all__ = [
     "Encoding",

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from elt.errors import ProtocolError
+from elt.protocol.csvbatch import NULL_FIELD, quote
 from tap_csv.columns import Encoding, Kind, Nulls, convert, misfits, widen
-from tap_csv.csvfields import NULL_FIELD, quote
 from tap_csv.files import SourceFile
 from tap_csv.inference import METADATA_COLUMNS, SOURCE_FILE, SOURCE_FILE_MTIME, Column
 from tap_csv.rows import RowBatch

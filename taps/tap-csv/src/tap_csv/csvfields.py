@@ -1,36 +1,8 @@
-"""The ``csv`` BATCH encoding: files of rows that Postgres loads with ``COPY`` as they are.
+"""tap-csv's encoder of the csv BATCH format (:mod:`elt.protocol.csvbatch`), a column at a time.
 
-An elt extension of singer-sdk's BATCH message, next to its standard ``jsonl`` and
-``parquet`` formats::
-
-    {"type": "BATCH", "stream": "orders",
-     "encoding": {"format": "csv", "compression": "none"},
-     "manifest": ["file:///var/elt/batches/tap-csv--orders-1f0c...-00001.csv"]}
-
-Every file of the manifest holds rows of the stream, in order, as RFC 4180 CSV:
-
-- UTF-8 without a byte-order mark; fields separated by ``,``; each record ends with LF
-  (``\\n``); a quoted field may hold any character, line breaks included.
-- The first record is a header: names of properties of the stream's latest SCHEMA message
-  (the one sent before the BATCH message). A property the header leaves out is NULL.
-- NULL is an empty field that is **not** quoted. ``""`` (a quoted empty field) is the
-  empty string.
-- A field is quoted with ``"`` when it is the empty string, holds ``,``, ``"``, CR or LF,
-  or holds ``\\.`` (Postgres's end-of-data mark on a line of its own); a ``"`` inside is
-  written twice. Any other field may be quoted too: readers must accept both.
-- ``integer`` and ``number``: the JSON number text, every digit kept (``-12``, ``1.50``,
-  ``6.02E-23``, ``123456789012345678901234567890``).
-- ``boolean``: ``true`` or ``false``.
-- ``string``: the text; ``date`` and ``date-time`` formats as ISO 8601 text
-  (``2026-03-01``, ``2026-03-01T10:00:00Z``, ``2026-03-01 10:00:00+02:00``).
-- ``object`` and ``array``: their JSON text.
-
-``compression`` is ``none`` or ``gzip`` (the whole file). A file named in a manifest is
-complete: it was written under a temporary name, flushed to disk and renamed.
-
-That is what ``COPY table (columns) FROM STDIN (FORMAT csv, HEADER true)`` loads into typed
-columns with no work per row outside Postgres: its NULL is the unquoted empty field, a
-quoted field is never NULL, and number, boolean and date-time columns parse these texts.
+The format quotes a field when it must (the empty string; ``,``, ``"``, CR, LF or ``\\.``
+inside) and lets a writer quote any other field too. This encoder quotes a whole column of a
+batch when one of its values needs it, and nothing otherwise.
 
 Why "quoted when needed" and not "every string quoted": columns are encoded a batch at a
 time, and most text columns hold no comma, quote or line break, so they are written as
@@ -43,15 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["NULL_FIELD", "header_line", "quote", "text_fields"]
+from elt.protocol.csvbatch import NULL_FIELD, quote
 
-NULL_FIELD: Final = ""
+__all__ = ["header_line", "text_fields"]
+
 _EMPTY: Final = frozenset({""})
-
-
-def quote(text: str) -> str:
-    """``text`` as a quoted field."""
-    return '"' + text.replace('"', '""') + '"'
 
 
 def text_fields(texts: Sequence[str], null: frozenset[str]) -> Sequence[str]:

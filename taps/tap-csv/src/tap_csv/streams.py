@@ -5,7 +5,8 @@ tests), but its per-record path — a generator step, ``post_process``, child co
 record copy for deselection, type conformance, a message object and a writer call per
 record — costs about 30 µs a row, seven times what reading and converting the row takes
 (measured on 12-column rows: 34,000 rows/s through it, 250,000 without). So the stream
-overrides ``_sync_records`` (the SDK's record loop) and works a batch of rows at a time:
+has its own record loop (:meth:`CsvStream.sync_records`, on :class:`elt.sdk.streams.LeanStream`)
+and works a batch of rows at a time:
 
 - **lean path** (the stream's only map is the identity, as without ``stream_maps``): each
   batch is converted a column at a time (:mod:`tap_csv.columns`), turned into dicts by a
@@ -15,8 +16,9 @@ overrides ``_sync_records`` (the SDK's record loop) and works a batch of rows at
   the same batches as Python values (``int``, ``Decimal``, ``bool``, ``str``) go through
   singer-sdk's own ``_write_record_message``, so maps, aliases and filters behave as in any
   SDK tap.
-- **csv BATCH path** (``batch_config`` with format ``csv``): each batch becomes CSV records
-  a column at a time (:mod:`tap_csv.csvfields`) and goes into files
+- **csv BATCH path** (``batch_config`` with format ``csv``, :mod:`elt.protocol.csvbatch`):
+  each batch becomes CSV records a column at a time (:mod:`tap_csv.csvfields`) and goes into
+  files
   (:mod:`tap_csv.batchfiles`) that target-postgres hands to ``COPY`` as they are, so no
   JSON is written or parsed for the rows.
 
@@ -32,20 +34,15 @@ A partition read (``--partition``) reads one file, on any of the paths
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from elt.errors import ConfigError, ProtocolError
+from elt.protocol.csvbatch import CsvBatchSettings
 from elt.protocol.partitions import PartitionRequest
-from elt.sdk import (
-    MeteredStream,
-    OrjsonWriter,
-    encode_records,
-    maps_are_identity,
-    record_prefix,
-)
-from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk import LeanStream, OrjsonWriter, encode_records, maps_are_identity, record_prefix
+from elt.sdk.csvbatch import CsvBatchStream
 from elt.sdk.partitions import PartitionedStream, StreamPlan
 from tap_csv.batchfiles import BatchFiles
 from tap_csv.bookmarks import Bookmarks
@@ -83,7 +80,7 @@ class _Chunk:
     end_of_file: bool = False
 
 
-class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
+class CsvStream(LeanStream, CsvBatchStream, PartitionedStream):
     """The records of an entity's CSV files, typed as its columns were discovered."""
 
     is_sorted = False  # files are not ordered by the replication key
@@ -108,11 +105,13 @@ class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
                 self._widen_schema(chunk.widenings, write=False)
             yield from chunk.records
 
-    def _sync_records(
-        self, context: Any = None, *, write_messages: bool = True
-    ) -> Generator[dict[str, Any], Any, Any]:
-        writer = self._tap.message_writer
-        lean = write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self)
+    def sync_records(
+        self,
+        context: Mapping[str, Any] | None,
+        *,
+        lean: OrjsonWriter | None,
+        write_messages: bool,
+    ) -> Iterator[dict[str, Any]]:
         columns = self._output_columns()
         bookmarks = self._bookmarks(columns)
         prefix = record_prefix(self.name)
@@ -120,7 +119,7 @@ class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
         emitted = 0
         last_state = -STATE_INTERVAL  # the first finished file is bookmarked at once
         files, present = self._files()
-        encoding = Encoding.JSON if lean else Encoding.PYTHON
+        encoding = Encoding.PYTHON if lean is None else Encoding.JSON
         with self.get_record_counter() as counter, self.get_sync_timer():
             for chunk in self._chunks(files, columns, encoding, bookmarks):
                 if chunk.widenings:
@@ -129,10 +128,8 @@ class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
                 over = limit is not None and emitted + len(records) > limit
                 if over:
                     records = records[: max(0, limit - emitted)]  # type: ignore[operator]
-                if lean:
-                    writer.write_lines(  # type: ignore[attr-defined]
-                        encode_records(prefix, records, self._stream_version)
-                    )
+                if lean is not None:
+                    lean.write_lines(encode_records(prefix, records, self._stream_version))
                 else:
                     for record in records:
                         if write_messages:
@@ -154,12 +151,8 @@ class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
             self.state_manager.is_flushed = False
         if write_messages:
             self._write_state_message()
-        if isinstance(writer, OrjsonWriter):
-            # A STATE equal to the last one is not written again, so nothing else may
-            # flush the stream's records before the next stream or the end of the process.
-            writer.flush()
 
-    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+    def sync_csv_batches(self, settings: CsvBatchSettings) -> None:
         """Write the rows to csv BATCH files, each announced before the messages after it.
 
         Order on stdout: a file's BATCH message goes out before a SCHEMA that widens a
@@ -181,28 +174,28 @@ class CsvStream(MeteredStream, CsvBatchStream, PartitionedStream):
             with self.get_record_counter() as counter, self.get_sync_timer():
                 for chunk in self._chunks(files, columns, Encoding.CSV, bookmarks):
                     if chunk.widenings:
-                        self._announce(batches.finish(), settings)
+                        self.announce(batches.finish(), settings)
                         self._widen_schema(chunk.widenings, write=True)
                     lines = chunk.records
                     over = limit is not None and emitted + len(lines) > limit
                     if over:
                         lines = lines[: max(0, limit - emitted)]  # type: ignore[operator]
                     for url in batches.write(lines):
-                        self._announce(url, settings)
+                        self.announce(url, settings)
                     emitted += len(lines)
                     counter.increment(len(lines))
                     if over:
-                        self._announce(batches.finish(), settings)
+                        self.announce(batches.finish(), settings)
                         self._check_max_record_limit(emitted)
                     if chunk.end_of_file:
                         bookmarks.file_done(chunk.source)
                         self.state_manager.is_flushed = False
                         if time.monotonic() - last_state >= STATE_INTERVAL:
-                            self._announce(batches.finish(), settings)
+                            self.announce(batches.finish(), settings)
                             self._write_state_message()
                             last_state = time.monotonic()
                 bookmarks.finish(present)
-                self._announce(batches.finish(), settings)
+                self.announce(batches.finish(), settings)
         except BaseException:
             batches.discard()
             raise

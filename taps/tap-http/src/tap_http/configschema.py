@@ -18,7 +18,7 @@ from singer_sdk import typing as th
 
 from elt.errors import ConfigError
 from tap_http.auth import AUTH_TYPES
-from tap_http.settings import STYLES
+from tap_http.pagination import STYLES
 
 __all__ = ["CONFIG_SCHEMA", "refuse_unknown_nested"]
 
@@ -29,9 +29,8 @@ PAGINATION = th.ObjectType(
         "style",
         th.StringType,
         allowed_values=list(STYLES),
-        description="none (one request); page (page number); offset (offset/limit); cursor "
-        "(a token from the body sent back as a param); next_url (a URL from the body); "
-        "link_header (RFC 5988 Link rel=next). Default none.",
+        description="; ".join(f"{name} ({style.summary})" for name, style in STYLES.items())
+        + ". Default none.",
     ),
     th.Property("page_param", th.StringType, description="page: the page number param."),
     th.Property("start_page", th.IntegerType, description="page: first page number (1)."),

@@ -1,4 +1,12 @@
-"""Paginators, one small strategy per style, all on singer-sdk's ``BaseAPIPaginator``.
+"""Pagination styles: each one class on singer-sdk's ``BaseAPIPaginator``, found by name in
+:data:`STYLES`.
+
+A style owns everything about itself: the settings it needs (:meth:`HttpPaginator.validate`,
+a ConfigError naming the setting path, exit 78), its first token, where the next token comes
+from (``get_next``), and how a token goes into a request (:meth:`HttpPaginator.apply`: a page
+number, an offset or a cursor becomes a query parameter, a next URL replaces the URL). The
+stream only asks the walk's paginator; adding a style is one class and one entry in
+:data:`STYLES` (and its test), which also feeds the settings' allowed values and --about.
 
 Every style stops on an empty page (singer-sdk's request loop does that) and, when
 ``total_path`` is set, once as many records as the body's total count were read. A page
@@ -10,43 +18,83 @@ A — or a page whose body is identical to one already read (an API that ignores
 ``offset`` sends page 1 again and again) raises a :class:`~elt.errors.ServiceError` naming
 the stream, instead of requesting forever. Pages are told apart by a hash of the body, one
 pass over bytes already in memory per page. ``max_pages`` caps a walk on top of that.
-
-The token each paginator yields is applied to the request by
-:meth:`tap_http.streams.HttpStream.get_http_request`: a page number, an offset or a cursor
-becomes a query parameter, a next URL (``next_url``, ``link_header``) replaces the URL.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
-from typing import Any
-from urllib.parse import ParseResult, urljoin, urlparse
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import ParseResult, parse_qsl, urljoin, urlparse, urlunparse
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
-from elt.errors import ServiceError
+from elt.errors import ConfigError, ServiceError
 from tap_http.pages import PageReader
-from tap_http.settings import PaginationSettings
 from tap_http.urls import redact_url
 
-__all__ = ["HttpPaginator", "make_paginator"]
+__all__ = [
+    "STYLES",
+    "HttpPaginator",
+    "PaginationSettings",
+    "make_paginator",
+    "pagination_settings",
+]
+
+
+@dataclass(frozen=True)
+class PaginationSettings:
+    """How a stream walks its pages; unset fields take the defaults documented in README.
+
+    One flat record for every style: a style reads the fields it names and
+    :meth:`HttpPaginator.validate` says which it requires.
+    """
+
+    style: str = "none"
+    page_param: str = "page"
+    start_page: int = 1
+    size_param: str | None = None
+    page_size: int | None = None
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    cursor_path: str | None = None
+    cursor_param: str = "cursor"
+    next_url_path: str | None = None
+    total_path: str | None = None
+    max_pages: int | None = None
 
 
 class HttpPaginator(BaseAPIPaginator[Any]):
-    """Shared stop rules and loop detection; subclasses say where the next token comes from."""
+    """Shared stop rules and loop detection; a subclass is one style (module docstring)."""
 
-    def __init__(
-        self, start_value: Any, settings: PaginationSettings, reader: PageReader, stream: str
-    ) -> None:
-        super().__init__(start_value)
+    #: what a request of this style looks like, for --about and README
+    summary: ClassVar[str]
+
+    def __init__(self, settings: PaginationSettings, reader: PageReader, stream: str) -> None:
+        super().__init__(self.first_token(settings))
         self.settings = settings
         self.reader = reader
         self.stream = stream
         self.records_seen = 0
         self._tokens: dict[Hashable, int] = {}  # token -> the page that sent it
         self._bodies: dict[Hashable, int] = {}  # fingerprint of a body -> its page
+
+    @classmethod
+    def validate(cls, settings: PaginationSettings, where: str) -> None:
+        """Raise a ConfigError (``where``: the settings' path) when ``settings`` lack what
+        this style needs; every style takes them as they are unless it says otherwise."""
+
+    @classmethod
+    def first_token(cls, settings: PaginationSettings) -> Any:
+        """The token of the first request (None: the request as configured)."""
+        return None
+
+    def apply(self, token: Any, params: dict[str, Any], url: str) -> str:
+        """Put ``token`` (this walk's current one) into a request for ``url``: set the
+        parameters it adds in ``params`` and return the URL to request."""
+        return url
 
     def has_more(self, response: requests.Response) -> bool:
         self.records_seen += self.reader.count(response)
@@ -104,8 +152,30 @@ class HttpPaginator(BaseAPIPaginator[Any]):
         raise NotImplementedError
 
 
+class SinglePage(HttpPaginator):
+    """No pagination: one request."""
+
+    summary = "one request"
+
+    def has_more(self, response: requests.Response) -> bool:
+        return False
+
+
 class PageNumberPaginator(HttpPaginator):
     """``?page=1``, ``?page=2``, ... from ``start_page``."""
+
+    summary = "page number"
+
+    @classmethod
+    def first_token(cls, settings: PaginationSettings) -> int:
+        return settings.start_page
+
+    def apply(self, token: Any, params: dict[str, Any], url: str) -> str:
+        settings = self.settings
+        params[settings.page_param] = token
+        if settings.size_param and settings.page_size:
+            params[settings.size_param] = settings.page_size
+        return url
 
     def get_next(self, response: requests.Response) -> int:
         return int(self._value) + 1
@@ -117,6 +187,25 @@ class PageNumberPaginator(HttpPaginator):
 class OffsetPaginator(HttpPaginator):
     """``?offset=0&limit=N``; the next offset adds the records actually received."""
 
+    summary = "offset/limit"
+
+    @classmethod
+    def validate(cls, settings: PaginationSettings, where: str) -> None:
+        if not settings.page_size:
+            raise ConfigError(
+                "offset pagination needs page_size (the limit sent with each request)",
+                where=where,
+            )
+
+    @classmethod
+    def first_token(cls, settings: PaginationSettings) -> int:
+        return 0
+
+    def apply(self, token: Any, params: dict[str, Any], url: str) -> str:
+        params[self.settings.offset_param] = token
+        params[self.settings.limit_param] = self.settings.page_size
+        return url
+
     def get_next(self, response: requests.Response) -> int:
         return int(self._value) + self.reader.count(response)
 
@@ -127,6 +216,18 @@ class OffsetPaginator(HttpPaginator):
 class CursorPaginator(HttpPaginator):
     """A token at ``cursor_path`` in the body, sent back as ``cursor_param``."""
 
+    summary = "a token from the body sent back as a param"
+
+    @classmethod
+    def validate(cls, settings: PaginationSettings, where: str) -> None:
+        if not settings.cursor_path:
+            raise ConfigError("cursor pagination needs cursor_path (a JSONPath)", where=where)
+
+    def apply(self, token: Any, params: dict[str, Any], url: str) -> str:
+        if token is not None:
+            params[self.settings.cursor_param] = token
+        return url
+
     def get_next(self, response: requests.Response) -> Any:
         assert self.settings.cursor_path is not None
         found = self.reader.values(response, self.settings.cursor_path)
@@ -136,8 +237,27 @@ class CursorPaginator(HttpPaginator):
         return f"the {self.settings.cursor_param!r} parameter"
 
 
-class NextUrlPaginator(HttpPaginator):
+class _NextLink(HttpPaginator):
+    """A style whose token is the next page's whole URL: it replaces the request's URL, and
+    its query becomes the parameters (the stream drops the configuration's own from them
+    when the URL leads to an origin it does not trust)."""
+
+    def apply(self, token: Any, params: dict[str, Any], url: str) -> str:
+        if not isinstance(token, ParseResult):
+            return url
+        params.update(parse_qsl(token.query, keep_blank_values=True))
+        return urlunparse(token._replace(query=""))
+
+
+class NextUrlPaginator(_NextLink):
     """A full or relative URL at ``next_url_path`` in the body."""
+
+    summary = "a URL from the body"
+
+    @classmethod
+    def validate(cls, settings: PaginationSettings, where: str) -> None:
+        if not settings.next_url_path:
+            raise ConfigError("next_url pagination needs next_url_path (a JSONPath)", where=where)
 
     def get_next(self, response: requests.Response) -> ParseResult | None:
         assert self.settings.next_url_path is not None
@@ -145,22 +265,18 @@ class NextUrlPaginator(HttpPaginator):
         return urlparse(urljoin(response.url, found[0])) if found and found[0] else None
 
 
-class LinkHeaderPaginator(HttpPaginator):
+class LinkHeaderPaginator(_NextLink):
     """The ``rel="next"`` link of an RFC 5988 ``Link`` header."""
+
+    summary = "RFC 5988 Link rel=next"
 
     def get_next(self, response: requests.Response) -> ParseResult | None:
         url = response.links.get("next", {}).get("url")
         return urlparse(urljoin(response.url, url)) if url else None
 
 
-class SinglePage(HttpPaginator):
-    """No pagination: one request."""
-
-    def has_more(self, response: requests.Response) -> bool:
-        return False
-
-
-_STYLES: dict[str, type[HttpPaginator]] = {
+#: every pagination style, by the name ``pagination.style`` gives it
+STYLES: dict[str, type[HttpPaginator]] = {
     "none": SinglePage,
     "page": PageNumberPaginator,
     "offset": OffsetPaginator,
@@ -170,10 +286,34 @@ _STYLES: dict[str, type[HttpPaginator]] = {
 }
 
 
+def pagination_settings(
+    raw: Mapping[str, Any] | None, default: PaginationSettings, where: str
+) -> PaginationSettings:
+    """``raw`` over ``default`` when it keeps the default's style, over the built-ins if
+    not; checked by the style (``where``: the settings' path, for errors)."""
+    if not raw:
+        return default
+    same_style = raw.get("style", default.style) == default.style
+    base = default if same_style else PaginationSettings()
+    values = {**base.__dict__, **raw}
+    unknown = set(values) - set(PaginationSettings.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown pagination settings {sorted(unknown)}", where=where)
+    settings = PaginationSettings(**values)
+    style = STYLES.get(settings.style)
+    if style is None:
+        raise ConfigError(
+            f"pagination style {settings.style!r} is not one of {', '.join(STYLES)}", where=where
+        )
+    style.validate(settings, where)
+    if settings.max_pages is not None and settings.max_pages < 1:
+        raise ConfigError("max_pages must be at least 1 (unset it for no cap)", where=where)
+    return settings
+
+
 def make_paginator(settings: PaginationSettings, reader: PageReader, stream: str) -> HttpPaginator:
     """A fresh paginator for one walk through an endpoint."""
-    start: Any = {"page": settings.start_page, "offset": 0}.get(settings.style)
-    return _STYLES[settings.style](start, settings, reader, stream)
+    return STYLES[settings.style](settings, reader, stream)
 
 
 def _key(token: Any) -> Hashable:

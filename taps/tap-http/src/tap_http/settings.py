@@ -1,9 +1,10 @@
 """The validated shape of a tap-http configuration: one :class:`StreamSettings` per stream.
 
 singer-sdk validates the JSON Schema (types, allowed values); this module adds the rules a
-schema cannot say — a stream's ``parent`` must exist, names must be unique, a style's
-required fields must be set — and merges the top-level ``pagination`` default into each
-stream, so the rest of the tap reads plain attributes instead of nested dicts.
+schema cannot say — a stream's ``parent`` must exist, names must be unique — and merges the
+top-level ``pagination`` default into each stream (each pagination style checks its own
+settings: :mod:`tap_http.pagination`), so the rest of the tap reads plain attributes
+instead of nested dicts.
 """
 
 from __future__ import annotations
@@ -15,29 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 from elt.errors import ConfigError
+from tap_http.pagination import PaginationSettings, pagination_settings
 from tap_http.windows import parse_width
 
-__all__ = ["PaginationSettings", "StreamSettings", "load_streams", "path_fields"]
-
-STYLES = ("none", "page", "offset", "cursor", "next_url", "link_header")
-
-
-@dataclass(frozen=True)
-class PaginationSettings:
-    """How a stream walks its pages; unset fields take the defaults documented in README."""
-
-    style: str = "none"
-    page_param: str = "page"
-    start_page: int = 1
-    size_param: str | None = None
-    page_size: int | None = None
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    cursor_path: str | None = None
-    cursor_param: str = "cursor"
-    next_url_path: str | None = None
-    total_path: str | None = None
-    max_pages: int | None = None
+__all__ = ["StreamSettings", "load_streams", "path_fields"]
 
 
 @dataclass(frozen=True)
@@ -71,39 +53,9 @@ def path_fields(path: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(path) if name]
 
 
-def _pagination(
-    raw: Mapping[str, Any] | None, default: PaginationSettings, where: str
-) -> PaginationSettings:
-    """``raw`` over ``default`` when it keeps the default's style, over the built-ins if not."""
-    if not raw:
-        return default
-    same_style = raw.get("style", default.style) == default.style
-    base = default if same_style else PaginationSettings()
-    values = {**base.__dict__, **raw}
-    unknown = set(values) - set(PaginationSettings.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(f"unknown pagination settings {sorted(unknown)}", where=where)
-    settings = PaginationSettings(**values)
-    if settings.style not in STYLES:
-        raise ConfigError(
-            f"pagination style {settings.style!r} is not one of {', '.join(STYLES)}", where=where
-        )
-    if settings.style == "offset" and not settings.page_size:
-        raise ConfigError(
-            "offset pagination needs page_size (the limit sent with each request)", where=where
-        )
-    if settings.max_pages is not None and settings.max_pages < 1:
-        raise ConfigError("max_pages must be at least 1 (unset it for no cap)", where=where)
-    if settings.style == "cursor" and not settings.cursor_path:
-        raise ConfigError("cursor pagination needs cursor_path (a JSONPath)", where=where)
-    if settings.style == "next_url" and not settings.next_url_path:
-        raise ConfigError("next_url pagination needs next_url_path (a JSONPath)", where=where)
-    return settings
-
-
 def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
     """The configured streams, parents before their children."""
-    default = _pagination(config.get("pagination"), PaginationSettings(), "pagination")
+    default = pagination_settings(config.get("pagination"), PaginationSettings(), "pagination")
     streams: dict[str, StreamSettings] = {}
     for index, raw in enumerate(config.get("streams") or []):
         where = f"streams[{index}]"
@@ -127,7 +79,7 @@ def load_streams(config: Mapping[str, Any]) -> list[StreamSettings]:
             resend_bookmarked=bool(raw.get("resend_bookmarked", False)),
             is_sorted=raw.get("is_sorted"),
             schema=raw.get("schema"),
-            pagination=_pagination(raw.get("pagination"), default, f"{where}.pagination"),
+            pagination=pagination_settings(raw.get("pagination"), default, f"{where}.pagination"),
             parent=raw.get("parent"),
             parent_keys=dict(raw.get("parent_keys") or {}),
             partition_window=_window(raw, where),

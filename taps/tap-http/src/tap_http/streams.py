@@ -8,41 +8,35 @@ stream and the URL with its secrets redacted.
 
 singer-sdk's record loop costs ~40 µs a record (a copy, deselection, type conformance, a
 message object and a writer call each), ten times what fetching and parsing a record takes.
-When the stream has no stream map and writes through elt's writer, :meth:`_sync_records`
-takes the lean path instead: records are taken a page at a time, filtered by the bookmark,
-shaped by :class:`~tap_http.shape.RecordShape` and written as RECORD lines by one
+When :class:`~elt.sdk.streams.LeanStream` hands :meth:`HttpStream.sync_records` its lean
+writer (no stream map, elt's writer), records are taken a page at a time, filtered by the
+bookmark, shaped by :class:`~tap_http.shape.RecordShape` and written as RECORD lines by one
 :func:`elt.sdk.encode_records` call; bookmarks, STATE every ``STATE_MSG_FREQUENCY`` records,
 record counts and child streams work as in the SDK's loop. With stream maps (or when the
 SDK asks for records without messages, for its BATCH files) the SDK's loop runs as it is.
+Requests go through the tap's transport (:meth:`HttpStream.send_request`).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import ParseResult, parse_qsl, urlunparse
 
 import backoff
 import requests
-from singer_sdk import RESTStream
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from elt.errors import ConfigError, EltError, ServiceError
 from elt.protocol.partitions import PartitionRequest
-from elt.sdk import (
-    MeteredStream,
-    OrjsonWriter,
-    encode_records,
-    maps_are_identity,
-    record_prefix,
-)
+from elt.sdk import OrjsonWriter, encode_records, record_prefix
 from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
+from elt.sdk.rest import TransportStream
 from tap_http.bookmarks import newer_than
 from tap_http.pages import PageReader
 from tap_http.pagination import HttpPaginator, make_paginator
@@ -76,7 +70,7 @@ class _UnsortedNotice(logging.Filter):
 _UNSORTED_NOTICE: Final = _UnsortedNotice()
 
 
-class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
+class HttpStream(TransportStream, PartitionedStream):
     """Records of one configured endpoint; ``settings`` says which and how."""
 
     settings: StreamSettings
@@ -93,6 +87,7 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         self.primary_keys = list(self.settings.primary_keys)
         self.replication_key = self.settings.replication_key
         self._reader = self._new_reader()
+        self._paginator = make_paginator(self.settings.pagination, self._reader, self.name)
         self._bookmark: Any = None
         self._is_new: Callable[[Any], bool] = newer_than(None)
         self._told_how_to_resume = False
@@ -127,19 +122,16 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         return path if "://" in path else f"{self.url_base}/{path.lstrip('/')}"
 
     def get_http_request(self, *, page: PageContext[Any]) -> HTTPRequest:
-        """The request for one page: configured params, the bookmark, then the page token.
+        """The request for one page: configured params, the bookmark, then the page's
+        position, which the walk's paginator puts in (a parameter, or the next link's URL).
 
         A request to an origin not trusted with the configuration (a next link, a stream
         path elsewhere) carries none of it: no ``headers``, ``params`` or ``body``, only
         the page position and the bookmark (:mod:`tap_http.origins`).
         """
         context = page.stream_context
-        token = page.next_page_token
-        url = self.get_url(context)
-        link: list[tuple[str, str]] = []
-        if isinstance(token, ParseResult):
-            url = urlunparse(token._replace(query=""))
-            link = parse_qsl(token.query, keep_blank_values=True)
+        position: dict[str, Any] = {}
+        url = self._paginator.apply(page.next_page_token, position, self.get_url(context))
         trusted = self.http_tap.origins.trusts(url)
         params: dict[str, Any] = {}
         if trusted:
@@ -151,17 +143,8 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         if self.partition is not None and self.settings.partition_end_param:
             name, _, template = self.settings.partition_end_param.partition("=")
             params[name] = template.format(end=self.partition.partition["end"])
-        pagination = self.settings.pagination
-        if pagination.style == "page":
-            params[pagination.page_param] = token
-            if pagination.size_param and pagination.page_size:
-                params[pagination.size_param] = pagination.page_size
-        elif pagination.style == "offset":
-            params[pagination.offset_param] = token
-            params[pagination.limit_param] = pagination.page_size
-        elif pagination.style == "cursor" and token is not None:
-            params[pagination.cursor_param] = token
-        params.update(link if trusted else self.http_tap.transport.untrusted_params(link))
+        transport = self.http_tap.transport
+        params.update(position if trusted else transport.untrusted_params(position.items()))
         return HTTPRequest(
             url=url,
             method=self.http_method,
@@ -171,8 +154,11 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         )
 
     def get_new_paginator(self) -> HttpPaginator:
+        """A paginator for a new walk; it also puts each of its tokens into the walk's
+        requests (:meth:`get_http_request`)."""
         self._reader = self._new_reader()
-        return make_paginator(self.settings.pagination, self._reader, self.name)
+        self._paginator = make_paginator(self.settings.pagination, self._reader, self.name)
+        return self._paginator
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         return self._reader.records(response)
@@ -231,16 +217,19 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         """The ``is_sorted`` setting: the bookmark advances during the sync (resumable)."""
         return bool(self.settings.is_sorted)
 
-    def _sync_records(
-        self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
-    ) -> Generator[dict[str, Any], Any, Any]:
+    def sync_records(
+        self,
+        context: Mapping[str, Any] | None,
+        *,
+        lean: OrjsonWriter | None,
+        write_messages: bool,
+    ) -> Iterator[dict[str, Any]]:
         self._say_how_to_resume()
-        writer = self._tap.message_writer
         try:
-            if write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self):
-                self._sync_lean(context, writer)
+            if lean is not None:
+                self._sync_lean(context, lean)
                 return
-            yield from super()._sync_records(context, write_messages=write_messages)
+            yield from super().sync_records(context, lean=None, write_messages=write_messages)
         except InvalidStreamSortException as exc:
             key = self.replication_key
             raise ConfigError(
@@ -272,13 +261,12 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
             )
         check_window(request, width)
 
-    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+    def finish_partition_state(self, state: dict[str, Any]) -> None:
         """A window's read ends with the bookmark at the plan's bound."""
-        super()._finalize_state(state)
-        if self.partition is not None and state is not None:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = self.partition.bound
-            self.state_manager.is_flushed = False
+        assert self.partition is not None
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = self.partition.bound
+        self.state_manager.is_flushed = False
 
     def _say_how_to_resume(self) -> None:
         """Once per stream and run: an incremental stream not declared sorted restarts from
@@ -337,9 +325,6 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         if not context:
             self._finalize_state(self.stream_state)
         self._write_state_message()
-        # A STATE equal to the last one is not written again, so nothing else may flush the
-        # stream's records before the next stream or the end of the process.
-        writer.flush()
 
     def _bookmark_newest(
         self, records: Iterable[dict[str, Any]], key: str, context: Mapping[str, Any] | None
@@ -421,9 +406,11 @@ class HttpStream(MeteredStream, RESTStream[Any], PartitionedStream):
         request.headers.setdefault("User-Agent", self.user_agent)
         return self.requests_session.prepare_request(request)
 
-    def _request(
+    def send_request(
         self, prepared_request: requests.PreparedRequest, context: Mapping[str, Any] | None
     ) -> requests.Response:
+        """Through the tap's transport: a page kept from discovery, else sent after the rate
+        limit, signed only for a trusted origin (:mod:`tap_http.transport`)."""
         kept = self.http_tap.first_pages.take(self.name, prepared_request)
         if kept is not None:
             return kept

@@ -206,7 +206,7 @@ class Transport:
             hint="The API is slow or stalled; rerun later, or raise timeout.",
         )
 
-    def untrusted_params(self, params: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    def untrusted_params(self, params: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
         """``params`` of a link to an untrusted origin, without the configuration's own."""
         return [pair for pair in params if pair not in self.private_params]
 

@@ -1,6 +1,6 @@
 """csv BATCH files written by ``COPY (SELECT …) TO STDOUT``, one durable file per chunk.
 
-The contract and the settings are :mod:`elt.sdk.csvbatch`'s. Postgres's own csv output is
+The contract and the settings are :mod:`elt.protocol.csvbatch`'s. Postgres's own csv output is
 exactly that format, so the bytes go from the server to the file without Python looking at
 a row, and target-postgres hands the file to ``COPY … FROM STDIN`` as it is. A file is
 written as ``<name>.tmp``, fsynced and renamed (and the folder fsynced); a failed COPY
@@ -19,12 +19,12 @@ import psycopg
 from psycopg import sql
 
 from elt.errors import ServiceError
+from elt.protocol.csvbatch import SETTING
 from elt.sdk.durable import fsync_directory
 
 __all__ = ["copy_to_file"]
 
 _GZIP_LEVEL: Final = 1
-_WHERE: Final = "batch_config"
 
 
 def copy_to_file(
@@ -52,7 +52,7 @@ def copy_to_file(
         temp.unlink(missing_ok=True)
         raise ServiceError(
             f"cannot write csv BATCH file {path}: {exc.strerror or exc}",
-            where=f"{_WHERE}.storage.root",
+            where=f"{SETTING}.storage.root",
             hint="check that the folder is writable and has free space",
         ) from exc
     except BaseException:

@@ -2,7 +2,8 @@
 
 singer-sdk runs the stream (catalog, selection, state, stream maps, the standard tests);
 its per-record path (a generator step, a record copy, type conformance, a message object
-per record) would cost more than reading the row, so ``_sync_records`` is overridden:
+per record) would cost more than reading the row, so the stream has its own record loop
+(:meth:`PostgresStream.sync_records`, on :class:`elt.sdk.streams.LeanStream`):
 
 - each chunk (:mod:`tap_postgres.queries`) is read through a server-side cursor a batch
   at a time, so memory stays flat whatever the table's size, the next batch fetched by a
@@ -44,7 +45,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
@@ -52,9 +53,10 @@ import psycopg
 
 from elt.errors import ConfigError
 from elt.protocol import loads_exact
+from elt.protocol.csvbatch import CsvBatchSettings
 from elt.protocol.partitions import PartitionRequest
-from elt.sdk import MeteredStream, OrjsonWriter, maps_are_identity, record_prefix
-from elt.sdk.csvbatch import CsvBatchSettings, CsvBatchStream
+from elt.sdk import LeanStream, OrjsonWriter, maps_are_identity, record_prefix
+from elt.sdk.csvbatch import CsvBatchStream
 from elt.sdk.partitions import PartitionedStream, StreamPlan, partition_field_error
 from elt.sdk.postgres import reason
 from tap_postgres.batchfiles import copy_to_file
@@ -81,7 +83,7 @@ DEFAULT_STATE_INTERVAL_ROWS: Final = 10_000
 _first = itemgetter(0)
 
 
-class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
+class PostgresStream(LeanStream, CsvBatchStream, PartitionedStream):
     """The rows of one relation, typed as discovery found its columns."""
 
     def __init__(
@@ -114,12 +116,10 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
             metadata.root.table_key_properties = self.primary_keys
         return metadata
 
-    @property
-    def _singer_catalog_entry(self) -> singer.CatalogEntry:
+    def catalog_entry(self, entry: singer.CatalogEntry) -> singer.CatalogEntry:
         """Discovery names a replication method only where one was chosen: a discovered
         catalog would otherwise pin every stream to FULL_TABLE, over
         ``default_replication_method`` and over a method set later in its metadata."""
-        entry = super()._singer_catalog_entry
         if not self.forced_replication_method:
             entry.replication_method = None
         return entry
@@ -168,14 +168,11 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
     def emit_activate_version_messages(self) -> bool:
         return bool(self.config.get("emit_activate_version_messages", True))
 
-    def _write_activate_version_message(self, full_table_version: int) -> None:
-        """Only choose the version at the start (see the module docstring); a partition's
-        is the request's."""
-        if self.partition is not None:
-            self._stream_version = self.partition.version
-            return
+    def begin_table_version(self, version: int) -> None:
+        """Only choose the version at the start (see the module docstring): a resumed
+        snapshot keeps the version its rows were sent with."""
         resumed = self._bookmarks().resumed_version()
-        self._stream_version = resumed if resumed is not None else full_table_version
+        self._stream_version = resumed if resumed is not None else version
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
         """Every row as Python values; the sync does not come through here."""
@@ -183,11 +180,13 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
             for row in batch:
                 yield loads_exact(row[0])
 
-    def _sync_records(
-        self, context: Any = None, *, write_messages: bool = True
-    ) -> Generator[dict[str, Any], Any, Any]:
-        writer = self._tap.message_writer
-        lean = write_messages and isinstance(writer, OrjsonWriter) and maps_are_identity(self)
+    def sync_records(
+        self,
+        context: Mapping[str, Any] | None,
+        *,
+        lean: OrjsonWriter | None,
+        write_messages: bool,
+    ) -> Iterator[dict[str, Any]]:
         scan = self._scan()
         bookmarks = self._bookmarks()
         bookmarks.begin_snapshot(self._stream_version)
@@ -213,9 +212,9 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
                 if cap is not None and emitted + len(rows) >= cap:
                     rows = rows[: cap - emitted]
                     cut = len(rows) < len(batch) or next(batches, None) is not None
-                if lean:
+                if lean is not None:
                     lines = prefix + glue.join(map(_first, rows)) + end
-                    writer.write_lines(lines.encode())  # type: ignore[attr-defined]
+                    lean.write_lines(lines.encode())
                 else:
                     for row in rows:
                         record = loads_exact(row[0])
@@ -255,14 +254,14 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
             bookmarks.finish_snapshot()
             self.state_manager.is_flushed = False
             if write_messages and self._stream_version is not None:
-                super()._write_activate_version_message(self._stream_version)
+                self.activate_version(self._stream_version)
         if write_messages:
             self._write_state_message()
         writer = self._tap.message_writer
         if isinstance(writer, OrjsonWriter):
             writer.flush()
 
-    def _sync_csv_batches(self, settings: CsvBatchSettings) -> None:
+    def sync_csv_batches(self, settings: CsvBatchSettings) -> None:
         """One ``COPY … TO STDOUT`` per chunk of ``batch_size`` rows, one file each; the
         BATCH message precedes the STATE whose bookmark covers the file."""
         if not maps_are_identity(self):
@@ -300,7 +299,7 @@ class PostgresStream(MeteredStream, CsvBatchStream, PartitionedStream):
                         with conn.cursor() as cur:
                             rows = copy_to_file(cur, query, params, path, settings.compression)
                         conn.commit()
-                        self._announce(path.as_uri(), settings)
+                        self.announce(path.as_uri(), settings)
                         counter.increment(rows)
                         failures, sent = 0, True
                         if remaining is not None:

@@ -164,18 +164,12 @@ class TapPostgres(PartitionedTap):
         self.chosen_methods = chosen_methods(kwargs.get("catalog"))
         super().__init__(**kwargs)
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def precheck_config(self) -> None:
         """LOG_BASED as the default method is refused with what to use instead, before the
         schema check would only say it is not an allowed value. (``--discover`` validates
         without raising: :meth:`discover_streams` checks again.)"""
-        try:
-            check_default_method(self._config)
-            max_record_count(self._config)
-        except ConfigError as exc:
-            if raise_errors:
-                raise
-            return [str(exc), *super()._validate_config(raise_errors=False)]
-        return super()._validate_config(raise_errors=raise_errors)
+        check_default_method(self._config)
+        max_record_count(self._config)
 
     @property
     def connection(self) -> psycopg.Connection[Any]:
@@ -208,10 +202,9 @@ class TapPostgres(PartitionedTap):
         self._check_catalog([s.tap_stream_id for s in streams])
         return streams
 
-    def _set_compatible_replication_methods(self) -> None:
+    def check_selected_streams(self) -> None:
         """Before the first message: refuse what no selected stream can be synced as (a
         LOG_BASED stream, an INCREMENTAL one without a usable key), all in one paragraph."""
-        super()._set_compatible_replication_methods()
         problems = [
             problem
             for stream in self.streams.values()

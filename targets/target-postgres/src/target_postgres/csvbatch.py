@@ -1,9 +1,9 @@
 """csv BATCH files: their header, their bytes for COPY, and the line a COPY error means.
 
-The format is elt's extension of singer-sdk's BATCH message, defined in tap-csv's
-``tap_csv.csvfields``: RFC 4180 CSV in UTF-8 with a header of property names, NULL as an
-unquoted empty field, ``""`` as the empty string, numbers, booleans and date-times as the
-text Postgres parses. That is what ``COPY … (FORMAT csv, HEADER true)`` reads, so a file
+The format is elt's extension of singer-sdk's BATCH message, defined in
+:mod:`elt.protocol.csvbatch`: RFC 4180 CSV in UTF-8 with a header of property names, NULL
+as an unquoted empty field, ``""`` as the empty string, numbers, booleans and date-times as
+the text Postgres parses. That is what ``COPY … (FORMAT csv, HEADER true)`` reads, so a file
 goes to Postgres in large blocks of its own bytes and Python never looks at a row: loading
 costs what ``psql \\copy`` costs.
 

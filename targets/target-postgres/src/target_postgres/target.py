@@ -6,7 +6,8 @@ validating it with jsonschema, conforming types, calling a sink per record — m
 :class:`~target_postgres.loader.Loader`, which streams records into COPY.
 What the SDK's sinks would check per record is checked by Postgres while it parses the COPY
 (see :mod:`target_postgres.failures`). BATCH messages of singer-sdk's ``jsonl`` format feed
-the same path; elt's ``csv`` format goes to COPY as it is (:mod:`target_postgres.csvbatch`).
+the same path; elt's ``csv`` format (:mod:`elt.protocol.csvbatch`) goes to COPY as it is
+(:mod:`target_postgres.csvbatch`).
 
 Inline ``stream_maps`` and flattening are applied in front of the loader when the config
 asks for them (see :mod:`elt.sdk.lean`). ``validate_records`` is opt-in
@@ -33,7 +34,7 @@ from singer_sdk.helpers.capabilities import (
 )
 
 from elt.errors import ConfigError, ProtocolError
-from elt.protocol import UnitIdentity
+from elt.protocol import UnitIdentity, csvbatch
 from elt.protocol.partitions import FINISH
 from elt.sdk import LeanTarget, OrjsonReader, SettingRule, warned
 from elt.sdk.batch import batch_files, batch_records
@@ -49,7 +50,7 @@ from target_postgres.units import CommittedUnit, Unit, UnitTables, claim, commit
 __all__ = ["FORMATS", "TargetPostgres"]
 
 # BATCH formats read: singer-sdk's jsonl, and elt's csv (straight into COPY).
-FORMATS: Final = ("jsonl", "csv")
+FORMATS: Final = ("jsonl", csvbatch.FORMAT)
 
 
 class TargetPostgres(LeanTarget):
@@ -131,13 +132,13 @@ class TargetPostgres(LeanTarget):
         tables.close()
         return CommittedUnit(identity, by, self._write_state)
 
-    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+    def process_batch(self, message_dict: dict[str, Any]) -> None:
         loader = self.load
         if isinstance(loader, CommittedUnit):
             return  # an earlier attempt loaded the unit's files
         assert isinstance(loader, Loader)
         kind = message_dict["encoding"].get("format")
-        if kind == "csv":
+        if kind == csvbatch.FORMAT:
             self._check_unmapped(message_dict["stream"])
             loader.csv_batch(message_dict)
             return

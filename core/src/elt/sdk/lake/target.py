@@ -32,7 +32,7 @@ from typing import IO, Any, ClassVar
 from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
 from elt.errors import ProtocolError
-from elt.protocol import RECORD
+from elt.protocol import RECORD, csvbatch
 from elt.sdk.batch import batch_records
 from elt.sdk.io import OrjsonReader
 from elt.sdk.lake.badinput import location, record_before_schema
@@ -144,13 +144,19 @@ class LakeTarget(LeanTarget):
             return f"stream {stream!r}"
         return location(reader.messages.name, reader.messages.line_number, str(stream))
 
-    def _process_batch_message(self, message_dict: dict[str, Any]) -> None:
+    def process_batch(self, message_dict: dict[str, Any]) -> None:
         kind = (message_dict.get("encoding") or {}).get("format")
         if kind != "jsonl":
+            hint = "lake targets read BATCH files of format jsonl, gzip or uncompressed"
+            if kind == csvbatch.FORMAT:
+                hint += (
+                    f"; elt's csv BATCH files are for targets listing {csvbatch.CSV_BATCH} "
+                    "(target-postgres): set the tap's batch_config to format jsonl, or drop it"
+                )
             raise ProtocolError(
                 f"the BATCH has format {kind!r}",
                 where=self._where(message_dict["stream"]),
-                hint="lake targets read BATCH files of format jsonl, gzip or uncompressed",
+                hint=hint,
             )
         _ = self.load  # opened first, so the record callback below is the writer's
         on_record = self.on_record  # through the stream maps, if any
