@@ -42,14 +42,10 @@ class AzureBucket:
                 hint=f"Set {CONNECTION_STRING_VARIABLE}, or state_backend_settings."
                 "connection_string to ${VAR}",
             )
-        try:
-            from azure.core import MatchConditions, exceptions
-            from azure.storage.blob import BlobServiceClient
-        except ImportError:
-            raise ConfigError(
-                "state_backend azure:// needs azure-storage-blob, which is not installed",
-                hint="pip install 'elt-core[azure]'",
-            ) from None
+        # the azure extra; open_state_store says so when it is missing
+        from azure.core import MatchConditions, exceptions
+        from azure.storage.blob import BlobServiceClient
+
         self._errors: Any = exceptions
         self._unchanged: Any = MatchConditions.IfNotModified
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elt.errors import ConfigError, ServiceError
+from elt.errors import ServiceError
 from elt.state.urls import split_bucket_url
 
 __all__ = ["GcsBucket"]
@@ -34,16 +34,11 @@ class GcsBucket:
 
     def __init__(self, url: str, *, endpoint_url: str | None) -> None:
         self.name, self.prefix = split_bucket_url(url, "gs")
-        try:
-            import requests
-            from google.api_core import exceptions as api
-            from google.auth import exceptions as auth
-            from google.cloud import storage
-        except ImportError:
-            raise ConfigError(
-                "state_backend gs:// needs google-cloud-storage, which is not installed",
-                hint="pip install 'elt-core[gcs]'",
-            ) from None
+        import requests  # the gcs extra; open_state_store says so when it is missing
+        from google.api_core import exceptions as api
+        from google.auth import exceptions as auth
+        from google.cloud import storage
+
         self._api: Any = api
         self._auth_error: type[Exception] = auth.GoogleAuthError
         self._failures: tuple[type[Exception], ...] = (

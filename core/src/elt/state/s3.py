@@ -42,15 +42,10 @@ class S3Bucket:
 
     def __init__(self, url: str, *, endpoint_url: str | None, region: str | None) -> None:
         self.name, self.prefix = split_bucket_url(url, "s3")
-        try:
-            import boto3
-            from botocore import exceptions
-            from botocore.config import Config
-        except ImportError:
-            raise ConfigError(
-                "state_backend s3:// needs boto3, which is not installed",
-                hint="pip install 'elt-core[s3]'",
-            ) from None
+        import boto3  # the s3 extra; open_state_store says so when it is missing
+        from botocore import exceptions
+        from botocore.config import Config
+
         self._errors: Any = exceptions
         config = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard"})
         try:
