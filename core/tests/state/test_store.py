@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.tests.state.backends import AWS_ENV
-from elt.errors import ConfigError, ProjectError, ServiceError
+from elt.errors import AccessError, ConfigError, ProjectError, ServiceError
 from elt.project import load_project
 from elt.project.model import Manifest, StateBackendSettings
 from elt.run.runner import project_state_store
@@ -131,28 +131,30 @@ def test_an_unknown_state_backend_setting_is_a_project_error_with_its_line(
         load_project(tmp_path)
 
 
-def test_a_missing_bucket_is_a_service_error_naming_it(
+def test_a_missing_bucket_is_an_access_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: S3Bucket
 ) -> None:
     for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
     url = f"s3://{s3_bucket.name}-missing/state"
     store = open_state_store(tmp_path, url, {"endpoint_url": s3_bucket.endpoint_url})
-    with pytest.raises(ServiceError, match="does not exist") as raised:
+    with pytest.raises(AccessError, match="the bucket does not exist") as raised:
         store.set("dev:a", STATE)
     assert raised.value.where == f"{url}/dev%3Aa.json"
+    assert raised.value.exit_code == 78  # not retried: creating the bucket is a person's job
 
 
-def test_a_missing_gcs_bucket_is_a_service_error_naming_it(
+def test_a_missing_gcs_bucket_is_an_access_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcs_bucket: GcsBucket
 ) -> None:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_bucket.endpoint_url)
     store = open_state_store(tmp_path, f"gs://{gcs_bucket.name}-missing/state")
-    with pytest.raises(ServiceError, match="does not exist"):
+    with pytest.raises(AccessError, match="does not exist") as raised:
         store.list()
+    assert raised.value.where == f"gs://{gcs_bucket.name}-missing/state/"
 
 
-def test_a_missing_azure_container_is_a_service_error_without_the_account_key(
+def test_a_missing_azure_container_is_an_access_error_without_the_account_key(
     tmp_path: Path, azure_container: AzureContainer
 ) -> None:
     store = open_state_store(
@@ -160,7 +162,7 @@ def test_a_missing_azure_container_is_a_service_error_without_the_account_key(
         f"azure://{azure_container.name}-missing/state",
         {"connection_string": azure_container.conn_str},
     )
-    with pytest.raises(ServiceError, match=r"container .* does not exist") as raised:
+    with pytest.raises(AccessError, match="the container does not exist") as raised:
         store.set("dev:a", STATE)
     key = azure_container.conn_str.split("AccountKey=")[1].split(";")[0]
     assert key not in str(raised.value)
