@@ -29,7 +29,8 @@ Failures of a service are classified here, once, for every plugin and store: wha
 may fix (unreachable, timeouts, 5xx, throttling) is a :class:`ServiceError`; what it cannot
 (refused or missing credentials, access denied, a missing bucket or database) an
 :class:`AccessError`. :func:`http_status_error` sorts HTTP status codes that way; the
-Postgres plugins sort SQLSTATEs in :mod:`elt.sdk.postgres`.
+Postgres plugins sort SQLSTATEs in :mod:`elt.sdk.postgres`; S3, GCS and Azure answers, for
+the lake targets and the state backends alike, are read in :mod:`elt.cloudfailures`.
 """
 
 from __future__ import annotations

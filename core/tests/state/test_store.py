@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.tests.state.backends import AWS_ENV
-from elt.errors import ConfigError, ProjectError, ServiceError
+from elt.errors import AccessError, ConfigError, ProjectError, ServiceError
 from elt.project import load_project
+from elt.project.model import Manifest, StateBackendSettings
 from elt.run.runner import project_state_store
-from elt.state import LocalStateStore, ObjectStateStore, PostgresStateStore, open_state_store
+from elt.state import (
+    BACKEND_SETTINGS,
+    BACKENDS,
+    BackendSpec,
+    LocalStateStore,
+    ObjectStateStore,
+    PostgresStateStore,
+    StateStore,
+    open_state_store,
+)
 from tests.fixtures.services import AzureContainer, GcsBucket, S3Bucket, free_port
 
 STATE = {"bookmarks": {"users": {"id": 1}}}
@@ -118,28 +131,30 @@ def test_an_unknown_state_backend_setting_is_a_project_error_with_its_line(
         load_project(tmp_path)
 
 
-def test_a_missing_bucket_is_a_service_error_naming_it(
+def test_a_missing_bucket_is_an_access_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: S3Bucket
 ) -> None:
     for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
     url = f"s3://{s3_bucket.name}-missing/state"
     store = open_state_store(tmp_path, url, {"endpoint_url": s3_bucket.endpoint_url})
-    with pytest.raises(ServiceError, match="does not exist") as raised:
+    with pytest.raises(AccessError, match="the bucket does not exist") as raised:
         store.set("dev:a", STATE)
     assert raised.value.where == f"{url}/dev%3Aa.json"
+    assert raised.value.exit_code == 78  # not retried: creating the bucket is a person's job
 
 
-def test_a_missing_gcs_bucket_is_a_service_error_naming_it(
+def test_a_missing_gcs_bucket_is_an_access_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcs_bucket: GcsBucket
 ) -> None:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_bucket.endpoint_url)
     store = open_state_store(tmp_path, f"gs://{gcs_bucket.name}-missing/state")
-    with pytest.raises(ServiceError, match="does not exist"):
+    with pytest.raises(AccessError, match="does not exist") as raised:
         store.list()
+    assert raised.value.where == f"gs://{gcs_bucket.name}-missing/state/"
 
 
-def test_a_missing_azure_container_is_a_service_error_without_the_account_key(
+def test_a_missing_azure_container_is_an_access_error_without_the_account_key(
     tmp_path: Path, azure_container: AzureContainer
 ) -> None:
     store = open_state_store(
@@ -147,7 +162,7 @@ def test_a_missing_azure_container_is_a_service_error_without_the_account_key(
         f"azure://{azure_container.name}-missing/state",
         {"connection_string": azure_container.conn_str},
     )
-    with pytest.raises(ServiceError, match=r"container .* does not exist") as raised:
+    with pytest.raises(AccessError, match="the container does not exist") as raised:
         store.set("dev:a", STATE)
     key = azure_container.conn_str.split("AccountKey=")[1].split(";")[0]
     assert key not in str(raised.value)
@@ -162,3 +177,90 @@ def test_an_unreachable_postgres_is_a_service_error_with_the_password_masked(
         store.get("dev:a")
     assert "hunter2" not in str(raised.value)
     assert raised.value.where == url.replace("hunter2", "********")
+
+
+# --- the table of backends, held to plugins.yml's model and the README -----------------------
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def _model_settings() -> dict[str, str]:
+    """state_backend_settings of plugins.yml's model: name (as written) -> description."""
+    return {
+        field.alias or name: field.description or ""
+        for name, field in StateBackendSettings.model_fields.items()
+    }
+
+
+def test_every_backend_setting_is_in_the_plugins_yml_model_and_back() -> None:
+    named = {setting for spec in BACKENDS.values() for setting in spec.settings}
+    assert named == set(_model_settings())
+    assert {scheme: spec.settings for scheme, spec in BACKENDS.items()} == BACKEND_SETTINGS
+
+
+@pytest.mark.parametrize("setting", sorted(_model_settings()))
+def test_each_model_setting_says_which_backends_take_it(setting: str) -> None:
+    description = _model_settings()[setting]
+    takes = {scheme for scheme, spec in BACKENDS.items() if setting in spec.settings}
+    if description.startswith("Remote backends:"):
+        assert takes == set(BACKENDS) - {"file"}
+    else:
+        assert set(re.findall(r"(\w+)://", description.partition(": ")[0])) == takes
+
+
+def test_the_model_names_every_backend_url_form() -> None:
+    description = Manifest.model_fields["state_backend"].description or ""
+    assert [spec.form for spec in BACKENDS.values() if spec.form not in description] == []
+
+
+def _readme_rows() -> dict[str, list[str]]:
+    """The README's table of state backends: URL form -> the row's cells."""
+    section = README.read_text(encoding="utf-8").split("## State backends", 1)[1]
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| ")]
+    header, *body = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+    assert header == ["`state_backend`", "where", "credentials", "settings", "extra"]
+    return {re.findall(r"`([^`]+)`", cells[0])[-1 if "unset" in cells[0] else 0]: cells
+            for cells in body if cells[0] != "---"}  # fmt: skip
+
+
+def test_the_readme_lists_each_backend_with_its_settings_and_extra() -> None:
+    rows = _readme_rows()
+    assert set(rows) == {spec.form for spec in BACKENDS.values()}
+    for spec in BACKENDS.values():
+        _, _, _, settings, extra = rows[spec.form]
+        named = re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", settings))  # not (default `x`)
+        assert set(named) == spec.settings, spec.scheme
+        assert extra == (f"`{spec.extra}`" if spec.extra else "—"), spec.scheme
+        for alias in spec.aliases:
+            assert f"`{alias}://`" in rows[spec.form][0]
+
+
+def test_a_new_backend_is_one_entry_of_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def open_folder(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+        return LocalStateStore(root / url.partition("://")[2] / settings.get("sub", ""))
+
+    def open_missing(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+        import elt_no_such_client  # type: ignore[import-not-found]  # noqa: F401
+
+        raise AssertionError("not reached")
+
+    folder = BackendSpec(
+        "folder", "folder://PATH", frozenset({"sub"}), open_folder, aliases=("dir",)
+    )
+    missing = BackendSpec("nope", "nope://X", frozenset(), open_missing, extra="nope", client="nc")
+    monkeypatch.setitem(BACKENDS, "folder", folder)
+    monkeypatch.setitem(BACKENDS, "nope", missing)
+
+    store = open_state_store(tmp_path, "DIR://a", {"sub": "b"})
+    assert isinstance(store, LocalStateStore)
+    assert store.directory == tmp_path / "a" / "b"
+    with pytest.raises(ConfigError, match="lease_seconds do not apply to a folder:// state_b"):
+        open_state_store(tmp_path, "folder://a", {"lease_seconds": 5})
+    with pytest.raises(ConfigError, match="folder://PATH") as unknown:
+        open_state_store(tmp_path, "ftp://host/x")
+    assert "nope://X" in str(unknown.value)
+    with pytest.raises(ConfigError, match="nope:// needs nc, which is not installed") as raised:
+        open_state_store(tmp_path, "nope://x")
+    assert raised.value.hint == "pip install 'elt-core[nope]'"

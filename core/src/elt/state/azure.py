@@ -3,8 +3,10 @@
 The storage account comes from a connection string: the ``connection_string`` setting
 (write it as ``${VAR}``), else ``AZURE_STORAGE_CONNECTION_STRING``. The lock uses
 conditional requests: create with ``If-None-Match: *`` (``overwrite=False``), renew, take
-over and release with ``If-Match: <ETag>``. Messages quote Azure's status and error code,
-never its text (a refused signature echoes the request's) nor the connection string.
+over and release with ``If-Match: <ETag>``. Failures are explained by
+:mod:`elt.cloudfailures`, as the lake targets explain them: a refused request by Azure's
+status and error code only (a refused signature's text echoes the request's), other texts
+with the connection string's key and signature scrubbed.
 
 azure-storage-blob is the ``azure`` extra (``pip install 'elt-core[azure]'``), imported only when
 a project uses this backend.
@@ -15,18 +17,30 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from elt.errors import ConfigError, ServiceError
+from elt.cloudfailures import Advice, explain_azure
+from elt.errors import ConfigError, EltError
 from elt.state.urls import WHERE, split_bucket_url
 
 __all__ = ["CONNECTION_STRING_VARIABLE", "AzureBucket"]
 
 CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
 _CREDENTIALS_HINT = (
-    "Check the connection string (state_backend_settings.connection_string or "
+    "check the connection string (state_backend_settings.connection_string or "
     f"{CONNECTION_STRING_VARIABLE}): its account key or SAS token, and that the SAS allows "
     "read, write, create, delete and list"
 )
+_ADVICE = Advice(
+    service="Azure Blob Storage",
+    missing="create it, or fix state_backend in plugins.yml",
+    credentials=_CREDENTIALS_HINT,
+    permissions="read, write, create, delete and list on the container",
+    endpoint="the connection string's BlobEndpoint",
+    settings="state_backend and state_backend_settings in plugins.yml",
+    kept="the stored bookmark is intact",
+)
 _MISSING_BLOB = {"BlobNotFound", "ConditionNotMet"}
+# the parts of a connection string that are secret, scrubbed from any quoted text
+_SECRET_PARTS = ("AccountKey", "SharedAccessSignature")
 
 
 class AzureBucket:
@@ -42,14 +56,10 @@ class AzureBucket:
                 hint=f"Set {CONNECTION_STRING_VARIABLE}, or state_backend_settings."
                 "connection_string to ${VAR}",
             )
-        try:
-            from azure.core import MatchConditions, exceptions
-            from azure.storage.blob import BlobServiceClient
-        except ImportError:
-            raise ConfigError(
-                "state_backend azure:// needs azure-storage-blob, which is not installed",
-                hint="pip install 'elt-core[azure]'",
-            ) from None
+        # the azure extra; open_state_store says so when it is missing
+        from azure.core import MatchConditions, exceptions
+        from azure.storage.blob import BlobServiceClient
+
         self._errors: Any = exceptions
         self._unchanged: Any = MatchConditions.IfNotModified
         try:
@@ -63,6 +73,12 @@ class AzureBucket:
                 hint=_CREDENTIALS_HINT,
             ) from None
         self._container: Any = self._service.get_container_client(self.name)
+        self._secrets = [connection_string] + [
+            value
+            for part in connection_string.split(";")
+            for name, _, value in [part.partition("=")]
+            if name.strip() in _SECRET_PARTS and value
+        ]
 
     def describe(self, key: str) -> str:
         return f"azure://{self.name}/{self.prefix}{key}"
@@ -126,34 +142,11 @@ class AzureBucket:
             raise self._failure(error, key, "writing") from None
         return str(result["etag"])
 
-    def _failure(self, error: Exception, key: str, doing: str) -> ServiceError:
-        where = self.describe(key)
-        status = getattr(error, "status_code", None)
-        code = _code(error)
-        if code == "ContainerNotFound":
-            return ServiceError(
-                f"{doing} the state failed: container {self.name!r} does not exist",
-                where=where,
-                hint="Create it, or fix state_backend in plugins.yml",
-            )
-        if status in (401, 403) or isinstance(error, self._errors.ClientAuthenticationError):
-            return ServiceError(
-                f"{doing} the state failed: Azure refused the credentials ({status} {code})",
-                where=where,
-                hint=_CREDENTIALS_HINT,
-            )
-        if status is not None:
-            return ServiceError(
-                f"{doing} the state failed: Azure answered {status} {code}".rstrip(),
-                where=where,
-                hint="Rerun later if Azure is having trouble; the stored bookmark is intact",
-            )
-        return ServiceError(
-            f"{doing} the state failed: Azure Blob Storage could not be reached "
-            f"({type(error).__name__})",
-            where=where,
-            hint="Check the connection string's BlobEndpoint and the network",
-        )
+    def _failure(self, error: Exception, key: str, doing: str) -> EltError:
+        """Azure's failure, explained as the lake targets explain it
+        (:mod:`elt.cloudfailures`), the connection string's secrets scrubbed."""
+        failure = explain_azure(error, _ADVICE, self._errors)
+        return failure.error_for(f"{doing} the state", self.describe(key), self._secrets)
 
 
 def _code(error: Exception) -> str:

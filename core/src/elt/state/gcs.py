@@ -16,16 +16,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from elt.errors import ConfigError, ServiceError
+from elt.cloudfailures import Advice, explain_gcs
+from elt.errors import EltError, ServiceError
 from elt.state.urls import split_bucket_url
 
 __all__ = ["GcsBucket"]
 
 _ATTEMPTS = 3
-_CREDENTIALS_HINT = (
-    "Check the application default credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth "
-    "application-default login`); the account needs storage.objects.get, .create, .delete "
-    "and .list on the bucket"
+_ADVICE = Advice(
+    service="GCS",
+    missing="create the bucket, or fix state_backend in plugins.yml",
+    credentials=(
+        "check the application default credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud "
+        "auth application-default login`)"
+    ),
+    permissions="storage.objects.get, .create, .delete and .list on the bucket",
+    endpoint="state_backend_settings endpoint_url (or STORAGE_EMULATOR_HOST)",
+    settings="state_backend and state_backend_settings in plugins.yml",
+    kept="the stored bookmark is intact",
 )
 
 
@@ -34,22 +42,25 @@ class GcsBucket:
 
     def __init__(self, url: str, *, endpoint_url: str | None) -> None:
         self.name, self.prefix = split_bucket_url(url, "gs")
-        try:
-            import requests
-            from google.api_core import exceptions as api
-            from google.auth import exceptions as auth
-            from google.cloud import storage
-        except ImportError:
-            raise ConfigError(
-                "state_backend gs:// needs google-cloud-storage, which is not installed",
-                hint="pip install 'elt-core[gcs]'",
-            ) from None
+        import requests  # the gcs extra; open_state_store says so when it is missing
+        from google.api_core import exceptions as api
+        from google.auth import exceptions as auth
+        from google.cloud import storage
+        from google.resumable_media import common as media
+
         self._api: Any = api
-        self._auth_error: type[Exception] = auth.GoogleAuthError
+        self._clients: dict[str, Any] = {
+            "api": api,
+            "auth": auth,
+            "media": media,
+            "requests": requests,
+        }
         self._failures: tuple[type[Exception], ...] = (
             api.GoogleAPICallError,
             api.RetryError,
             auth.GoogleAuthError,
+            media.InvalidResponse,
+            media.DataCorruption,
             requests.RequestException,
         )
         options = {"api_endpoint": endpoint_url} if endpoint_url else None
@@ -129,30 +140,7 @@ class GcsBucket:
             raise self._failure(error, key, "writing") from None
         return str(blob.generation)
 
-    def _failure(self, error: Exception, key: str, doing: str) -> ServiceError:
-        where = self.describe(key)
-        said = (str(error).strip() or type(error).__name__).splitlines()[0][:300]
-        code = getattr(error, "code", None)
-        if code == 404:
-            return ServiceError(
-                f"{doing} the state failed: bucket {self.name!r} does not exist",
-                where=where,
-                hint="Create it, or fix state_backend in plugins.yml",
-            )
-        if code in (401, 403) or isinstance(error, self._auth_error):
-            return ServiceError(
-                f"{doing} the state failed: GCS refused the credentials ({said})",
-                where=where,
-                hint=_CREDENTIALS_HINT,
-            )
-        if code is not None:
-            return ServiceError(
-                f"{doing} the state failed: GCS answered {code} ({said})",
-                where=where,
-                hint="Rerun later if GCS is having trouble; the stored bookmark is intact",
-            )
-        return ServiceError(
-            f"{doing} the state failed: GCS could not be reached ({said})",
-            where=where,
-            hint="Check endpoint_url (or STORAGE_EMULATOR_HOST) and the network",
-        )
+    def _failure(self, error: Exception, key: str, doing: str) -> EltError:
+        """GCS's failure, explained as the lake targets explain it (:mod:`elt.cloudfailures`)."""
+        failure = explain_gcs(error, _ADVICE, **self._clients)
+        return failure.error_for(f"{doing} the state", self.describe(key))

@@ -47,8 +47,10 @@ class Bucket(Protocol):
     """A bucket (or container) under a key prefix, with the writes a lease needs.
 
     Keys are relative to the prefix. ``version`` is what the service compares in a
-    conditional request: an ETag (S3, Azure) or a generation (GCS). Each method raises
-    ServiceError, naming the object, when the service fails or refuses.
+    conditional request: an ETag (S3, Azure) or a generation (GCS). Each method raises an
+    error naming the object when the service fails or refuses, explained as the lake targets
+    explain it (:mod:`elt.cloudfailures`): ServiceError when a retry may help, AccessError
+    (a missing bucket, refused credentials) when a person must act.
     """
 
     def describe(self, key: str) -> str:

@@ -28,7 +28,7 @@ from datetime import UTC
 from fnmatch import fnmatchcase
 from typing import Any
 
-from elt.errors import ConfigError, EltError, ServiceError, UsageError
+from elt.errors import EltError, ServiceError, UsageError
 from elt.state.document import decode_stored, encode_state
 from elt.state.lease import (
     DEFAULT_LEASE_SECONDS,
@@ -83,14 +83,9 @@ class PostgresStateStore:
         schema: str = DEFAULT_SCHEMA,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
-        try:
-            import psycopg
-            from psycopg import sql
-        except ImportError:
-            raise ConfigError(
-                "state_backend postgresql:// needs psycopg, which is not installed",
-                hint="pip install 'elt-core[postgres]'",
-            ) from None
+        import psycopg  # the postgres extra; open_state_store says so when it is missing
+        from psycopg import sql
+
         self._psycopg: Any = psycopg
         self.url = url
         self.where = redact_url(url)

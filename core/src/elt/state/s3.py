@@ -15,25 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from elt.errors import ConfigError, ServiceError
+from elt.cloudfailures import Advice, explain_s3
+from elt.errors import ConfigError, EltError
 from elt.state.urls import split_bucket_url
 
 __all__ = ["S3Bucket"]
 
 _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING = {"NoSuchKey", "404"}
-_REFUSED = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-    "AccessDenied",
-    "403",
-}
-_CREDENTIALS_HINT = (
-    "Check the AWS credential chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
-    "the instance role); it needs s3:GetObject, s3:PutObject, s3:DeleteObject and "
-    "s3:ListBucket under the prefix"
+_ADVICE = Advice(
+    service="S3",
+    missing="create it, or fix state_backend in plugins.yml",
+    credentials=(
+        "check the AWS credential chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "AWS_PROFILE, the instance role)"
+    ),
+    permissions=("s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket under the prefix"),
+    endpoint="state_backend_settings endpoint_url and region",
+    settings="state_backend and state_backend_settings in plugins.yml",
+    kept="the stored bookmark is intact",
 )
 
 
@@ -42,15 +42,10 @@ class S3Bucket:
 
     def __init__(self, url: str, *, endpoint_url: str | None, region: str | None) -> None:
         self.name, self.prefix = split_bucket_url(url, "s3")
-        try:
-            import boto3
-            from botocore import exceptions
-            from botocore.config import Config
-        except ImportError:
-            raise ConfigError(
-                "state_backend s3:// needs boto3, which is not installed",
-                hint="pip install 'elt-core[s3]'",
-            ) from None
+        import boto3  # the s3 extra; open_state_store says so when it is missing
+        from botocore import exceptions
+        from botocore.config import Config
+
         self._errors: Any = exceptions
         config = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard"})
         try:
@@ -135,39 +130,10 @@ class S3Bucket:
             raise self._failure(error, key, "writing") from None
         return str(response["ETag"])
 
-    def _failure(self, error: Exception, key: str, doing: str) -> ServiceError:
-        where = self.describe(key)
-        if isinstance(error, self._errors.ClientError):
-            code = _code(error)
-            said = str(error.response.get("Error", {}).get("Message") or code)
-            if code == "NoSuchBucket":
-                return ServiceError(
-                    f"{doing} the state failed: bucket {self.name!r} does not exist",
-                    where=where,
-                    hint="Create it, or fix state_backend in plugins.yml",
-                )
-            if code in _REFUSED:
-                return ServiceError(
-                    f"{doing} the state failed: S3 refused the credentials ({code}: {said})",
-                    where=where,
-                    hint=_CREDENTIALS_HINT,
-                )
-            return ServiceError(
-                f"{doing} the state failed: S3 answered {code} ({said})",
-                where=where,
-                hint="Rerun later if S3 is having trouble; the stored bookmark is intact",
-            )
-        if isinstance(error, self._errors.NoCredentialsError):
-            return ServiceError(
-                f"{doing} the state failed: no AWS credentials found",
-                where=where,
-                hint=_CREDENTIALS_HINT,
-            )
-        return ServiceError(
-            f"{doing} the state failed: S3 could not be reached ({error})",
-            where=where,
-            hint="Check endpoint_url, the region and the network; the server may be down",
-        )
+    def _failure(self, error: Exception, key: str, doing: str) -> EltError:
+        """S3's failure, explained as the lake targets explain it (:mod:`elt.cloudfailures`)."""
+        failure = explain_s3(error, _ADVICE, self._errors)
+        return failure.error_for(f"{doing} the state", self.describe(key))
 
 
 def _code(error: Any) -> str:

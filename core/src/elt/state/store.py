@@ -4,29 +4,25 @@ A run needs four things of a store: read the last committed state, replace it at
 (a reader sees the old state or the new one, never a mix), forget it, and hold a lock on
 one state id for as long as the run lasts, so two runs of one pipeline cannot interleave
 their bookmarks. :class:`StateStore` is that contract. :func:`open_state_store` is where a
-project's ``state_backend`` chooses the implementation:
+project's ``state_backend`` chooses the implementation, by the URL's scheme, from
+:data:`BACKENDS`: one :class:`BackendSpec` per kind of URL, which says the URL's form, the
+``state_backend_settings`` it takes (any other is an error rather than silently ignored),
+how to open the store, and the ``elt-core`` extra that holds its client. Unset, the state
+stays in files in ``<project>/.elt/state`` (flock).
 
-=============================  ==============================================  =========
-``state_backend``              store                                           extra
-=============================  ==============================================  =========
-unset                          files in ``<project>/.elt/state`` (flock)       --
-``file://PATH``                files in PATH (relative to the project)         --
-``s3://BUCKET/PREFIX``         :mod:`elt.state.s3` (leased lock object)        ``s3``
-``gs://BUCKET/PREFIX``         :mod:`elt.state.gcs` (leased lock object)       ``gcs``
-``azure://CONTAINER/PREFIX``   :mod:`elt.state.azure` (leased lock blob)       ``azure``
-``postgresql://...``           :mod:`elt.state.postgres` (leased lock row)     ``postgres``
-=============================  ==============================================  =========
-
-``settings`` are ``state_backend_settings`` from plugins.yml; a setting the chosen backend
-does not use is an error rather than silently ignored.
+Adding a backend is one entry there, its module (a :class:`~elt.state.objects.Bucket` for
+an object store), its settings in plugins.yml's model
+(:class:`elt.project.model.StateBackendSettings`) and the README's table of backends, which
+a test holds to this table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from elt.errors import ConfigError
 from elt.state.azure import AzureBucket
@@ -38,18 +34,7 @@ from elt.state.postgres import DEFAULT_SCHEMA, PostgresStateStore
 from elt.state.s3 import S3Bucket
 from elt.state.urls import WHERE, redact_url
 
-__all__ = ["BACKEND_SETTINGS", "StateStore", "open_state_store"]
-
-# the settings each URL scheme takes, besides none at all
-BACKEND_SETTINGS: dict[str, frozenset[str]] = {
-    "file": frozenset(),
-    "s3": frozenset({"lease_seconds", "endpoint_url", "region"}),
-    "gs": frozenset({"lease_seconds", "endpoint_url"}),
-    "azure": frozenset({"lease_seconds", "connection_string"}),
-    "postgresql": frozenset({"lease_seconds", "schema"}),
-}
-_ALIASES = {"postgres": "postgresql"}
-_FORMS = "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, azure://CONTAINER/PREFIX, postgresql://..."
+__all__ = ["BACKENDS", "BACKEND_SETTINGS", "BackendSpec", "StateStore", "open_state_store"]
 
 
 class StateStore(Protocol):
@@ -87,6 +72,97 @@ class StateStore(Protocol):
         ...
 
 
+# (project root, state_backend URL, its checked settings) -> the store
+Opener = Callable[[Path, str, Mapping[str, Any]], StateStore]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSpec:
+    """One kind of ``state_backend`` URL."""
+
+    scheme: str  # the URL's scheme, lower case
+    form: str  # the URL's form, for messages: s3://BUCKET/PREFIX
+    settings: frozenset[str]  # the state_backend_settings it takes
+    open: Opener
+    extra: str | None = None  # the elt-core extra holding its client (none: nothing to install)
+    client: str | None = None  # the client distribution, named when it is not installed
+    aliases: tuple[str, ...] = ()  # other schemes meaning the same
+
+
+def _lease(settings: Mapping[str, Any]) -> float:
+    return float(settings.get("lease_seconds") or DEFAULT_LEASE_SECONDS)
+
+
+def _open_file(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+    return LocalStateStore(root / url[len("file://") :])
+
+
+def _open_s3(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+    bucket = S3Bucket(url, endpoint_url=settings.get("endpoint_url"), region=settings.get("region"))
+    return ObjectStateStore(bucket, lease_seconds=_lease(settings))
+
+
+def _open_gcs(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+    bucket = GcsBucket(url, endpoint_url=settings.get("endpoint_url"))
+    return ObjectStateStore(bucket, lease_seconds=_lease(settings))
+
+
+def _open_azure(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+    bucket = AzureBucket(url, connection_string=settings.get("connection_string"))
+    return ObjectStateStore(bucket, lease_seconds=_lease(settings))
+
+
+def _open_postgres(root: Path, url: str, settings: Mapping[str, Any]) -> StateStore:
+    schema = settings.get("schema") or DEFAULT_SCHEMA
+    return PostgresStateStore(url, schema=schema, lease_seconds=_lease(settings))
+
+
+_LEASED = frozenset({"lease_seconds"})
+
+#: every kind of state_backend URL, by scheme; ``file`` also stands for an unset backend
+BACKENDS: Final[dict[str, BackendSpec]] = {
+    spec.scheme: spec
+    for spec in (
+        BackendSpec("file", "file://PATH", frozenset(), _open_file),
+        BackendSpec(
+            "s3",
+            "s3://BUCKET/PREFIX",
+            _LEASED | {"endpoint_url", "region"},
+            _open_s3,
+            extra="s3",
+            client="boto3",
+        ),
+        BackendSpec(
+            "gs",
+            "gs://BUCKET/PREFIX",
+            _LEASED | {"endpoint_url"},
+            _open_gcs,
+            extra="gcs",
+            client="google-cloud-storage",
+        ),
+        BackendSpec(
+            "azure",
+            "azure://CONTAINER/PREFIX",
+            _LEASED | {"connection_string"},
+            _open_azure,
+            extra="azure",
+            client="azure-storage-blob",
+        ),
+        BackendSpec(
+            "postgresql",
+            "postgresql://USER@HOST/DATABASE",
+            _LEASED | {"schema"},
+            _open_postgres,
+            extra="postgres",
+            client="psycopg",
+            aliases=("postgres",),
+        ),
+    )
+}
+#: the settings each URL scheme takes, besides none at all
+BACKEND_SETTINGS: Final = {scheme: spec.settings for scheme, spec in BACKENDS.items()}
+
+
 def open_state_store(
     root: Path, backend: str | None = None, settings: Mapping[str, Any] | None = None
 ) -> StateStore:
@@ -97,40 +173,38 @@ def open_state_store(
     """
     settings = dict(settings or {})
     if not backend:
-        _check_settings("file", settings)
+        _check_settings(BACKENDS["file"], settings)
         return LocalStateStore.in_project(root)
-    scheme = backend.partition("://")[0].lower() if "://" in backend else ""
-    scheme = _ALIASES.get(scheme, scheme)
-    if scheme not in BACKEND_SETTINGS:
+    spec = _spec_of(backend)
+    _check_settings(spec, settings)
+    try:
+        return spec.open(root, backend, settings)
+    except ImportError:  # the backend imports its client when it opens
         raise ConfigError(
-            f"state_backend {redact_url(backend)!r} is not a URL elt can keep state at",
+            f"state_backend {spec.scheme}:// needs {spec.client}, which is not installed",
             where=WHERE,
-            hint=f"Use {_FORMS}, or file://PATH; leave it unset for .elt/state",
-        )
-    _check_settings(scheme, settings)
-    lease = float(settings.get("lease_seconds") or DEFAULT_LEASE_SECONDS)
-    if scheme == "file":
-        return LocalStateStore(root / backend[len("file://") :])
-    if scheme == "postgresql":
-        schema = settings.get("schema") or DEFAULT_SCHEMA
-        return PostgresStateStore(backend, schema=schema, lease_seconds=lease)
-    if scheme == "s3":
-        s3 = S3Bucket(
-            backend, endpoint_url=settings.get("endpoint_url"), region=settings.get("region")
-        )
-        return ObjectStateStore(s3, lease_seconds=lease)
-    if scheme == "gs":
-        gcs = GcsBucket(backend, endpoint_url=settings.get("endpoint_url"))
-        return ObjectStateStore(gcs, lease_seconds=lease)
-    azure = AzureBucket(backend, connection_string=settings.get("connection_string"))
-    return ObjectStateStore(azure, lease_seconds=lease)
+            hint=f"pip install 'elt-core[{spec.extra}]'",
+        ) from None
 
 
-def _check_settings(scheme: str, settings: Mapping[str, Any]) -> None:
-    unused = sorted(set(settings) - BACKEND_SETTINGS[scheme])
+def _spec_of(backend: str) -> BackendSpec:
+    scheme = backend.partition("://")[0].lower() if "://" in backend else ""
+    for spec in BACKENDS.values():
+        if scheme == spec.scheme or scheme in spec.aliases:
+            return spec
+    remote = ", ".join(spec.form for spec in BACKENDS.values() if spec.scheme != "file")
+    raise ConfigError(
+        f"state_backend {redact_url(backend)!r} is not a URL elt can keep state at",
+        where=WHERE,
+        hint=f"Use {remote}, or {BACKENDS['file'].form}; leave it unset for .elt/state",
+    )
+
+
+def _check_settings(spec: BackendSpec, settings: Mapping[str, Any]) -> None:
+    unused = sorted(set(settings) - spec.settings)
     if unused:
-        takes = ", ".join(sorted(BACKEND_SETTINGS[scheme])) or "none"
-        name = "the local store" if scheme == "file" else f"a {scheme}:// state_backend"
+        takes = ", ".join(sorted(spec.settings)) or "none"
+        name = "the local store" if spec.scheme == "file" else f"a {spec.scheme}:// state_backend"
         raise ConfigError(
             f"state_backend_settings {', '.join(unused)} do not apply to {name}",
             where="plugins.yml: state_backend_settings",

@@ -17,8 +17,8 @@ records arrive (:func:`json_text`, :func:`json_leaves`), so the columns here are
 A column of several other types (``["string", "integer"]``) or of none holds strings as
 they are and any other value as JSON.
 
-pyarrow is imported here (and in :mod:`elt.sdk.lake.formats`) only, on first use, so the
-rest of ``elt`` never pays for it (see tests/test_layers.py).
+pyarrow is imported here (and by the format modules of :mod:`elt.sdk.lake.formats`) only,
+on first use, so the rest of ``elt`` never pays for it (see tests/test_layers.py).
 """
 
 from __future__ import annotations

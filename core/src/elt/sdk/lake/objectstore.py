@@ -8,68 +8,37 @@ that are the same whatever the client live here, so the three cannot drift apart
   refuses, before any request, a key that is absolute or walks out with ``..``.
 - :class:`PartBuffer` cuts a stream of writes of any size into parts of one size, as S3
   multipart uploads and Azure staged blocks want, holding at most one part plus one write.
-- :func:`redact` takes secrets out of a client's error text before it reaches a message;
-  :func:`guarded_call` runs one client request and turns whatever it raises into an elt
-  error through the store's own ``explain``: a :class:`Failure` saying what the client said,
-  what to change, and which class of :mod:`elt.errors` it is — the one place a store's
-  failures are sorted into "a retry may help" (:class:`ServiceError`, exit 75:
-  unreachable, timeouts, 5xx, throttling) and "a person must act" (:class:`AccessError`,
-  exit 78: refused or missing credentials, access denied, a missing bucket or container).
-  HTTP statuses are sorted by :func:`elt.errors.http_status_error`, as every client of
-  elt's sorts them.
+- :func:`guarded_call` runs one client request and turns whatever it raises into an elt
+  error through the store's own ``explain``: a :class:`~elt.cloudfailures.Failure` saying
+  what the client said, what to change, and which class of :mod:`elt.errors` it is. The
+  three cloud stores explain through :mod:`elt.cloudfailures`, the one translation of
+  S3, GCS and Azure failures the state backends share; target-files sorts its OSErrors.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TypeVar
 
-from elt.errors import AccessError, ConfigError, EltError, ServiceError, http_status_error
+from elt.cloudfailures import Failure
+from elt.errors import ConfigError, EltError
 
 __all__ = [
     "Explain",
-    "Failure",
     "PartBuffer",
     "client_failure",
     "described_key",
     "guarded_call",
     "listing_prefix",
     "object_key",
-    "redact",
     "relative_key",
     "store_prefix",
 ]
 
 T = TypeVar("T")
 
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """What a client's exception means to a person: what happened, what to do, and the
-    class of error it is (whether ``elt run --retries`` should try again)."""
-
-    message: str
-    hint: str
-    error: type[EltError] = ServiceError
-
-    @classmethod
-    def of_status(cls, status: int, message: str, hint: str) -> Failure:
-        """A failed HTTP response, classed by :func:`elt.errors.http_status_error`."""
-        return cls(message, hint, http_status_error(status))
-
-    @classmethod
-    def refused(cls, message: str, hint: str) -> Failure:
-        """Credentials refused or missing, access denied, no such bucket: not retried."""
-        return cls(message, hint, AccessError)
-
-
 # a client's exception -> what it means
 Explain = Callable[[Exception], Failure]
-
-# A SAS signature or a credential in a query string, however the client quotes a URL.
-_SECRET_PARAMS = re.compile(r"(?i)\b(sig|signature|x-amz-signature|access_token|token)=[^&\s'\"]+")
 
 
 def _bad_segments(path: str) -> list[str]:
@@ -129,22 +98,11 @@ def relative_key(prefix: str, full_key: str) -> str:
     return full_key[len(prefix) + 1 :] if prefix else full_key
 
 
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with every given secret and any signed-URL parameter replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
-
-
 def client_failure(
     exc: Exception, explain: Explain, *, where: str, doing: str, secrets: Iterable[str | None] = ()
 ) -> EltError:
     """The error to raise for ``exc``, which happened while ``doing`` something to ``where``."""
-    failure = explain(exc)
-    return failure.error(
-        f"{doing} failed: {redact(failure.message, secrets)}", where=where, hint=failure.hint
-    )
+    return explain(exc).error_for(doing, where, secrets)
 
 
 def guarded_call(

@@ -11,67 +11,84 @@ million rows, and a bookmark that waits at most five minutes for its files.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from elt.errors import ConfigError
+from elt.sdk.lake.formats import FORMATS, LEVELLESS_CODECS, all_codecs
+from elt.sdk.lake.output import DEFAULT_LEVELS, FILE_CODECS
 
 __all__ = [
-    "CODECS",
     "DEFAULT_PATH_TEMPLATE",
-    "FORMATS",
     "LAKE_SETTINGS",
     "LakeSettings",
     "config_schema",
+    "lake_settings",
 ]
 
-FORMATS: Final = ("jsonl", "csv", "parquet")
-# Codecs each format accepts; the first is its default.
-CODECS: Final[dict[str, tuple[str, ...]]] = {
-    "jsonl": ("gzip", "zstd", "none"),
-    "csv": ("gzip", "zstd", "none"),
-    "parquet": ("snappy", "zstd", "gzip", "none"),
-}
-EXTENSIONS: Final = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
-TEXT_SUFFIXES: Final = {"gzip": ".gz", "zstd": ".zst", "none": ""}
 DEFAULT_PATH_TEMPLATE: Final = "{stream}/dt={date}/part-{run_id}-{part}.{ext}"
 MiB: Final = 1024 * 1024
 
 _INT = {"type": ["integer", "null"]}
 _STR = {"type": ["string", "null"]}
 
-LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
-    "format": {
-        **_STR,
-        "enum": [*FORMATS, None],
-        "default": "jsonl",
-        "description": (
-            "File format. jsonl: one JSON record per line, numbers exactly as received, any "
-            "schema. csv: a header row of the SCHEMA's properties; every value quoted, null "
-            'an empty unquoted field (so null and "" differ); a property declaring object or '
-            "array holds the JSON text of its value, whatever its kind (a string with its "
-            "quotes). parquet: "
-            "typed columns from the SCHEMA (see parquet_number, nested), written in row "
-            "groups of about buffer_size."
-        ),
-    },
-    "compression": {
-        **_STR,
-        "enum": ["gzip", "zstd", "snappy", "none", None],
-        "description": (
-            "jsonl and csv: gzip (default), zstd or none, for the whole file (.gz/.zst is "
-            "added to the extension). parquet: the column codec, snappy (default), zstd, "
-            "gzip or none."
-        ),
-    },
-    "compression_level": {
-        **_INT,
-        "description": (
-            "Codec level; unset uses the codec's usual default (gzip 6, zstd 3). Lower is "
-            "faster, higher is smaller."
-        ),
-    },
+
+def _listed(items: Sequence[str], last: str = "or") -> str:
+    return ", ".join(items[:-1]) + f" {last} {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _format_settings() -> dict[str, dict[str, Any]]:
+    """``format``, ``compression`` and ``compression_level``, from :data:`FORMATS`."""
+    whole_file: dict[tuple[str, ...], list[str]] = {}  # formats by their codecs
+    in_format = []
+    for spec in FORMATS.values():
+        if spec.compression == "whole-file":
+            whole_file.setdefault(spec.codecs, []).append(spec.name)
+        else:
+            in_format.append(f"{spec.name}: the codec inside the file, {_codecs(spec.codecs)}.")
+    compression = [
+        f"{_listed(names, 'and')}: {_codecs(codecs)}, for the whole file "
+        f"({'/'.join(FILE_CODECS[c] for c in codecs if FILE_CODECS[c])} is added to the "
+        "extension)."
+        for codecs, names in whole_file.items()
+    ]
+    levels = ", ".join(f"{codec} {level}" for codec, level in DEFAULT_LEVELS.items())
+    return {
+        "format": {
+            **_STR,
+            "enum": [*FORMATS, None],
+            "default": next(iter(FORMATS)),
+            "description": " ".join(
+                ["File format.", *(f"{s.name}: {s.description}" for s in FORMATS.values())]
+            ),
+        },
+        "compression": {
+            **_STR,
+            "enum": [*all_codecs(), None],
+            "description": " ".join([*compression, *in_format]),
+        },
+        "compression_level": {
+            **_INT,
+            "description": (
+                f"Codec level; unset uses the codec's usual default ({levels}). Lower is "
+                "faster, higher is smaller."
+            ),
+        },
+    }
+
+
+def _codecs(codecs: Sequence[str]) -> str:
+    return _listed([f"{codecs[0]} (default)", *codecs[1:]])
+
+
+def lake_settings() -> dict[str, dict[str, Any]]:
+    """The lake settings' JSON-Schema properties, with the formats :data:`FORMATS` holds
+    now (:data:`LAKE_SETTINGS` is this, taken when the module is imported)."""
+    return {**_format_settings(), **_OTHER_SETTINGS}
+
+
+_OTHER_SETTINGS: Final[dict[str, dict[str, Any]]] = {
     "prefix": {
         **_STR,
         "default": "",
@@ -181,14 +198,17 @@ LAKE_SETTINGS: Final[dict[str, dict[str, Any]]] = {
     },
 }
 
+LAKE_SETTINGS: Final = lake_settings()
+
 
 def config_schema(store_settings: Mapping[str, Any]) -> dict[str, Any]:
     """The target's full config JSON Schema: its store's settings, then the lake's."""
-    clash = set(store_settings) & set(LAKE_SETTINGS)
+    lake = lake_settings()
+    clash = set(store_settings) & set(lake)
     if clash:
         raise TypeError(f"store_settings redefine lake settings: {sorted(clash)}")
     properties = copy.deepcopy(dict(store_settings))
-    properties.update(copy.deepcopy(LAKE_SETTINGS))
+    properties.update(copy.deepcopy(lake))
     required = [name for name, spec in store_settings.items() if spec.get("required") is True]
     for spec in properties.values():
         spec.pop("required", None)
@@ -225,10 +245,9 @@ class LakeSettings:
 
     @property
     def extension(self) -> str:
-        """``{ext}``: the format's extension plus the whole-file codec's for text formats."""
-        if self.format == "parquet":
-            return "parquet"
-        return EXTENSIONS[self.format] + TEXT_SUFFIXES[self.compression]
+        """``{ext}``: the format's extension, plus the codec's suffix when the codec
+        compresses the whole file (``jsonl.gz``; ``parquet`` compresses inside)."""
+        return FORMATS[self.format].file_extension(self.compression)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LakeSettings:
@@ -243,16 +262,17 @@ class LakeSettings:
             return LAKE_SETTINGS[name].get("default") if value is None else value
 
         fmt = get("format")
-        if fmt not in FORMATS:
+        spec = FORMATS.get(fmt)
+        if spec is None:
             raise _error("format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        compression = config.get("compression") or CODECS[fmt][0]
-        if compression not in CODECS[fmt]:
+        compression = config.get("compression") or spec.default_codec
+        if compression not in spec.codecs:
             raise _error(
                 "compression",
-                f"{compression!r} does not apply to {fmt}; use one of {', '.join(CODECS[fmt])}",
+                f"{compression!r} does not apply to {fmt}; use one of {', '.join(spec.codecs)}",
             )
         level = config.get("compression_level")
-        if level is not None and compression in ("snappy", "none"):
+        if level is not None and compression in LEVELLESS_CODECS:
             raise _error("compression_level", f"{compression} has no levels")
         settings = cls(
             format=fmt,

@@ -26,8 +26,8 @@ class Upload(Protocol):
     the store buffers up to its own part size (S3 ≥ 5 MiB, GCS a multiple of 256 KiB,
     Azure a block) and sends each part as it fills. Errors name
     :meth:`ObjectStore.describe` of the key, never a credential, and are sorted as
-    :mod:`elt.sdk.lake.objectstore` sorts them: :class:`elt.errors.ServiceError` when a
-    retry may help, :class:`elt.errors.AccessError` when a person must act.
+    :mod:`elt.cloudfailures` sorts them: :class:`elt.errors.ServiceError` when a retry may
+    help, :class:`elt.errors.AccessError` when a person must act.
     """
 
     def write(self, data: bytes) -> None:

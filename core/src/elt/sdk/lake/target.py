@@ -39,6 +39,7 @@ from elt.sdk.lake.badinput import location, record_before_schema
 from elt.sdk.lake.layout import Layout
 from elt.sdk.lake.settings import LakeSettings, config_schema
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.lake.tables import TableCommit
 from elt.sdk.lake.units import finish_units
 from elt.sdk.lake.writer import LakeWriter
 from elt.sdk.lean import LEAN_TARGET_CAPABILITIES, LeanTarget
@@ -98,6 +99,12 @@ class LakeTarget(LeanTarget):
         """The store this target writes to, built from ``self.config`` (subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} must implement open_store()")
 
+    def open_table(self, store: ObjectStore) -> TableCommit | None:
+        """The table the run's files are committed to besides the manifest; none by
+        default. A target keeping an Iceberg or Delta table returns it here
+        (:mod:`elt.sdk.lake.tables` says what its commit must guarantee)."""
+        return None
+
     def open_load(self, reader: OrjsonReader) -> LakeWriter:
         """The run's writer on the store, which is opened and checked now."""
         store = self.open_store()
@@ -109,6 +116,7 @@ class LakeTarget(LeanTarget):
             emit_state=self._write_state,
             raw_records=self.maps is None,  # maps need every record as a dict
             unit=self.unit,
+            table=self.open_table(store),
         )
         logger.info(
             "Run %s: %s files (%s) to %s",

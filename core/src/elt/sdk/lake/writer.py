@@ -11,7 +11,8 @@ One writer serves one run of a lake target. What it guarantees, and how:
   ``commit_interval_seconds``.
 - **The manifest comes before every STATE** (:mod:`~elt.sdk.lake.manifest`): it is rewritten
   to list every file committed so far before a STATE covering new files goes out, and a
-  last time, marked complete, after the run's last file and before its final STATE.
+  last time, marked complete, after the run's last file and before its final STATE. A
+  table, when the writer is given one (:mod:`~elt.sdk.lake.tables`), is committed there too.
 - **A failure commits nothing more.** Any error aborts every open upload (nothing of them
   becomes visible) and drops every held STATE; files committed before stay, complete, and
   the manifest lists exactly those the emitted STATEs cover.
@@ -42,11 +43,13 @@ from elt.protocol import UnitIdentity, record_line_prefix
 from elt.sdk.io import OrjsonReader
 from elt.sdk.lake.badinput import location, missing_key, record_before_schema
 from elt.sdk.lake.checkpoints import Checkpoints
-from elt.sdk.lake.formats import Encoder, Output, encoder_for, takes_raw_lines
+from elt.sdk.lake.formats import encoder_for, output_for, takes_raw_lines
 from elt.sdk.lake.layout import Layout, Partition, new_run_id, record_date
 from elt.sdk.lake.manifest import FileEntry, Manifest
+from elt.sdk.lake.output import Encoder
 from elt.sdk.lake.settings import LakeSettings
 from elt.sdk.lake.store import ObjectStore
+from elt.sdk.lake.tables import TableCommit
 from elt.sdk.lake.units import finish_units, unit_entries
 from elt.sdk.progress import log_committed
 
@@ -99,8 +102,10 @@ class LakeWriter:
         run_id: str | None = None,
         raw_records: bool = True,
         unit: UnitIdentity | None = None,
+        table: TableCommit | None = None,
     ) -> None:
         self._store = store
+        self._table = table
         self._settings = settings
         self._reader = reader
         self._layout = Layout(settings.path_template, settings.prefix)
@@ -232,8 +237,7 @@ class LakeWriter:
             self._commit(file)
         if self._finishing is not None:
             self._manifest.units = unit_entries(self._store, self._layout, self._finishing)
-        key = self._manifest_key
-        self._store.put(key, self._manifest.to_json(complete=True))
+        self._publish(complete=True)
         self._done = True
         self._checkpoints.emit_ready()
         if self._unit_state is not None:
@@ -243,7 +247,7 @@ class LakeWriter:
             logger.info(
                 "Stream %r: %d rows in %d files", name, sum(f.rows for f in files), len(files)
             )
-        logger.info("Manifest written to %s", self._store.describe(key))
+        logger.info("Manifest written to %s", self._store.describe(self._manifest_key))
         return self._manifest
 
     def abort(self) -> None:
@@ -264,14 +268,21 @@ class LakeWriter:
     def _emit_after_manifest(self, state: Mapping[str, Any]) -> None:
         """Emit a STATE, first listing in the manifest any file committed since the last."""
         if self._manifest.stale:
-            self._store.put(self._manifest_key, self._manifest.to_json(complete=False))
+            self._publish(complete=False)
         self._emit_state(state)
+
+    def _publish(self, *, complete: bool) -> None:
+        """Make the files committed so far visible to readers: write the manifest, then
+        commit them to the table, if there is one (:mod:`~elt.sdk.lake.tables`)."""
+        self._store.put(self._manifest_key, self._manifest.to_json(complete=complete))
+        if self._table is not None and self._unit is None:
+            self._table.commit(self._manifest, complete=complete)
 
     # --- files ---------------------------------------------------------------------------
 
     def _route(self, stream: _Stream) -> None:
-        """Let the reader hand this stream's RECORD lines over unparsed, when its files can
-        take them (JSONL; Parquet without nested-as-JSON columns: :mod:`~.rawrecords`)."""
+        """Let the reader hand this stream's RECORD lines over unparsed, when its files'
+        format can take them (:attr:`~elt.sdk.lake.formats.FormatSpec.raw_lines`)."""
         routes = self._reader.messages.raw_records
         prefix = record_line_prefix(stream.name)
         routes.pop(prefix, None)
@@ -304,12 +315,7 @@ class LakeWriter:
         part = stream.next_part
         stream.next_part += 1
         key = self._layout.key(stream.name, partition, self.run_id, part, self._settings.extension)
-        upload = self._store.open(key)
-        output = Output(
-            upload,
-            self._settings.compression if self._settings.format != "parquet" else "none",
-            self._settings.compression_level,
-        )
+        output = output_for(self._store.open(key), self._settings)
         name = stream.name
         source = self._reader.messages.name
 
