@@ -13,12 +13,12 @@ Design, and why:
   (a *checkpoint*, inside the transaction), so memory stays bounded however long a tap
   goes without a STATE.
 - **COPY stays open while records arrive.** Each record becomes one CSV line
-  (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`); every :data:`CHUNK_ROWS`
-  lines go to the open COPY as one block. Postgres parses and checks them on its own core
-  while Python parses the next JSON lines, and memory does not grow with the batch.
-- **One COPY at a time.** A connection runs one COPY, so lines of a stream whose COPY is
-  not the open one wait (up to :data:`SWITCH_ROWS`) and go when they fill up or the batch
-  ends; interleaved streams cost one COPY switch per few thousand rows.
+  (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`) queued on its stream;
+  blocks of them go to the connection's one open COPY, a
+  :class:`~target_postgres.copysession.CopySession`, while Python parses the next JSON
+  lines, so memory does not grow with the batch. Lines of a stream whose COPY is not the
+  open one wait and go when enough are queued or the batch ends; interleaved streams cost
+  one COPY switch per few thousand rows.
 - **Upserts without a second copy when possible** (see :mod:`target_postgres.stream`): the
   blocks of a DIRECT COPY are kept until it ends, to replay into staging on a key conflict.
 - **csv BATCH files go to COPY as they are** (:mod:`target_postgres.csvbatch`): no row
@@ -28,9 +28,9 @@ Design, and why:
 - **A unit of a split run** (``ELT_UNIT``) commits once, at the end of its input, with a
   row of the unit ledger; its rows reach their tables only then (see
   :mod:`target_postgres.units`, which explains how units share tables safely).
-- **Late errors still name their record.** The input line of every row of the open COPY
-  is kept (8 bytes a row), so an error Postgres reports as "COPY line 5123" is reported as
-  the Singer line of that record (see :mod:`target_postgres.failures`).
+- **Late errors still name their record.** The COPY session keeps the input line of
+  every row it sent, so an error Postgres reports as "COPY line 5123" is reported as the
+  Singer line of that record (see :mod:`target_postgres.failures`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -51,13 +50,20 @@ import orjson
 import psycopg
 from singer_sdk.exceptions import RecordsWithoutSchemaException
 
-from elt.errors import EltError, ProtocolError
+from elt.errors import ProtocolError
 from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
 from target_postgres.careful import CarefulEncoder
-from target_postgres.copydata import COPY_OPTIONS, csv_safe
+from target_postgres.copydata import csv_safe
+from target_postgres.copysession import (
+    CHUNK_ROWS,
+    SAVEPOINT,
+    SWITCH_ROWS,
+    CopySession,
+    staging_relation,
+)
 from target_postgres.csvbatch import BatchFile, copy_file
-from target_postgres.failures import copy_failure, database_failure
+from target_postgres.failures import database_failure
 from target_postgres.identifiers import TableName, quote, table_for_stream
 from target_postgres.merge import (
     SEQUENCE,
@@ -96,13 +102,10 @@ from target_postgres.units import (
 )
 from target_postgres.validation import RecordValidator
 
-__all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
+__all__ = ["Loader"]
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS: Final = 256
-SWITCH_ROWS: Final = 5_000
-_SAVEPOINT: Final = "elt_copy"
 _dumps: Final = orjson.dumps
 
 
@@ -135,14 +138,15 @@ class Loader:
         self._sequence = sequence_from(time.time_ns() // 1000)
         self._clock = Clock(_now_iso())
         self._warned: set[tuple[str, str]] = set()
-        self._chunk_rows = min(CHUNK_ROWS, settings.batch_size_rows)
         self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
-        # the open COPY
-        self._active: Stream | None = None
-        self._copy: ExitStack | None = None
-        self._copy_write: Callable[[bytes], None] = _no_copy
-        self._copy_lines = array("q")
-        self._retained: list[bytes] | None = None
+        self._copy = CopySession(
+            self._cur,
+            self._streams,
+            reader=reader,
+            staging=self._staging,
+            chunk_rows=min(CHUNK_ROWS, settings.batch_size_rows),
+            switch_rows=self._switch_rows,
+        )
         # the open batch
         self._uncommitted = 0  # rows sent since the last commit
         self._since_checkpoint = 0  # rows sent since the last checkpoint
@@ -393,9 +397,10 @@ class Loader:
 
     def _ship(self, stream: Stream) -> None:
         """Send a stream's queued lines: into the open COPY, or by switching the COPY to it."""
-        if stream is self._active:
-            self._send(stream)
-        elif self._active is None or len(stream.parts) >= self._switch_rows:
+        active = self._copy.stream
+        if stream is active:
+            self._count(stream, self._copy.send(stream))
+        elif active is None or len(stream.parts) >= self._switch_rows:
             self._switch_copy(stream)
         if self._since_checkpoint >= self._settings.batch_size_rows:
             self._checkpoint()
@@ -498,85 +503,18 @@ class Loader:
     def _switch_copy(self, stream: Stream) -> None:
         """Make ``stream`` the one whose COPY is open, and send what it queued."""
         self._close_copy()
-        self._open_copy(stream)
-        self._send(stream)
-
-    def _send(self, stream: Stream) -> None:
-        block, lines = stream.take()
-        if self._retained is not None:
-            self._retained.append(block)
-        try:
-            self._copy_write(block)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"sending rows of stream {stream.name!r}") from None
-        self._copy_lines.extend(lines)
-        self._count(stream, len(lines))
-
-    def _open_copy(self, stream: Stream) -> None:
         self._truncate_first(stream)
         staged = stream.mode is Mode.STAGED or self._unit is not None
         target = self._staging(stream) if staged else stream.table.sql()
-        self._retained = None
-        if stream.mode is Mode.DIRECT:
-            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
-            self._retained = []
-        stack = ExitStack()
-        try:
-            copy = stack.enter_context(self._cur.copy(_copy_sql(target, stream.columns)))
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"starting COPY into {stream.table}") from None
-        self._copy, self._active, self._copy_write = stack, stream, copy.write
-        self._copy_lines = array("q")
-        for other in self._streams.values():
-            other.limit = self._switch_rows
-        stream.limit = self._chunk_rows
+        self._copy.open(stream, target, staged=staged)
+        self._count(stream, self._copy.send(stream))
 
     def _close_copy(self) -> None:
-        """End the open COPY, if any; on a key conflict in DIRECT mode, replay it staged."""
-        stream, stack = self._active, self._copy
-        if stream is None or stack is None:
-            return
-        lines, retained = self._copy_lines, self._retained
-        self._active, self._copy, self._retained = None, None, None
-        self._copy_write = _no_copy
-        for other in self._streams.values():
-            other.limit = 1
-        try:
-            stack.close()
-        except psycopg.errors.UniqueViolation as exc:
-            if retained is None:
-                raise self._copy_error(exc, stream, stream.table.table, lines) from None
-            self._replay_staged(stream, retained, lines)
-        except psycopg.Error as exc:
-            staged = stream.mode is Mode.STAGED or self._unit is not None
-            relation = _bare(stream) if staged else stream.table.table
-            raise self._copy_error(exc, stream, relation, lines) from None
-        else:
-            if stream.mode is Mode.DIRECT:
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
-            elif stream.mode is Mode.STAGED or self._unit is not None:
-                stream.staged_rows += len(lines)
-        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + len(lines)
-
-    def _replay_staged(self, stream: Stream, blocks: list[bytes], lines: array[int]) -> None:
-        """A DIRECT COPY met an existing key: send the same blocks to staging, merge later."""
-        self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-        self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-        logger.info(
-            "Stream %r: %s already holds keys of this batch; upserting through a staging "
-            "table from now on",
-            stream.name,
-            stream.table,
-        )
-        stream.mode = Mode.STAGED
-        staging = self._staging(stream)
-        try:
-            with self._cur.copy(_copy_sql(staging, stream.columns)) as copy:
-                for block in blocks:
-                    copy.write(block)
-        except psycopg.Error as exc:
-            raise self._copy_error(exc, stream, _bare(stream), lines) from None
-        stream.staged_rows += len(lines)
+        """End the open COPY, if any (see :meth:`CopySession.close`)."""
+        ended = self._copy.close()
+        if ended is not None:
+            stream, rows = ended
+            self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
 
     def _staging(self, stream: Stream) -> str:
         if stream.staging is None:
@@ -631,12 +569,12 @@ class Loader:
         if extra or decoded or stream.mode is Mode.STAGED or self._unit is not None:
             rows = self._stage_file(stream, file, version, decoded)
         elif stream.mode is Mode.DIRECT:
-            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
+            self._execute(f"SAVEPOINT {SAVEPOINT}", "starting a COPY")
             try:
                 rows = copy_file(self._cur, stream.table.sql(), file)
             except psycopg.errors.UniqueViolation:
-                self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
+                self._execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", "undoing a COPY")
+                self._execute(f"RELEASE SAVEPOINT {SAVEPOINT}", "undoing a COPY")
                 logger.info(
                     "Stream %r: %s already holds keys of %s; upserting through a staging "
                     "table from now on",
@@ -649,7 +587,7 @@ class Loader:
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
             else:
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
+                self._execute(f"RELEASE SAVEPOINT {SAVEPOINT}", "ending a COPY")
         else:
             try:
                 rows = copy_file(self._cur, stream.table.sql(), file)
@@ -725,7 +663,7 @@ class Loader:
             else:
                 rows = copy_file(self._cur, staging, file)
         except psycopg.Error as exc:
-            relation = "elt_encoded" if decoded else _bare(stream)
+            relation = "elt_encoded" if decoded else staging_relation(stream)
             raise file.failure(exc, stream.name, relation) from None
         if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
             deque(islice(self._sequence, rows), maxlen=0)
@@ -882,20 +820,6 @@ class Loader:
 
     # --- errors --------------------------------------------------------------------------
 
-    def _copy_error(
-        self, exc: psycopg.Error, stream: Stream, relation: str, lines: array[int]
-    ) -> EltError:
-        return copy_failure(
-            exc,
-            stream=stream.name,
-            relation=relation,
-            columns=stream.columns,
-            properties=[f.name or f.column for f in stream.fields],
-            lines=lines,
-            source=self._reader.messages.name,
-            metadata={f.column for f in stream.fields if not f.declared},
-        )
-
     def _no_schema(self, message: Mapping[str, Any]) -> Exception:
         self._abort()
         # the reader's note names the line and the stream (see elt.sdk.io)
@@ -937,13 +861,7 @@ class Loader:
 
     def _abort(self) -> None:
         """Roll back the open batch and close, ignoring a connection that is already gone."""
-        copy = self._copy
-        self._active, self._copy, self._retained = None, None, None
-        self._copy_write = _no_copy
-        if copy is not None:
-            # ends the COPY with CopyFail, so the server discards it before the rollback
-            with suppress(Exception):
-                copy.__exit__(_Aborted, _Aborted(), None)
+        self._copy.abandon()
         if not self._conn.closed:
             try:
                 self._conn.rollback()
@@ -954,10 +872,6 @@ class Loader:
             self._unit.tables.close()
 
 
-class _Aborted(Exception):
-    """The load failed; this COPY is abandoned."""
-
-
 def _delete(paths: Sequence[Path]) -> None:
     """Remove committed BATCH files; one that cannot be removed is only worth a warning."""
     for path in paths:
@@ -965,11 +879,6 @@ def _delete(paths: Sequence[Path]) -> None:
             path.unlink()
         except OSError as exc:
             logger.warning("Could not delete BATCH file %s: %s", path, exc.strerror or exc)
-
-
-def _copy_sql(target: str, columns: tuple[str, ...]) -> str:
-    listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
-    return f"COPY {target}{listed} FROM STDIN {COPY_OPTIONS}"
 
 
 def _converted(field: Field, type_name: str | None) -> Field:
@@ -990,14 +899,5 @@ def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     )
 
 
-def _bare(stream: Stream) -> str:
-    """The staging table's name as Postgres prints it in error contexts."""
-    return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _no_copy(_: bytes) -> None:  # pragma: no cover - a bug if ever called
-    raise RuntimeError("no COPY is open")
