@@ -35,7 +35,6 @@ Design, and why:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections import deque
@@ -64,7 +63,7 @@ from target_postgres.copysession import (
 )
 from target_postgres.csvbatch import BatchFile, copy_file
 from target_postgres.failures import database_failure
-from target_postgres.identifiers import TableName, quote, table_for_stream
+from target_postgres.identifiers import quote, table_for_stream
 from target_postgres.merge import (
     SEQUENCE,
     activate_version,
@@ -79,21 +78,19 @@ from target_postgres.rows import (
     BadEncoding,
     Clock,
     Convert,
-    Field,
     KeyMissing,
     NeedsVersion,
     NulCharacter,
     Source,
     Sparse,
     TooDeep,
-    compile_row,
     sequence_from,
 )
-from target_postgres.settings import LoadMethod, Settings
-from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
-from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
+from target_postgres.schemas import Schemas, same_schema
+from target_postgres.settings import Settings
+from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream
+from target_postgres.tables import describe
 from target_postgres.units import (
-    LEDGER,
     Unit,
     activation_in_unit,
     fit_staging,
@@ -133,10 +130,17 @@ class Loader:
         self._reader = reader
         self._emit_state = emit_state
         self._streams: dict[str, Stream] = {}
-        self._tables: dict[TableName, str] = {}
-        self._sync_started_ms = int(time.time() * 1000)
         self._sequence = sequence_from(time.time_ns() // 1000)
         self._clock = Clock(_now_iso())
+        self._schemas = Schemas(
+            self._cur,
+            settings,
+            unit=unit,
+            clock=self._clock,
+            sequence=self._sequence,
+            sync_started_ms=int(time.time() * 1000),
+            where=self.where,
+        )
         self._warned: set[tuple[str, str]] = set()
         self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
         self._copy = CopySession(
@@ -180,13 +184,13 @@ class Loader:
         """Create or evolve the stream's table for a SCHEMA message (no-op if unchanged)."""
         name = message["stream"]
         existing = self._streams.get(name)
-        if existing is not None and _same_schema(existing.message, message):
+        if existing is not None and same_schema(existing.message, message):
             return
         with self._aborting_on_error():
             self._close_copy()
             if existing is not None:
                 self._settle(existing)
-            self._streams[name] = self._setup(name, message, existing)
+            self._streams[name] = self._schemas.apply(name, message, existing)
             if self._settings.validate_records:
                 self._validators[name] = RecordValidator(message["schema"], self.where(stream=name))
         deferred = self._deferred.pop(name, None)
@@ -674,138 +678,6 @@ class Loader:
 
     # --- streams -------------------------------------------------------------------------
 
-    def _setup(
-        self,
-        name: str,
-        message: Mapping[str, Any],
-        previous: Stream | None,
-        versioned: bool = False,
-    ) -> Stream:
-        """Make the stream's table fit its SCHEMA and compile its row function."""
-        settings = self._settings
-        table = table_for_stream(name, settings.default_target_schema, self.where(stream=name))
-        if table.table == LEDGER:
-            raise ProtocolError(
-                f"stream {name!r} would load into {table}, the name of target-postgres' unit "
-                "ledger",
-                where=self.where(stream=name),
-                hint="rename the stream (a stream map) or load it into another schema",
-            )
-        owner = self._tables.setdefault(table, name)
-        if owner != name:
-            raise ProtocolError(
-                f"stream {owner!r} already loads into table {table}",
-                where=self.where(stream=name),
-                hint="rename one of them (a stream map), or set default_target_schema",
-            )
-        unit = self._unit
-        try:
-            if unit is None:
-                ensure_schema(self._cur, table.schema)
-            info = describe(self._cur, table, where=self.where(stream=name))
-            versioned = (
-                versioned
-                or settings.add_record_metadata
-                or (previous is not None and previous.versioned)
-                or (
-                    settings.activate_version and info is not None and TABLE_VERSION in info.columns
-                )
-            )
-            plan = layout(
-                message,
-                metadata=settings.add_record_metadata,
-                versioned=versioned,
-                sync_started_ms=self._sync_started_ms,
-                where=lambda prop: self.where(stream=name, prop=prop),
-                encodings=settings.interpret_content_encoding,
-            )
-            appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
-            if unit is not None:
-                keys = () if appending else plan.keys
-                info = unit.tables.fit(table, plan.types, keys, where=self.where(stream=name))
-            elif info is None:
-                info = create_table(self._cur, table, plan.types, () if appending else plan.keys)
-            else:
-                info = evolve(self._cur, table, info, plan.types)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"preparing table {table} for stream {name!r}") from None
-        mode = self._mode(
-            name, table, info=info, keys=plan.keys, appending=appending, previous=previous
-        )
-        if unit is not None and mode is Mode.DIRECT:
-            mode = Mode.STAGED  # a unit stages every row until its end (units.py)
-        fields = tuple(_converted(f, info.columns.get(f.column)) for f in plan.fields)
-        rows = compile_row(
-            fields,
-            clock=self._clock,
-            sequence=self._sequence,
-            watch_version=settings.activate_version and not versioned,
-        )
-        staging = self._keep_staging(previous, plan.fields, info) if unit is not None else None
-        if previous is not None and previous.staging is not None and staging is None:
-            self._execute(f"DROP TABLE IF EXISTS {previous.staging}", "dropping a staging table")
-        return Stream(
-            name=name,
-            table=table,
-            message=message,
-            fields=fields,
-            keys=plan.keys,
-            mode=mode,
-            row=rows.lenient
-            if previous is not None and previous.row is previous.lenient_row
-            else rows.strict,
-            lenient_row=rows.lenient,
-            versioned=versioned,
-            column_types=info.columns,
-            truncate_first=(
-                settings.load_method is LoadMethod.OVERWRITE
-                and (previous is None or previous.truncate_first)
-            ),
-            **(staging or {}),
-        )
-
-    def _keep_staging(
-        self, previous: Stream | None, fields: Sequence[Field], info: TableInfo
-    ) -> dict[str, Any] | None:
-        """A unit's rows of the stream's earlier SCHEMA stay staged until the unit ends: the
-        staging table gets the new columns and types, and passes to the new stream."""
-        if previous is None or previous.staging is None:
-            return None
-        want = {f.column: info.columns[f.column] for f in fields}
-        try:
-            fit_staging(self._cur, previous.staging, previous.staging_columns, want)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"altering staging table {previous.staging}") from None
-        return {
-            "staging": previous.staging,
-            "staged_rows": previous.staged_rows,
-            "staging_columns": previous.staging_columns,
-        }
-
-    def _mode(
-        self,
-        name: str,
-        table: TableName,
-        *,
-        info: TableInfo,
-        keys: tuple[str, ...],
-        appending: bool,
-        previous: Stream | None,
-    ) -> Mode:
-        if appending:
-            return Mode.APPEND
-        if info.primary_key and set(info.primary_key) != set(keys):
-            raise ProtocolError(
-                f"table {table} has primary key ({', '.join(info.primary_key)}) but the "
-                f"stream's key properties are ({', '.join(keys)})",
-                where=self.where(stream=name),
-                hint="upserts need the table's key and the stream's to match: change the "
-                "table's primary key, or the tap's key_properties",
-            )
-        if previous is not None and previous.mode is Mode.STAGED:
-            return Mode.STAGED
-        return Mode.DIRECT if info.is_unique_on(keys) else Mode.STAGED
-
     def _add_version_columns(self, stream: Stream) -> Stream:
         """Give a stream the _sdc_table_version/_sdc_deleted_at columns ACTIVATE_VERSION needs.
 
@@ -814,7 +686,7 @@ class Loader:
         self._close_copy()
         self._settle(stream)
         self._close_copy()
-        upgraded = self._setup(stream.name, stream.message, stream, versioned=True)
+        upgraded = self._schemas.apply(stream.name, stream.message, stream, versioned=True)
         self._streams[stream.name] = upgraded
         return upgraded
 
@@ -879,24 +751,6 @@ def _delete(paths: Sequence[Path]) -> None:
             path.unlink()
         except OSError as exc:
             logger.warning("Could not delete BATCH file %s: %s", path, exc.strerror or exc)
-
-
-def _converted(field: Field, type_name: str | None) -> Field:
-    if field.source not in (Source.RECORD, Source.MESSAGE):
-        return field
-    if field.convert in DECODED and type_name == "bytea":
-        return field  # an existing text column keeps the encoded text (below)
-    convert = conversion(type_name)
-    if convert is field.convert:
-        return field
-    return dataclasses.replace(field, convert=convert)
-
-
-def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return bool(
-        old.get("schema") == new.get("schema")
-        and (old.get("key_properties") or []) == (new.get("key_properties") or [])
-    )
 
 
 def _now_iso() -> str:
