@@ -34,9 +34,10 @@ from elt.sdk import OrjsonReader
 from target_postgres.copydata import COPY_OPTIONS
 from target_postgres.failures import copy_failure, database_failure
 from target_postgres.identifiers import quote
+from target_postgres.staging import staging_relation
 from target_postgres.stream import Mode, Stream
 
-__all__ = ["CHUNK_ROWS", "SAVEPOINT", "SWITCH_ROWS", "CopySession", "copy_sql", "staging_relation"]
+__all__ = ["CHUNK_ROWS", "SAVEPOINT", "SWITCH_ROWS", "CopySession", "copy_sql"]
 
 logger = logging.getLogger(__name__)
 
@@ -191,11 +192,6 @@ def copy_sql(target: str, columns: tuple[str, ...]) -> str:
     """The COPY statement of rows of ``columns`` (all of the table's when empty)."""
     listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
     return f"COPY {target}{listed} FROM STDIN {COPY_OPTIONS}"
-
-
-def staging_relation(stream: Stream) -> str:
-    """The stream's staging table's name as Postgres prints it in error contexts."""
-    return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
 
 
 class _Aborted(Exception):

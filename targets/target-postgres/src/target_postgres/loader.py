@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,30 +52,14 @@ from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
 from target_postgres.careful import CarefulEncoder
 from target_postgres.copydata import csv_safe
-from target_postgres.copysession import (
-    CHUNK_ROWS,
-    SAVEPOINT,
-    SWITCH_ROWS,
-    CopySession,
-    staging_relation,
-)
+from target_postgres.copysession import CHUNK_ROWS, SAVEPOINT, SWITCH_ROWS, CopySession
 from target_postgres.csvbatch import BatchFile, copy_file
 from target_postgres.failures import database_failure
 from target_postgres.identifiers import quote, table_for_stream
-from target_postgres.merge import (
-    SEQUENCE,
-    activate_version,
-    append_staged,
-    create_staging,
-    create_unit_staging,
-    decode_staged,
-    merge_staged,
-    staging_defaults,
-)
+from target_postgres.merge import activate_version
 from target_postgres.rows import (
     BadEncoding,
     Clock,
-    Convert,
     KeyMissing,
     NeedsVersion,
     NulCharacter,
@@ -88,15 +70,10 @@ from target_postgres.rows import (
 )
 from target_postgres.schemas import Schemas, same_schema
 from target_postgres.settings import Settings
+from target_postgres.staging import Staging
 from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream
 from target_postgres.tables import describe
-from target_postgres.units import (
-    Unit,
-    activation_in_unit,
-    fit_staging,
-    lock_tables,
-    record_commit,
-)
+from target_postgres.units import Unit, activation_in_unit
 from target_postgres.validation import RecordValidator
 
 __all__ = ["Loader"]
@@ -143,11 +120,14 @@ class Loader:
         )
         self._warned: set[tuple[str, str]] = set()
         self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
+        self._staging = Staging(
+            self._cur, unit=unit, clock=self._clock, sequence=self._sequence, where=self.where
+        )
         self._copy = CopySession(
             self._cur,
             self._streams,
             reader=reader,
-            staging=self._staging,
+            staging=self._staging.table,
             chunk_rows=min(CHUNK_ROWS, settings.batch_size_rows),
             switch_rows=self._switch_rows,
         )
@@ -159,7 +139,6 @@ class Loader:
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
-        self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
         # records the fast path flags (see target_postgres.careful)
@@ -452,31 +431,10 @@ class Loader:
             self._last_emitted = state
 
     def _merge_unit(self, unit: Unit) -> None:
-        """Bring the unit's staged rows into their tables and fill in its ledger row, in the
-        unit's transaction (see :mod:`target_postgres.units` for the locking)."""
-        staged = [s for s in self._streams.values() if s.staged_rows and s.staging is not None]
-        try:
-            lock_tables(self._cur, (s.table for s in staged))
-            for stream in staged:
-                info = describe(self._cur, stream.table, where=self.where(stream=stream.name))
-                if info is None:
-                    raise ProtocolError(f"table {stream.table} was dropped during the load")
-                columns = stream.staging_columns
-                fit_staging(
-                    self._cur,
-                    stream.staging or "",
-                    columns,
-                    {c: info.columns[c] for c in columns if c in info.columns},
-                )
-                stream.column_types = info.columns
-                if stream.mode is Mode.APPEND:
-                    append_staged(self._cur, stream, list(columns))
-                else:
-                    merge_staged(self._cur, stream, list(columns))
-                stream.staged_rows = 0
-            record_commit(self._cur, unit.ledger, unit.identity.id, sum(self._committing.values()))
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"committing unit {unit.identity.id}") from None
+        """Bring the unit's staged rows into their tables, fill in its ledger row, then apply
+        its ACTIVATE_VERSIONs, in the unit's transaction."""
+        rows = sum(self._committing.values())
+        self._staging.merge_unit(unit, self._streams.values(), rows)
         activations, self._activations = self._activations, {}
         for message in activations.values():
             self._activate(message)
@@ -492,15 +450,7 @@ class Loader:
         if stream.parts:
             self._switch_copy(stream)
             self._close_copy()
-        if stream.staged_rows and stream.staging is not None and self._unit is None:
-            try:
-                if stream.mode is Mode.APPEND:
-                    append_staged(self._cur, stream)
-                else:
-                    merge_staged(self._cur, stream)
-            except psycopg.Error as exc:
-                raise database_failure(exc, f"merging stream {stream.name!r}") from None
-            stream.staged_rows = 0
+        self._staging.merge(stream)
 
     # --- the open COPY -------------------------------------------------------------------
 
@@ -509,7 +459,7 @@ class Loader:
         self._close_copy()
         self._truncate_first(stream)
         staged = stream.mode is Mode.STAGED or self._unit is not None
-        target = self._staging(stream) if staged else stream.table.sql()
+        target = self._staging.table(stream) if staged else stream.table.sql()
         self._copy.open(stream, target, staged=staged)
         self._count(stream, self._copy.send(stream))
 
@@ -519,22 +469,6 @@ class Loader:
         if ended is not None:
             stream, rows = ended
             self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
-
-    def _staging(self, stream: Stream) -> str:
-        if stream.staging is None:
-            self._staging_tables += 1
-            name = f"elt_staging_{self._staging_tables}"
-            try:
-                if self._unit is not None:
-                    columns = {c: stream.column_types[c] for c in stream.columns}
-                    stream.staging = create_unit_staging(self._cur, name, columns)
-                    stream.staging_columns = columns
-                else:
-                    stream.staging = create_staging(self._cur, name, stream.table, stream.columns)
-            except psycopg.Error as exc:
-                doing = f"creating a staging table for {stream.table}"
-                raise database_failure(exc, doing) from None
-        return stream.staging
 
     def _truncate_first(self, stream: Stream) -> None:
         """Empty the table the first time an ``overwrite`` stream loads in this run."""
@@ -571,7 +505,7 @@ class Loader:
             if f.convert in DECODED and f.column in file.columns
         }
         if extra or decoded or stream.mode is Mode.STAGED or self._unit is not None:
-            rows = self._stage_file(stream, file, version, decoded)
+            rows = self._staging.copy_file(stream, file, version, decoded)
         elif stream.mode is Mode.DIRECT:
             self._execute(f"SAVEPOINT {SAVEPOINT}", "starting a COPY")
             try:
@@ -587,7 +521,7 @@ class Loader:
                     path,
                 )
                 stream.mode = Mode.STAGED
-                rows = self._stage_file(stream, file, version, decoded)
+                rows = self._staging.copy_file(stream, file, version, decoded)
             except psycopg.Error as exc:
                 raise file.failure(exc, stream.name, stream.table.table) from None
             else:
@@ -630,51 +564,6 @@ class Loader:
             raise database_failure(exc, f"setting the {TABLE_VERSION} default of {table}") from None
         self._version_defaults[table] = version
         return True
-
-    def _stage_file(
-        self,
-        stream: Stream,
-        file: BatchFile,
-        version: int | None,
-        decoded: Mapping[str, Convert],
-    ) -> int:
-        """COPY a file into the stream's staging table; return the number of rows.
-
-        Columns the file cannot carry (record metadata, the table version) are filled by
-        defaults of the staging table; ``decoded`` columns hold base16/base64 text, decoded
-        on the way (:func:`~target_postgres.merge.decode_staged`). Unless the stream is
-        STAGED (which merges at commit), the rows move into the table at once, so rows sent
-        after them cannot overtake them.
-        """
-        staging = self._staging(stream)
-        defaults = staging_defaults(
-            self._cur, stream, staging, clock=self._clock.iso, version=version
-        )
-        doing = f"preparing staging table {staging}"
-        for statement in defaults.statements:
-            self._execute(statement, doing)
-        if defaults.sequenced:  # _sdc_sequence continues the loader's numbers
-            self._execute(f"SELECT setval('{SEQUENCE}', {next(self._sequence)}, false)", doing)
-        try:
-            if decoded:
-                rows = decode_staged(
-                    self._cur,
-                    staging,
-                    file.columns,
-                    decoded,
-                    lambda raw: copy_file(self._cur, raw, file),
-                )
-            else:
-                rows = copy_file(self._cur, staging, file)
-        except psycopg.Error as exc:
-            relation = "elt_encoded" if decoded else staging_relation(stream)
-            raise file.failure(exc, stream.name, relation) from None
-        if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
-            deque(islice(self._sequence, rows), maxlen=0)
-        stream.staged_rows += rows
-        if stream.mode is not Mode.STAGED:
-            self._settle(stream)
-        return rows
 
     # --- streams -------------------------------------------------------------------------
 
