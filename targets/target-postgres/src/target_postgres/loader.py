@@ -52,10 +52,10 @@ from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
 from target_postgres.careful import CarefulEncoder
 from target_postgres.copydata import csv_safe
-from target_postgres.copysession import CHUNK_ROWS, SAVEPOINT, SWITCH_ROWS, CopySession
-from target_postgres.csvbatch import BatchFile, copy_file
+from target_postgres.copysession import CHUNK_ROWS, SWITCH_ROWS, CopySession
+from target_postgres.csvfiles import CsvFiles
 from target_postgres.failures import database_failure
-from target_postgres.identifiers import quote, table_for_stream
+from target_postgres.identifiers import table_for_stream
 from target_postgres.merge import activate_version
 from target_postgres.rows import (
     BadEncoding,
@@ -63,7 +63,6 @@ from target_postgres.rows import (
     KeyMissing,
     NeedsVersion,
     NulCharacter,
-    Source,
     Sparse,
     TooDeep,
     sequence_from,
@@ -71,7 +70,7 @@ from target_postgres.rows import (
 from target_postgres.schemas import Schemas, same_schema
 from target_postgres.settings import Settings
 from target_postgres.staging import Staging
-from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream
+from target_postgres.stream import Mode, Stream
 from target_postgres.tables import describe
 from target_postgres.units import Unit, activation_in_unit
 from target_postgres.validation import RecordValidator
@@ -123,6 +122,9 @@ class Loader:
         self._staging = Staging(
             self._cur, unit=unit, clock=self._clock, sequence=self._sequence, where=self.where
         )
+        self._files = CsvFiles(
+            conn, self._cur, unit=unit, staging=self._staging, truncate_first=self._truncate_first
+        )
         self._copy = CopySession(
             self._cur,
             self._streams,
@@ -154,8 +156,6 @@ class Loader:
             self.record = self._validated_record  # type: ignore[method-assign]
         # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
         self._deferred: dict[str, Mapping[str, Any]] = {}
-        # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
-        self._version_defaults: dict[str, int] = {}
 
     # --- messages ------------------------------------------------------------------------
 
@@ -231,7 +231,7 @@ class Loader:
         self._state = value
         if self._unit is not None:
             return  # a unit commits once, at the end of its input
-        rows = self._uncommitted + sum(len(s.parts) for s in self._streams.values())
+        rows = self._uncommitted + self._queued()
         settings = self._settings
         if (
             not (rows or self._changed)
@@ -341,7 +341,12 @@ class Loader:
                 self._switch_copy(stream)
                 self._close_copy()
             for path in paths:
-                self._copy_file(self._streams[name], path, compression, version)
+                stream = self._streams[name]
+                idle = not (self._changed or self._uncommitted or self._queued())
+                rows = self._files.copy(stream, path, compression, version, idle=idle)
+                self._count(stream, rows)
+                self._loaded[name] = self._loaded.get(name, 0) + rows
+                self.file_loaded(path)
                 if self._since_checkpoint >= self._settings.batch_size_rows:
                     self._checkpoint()
 
@@ -353,11 +358,7 @@ class Loader:
         """Commit what is left, write the last STATE, and close the connection."""
         with self._aborting_on_error():
             self._flush()
-            for table in self._version_defaults:
-                self._execute(
-                    f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} DROP DEFAULT",
-                    f"resetting the {TABLE_VERSION} default of {table}",
-                )
+            self._files.drop_defaults()
             self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
@@ -445,6 +446,10 @@ class Loader:
         self._since_checkpoint += rows
         self._committing[stream.name] = self._committing.get(stream.name, 0) + rows
 
+    def _queued(self) -> int:
+        """How many rows the streams have queued, not yet sent."""
+        return sum(len(s.parts) for s in self._streams.values())
+
     def _settle(self, stream: Stream) -> None:
         """Bring all of a stream's rows of this batch into its table (no COPY may be open)."""
         if stream.parts:
@@ -476,94 +481,6 @@ class Loader:
             stream.truncate_first = False
             self._changed = True
             self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
-
-    # --- csv BATCH files -----------------------------------------------------------------
-
-    def _copy_file(
-        self, stream: Stream, path: Path, compression: str | None, version: int | None
-    ) -> None:
-        """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
-        file = BatchFile.open(stream, path, compression)
-        # columns a file cannot carry that must not be NULL (a COPY leaves them NULL)
-        extra = {
-            f.column
-            for f in stream.fields
-            if f.source is not Source.RECORD
-            and not (f.source is Source.CONSTANT and f.value is None)
-        }
-        if (
-            extra == {TABLE_VERSION}
-            and version is not None
-            and stream.mode is not Mode.STAGED
-            and self._version_default(stream, version)
-        ):
-            extra = set()
-        self._truncate_first(stream)
-        decoded = {
-            f.column: f.convert
-            for f in stream.fields
-            if f.convert in DECODED and f.column in file.columns
-        }
-        if extra or decoded or stream.mode is Mode.STAGED or self._unit is not None:
-            rows = self._staging.copy_file(stream, file, version, decoded)
-        elif stream.mode is Mode.DIRECT:
-            self._execute(f"SAVEPOINT {SAVEPOINT}", "starting a COPY")
-            try:
-                rows = copy_file(self._cur, stream.table.sql(), file)
-            except psycopg.errors.UniqueViolation:
-                self._execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", "undoing a COPY")
-                self._execute(f"RELEASE SAVEPOINT {SAVEPOINT}", "undoing a COPY")
-                logger.info(
-                    "Stream %r: %s already holds keys of %s; upserting through a staging "
-                    "table from now on",
-                    stream.name,
-                    stream.table,
-                    path,
-                )
-                stream.mode = Mode.STAGED
-                rows = self._staging.copy_file(stream, file, version, decoded)
-            except psycopg.Error as exc:
-                raise file.failure(exc, stream.name, stream.table.table) from None
-            else:
-                self._execute(f"RELEASE SAVEPOINT {SAVEPOINT}", "ending a COPY")
-        else:
-            try:
-                rows = copy_file(self._cur, stream.table.sql(), file)
-            except psycopg.Error as exc:
-                raise file.failure(exc, stream.name, stream.table.table) from None
-        self._count(stream, rows)
-        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
-        self.file_loaded(path)
-
-    def _version_default(self, stream: Stream, version: int) -> bool:
-        """Give the table's version column the BATCH's version as its DEFAULT, so a csv file
-        (which cannot carry it) COPYs straight into the table instead of through staging;
-        False when that cannot be done now.
-
-        The change is committed at once: ``ALTER TABLE`` locks out readers, but only for
-        that moment, not for a whole batch. So it is made only while the open transaction
-        holds no data (commits happen only at a STATE, see the module docstring); a tap
-        sends a snapshot's files with one version, so that is at its first file. The
-        default is dropped at the end of the run; a killed run leaves it, which only
-        matters to other writers that omit the column (elt's loads always name it).
-        """
-        table = stream.table.sql()
-        if self._version_defaults.get(table) == version:
-            return True
-        if self._unit is not None:
-            return False  # a unit commits once, at its end
-        if self._changed or self._uncommitted or any(s.parts for s in self._streams.values()):
-            return False
-        self._execute(
-            f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} SET DEFAULT {int(version)}",
-            f"setting the {TABLE_VERSION} default of {table}",
-        )
-        try:
-            self._conn.commit()
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"setting the {TABLE_VERSION} default of {table}") from None
-        self._version_defaults[table] = version
-        return True
 
     # --- streams -------------------------------------------------------------------------
 
