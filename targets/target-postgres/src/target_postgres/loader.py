@@ -31,6 +31,15 @@ Design, and why:
 - **Late errors still name their record.** The COPY session keeps the input line of
   every row it sent, so an error Postgres reports as "COPY line 5123" is reported as the
   Singer line of that record (see :mod:`target_postgres.failures`).
+
+The loader owns the open batch (what it holds, when it commits, which STATE that covers)
+and decides when rows move; the work is done by objects with their own state:
+
+- :class:`~target_postgres.schemas.Schemas`: a SCHEMA message → a stream, its table made to fit;
+- :class:`~target_postgres.copysession.CopySession`: the connection's open COPY;
+- :class:`~target_postgres.staging.Staging`: the staging tables, and merging them;
+- :class:`~target_postgres.csvfiles.CsvFiles`: which way a csv BATCH file goes in;
+- :class:`~target_postgres.activation.Activations`: ACTIVATE_VERSION, now or later.
 """
 
 from __future__ import annotations
@@ -50,13 +59,12 @@ from singer_sdk.exceptions import RecordsWithoutSchemaException
 from elt.errors import ProtocolError
 from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
+from target_postgres.activation import Activations
 from target_postgres.careful import CarefulEncoder
 from target_postgres.copydata import csv_safe
 from target_postgres.copysession import CHUNK_ROWS, SWITCH_ROWS, CopySession
 from target_postgres.csvfiles import CsvFiles
 from target_postgres.failures import database_failure
-from target_postgres.identifiers import table_for_stream
-from target_postgres.merge import activate_version
 from target_postgres.rows import (
     BadEncoding,
     Clock,
@@ -71,7 +79,6 @@ from target_postgres.schemas import Schemas, same_schema
 from target_postgres.settings import Settings
 from target_postgres.staging import Staging
 from target_postgres.stream import Mode, Stream
-from target_postgres.tables import describe
 from target_postgres.units import Unit, activation_in_unit
 from target_postgres.validation import RecordValidator
 
@@ -99,8 +106,6 @@ class Loader:
     ) -> None:
         self._conn = conn
         self._unit = unit
-        # a whole-stream unit's ACTIVATE_VERSIONs, applied when the unit commits
-        self._activations: dict[str, Mapping[str, Any]] = {}
         self._cur = conn.cursor()
         self._settings = settings
         self._reader = reader
@@ -117,7 +122,7 @@ class Loader:
             sync_started_ms=int(time.time() * 1000),
             where=self.where,
         )
-        self._warned: set[tuple[str, str]] = set()
+        self._activations = Activations(self._cur, settings, where=self.where)
         self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
         self._staging = Staging(
             self._cur, unit=unit, clock=self._clock, sequence=self._sequence, where=self.where
@@ -154,8 +159,6 @@ class Loader:
         self._record = self.record
         if settings.validate_records:
             self.record = self._validated_record  # type: ignore[method-assign]
-        # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
-        self._deferred: dict[str, Mapping[str, Any]] = {}
 
     # --- messages ------------------------------------------------------------------------
 
@@ -172,9 +175,9 @@ class Loader:
             self._streams[name] = self._schemas.apply(name, message, existing)
             if self._settings.validate_records:
                 self._validators[name] = RecordValidator(message["schema"], self.where(stream=name))
-        deferred = self._deferred.pop(name, None)
-        if deferred is not None:
-            self.activate_version(deferred)
+        early = self._activations.early(name)
+        if early is not None:
+            self.activate_version(early)
 
     def _validated_record(self, message: dict[str, Any]) -> None:
         """:meth:`record` after checking the record against its SCHEMA (validate_records)."""
@@ -242,14 +245,8 @@ class Loader:
                 self._flush()
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Retire the stream's rows that did not come with this version (full-table replace).
-
-        One that arrives before the stream's SCHEMA (some taps send it first) is applied
-        when the SCHEMA arrives, if the stream's table exists; if none does, there is
-        nothing to retire and it is ignored with a warning. In a unit that is a stream's
-        whole sync (no partition) it is applied when the unit commits, after its rows are
-        merged; in a unit of one partition it is refused (the coordinator sends it).
-        """
+        """Retire the stream's rows that did not come with this version (full-table replace),
+        now or once that can be done (see :mod:`target_postgres.activation`)."""
         name = message["stream"]
         if self._unit is not None and self._unit.identity.partition is not None:
             self._abort()
@@ -259,66 +256,22 @@ class Loader:
             if stream is not None and not stream.versioned and self._settings.activate_version:
                 with self._aborting_on_error():  # its DDL now, while the unit locks nothing
                     self._add_version_columns(stream)
-            self._activations[name] = message
+            self._activations.hold(message)
             return
         self._activate(message)
 
     def _activate(self, message: Mapping[str, Any]) -> None:
-        name = message["stream"]
-        if not self._settings.activate_version:
-            self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
-            return
         with self._aborting_on_error():
-            stream = self._streams.get(name)
+            stream = self._streams.get(message["stream"])
+            stream = self._activations.applicable(message, stream)
             if stream is None:
-                self._defer(message)
                 return
             self._close_copy()
             self._settle(stream)
             if not stream.versioned:
                 stream = self._add_version_columns(stream)
-            hard = self._settings.hard_delete
             self._changed = True
-            try:
-                retired = activate_version(
-                    self._cur, stream.table, message["version"], hard_delete=hard
-                )
-            except psycopg.Error as exc:
-                raise database_failure(exc, f"activating version of {stream.table}") from None
-            logger.info(
-                "Stream %r: version %s activated, %d older rows %s",
-                name,
-                message["version"],
-                retired,
-                "deleted" if hard else "marked deleted",
-            )
-
-    def _defer(self, activation: Mapping[str, Any]) -> None:
-        """Keep an ACTIVATE_VERSION that came before its stream's SCHEMA, if it can matter."""
-        name = activation["stream"]
-        where = self.where(stream=name)
-        table = table_for_stream(name, self._settings.default_target_schema, where)
-        try:
-            exists = describe(self._cur, table, where=where) is not None
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"looking up table {table}") from None
-        if exists:
-            self._deferred[name] = activation
-            logger.info(
-                "Stream %r: ACTIVATE_VERSION %s arrived before its SCHEMA; it is applied to "
-                "%s when the SCHEMA arrives",
-                name,
-                activation["version"],
-                table,
-            )
-        else:
-            self._warn_once(
-                name,
-                "early-activate",
-                f"ACTIVATE_VERSION {activation['version']} arrived before the stream's SCHEMA "
-                f"and table {table} does not exist, so there are no older rows to retire: "
-                "ignored",
-            )
+            self._activations.retire(stream, message["version"])
 
     def csv_batch(self, message: Mapping[str, Any]) -> None:
         """COPY the files of a csv BATCH message into the stream's table, in manifest order."""
@@ -362,13 +315,7 @@ class Loader:
             self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
-        for name, activation in self._deferred.items():
-            logger.warning(
-                "Stream %r: ACTIVATE_VERSION %s arrived before the stream's SCHEMA and no "
-                "SCHEMA followed: it was not applied, the stream's table is as it was",
-                name,
-                activation["version"],
-            )
+        self._activations.report_unapplied()
         self._conn.close()
         if self._unit is not None:
             self._unit.tables.close()
@@ -436,8 +383,7 @@ class Loader:
         its ACTIVATE_VERSIONs, in the unit's transaction."""
         rows = sum(self._committing.values())
         self._staging.merge_unit(unit, self._streams.values(), rows)
-        activations, self._activations = self._activations, {}
-        for message in activations.values():
+        for message in self._activations.release():
             self._activate(message)
 
     def _count(self, stream: Stream, rows: int) -> None:
@@ -516,11 +462,6 @@ class Loader:
         if prop is not None:
             where += f", property {prop!r}"
         return where
-
-    def _warn_once(self, stream: str, kind: str, text: str) -> None:
-        if (stream, kind) not in self._warned:
-            self._warned.add((stream, kind))
-            logger.warning("Stream %r: %s", stream, text)
 
     def _execute(self, statement: str, doing: str) -> None:
         try:
