@@ -13,12 +13,12 @@ Design, and why:
   (a *checkpoint*, inside the transaction), so memory stays bounded however long a tap
   goes without a STATE.
 - **COPY stays open while records arrive.** Each record becomes one CSV line
-  (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`); every :data:`CHUNK_ROWS`
-  lines go to the open COPY as one block. Postgres parses and checks them on its own core
-  while Python parses the next JSON lines, and memory does not grow with the batch.
-- **One COPY at a time.** A connection runs one COPY, so lines of a stream whose COPY is
-  not the open one wait (up to :data:`SWITCH_ROWS`) and go when they fill up or the batch
-  ends; interleaved streams cost one COPY switch per few thousand rows.
+  (:mod:`target_postgres.rows`, :mod:`target_postgres.copydata`) queued on its stream;
+  blocks of them go to the connection's one open COPY, a
+  :class:`~target_postgres.copysession.CopySession`, while Python parses the next JSON
+  lines, so memory does not grow with the batch. Lines of a stream whose COPY is not the
+  open one wait and go when enough are queued or the batch ends; interleaved streams cost
+  one COPY switch per few thousand rows.
 - **Upserts without a second copy when possible** (see :mod:`target_postgres.stream`): the
   blocks of a DIRECT COPY are kept until it ends, to replay into staging on a key conflict.
 - **csv BATCH files go to COPY as they are** (:mod:`target_postgres.csvbatch`): no row
@@ -28,22 +28,27 @@ Design, and why:
 - **A unit of a split run** (``ELT_UNIT``) commits once, at the end of its input, with a
   row of the unit ledger; its rows reach their tables only then (see
   :mod:`target_postgres.units`, which explains how units share tables safely).
-- **Late errors still name their record.** The input line of every row of the open COPY
-  is kept (8 bytes a row), so an error Postgres reports as "COPY line 5123" is reported as
-  the Singer line of that record (see :mod:`target_postgres.failures`).
+- **Late errors still name their record.** The COPY session keeps the input line of
+  every row it sent, so an error Postgres reports as "COPY line 5123" is reported as the
+  Singer line of that record (see :mod:`target_postgres.failures`).
+
+The loader owns the open batch (what it holds, when it commits, which STATE that covers)
+and decides when rows move; the work is done by objects with their own state:
+
+- :class:`~target_postgres.schemas.Schemas`: a SCHEMA message → a stream, its table made to fit;
+- :class:`~target_postgres.copysession.CopySession`: the connection's open COPY;
+- :class:`~target_postgres.staging.Staging`: the staging tables, and merging them;
+- :class:`~target_postgres.csvfiles.CsvFiles`: which way a csv BATCH file goes in;
+- :class:`~target_postgres.activation.Activations`: ACTIVATE_VERSION, now or later.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from array import array
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,58 +56,36 @@ import orjson
 import psycopg
 from singer_sdk.exceptions import RecordsWithoutSchemaException
 
-from elt.errors import EltError, ProtocolError
+from elt.errors import ProtocolError
 from elt.sdk import OrjsonReader, log_committed
 from elt.sdk.batch import batch_compression, batch_files
+from target_postgres.activation import Activations
 from target_postgres.careful import CarefulEncoder
-from target_postgres.copydata import COPY_OPTIONS, csv_safe
-from target_postgres.csvbatch import BatchFile, copy_file
-from target_postgres.failures import copy_failure, database_failure
-from target_postgres.identifiers import TableName, quote, table_for_stream
-from target_postgres.merge import (
-    SEQUENCE,
-    activate_version,
-    append_staged,
-    create_staging,
-    create_unit_staging,
-    decode_staged,
-    merge_staged,
-    staging_defaults,
-)
+from target_postgres.copydata import csv_safe
+from target_postgres.copysession import CHUNK_ROWS, SWITCH_ROWS, CopySession
+from target_postgres.csvfiles import CsvFiles
+from target_postgres.failures import database_failure
 from target_postgres.rows import (
     BadEncoding,
     Clock,
-    Convert,
-    Field,
     KeyMissing,
     NeedsVersion,
     NulCharacter,
-    Source,
     Sparse,
     TooDeep,
-    compile_row,
     sequence_from,
 )
-from target_postgres.settings import LoadMethod, Settings
-from target_postgres.stream import DECODED, TABLE_VERSION, Mode, Stream, conversion, layout
-from target_postgres.tables import TableInfo, create_table, describe, ensure_schema, evolve
-from target_postgres.units import (
-    LEDGER,
-    Unit,
-    activation_in_unit,
-    fit_staging,
-    lock_tables,
-    record_commit,
-)
+from target_postgres.schemas import Schemas, same_schema
+from target_postgres.settings import Settings
+from target_postgres.staging import Staging
+from target_postgres.stream import Mode, Stream
+from target_postgres.units import Unit, activation_in_unit
 from target_postgres.validation import RecordValidator
 
-__all__ = ["CHUNK_ROWS", "SWITCH_ROWS", "Loader"]
+__all__ = ["Loader"]
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS: Final = 256
-SWITCH_ROWS: Final = 5_000
-_SAVEPOINT: Final = "elt_copy"
 _dumps: Final = orjson.dumps
 
 
@@ -123,26 +106,38 @@ class Loader:
     ) -> None:
         self._conn = conn
         self._unit = unit
-        # a whole-stream unit's ACTIVATE_VERSIONs, applied when the unit commits
-        self._activations: dict[str, Mapping[str, Any]] = {}
         self._cur = conn.cursor()
         self._settings = settings
         self._reader = reader
         self._emit_state = emit_state
         self._streams: dict[str, Stream] = {}
-        self._tables: dict[TableName, str] = {}
-        self._sync_started_ms = int(time.time() * 1000)
         self._sequence = sequence_from(time.time_ns() // 1000)
         self._clock = Clock(_now_iso())
-        self._warned: set[tuple[str, str]] = set()
-        self._chunk_rows = min(CHUNK_ROWS, settings.batch_size_rows)
+        self._schemas = Schemas(
+            self._cur,
+            settings,
+            unit=unit,
+            clock=self._clock,
+            sequence=self._sequence,
+            sync_started_ms=int(time.time() * 1000),
+            where=self.where,
+        )
+        self._activations = Activations(self._cur, settings, where=self.where)
         self._switch_rows = min(SWITCH_ROWS, settings.batch_size_rows)
-        # the open COPY
-        self._active: Stream | None = None
-        self._copy: ExitStack | None = None
-        self._copy_write: Callable[[bytes], None] = _no_copy
-        self._copy_lines = array("q")
-        self._retained: list[bytes] | None = None
+        self._staging = Staging(
+            self._cur, unit=unit, clock=self._clock, sequence=self._sequence, where=self.where
+        )
+        self._files = CsvFiles(
+            conn, self._cur, unit=unit, staging=self._staging, truncate_first=self._truncate_first
+        )
+        self._copy = CopySession(
+            self._cur,
+            self._streams,
+            reader=reader,
+            staging=self._staging.table,
+            chunk_rows=min(CHUNK_ROWS, settings.batch_size_rows),
+            switch_rows=self._switch_rows,
+        )
         # the open batch
         self._uncommitted = 0  # rows sent since the last commit
         self._since_checkpoint = 0  # rows sent since the last checkpoint
@@ -151,7 +146,6 @@ class Loader:
         self._last_commit = time.monotonic()
         self._state: Mapping[str, Any] | None = None
         self._last_emitted: Mapping[str, Any] | None = None
-        self._staging_tables = 0
         self._loaded: dict[str, int] = {}
         self._batch_files: list[Path] = []  # files whose rows the open batch holds
         # records the fast path flags (see target_postgres.careful)
@@ -165,10 +159,6 @@ class Loader:
         self._record = self.record
         if settings.validate_records:
             self.record = self._validated_record  # type: ignore[method-assign]
-        # ACTIVATE_VERSION messages that came before their stream's SCHEMA (see _defer)
-        self._deferred: dict[str, Mapping[str, Any]] = {}
-        # tables whose _sdc_table_version has a DEFAULT for csv files (see _version_default)
-        self._version_defaults: dict[str, int] = {}
 
     # --- messages ------------------------------------------------------------------------
 
@@ -176,18 +166,18 @@ class Loader:
         """Create or evolve the stream's table for a SCHEMA message (no-op if unchanged)."""
         name = message["stream"]
         existing = self._streams.get(name)
-        if existing is not None and _same_schema(existing.message, message):
+        if existing is not None and same_schema(existing.message, message):
             return
         with self._aborting_on_error():
             self._close_copy()
             if existing is not None:
                 self._settle(existing)
-            self._streams[name] = self._setup(name, message, existing)
+            self._streams[name] = self._schemas.apply(name, message, existing)
             if self._settings.validate_records:
                 self._validators[name] = RecordValidator(message["schema"], self.where(stream=name))
-        deferred = self._deferred.pop(name, None)
-        if deferred is not None:
-            self.activate_version(deferred)
+        early = self._activations.early(name)
+        if early is not None:
+            self.activate_version(early)
 
     def _validated_record(self, message: dict[str, Any]) -> None:
         """:meth:`record` after checking the record against its SCHEMA (validate_records)."""
@@ -244,7 +234,7 @@ class Loader:
         self._state = value
         if self._unit is not None:
             return  # a unit commits once, at the end of its input
-        rows = self._uncommitted + sum(len(s.parts) for s in self._streams.values())
+        rows = self._uncommitted + self._queued()
         settings = self._settings
         if (
             not (rows or self._changed)
@@ -255,14 +245,8 @@ class Loader:
                 self._flush()
 
     def activate_version(self, message: Mapping[str, Any]) -> None:
-        """Retire the stream's rows that did not come with this version (full-table replace).
-
-        One that arrives before the stream's SCHEMA (some taps send it first) is applied
-        when the SCHEMA arrives, if the stream's table exists; if none does, there is
-        nothing to retire and it is ignored with a warning. In a unit that is a stream's
-        whole sync (no partition) it is applied when the unit commits, after its rows are
-        merged; in a unit of one partition it is refused (the coordinator sends it).
-        """
+        """Retire the stream's rows that did not come with this version (full-table replace),
+        now or once that can be done (see :mod:`target_postgres.activation`)."""
         name = message["stream"]
         if self._unit is not None and self._unit.identity.partition is not None:
             self._abort()
@@ -272,66 +256,22 @@ class Loader:
             if stream is not None and not stream.versioned and self._settings.activate_version:
                 with self._aborting_on_error():  # its DDL now, while the unit locks nothing
                     self._add_version_columns(stream)
-            self._activations[name] = message
+            self._activations.hold(message)
             return
         self._activate(message)
 
     def _activate(self, message: Mapping[str, Any]) -> None:
-        name = message["stream"]
-        if not self._settings.activate_version:
-            self._warn_once(name, "activate", "ACTIVATE_VERSION ignored (activate_version off)")
-            return
         with self._aborting_on_error():
-            stream = self._streams.get(name)
+            stream = self._streams.get(message["stream"])
+            stream = self._activations.applicable(message, stream)
             if stream is None:
-                self._defer(message)
                 return
             self._close_copy()
             self._settle(stream)
             if not stream.versioned:
                 stream = self._add_version_columns(stream)
-            hard = self._settings.hard_delete
             self._changed = True
-            try:
-                retired = activate_version(
-                    self._cur, stream.table, message["version"], hard_delete=hard
-                )
-            except psycopg.Error as exc:
-                raise database_failure(exc, f"activating version of {stream.table}") from None
-            logger.info(
-                "Stream %r: version %s activated, %d older rows %s",
-                name,
-                message["version"],
-                retired,
-                "deleted" if hard else "marked deleted",
-            )
-
-    def _defer(self, activation: Mapping[str, Any]) -> None:
-        """Keep an ACTIVATE_VERSION that came before its stream's SCHEMA, if it can matter."""
-        name = activation["stream"]
-        where = self.where(stream=name)
-        table = table_for_stream(name, self._settings.default_target_schema, where)
-        try:
-            exists = describe(self._cur, table, where=where) is not None
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"looking up table {table}") from None
-        if exists:
-            self._deferred[name] = activation
-            logger.info(
-                "Stream %r: ACTIVATE_VERSION %s arrived before its SCHEMA; it is applied to "
-                "%s when the SCHEMA arrives",
-                name,
-                activation["version"],
-                table,
-            )
-        else:
-            self._warn_once(
-                name,
-                "early-activate",
-                f"ACTIVATE_VERSION {activation['version']} arrived before the stream's SCHEMA "
-                f"and table {table} does not exist, so there are no older rows to retire: "
-                "ignored",
-            )
+            self._activations.retire(stream, message["version"])
 
     def csv_batch(self, message: Mapping[str, Any]) -> None:
         """COPY the files of a csv BATCH message into the stream's table, in manifest order."""
@@ -354,7 +294,12 @@ class Loader:
                 self._switch_copy(stream)
                 self._close_copy()
             for path in paths:
-                self._copy_file(self._streams[name], path, compression, version)
+                stream = self._streams[name]
+                idle = not (self._changed or self._uncommitted or self._queued())
+                rows = self._files.copy(stream, path, compression, version, idle=idle)
+                self._count(stream, rows)
+                self._loaded[name] = self._loaded.get(name, 0) + rows
+                self.file_loaded(path)
                 if self._since_checkpoint >= self._settings.batch_size_rows:
                     self._checkpoint()
 
@@ -366,21 +311,11 @@ class Loader:
         """Commit what is left, write the last STATE, and close the connection."""
         with self._aborting_on_error():
             self._flush()
-            for table in self._version_defaults:
-                self._execute(
-                    f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} DROP DEFAULT",
-                    f"resetting the {TABLE_VERSION} default of {table}",
-                )
+            self._files.drop_defaults()
             self._conn.commit()
         for name, rows in self._loaded.items():
             logger.info("Stream %r: %d rows loaded into %s", name, rows, self._streams[name].table)
-        for name, activation in self._deferred.items():
-            logger.warning(
-                "Stream %r: ACTIVATE_VERSION %s arrived before the stream's SCHEMA and no "
-                "SCHEMA followed: it was not applied, the stream's table is as it was",
-                name,
-                activation["version"],
-            )
+        self._activations.report_unapplied()
         self._conn.close()
         if self._unit is not None:
             self._unit.tables.close()
@@ -393,9 +328,10 @@ class Loader:
 
     def _ship(self, stream: Stream) -> None:
         """Send a stream's queued lines: into the open COPY, or by switching the COPY to it."""
-        if stream is self._active:
-            self._send(stream)
-        elif self._active is None or len(stream.parts) >= self._switch_rows:
+        active = self._copy.stream
+        if stream is active:
+            self._count(stream, self._copy.send(stream))
+        elif active is None or len(stream.parts) >= self._switch_rows:
             self._switch_copy(stream)
         if self._since_checkpoint >= self._settings.batch_size_rows:
             self._checkpoint()
@@ -443,33 +379,11 @@ class Loader:
             self._last_emitted = state
 
     def _merge_unit(self, unit: Unit) -> None:
-        """Bring the unit's staged rows into their tables and fill in its ledger row, in the
-        unit's transaction (see :mod:`target_postgres.units` for the locking)."""
-        staged = [s for s in self._streams.values() if s.staged_rows and s.staging is not None]
-        try:
-            lock_tables(self._cur, (s.table for s in staged))
-            for stream in staged:
-                info = describe(self._cur, stream.table, where=self.where(stream=stream.name))
-                if info is None:
-                    raise ProtocolError(f"table {stream.table} was dropped during the load")
-                columns = stream.staging_columns
-                fit_staging(
-                    self._cur,
-                    stream.staging or "",
-                    columns,
-                    {c: info.columns[c] for c in columns if c in info.columns},
-                )
-                stream.column_types = info.columns
-                if stream.mode is Mode.APPEND:
-                    append_staged(self._cur, stream, list(columns))
-                else:
-                    merge_staged(self._cur, stream, list(columns))
-                stream.staged_rows = 0
-            record_commit(self._cur, unit.ledger, unit.identity.id, sum(self._committing.values()))
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"committing unit {unit.identity.id}") from None
-        activations, self._activations = self._activations, {}
-        for message in activations.values():
+        """Bring the unit's staged rows into their tables, fill in its ledger row, then apply
+        its ACTIVATE_VERSIONs, in the unit's transaction."""
+        rows = sum(self._committing.values())
+        self._staging.merge_unit(unit, self._streams.values(), rows)
+        for message in self._activations.release():
             self._activate(message)
 
     def _count(self, stream: Stream, rows: int) -> None:
@@ -478,121 +392,34 @@ class Loader:
         self._since_checkpoint += rows
         self._committing[stream.name] = self._committing.get(stream.name, 0) + rows
 
+    def _queued(self) -> int:
+        """How many rows the streams have queued, not yet sent."""
+        return sum(len(s.parts) for s in self._streams.values())
+
     def _settle(self, stream: Stream) -> None:
         """Bring all of a stream's rows of this batch into its table (no COPY may be open)."""
         if stream.parts:
             self._switch_copy(stream)
             self._close_copy()
-        if stream.staged_rows and stream.staging is not None and self._unit is None:
-            try:
-                if stream.mode is Mode.APPEND:
-                    append_staged(self._cur, stream)
-                else:
-                    merge_staged(self._cur, stream)
-            except psycopg.Error as exc:
-                raise database_failure(exc, f"merging stream {stream.name!r}") from None
-            stream.staged_rows = 0
+        self._staging.merge(stream)
 
     # --- the open COPY -------------------------------------------------------------------
 
     def _switch_copy(self, stream: Stream) -> None:
         """Make ``stream`` the one whose COPY is open, and send what it queued."""
         self._close_copy()
-        self._open_copy(stream)
-        self._send(stream)
-
-    def _send(self, stream: Stream) -> None:
-        block, lines = stream.take()
-        if self._retained is not None:
-            self._retained.append(block)
-        try:
-            self._copy_write(block)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"sending rows of stream {stream.name!r}") from None
-        self._copy_lines.extend(lines)
-        self._count(stream, len(lines))
-
-    def _open_copy(self, stream: Stream) -> None:
         self._truncate_first(stream)
         staged = stream.mode is Mode.STAGED or self._unit is not None
-        target = self._staging(stream) if staged else stream.table.sql()
-        self._retained = None
-        if stream.mode is Mode.DIRECT:
-            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
-            self._retained = []
-        stack = ExitStack()
-        try:
-            copy = stack.enter_context(self._cur.copy(_copy_sql(target, stream.columns)))
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"starting COPY into {stream.table}") from None
-        self._copy, self._active, self._copy_write = stack, stream, copy.write
-        self._copy_lines = array("q")
-        for other in self._streams.values():
-            other.limit = self._switch_rows
-        stream.limit = self._chunk_rows
+        target = self._staging.table(stream) if staged else stream.table.sql()
+        self._copy.open(stream, target, staged=staged)
+        self._count(stream, self._copy.send(stream))
 
     def _close_copy(self) -> None:
-        """End the open COPY, if any; on a key conflict in DIRECT mode, replay it staged."""
-        stream, stack = self._active, self._copy
-        if stream is None or stack is None:
-            return
-        lines, retained = self._copy_lines, self._retained
-        self._active, self._copy, self._retained = None, None, None
-        self._copy_write = _no_copy
-        for other in self._streams.values():
-            other.limit = 1
-        try:
-            stack.close()
-        except psycopg.errors.UniqueViolation as exc:
-            if retained is None:
-                raise self._copy_error(exc, stream, stream.table.table, lines) from None
-            self._replay_staged(stream, retained, lines)
-        except psycopg.Error as exc:
-            staged = stream.mode is Mode.STAGED or self._unit is not None
-            relation = _bare(stream) if staged else stream.table.table
-            raise self._copy_error(exc, stream, relation, lines) from None
-        else:
-            if stream.mode is Mode.DIRECT:
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
-            elif stream.mode is Mode.STAGED or self._unit is not None:
-                stream.staged_rows += len(lines)
-        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + len(lines)
-
-    def _replay_staged(self, stream: Stream, blocks: list[bytes], lines: array[int]) -> None:
-        """A DIRECT COPY met an existing key: send the same blocks to staging, merge later."""
-        self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-        self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-        logger.info(
-            "Stream %r: %s already holds keys of this batch; upserting through a staging "
-            "table from now on",
-            stream.name,
-            stream.table,
-        )
-        stream.mode = Mode.STAGED
-        staging = self._staging(stream)
-        try:
-            with self._cur.copy(_copy_sql(staging, stream.columns)) as copy:
-                for block in blocks:
-                    copy.write(block)
-        except psycopg.Error as exc:
-            raise self._copy_error(exc, stream, _bare(stream), lines) from None
-        stream.staged_rows += len(lines)
-
-    def _staging(self, stream: Stream) -> str:
-        if stream.staging is None:
-            self._staging_tables += 1
-            name = f"elt_staging_{self._staging_tables}"
-            try:
-                if self._unit is not None:
-                    columns = {c: stream.column_types[c] for c in stream.columns}
-                    stream.staging = create_unit_staging(self._cur, name, columns)
-                    stream.staging_columns = columns
-                else:
-                    stream.staging = create_staging(self._cur, name, stream.table, stream.columns)
-            except psycopg.Error as exc:
-                doing = f"creating a staging table for {stream.table}"
-                raise database_failure(exc, doing) from None
-        return stream.staging
+        """End the open COPY, if any (see :meth:`CopySession.close`)."""
+        ended = self._copy.close()
+        if ended is not None:
+            stream, rows = ended
+            self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
 
     def _truncate_first(self, stream: Stream) -> None:
         """Empty the table the first time an ``overwrite`` stream loads in this run."""
@@ -601,272 +428,7 @@ class Loader:
             self._changed = True
             self._execute(f"TRUNCATE {stream.table.sql()}", f"emptying {stream.table}")
 
-    # --- csv BATCH files -----------------------------------------------------------------
-
-    def _copy_file(
-        self, stream: Stream, path: Path, compression: str | None, version: int | None
-    ) -> None:
-        """COPY one csv BATCH file the way the stream's mode sends rows (see stream.py)."""
-        file = BatchFile.open(stream, path, compression)
-        # columns a file cannot carry that must not be NULL (a COPY leaves them NULL)
-        extra = {
-            f.column
-            for f in stream.fields
-            if f.source is not Source.RECORD
-            and not (f.source is Source.CONSTANT and f.value is None)
-        }
-        if (
-            extra == {TABLE_VERSION}
-            and version is not None
-            and stream.mode is not Mode.STAGED
-            and self._version_default(stream, version)
-        ):
-            extra = set()
-        self._truncate_first(stream)
-        decoded = {
-            f.column: f.convert
-            for f in stream.fields
-            if f.convert in DECODED and f.column in file.columns
-        }
-        if extra or decoded or stream.mode is Mode.STAGED or self._unit is not None:
-            rows = self._stage_file(stream, file, version, decoded)
-        elif stream.mode is Mode.DIRECT:
-            self._execute(f"SAVEPOINT {_SAVEPOINT}", "starting a COPY")
-            try:
-                rows = copy_file(self._cur, stream.table.sql(), file)
-            except psycopg.errors.UniqueViolation:
-                self._execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "undoing a COPY")
-                logger.info(
-                    "Stream %r: %s already holds keys of %s; upserting through a staging "
-                    "table from now on",
-                    stream.name,
-                    stream.table,
-                    path,
-                )
-                stream.mode = Mode.STAGED
-                rows = self._stage_file(stream, file, version, decoded)
-            except psycopg.Error as exc:
-                raise file.failure(exc, stream.name, stream.table.table) from None
-            else:
-                self._execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", "ending a COPY")
-        else:
-            try:
-                rows = copy_file(self._cur, stream.table.sql(), file)
-            except psycopg.Error as exc:
-                raise file.failure(exc, stream.name, stream.table.table) from None
-        self._count(stream, rows)
-        self._loaded[stream.name] = self._loaded.get(stream.name, 0) + rows
-        self.file_loaded(path)
-
-    def _version_default(self, stream: Stream, version: int) -> bool:
-        """Give the table's version column the BATCH's version as its DEFAULT, so a csv file
-        (which cannot carry it) COPYs straight into the table instead of through staging;
-        False when that cannot be done now.
-
-        The change is committed at once: ``ALTER TABLE`` locks out readers, but only for
-        that moment, not for a whole batch. So it is made only while the open transaction
-        holds no data (commits happen only at a STATE, see the module docstring); a tap
-        sends a snapshot's files with one version, so that is at its first file. The
-        default is dropped at the end of the run; a killed run leaves it, which only
-        matters to other writers that omit the column (elt's loads always name it).
-        """
-        table = stream.table.sql()
-        if self._version_defaults.get(table) == version:
-            return True
-        if self._unit is not None:
-            return False  # a unit commits once, at its end
-        if self._changed or self._uncommitted or any(s.parts for s in self._streams.values()):
-            return False
-        self._execute(
-            f"ALTER TABLE {table} ALTER COLUMN {quote(TABLE_VERSION)} SET DEFAULT {int(version)}",
-            f"setting the {TABLE_VERSION} default of {table}",
-        )
-        try:
-            self._conn.commit()
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"setting the {TABLE_VERSION} default of {table}") from None
-        self._version_defaults[table] = version
-        return True
-
-    def _stage_file(
-        self,
-        stream: Stream,
-        file: BatchFile,
-        version: int | None,
-        decoded: Mapping[str, Convert],
-    ) -> int:
-        """COPY a file into the stream's staging table; return the number of rows.
-
-        Columns the file cannot carry (record metadata, the table version) are filled by
-        defaults of the staging table; ``decoded`` columns hold base16/base64 text, decoded
-        on the way (:func:`~target_postgres.merge.decode_staged`). Unless the stream is
-        STAGED (which merges at commit), the rows move into the table at once, so rows sent
-        after them cannot overtake them.
-        """
-        staging = self._staging(stream)
-        defaults = staging_defaults(
-            self._cur, stream, staging, clock=self._clock.iso, version=version
-        )
-        doing = f"preparing staging table {staging}"
-        for statement in defaults.statements:
-            self._execute(statement, doing)
-        if defaults.sequenced:  # _sdc_sequence continues the loader's numbers
-            self._execute(f"SELECT setval('{SEQUENCE}', {next(self._sequence)}, false)", doing)
-        try:
-            if decoded:
-                rows = decode_staged(
-                    self._cur,
-                    staging,
-                    file.columns,
-                    decoded,
-                    lambda raw: copy_file(self._cur, raw, file),
-                )
-            else:
-                rows = copy_file(self._cur, staging, file)
-        except psycopg.Error as exc:
-            relation = "elt_encoded" if decoded else _bare(stream)
-            raise file.failure(exc, stream.name, relation) from None
-        if defaults.sequenced:  # skip the numbers the COPY used (increasing is all they need)
-            deque(islice(self._sequence, rows), maxlen=0)
-        stream.staged_rows += rows
-        if stream.mode is not Mode.STAGED:
-            self._settle(stream)
-        return rows
-
     # --- streams -------------------------------------------------------------------------
-
-    def _setup(
-        self,
-        name: str,
-        message: Mapping[str, Any],
-        previous: Stream | None,
-        versioned: bool = False,
-    ) -> Stream:
-        """Make the stream's table fit its SCHEMA and compile its row function."""
-        settings = self._settings
-        table = table_for_stream(name, settings.default_target_schema, self.where(stream=name))
-        if table.table == LEDGER:
-            raise ProtocolError(
-                f"stream {name!r} would load into {table}, the name of target-postgres' unit "
-                "ledger",
-                where=self.where(stream=name),
-                hint="rename the stream (a stream map) or load it into another schema",
-            )
-        owner = self._tables.setdefault(table, name)
-        if owner != name:
-            raise ProtocolError(
-                f"stream {owner!r} already loads into table {table}",
-                where=self.where(stream=name),
-                hint="rename one of them (a stream map), or set default_target_schema",
-            )
-        unit = self._unit
-        try:
-            if unit is None:
-                ensure_schema(self._cur, table.schema)
-            info = describe(self._cur, table, where=self.where(stream=name))
-            versioned = (
-                versioned
-                or settings.add_record_metadata
-                or (previous is not None and previous.versioned)
-                or (
-                    settings.activate_version and info is not None and TABLE_VERSION in info.columns
-                )
-            )
-            plan = layout(
-                message,
-                metadata=settings.add_record_metadata,
-                versioned=versioned,
-                sync_started_ms=self._sync_started_ms,
-                where=lambda prop: self.where(stream=name, prop=prop),
-                encodings=settings.interpret_content_encoding,
-            )
-            appending = settings.load_method is LoadMethod.APPEND_ONLY or not plan.keys
-            if unit is not None:
-                keys = () if appending else plan.keys
-                info = unit.tables.fit(table, plan.types, keys, where=self.where(stream=name))
-            elif info is None:
-                info = create_table(self._cur, table, plan.types, () if appending else plan.keys)
-            else:
-                info = evolve(self._cur, table, info, plan.types)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"preparing table {table} for stream {name!r}") from None
-        mode = self._mode(
-            name, table, info=info, keys=plan.keys, appending=appending, previous=previous
-        )
-        if unit is not None and mode is Mode.DIRECT:
-            mode = Mode.STAGED  # a unit stages every row until its end (units.py)
-        fields = tuple(_converted(f, info.columns.get(f.column)) for f in plan.fields)
-        rows = compile_row(
-            fields,
-            clock=self._clock,
-            sequence=self._sequence,
-            watch_version=settings.activate_version and not versioned,
-        )
-        staging = self._keep_staging(previous, plan.fields, info) if unit is not None else None
-        if previous is not None and previous.staging is not None and staging is None:
-            self._execute(f"DROP TABLE IF EXISTS {previous.staging}", "dropping a staging table")
-        return Stream(
-            name=name,
-            table=table,
-            message=message,
-            fields=fields,
-            keys=plan.keys,
-            mode=mode,
-            row=rows.lenient
-            if previous is not None and previous.row is previous.lenient_row
-            else rows.strict,
-            lenient_row=rows.lenient,
-            versioned=versioned,
-            column_types=info.columns,
-            truncate_first=(
-                settings.load_method is LoadMethod.OVERWRITE
-                and (previous is None or previous.truncate_first)
-            ),
-            **(staging or {}),
-        )
-
-    def _keep_staging(
-        self, previous: Stream | None, fields: Sequence[Field], info: TableInfo
-    ) -> dict[str, Any] | None:
-        """A unit's rows of the stream's earlier SCHEMA stay staged until the unit ends: the
-        staging table gets the new columns and types, and passes to the new stream."""
-        if previous is None or previous.staging is None:
-            return None
-        want = {f.column: info.columns[f.column] for f in fields}
-        try:
-            fit_staging(self._cur, previous.staging, previous.staging_columns, want)
-        except psycopg.Error as exc:
-            raise database_failure(exc, f"altering staging table {previous.staging}") from None
-        return {
-            "staging": previous.staging,
-            "staged_rows": previous.staged_rows,
-            "staging_columns": previous.staging_columns,
-        }
-
-    def _mode(
-        self,
-        name: str,
-        table: TableName,
-        *,
-        info: TableInfo,
-        keys: tuple[str, ...],
-        appending: bool,
-        previous: Stream | None,
-    ) -> Mode:
-        if appending:
-            return Mode.APPEND
-        if info.primary_key and set(info.primary_key) != set(keys):
-            raise ProtocolError(
-                f"table {table} has primary key ({', '.join(info.primary_key)}) but the "
-                f"stream's key properties are ({', '.join(keys)})",
-                where=self.where(stream=name),
-                hint="upserts need the table's key and the stream's to match: change the "
-                "table's primary key, or the tap's key_properties",
-            )
-        if previous is not None and previous.mode is Mode.STAGED:
-            return Mode.STAGED
-        return Mode.DIRECT if info.is_unique_on(keys) else Mode.STAGED
 
     def _add_version_columns(self, stream: Stream) -> Stream:
         """Give a stream the _sdc_table_version/_sdc_deleted_at columns ACTIVATE_VERSION needs.
@@ -876,25 +438,11 @@ class Loader:
         self._close_copy()
         self._settle(stream)
         self._close_copy()
-        upgraded = self._setup(stream.name, stream.message, stream, versioned=True)
+        upgraded = self._schemas.apply(stream.name, stream.message, stream, versioned=True)
         self._streams[stream.name] = upgraded
         return upgraded
 
     # --- errors --------------------------------------------------------------------------
-
-    def _copy_error(
-        self, exc: psycopg.Error, stream: Stream, relation: str, lines: array[int]
-    ) -> EltError:
-        return copy_failure(
-            exc,
-            stream=stream.name,
-            relation=relation,
-            columns=stream.columns,
-            properties=[f.name or f.column for f in stream.fields],
-            lines=lines,
-            source=self._reader.messages.name,
-            metadata={f.column for f in stream.fields if not f.declared},
-        )
 
     def _no_schema(self, message: Mapping[str, Any]) -> Exception:
         self._abort()
@@ -915,11 +463,6 @@ class Loader:
             where += f", property {prop!r}"
         return where
 
-    def _warn_once(self, stream: str, kind: str, text: str) -> None:
-        if (stream, kind) not in self._warned:
-            self._warned.add((stream, kind))
-            logger.warning("Stream %r: %s", stream, text)
-
     def _execute(self, statement: str, doing: str) -> None:
         try:
             self._cur.execute(statement)
@@ -937,13 +480,7 @@ class Loader:
 
     def _abort(self) -> None:
         """Roll back the open batch and close, ignoring a connection that is already gone."""
-        copy = self._copy
-        self._active, self._copy, self._retained = None, None, None
-        self._copy_write = _no_copy
-        if copy is not None:
-            # ends the COPY with CopyFail, so the server discards it before the rollback
-            with suppress(Exception):
-                copy.__exit__(_Aborted, _Aborted(), None)
+        self._copy.abandon()
         if not self._conn.closed:
             try:
                 self._conn.rollback()
@@ -952,10 +489,6 @@ class Loader:
             self._conn.close()
         if self._unit is not None:
             self._unit.tables.close()
-
-
-class _Aborted(Exception):
-    """The load failed; this COPY is abandoned."""
 
 
 def _delete(paths: Sequence[Path]) -> None:
@@ -967,37 +500,5 @@ def _delete(paths: Sequence[Path]) -> None:
             logger.warning("Could not delete BATCH file %s: %s", path, exc.strerror or exc)
 
 
-def _copy_sql(target: str, columns: tuple[str, ...]) -> str:
-    listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
-    return f"COPY {target}{listed} FROM STDIN {COPY_OPTIONS}"
-
-
-def _converted(field: Field, type_name: str | None) -> Field:
-    if field.source not in (Source.RECORD, Source.MESSAGE):
-        return field
-    if field.convert in DECODED and type_name == "bytea":
-        return field  # an existing text column keeps the encoded text (below)
-    convert = conversion(type_name)
-    if convert is field.convert:
-        return field
-    return dataclasses.replace(field, convert=convert)
-
-
-def _same_schema(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return bool(
-        old.get("schema") == new.get("schema")
-        and (old.get("key_properties") or []) == (new.get("key_properties") or [])
-    )
-
-
-def _bare(stream: Stream) -> str:
-    """The staging table's name as Postgres prints it in error contexts."""
-    return (stream.staging or "").rsplit(".", 1)[-1].strip('"')
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _no_copy(_: bytes) -> None:  # pragma: no cover - a bug if ever called
-    raise RuntimeError("no COPY is open")
