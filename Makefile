@@ -1,7 +1,7 @@
 # The two commands a new user needs:
 #   make demo   set up the workspace and run the main job
 #   make test   install everything the tests need (uv, the workspace, Azurite, Postgres
-#               binaries when missing), then ruff, mypy (core, target-postgres), and pytest
+#               binaries when missing), then ruff, mypy (core and every plugin), and pytest
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -77,7 +77,7 @@ lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup ## mypy (strict) on core and target-postgres
+typecheck: setup ## mypy (strict) on core and every plugin
 	$(BIN)/mypy
 
 test: test-deps lint typecheck ## everything CI runs

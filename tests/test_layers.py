@@ -79,6 +79,11 @@ ALLOWED = {
     "elt.files": (),
     "elt.protocol": ("elt.errors",),
     "elt.sdk": ("elt.cloudfailures", "elt.errors", "elt.protocol"),
+    # plugins.yml: its model, loading, validation and edits. Below everything that runs
+    # (install, state, run), it reads no plugin and no store: the protocol only for the
+    # vocabulary a project shares with plugins (secret setting names, REDACTED, selection
+    # rules, the state merge of `state` overrides), files for its atomic writes
+    "elt.project": ("elt.errors", "elt.files", "elt.protocol"),
     "elt.state": ("elt.cloudfailures", "elt.errors", "elt.files"),
     "elt.install": ("elt.errors", "elt.files", "elt.project"),
     # the run history: a store of rows; elt.state only for its URL redaction

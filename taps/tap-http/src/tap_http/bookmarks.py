@@ -50,7 +50,7 @@ def newer_than(bookmark: Any, *, or_equal: bool = False) -> Callable[[Any], bool
     if bookmark is None:
         return lambda value: True
     moment, number, text = instant(bookmark), _number(bookmark), str(bookmark)
-    after = operator.ge if or_equal else operator.gt
+    after: Callable[[Any, Any], bool] = operator.ge if or_equal else operator.gt
 
     def test(value: Any) -> bool:
         if value is None:

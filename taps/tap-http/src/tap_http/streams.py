@@ -403,7 +403,10 @@ class HttpStream(TransportStream, PartitionedStream):
     def build_prepared_request(self, *args: Any, **kwargs: Any) -> requests.PreparedRequest:
         """The request unsigned: :meth:`Transport.send` signs what may carry credentials."""
         request = requests.Request(*args, **kwargs)
-        request.headers.setdefault("User-Agent", self.user_agent)
+        # requests types Request.headers as read-only; the copy is once per request
+        headers = dict(request.headers)
+        headers.setdefault("User-Agent", self.user_agent)
+        request.headers = headers
         return self.requests_session.prepare_request(request)
 
     def send_request(

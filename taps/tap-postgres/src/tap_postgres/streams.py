@@ -318,7 +318,7 @@ class PostgresStream(LeanStream, CsvBatchStream, PartitionedStream):
                     self._recover(conn, exc, failures, resumable=bool(scan.keys) or not sent)
         self._finish(bookmarks, write_messages=True, complete=complete)
 
-    def _batches(self, scan: Scan, start: Bounds) -> Iterator[list[tuple[Any, ...]]]:
+    def _batches(self, scan: Scan, start: Bounds) -> Generator[list[tuple[Any, ...]], None, None]:
         """Batches of rows (JSON text, then key texts) of every chunk, in key order.
 
         A lost connection is reconnected and the read resumes after the last row of the

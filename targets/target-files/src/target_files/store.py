@@ -23,6 +23,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from elt.errors import AccessError, ConfigError, EltError, ServiceError
@@ -134,7 +135,7 @@ class LocalStore:
         start = self.root / prefix if prefix else self.root
         if not start.is_dir():
             return []
-        keys = []
+        keys: list[str] = []
         for directory, folders, files in os.walk(start):
             folders[:] = [f for f in folders if not f.startswith(".")]
             base = Path(directory)
@@ -145,7 +146,7 @@ class LocalStore:
             )
         return sorted(keys)
 
-    def open_folder(self, folders: list[str], *, create: bool) -> int:
+    def open_folder(self, folders: Sequence[str], *, create: bool) -> int:
         """A descriptor of the folder ``root/folders…``, each level opened without following
         a symbolic link (and made first when ``create``); the caller closes it."""
         path = self.root

@@ -108,9 +108,10 @@ class GcsStore:
 
     def read(self, key: str) -> bytes:
         blob = self.bucket.blob(object_key(self.prefix, key))
-        return self.call(
+        data: bytes = self.call(
             "reading the object", self.describe(key), lambda: blob.download_as_bytes(retry=RETRY)
         )
+        return data
 
     def list(self, prefix: str = "") -> list[str]:
         full = listing_prefix(self.prefix, prefix)
